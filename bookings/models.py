@@ -1,0 +1,1 @@
+"""Booking models (issue 3)."""

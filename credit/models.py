@@ -1,0 +1,1 @@
+"""Credit models (issue 4)."""

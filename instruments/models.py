@@ -1,0 +1,288 @@
+"""Units (organisations), their members, the category tree and the instrument registry."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .validators import validate_uscc
+
+
+class BilingualNameMixin:
+    """Picks the Chinese or English name by the active language, falling back to the other."""
+
+    def localized(self, zh: str, en: str) -> str:
+        language = (get_language() or "en").lower()
+        if language.startswith("zh"):
+            return zh or en
+        return en or zh
+
+
+class Region(BilingualNameMixin, models.Model):
+    """An administrative division (GB/T 2260 six-digit code): province, city or district."""
+
+    code = models.CharField(_("division code"), max_length=6, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=64)
+    name_en = models.CharField(_("English name"), max_length=64)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{6}$"), name="region_code_six_digits"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.localized(self.name_zh, self.name_en)
+
+
+class UnitQuerySet(models.QuerySet):
+    def verified(self):
+        return self.filter(status=Unit.Status.VERIFIED)
+
+    def visible_to(self, user):
+        """Verified units for everyone; others only for their members and platform admins."""
+        if user.is_authenticated and user.is_staff:
+            return self
+        if user.is_authenticated:
+            return self.filter(Q(status=Unit.Status.VERIFIED) | Q(memberships__user=user)).distinct()
+        return self.verified()
+
+
+class Unit(BilingualNameMixin, models.Model):
+    """A member organisation that provides instruments, sends researchers, or both."""
+
+    class Kind(models.TextChoices):
+        UNIVERSITY = "university", _("University")
+        RESEARCH_INSTITUTE = "research_institute", _("Research institute")
+        METROLOGY_INSTITUTE = "metrology_institute", _("Metrology or inspection institute")
+        ENTERPRISE = "enterprise", _("Enterprise")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending verification")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
+        SUSPENDED = "suspended", _("Suspended")
+
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    kind = models.CharField(_("type"), max_length=32, choices=Kind.choices)
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, unique=True, validators=[validate_uscc]
+    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="units", verbose_name=_("region"))
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=100, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    accreditations = models.JSONField(
+        _("accreditations"), default=list, blank=True, help_text=_("For example CMA, CNAS.")
+    )
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    status_reason = models.TextField(_("reason for the status"), blank=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Written by the credit layer (it sits above this app), read by the catalogue for sorting.
+    credit_score = models.PositiveSmallIntegerField(_("credit score"), null=True, blank=True)
+    credit_tier = models.CharField(_("credit tier"), max_length=16, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        indexes = [models.Index(fields=["status", "region"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(credit_score__isnull=True) | Q(credit_score__gte=350, credit_score__lte=950),
+                name="unit_credit_score_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.localized(self.name, self.name_en)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == self.Status.VERIFIED
+
+
+class Membership(models.Model):
+    """A user's role in a unit. Managers run instruments; unit admins also manage members."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member", _("Member")
+        MANAGER = "manager", _("Instrument manager")
+        ADMIN = "admin", _("Unit administrator")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("unit"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["unit_id", "user_id"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "unit"], name="membership_one_per_user_and_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.unit} ({self.get_role_display()})"
+
+    @property
+    def can_manage_instruments(self) -> bool:
+        return self.role in {self.Role.MANAGER, self.Role.ADMIN}
+
+
+class InstrumentCategory(BilingualNameMixin, models.Model):
+    """Two levels, after the national classification of large scientific instruments."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+    )
+    name_en = models.CharField(_("English name"), max_length=120)
+    name_zh = models.CharField(_("Chinese name"), max_length=120)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("instrument category")
+        verbose_name_plural = _("instrument categories")
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="category_not_own_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.localized(self.name_zh, self.name_en)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.parent_id and self.parent and self.parent.parent_id:
+            raise ValidationError({"parent": _("Categories have two levels: a parent must be a top-level category.")})
+
+
+class InstrumentQuerySet(models.QuerySet):
+    def active(self):
+        """Listed in the catalogue: not retired, and offered by a verified unit."""
+        return self.exclude(status=Instrument.Status.RETIRED).filter(unit__status=Unit.Status.VERIFIED)
+
+    def of_unit(self, unit):
+        return self.filter(unit=unit)
+
+    def in_category(self, category):
+        """A top-level category includes its children."""
+        return self.filter(Q(category=category) | Q(category__parent=category))
+
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+
+
+class Instrument(BilingualNameMixin, models.Model):
+    """A piece of equipment a unit offers for shared use. Money is CNY."""
+
+    class Status(models.TextChoices):
+        AVAILABLE = "available", _("Available")
+        MAINTENANCE = "maintenance", _("In maintenance")
+        RETIRED = "retired", _("Retired")
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="instruments", verbose_name=_("unit"))
+    category = models.ForeignKey(
+        InstrumentCategory, on_delete=models.PROTECT, related_name="instruments", verbose_name=_("category")
+    )
+    asset_number = models.CharField(
+        _("asset number"), max_length=64, help_text=_("The unit's own inventory number; unique within the unit.")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    model_number = models.CharField(_("model"), max_length=120, blank=True)
+    manufacturer = models.CharField(_("manufacturer"), max_length=160, blank=True)
+    country_of_origin = models.CharField(_("country of origin"), max_length=80, blank=True)
+    purchase_date = models.DateField(_("purchase date"), null=True, blank=True)
+    original_value = models.DecimalField(_("original value (CNY)"), **MONEY)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.AVAILABLE)
+    description = models.TextField(_("description"), blank=True)
+    specifications = models.TextField(_("technical specifications"), blank=True)
+    services = models.TextField(_("services offered"), blank=True)
+    hourly_rate_internal = models.DecimalField(_("hourly rate, internal (CNY)"), **MONEY)
+    hourly_rate_external = models.DecimalField(_("hourly rate, external (CNY)"), **MONEY)
+    deposit = models.DecimalField(_("deposit (CNY)"), default=Decimal("0"), **MONEY)
+    requires_approval = models.BooleanField(_("bookings need approval"), default=True)
+    requires_qualification = models.BooleanField(_("operators need a qualification"), default=False)
+    min_credit_score = models.PositiveSmallIntegerField(
+        _("minimum credit score of bookers"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(350), MaxValueValidator(950)],
+    )
+    contact_name = models.CharField(_("contact person"), max_length=100, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = InstrumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("instrument")
+        verbose_name_plural = _("instruments")
+        indexes = [
+            models.Index(fields=["status", "category"]),
+            models.Index(fields=["unit", "status"]),
+            models.Index(fields=["hourly_rate_external"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "asset_number"], name="instrument_asset_number_unique_in_unit"),
+            models.CheckConstraint(condition=Q(original_value__gte=0), name="instrument_value_not_negative"),
+            models.CheckConstraint(
+                condition=Q(hourly_rate_internal__gte=0) & Q(hourly_rate_external__gte=0) & Q(deposit__gte=0),
+                name="instrument_money_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_credit_score__isnull=True) | Q(min_credit_score__gte=350, min_credit_score__lte=950),
+                name="instrument_min_credit_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.localized(self.name, self.name_en)

@@ -1,0 +1,21 @@
+# Sourced by the other scripts: a virtualenv in .venv with the project and its test tools installed,
+# re-installed only when pyproject.toml changes, and compiled translations.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e ".[test]"
+  rm -f .venv/.installed-* && touch "$stamp"
+fi
+export PATH="$ROOT/.venv/bin:$PATH"
+if command -v msgfmt >/dev/null 2>&1; then
+  python manage.py compilemessages --ignore=.venv -v0
+else
+  echo "warning: GNU gettext (msgfmt) is missing: pages stay in English (apt-get install gettext)" >&2
+fi

@@ -1,0 +1,10 @@
+"""/api/v1/: each app contributes its own routes."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("auth/", include("sharing_platform.accounts.api_urls")),
+    path("", include("instruments.api.urls")),
+    path("", include("bookings.api.urls")),
+    path("credit/", include("credit.api.urls")),
+]

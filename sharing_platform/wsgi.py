@@ -1,0 +1,8 @@
+"""WSGI entry point (gunicorn sharing_platform.wsgi)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sharing_platform.settings")
+application = get_wsgi_application()

@@ -1,0 +1,85 @@
+"""Shared fixtures, and the rule that CI never passes with tests skipped for lack of a service."""
+
+import os
+
+import pytest
+from rest_framework.test import APIClient
+
+from instruments.models import Membership
+
+from .factories import AdminUserFactory, InstrumentFactory, MembershipFactory, UnitFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    """On SQLite, PostgreSQL-only tests are deselected (never skipped); on PostgreSQL they all run."""
+    from django.conf import settings
+
+    if settings.IS_POSTGRES:
+        return
+    kept, dropped = [], []
+    for item in items:
+        (dropped if item.get_closest_marker("postgres") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With REQUIRE_SERVICES=1 (set by .ci/run), any skipped test fails the run."""
+    if os.environ.get("REQUIRE_SERVICES") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(f"REQUIRE_SERVICES=1: {len(skipped)} test(s) were skipped; failing the run.", red=True)
+        session.exitstatus = 1
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def platform_admin(db):
+    return AdminUserFactory()
+
+
+@pytest.fixture
+def unit(db):
+    return UnitFactory()
+
+
+@pytest.fixture
+def other_unit(db):
+    return UnitFactory()
+
+
+@pytest.fixture
+def unit_admin(unit):
+    return MembershipFactory(unit=unit, role=Membership.Role.ADMIN).user
+
+
+@pytest.fixture
+def unit_manager(unit):
+    return MembershipFactory(unit=unit, role=Membership.Role.MANAGER).user
+
+
+@pytest.fixture
+def unit_member(unit):
+    return MembershipFactory(unit=unit, role=Membership.Role.MEMBER).user
+
+
+@pytest.fixture
+def other_unit_manager(other_unit):
+    return MembershipFactory(unit=other_unit, role=Membership.Role.MANAGER).user
+
+
+@pytest.fixture
+def instrument(unit):
+    return InstrumentFactory(unit=unit)
