@@ -1,7 +1,12 @@
-from django.urls import path
+"""Pages of the instruments app, one module per area (units, catalogue, import/export, home)."""
 
-from . import views
+from django.urls import include, path
+
+from .views.home import home
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home, name="home"),
+    path("", include("instruments.urls_units")),
+    path("", include("instruments.urls_catalogue")),
+    path("", include("instruments.urls_transfer")),
 ]

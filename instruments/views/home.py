@@ -1,4 +1,4 @@
-"""Pages of the catalogue and of units. Thin: forms validate, services write, selectors read."""
+"""The home page: what the platform offers, with its statistics."""
 
 from django.shortcuts import render
 
