@@ -10,11 +10,13 @@ fi
 stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[test]"
+  .venv/bin/python -m pip install --quiet -e ".[test]" 2> >(grep -v "^WARNING: Location" >&2)
   rm -f .venv/.installed-* && touch "$stamp"
 fi
 export PATH="$ROOT/.venv/bin:$PATH"
-if command -v msgfmt >/dev/null 2>&1; then
+if [ -z "$(find . -path ./.venv -prune -o -name '*.po' -print -quit)" ]; then
+  :  # no catalogues yet
+elif command -v msgfmt >/dev/null 2>&1; then
   python manage.py compilemessages --ignore=.venv -v0
 else
   echo "warning: GNU gettext (msgfmt) is missing: pages stay in English (apt-get install gettext)" >&2
