@@ -197,3 +197,34 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Production hardening (deploy: docker-compose.yml, Dockerfile, .env.example) -------------
+# Every default below follows DEBUG: with DEBUG off (production) cookies are secure, HSTS is on,
+# plain HTTP is redirected and logs are JSON lines; each can be overridden from the environment
+# (e.g. SECURE_SSL_REDIRECT=false when a proxy in front already redirects). With DEBUG on
+# (development, tests) nothing here changes behaviour. `manage.py check --deploy` is clean.
+_PRODUCTION = not DEBUG
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _PRODUCTION)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _PRODUCTION)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _PRODUCTION)
+# The container health check speaks plain HTTP to gunicorn from inside the container.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600 if _PRODUCTION else 0)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _PRODUCTION)
+# The TLS-terminating proxy in front of gunicorn says which scheme the client used.
+if env_bool("TRUST_X_FORWARDED_PROTO", _PRODUCTION):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# collectstatic writes here (the image builds it at /app/staticfiles; tests point it elsewhere).
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or STATIC_ROOT)
+# Logs go to stdout, as JSON lines in production (LOG_FORMAT=json|plain).
+LOGGING["formatters"]["json"] = {"()": "sharing_platform.logging.JsonFormatter"}
+LOGGING["handlers"]["console"]["stream"] = "ext://sys.stdout"
+_LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("json" if _PRODUCTION else "plain")
+if _LOG_FORMAT not in LOGGING["formatters"]:
+    raise RuntimeError(f"LOG_FORMAT must be one of {sorted(LOGGING['formatters'])}, not {_LOG_FORMAT!r}")
+LOGGING["handlers"]["console"]["formatter"] = _LOG_FORMAT
+# Celery workers and beat keep the LOGGING above instead of installing their own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

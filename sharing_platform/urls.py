@@ -6,7 +6,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from sharing_platform.health import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),  # liveness/readiness: database and broker
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("sharing_platform.accounts.urls")),
