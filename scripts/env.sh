@@ -14,6 +14,11 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-* && touch "$stamp"
 fi
 export PATH="$ROOT/.venv/bin:$PATH"
+# Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+if [ "${SKIP_BROWSER_INSTALL:-}" != "1" ] && ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+    || echo "warning: could not install chromium; browser tests will fail" >&2
+fi
 if [ -z "$(find . -path ./.venv -prune -o -name '*.po' -print -quit)" ]; then
   :  # no catalogues yet
 elif command -v msgfmt >/dev/null 2>&1; then

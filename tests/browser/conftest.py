@@ -1,0 +1,83 @@
+"""Browser journeys: Debian's Chromium driven by Playwright against pytest-django's live server.
+
+Playwright's sync API runs an event loop in the test thread; the ORM calls made by the tests
+themselves are synchronous and safe, so Django's async guard is relaxed for these tests only.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT_DIR = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "test-artifacts"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def _context(browser, live_server, locale: str):
+    return browser.new_context(
+        base_url=live_server.url,
+        locale=locale,
+        extra_http_headers={"Accept-Language": locale},
+        viewport={"width": 1280, "height": 900},
+    )
+
+
+@pytest.fixture(params=["en", "zh-hans"], ids=["english", "chinese"])
+def language(request):
+    return request.param
+
+
+@pytest.fixture
+def page(browser, live_server, language):
+    context = _context(browser, live_server, "zh-CN" if language == "zh-hans" else "en-GB")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(request, language):
+    """Call screenshot(page) at the end of a journey: saves its last page and prints where."""
+
+    def take(page, name: str | None = None) -> Path:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOT_DIR / f"{name or request.node.name}.png".replace("[", "-").replace("]", "")
+        page.screenshot(path=str(path), full_page=True)
+        print(f"screenshot: {path}")  # noqa: T201 - the journey prints where its evidence is
+        return path
+
+    return take
+
+
+def log_in(page, username: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.locator("main form button[type=submit], main form input[type=submit]").first.click()
+    page.wait_for_load_state()
