@@ -1,0 +1,135 @@
+"""API for bulk import and export of a unit's instruments. Thin: parse, call the service, answer."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sharing_platform.errors import DomainValidationError
+
+from ..selectors.transfer import instrument_export_list, transfer_unit_get
+from ..services.transfer import export_csv, export_rows, export_xlsx, instrument_import, upload_content
+
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    unit = serializers.IntegerField(min_value=1)
+    file = serializers.FileField(allow_empty_file=False)
+    dry_run = serializers.BooleanField(required=False, default=False)
+
+    class Meta:
+        fields = ["unit", "file", "dry_run"]
+
+
+def raise_first_error(serializer: serializers.Serializer) -> None:
+    """Serializer errors in the project's error shape: one message, the field, and all messages."""
+    errors = [
+        {"row": None, "column": name, "message": str(message)}
+        for name, messages in serializer.errors.items()
+        for message in (messages if isinstance(messages, list) else [messages])
+    ]
+    first = errors[0]
+    raise DomainValidationError(f"{first['column']}: {first['message']}", field=first["column"], errors=errors)
+
+
+class InstrumentImportView(APIView):
+    """Create and update a unit's instruments from a CSV (UTF-8 or GBK) or XLSX file, all rows or none."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": ImportRequestSerializer},
+        responses={
+            200: inline_serializer(
+                "InstrumentImportResult",
+                {
+                    "detail": serializers.CharField(),
+                    "unit": serializers.IntegerField(),
+                    "dry_run": serializers.BooleanField(),
+                    "created": serializers.IntegerField(),
+                    "updated": serializers.IntegerField(),
+                    "unchanged": serializers.IntegerField(),
+                    "rows": serializers.ListField(child=serializers.DictField()),
+                },
+            )
+        },
+    )
+    def post(self, request):
+        serializer = ImportRequestSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise_first_error(serializer)
+        unit = transfer_unit_get(user=request.user, unit_id=serializer.validated_data["unit"])
+        upload = serializer.validated_data["file"]
+        result = instrument_import(
+            actor=request.user,
+            unit=unit,
+            file_name=upload.name,
+            content=upload_content(upload),
+            dry_run=serializer.validated_data["dry_run"],
+        )
+        summary = (
+            _("%(created)d to create, %(updated)d to update, %(unchanged)d unchanged.")
+            if result.dry_run
+            else _("%(created)d created, %(updated)d updated, %(unchanged)d unchanged.")
+        )
+        detail = summary % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
+        return Response({"detail": detail, **result.as_dict()})
+
+
+class IgnoreFormatParameter(DefaultContentNegotiation):
+    """`?format=` chooses the file type here, not a DRF renderer; errors are always JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def export_response(*, unit, file_format: str, chinese_headers: bool) -> HttpResponse:
+    """The unit's instruments as a CSV or XLSX download, in the columns the import accepts."""
+    if file_format not in {"csv", "xlsx"}:
+        raise DomainValidationError(_("format must be csv or xlsx."), field="format")
+    rows = export_rows(instrument_export_list(unit=unit), chinese_headers=chinese_headers)
+    if file_format == "csv":
+        response = HttpResponse(export_csv(rows), content_type=CSV_CONTENT_TYPE)
+    else:
+        response = HttpResponse(export_xlsx(rows), content_type=XLSX_CONTENT_TYPE)
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="instruments-unit{unit.pk}-{stamp}.{file_format}"'
+    return response
+
+
+class InstrumentExportView(APIView):
+    """Download a unit's instruments (`format=csv|xlsx`, `headers=keys|zh`)."""
+
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = IgnoreFormatParameter
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("unit", OpenApiTypes.INT, required=True),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "xlsx"], default="csv"),
+            OpenApiParameter("headers", OpenApiTypes.STR, enum=["keys", "zh"], default="keys"),
+        ],
+        responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
+    )
+    def get(self, request):
+        unit = transfer_unit_get(user=request.user, unit_id=request.query_params.get("unit"))
+        headers = request.query_params.get("headers", "keys")
+        if headers not in {"keys", "zh"}:
+            raise DomainValidationError(_("headers must be keys or zh."), field="headers")
+        return export_response(
+            unit=unit, file_format=request.query_params.get("format", "csv"), chinese_headers=headers == "zh"
+        )
