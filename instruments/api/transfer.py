@@ -18,10 +18,7 @@ from rest_framework.views import APIView
 from sharing_platform.errors import DomainValidationError
 
 from ..selectors.transfer import instrument_export_list, transfer_unit_get
-from ..services.transfer import export_csv, export_rows, export_xlsx, instrument_import, upload_content
-
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from ..services.transfer import XLSX_CONTENT_TYPE, instrument_export_file, instrument_import, upload_content
 
 
 class ImportRequestSerializer(serializers.Serializer):
@@ -98,13 +95,10 @@ class IgnoreFormatParameter(DefaultContentNegotiation):
 
 def export_response(*, unit, file_format: str, chinese_headers: bool) -> HttpResponse:
     """The unit's instruments as a CSV or XLSX download, in the columns the import accepts."""
-    if file_format not in {"csv", "xlsx"}:
-        raise DomainValidationError(_("format must be csv or xlsx."), field="format")
-    rows = export_rows(instrument_export_list(unit=unit), chinese_headers=chinese_headers)
-    if file_format == "csv":
-        response = HttpResponse(export_csv(rows), content_type=CSV_CONTENT_TYPE)
-    else:
-        response = HttpResponse(export_xlsx(rows), content_type=XLSX_CONTENT_TYPE)
+    content, content_type = instrument_export_file(
+        instruments=instrument_export_list(unit=unit), file_format=file_format, chinese_headers=chinese_headers
+    )
+    response = HttpResponse(content, content_type=content_type)
     stamp = timezone.localdate().strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="instruments-unit{unit.pk}-{stamp}.{file_format}"'
     return response

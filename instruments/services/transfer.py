@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Chinese headers and values use full-width punctuation on purpose
 """Bulk import and export of a unit's instruments (CSV in UTF-8 or GBK, XLSX).
 
 One column list serves both directions, so an exported file imports back without changes.
@@ -42,6 +43,8 @@ CENT = Decimal("0.01")
 # A text cell starting with one of these is a formula to a spreadsheet; CSV exports quote it with
 # a leading apostrophe (the usual spreadsheet convention) and imports strip that apostrophe again.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 TEXT, DECIMAL, DATE, BOOLEAN, INTEGER, CATEGORY, STATUS = (
     "text",
@@ -196,6 +199,22 @@ def _header_lookup() -> dict[str, str]:
 
 
 HEADER_LOOKUP = _header_lookup()
+
+
+def header_key(title: str) -> str | None:
+    """The column a header names: a key, an English or Chinese header, or both ("名称 name")."""
+    key = HEADER_LOOKUP.get(header_normalise(title))
+    if key is None:
+        parts = [part.strip(" /|()（）") for part in unicodedata.normalize("NFKC", title).rsplit(maxsplit=1)]
+        keys = {HEADER_LOOKUP.get(header_normalise(part)) for part in parts if part}
+        if len(parts) == 2 and len(keys) == 1:
+            key = keys.pop()
+    return key
+
+
+def template_header() -> list[str]:
+    """The header of the blank template: Chinese header and stable key side by side."""
+    return [f"{column.header_zh} {column.key}" for column in COLUMNS]
 
 
 # --- Reading files -------------------------------------------------------------------------------
@@ -562,7 +581,7 @@ def _map_header(sheet: Sheet) -> list[str | None]:
         if not title.strip():
             keys.append(None)
             continue
-        key = HEADER_LOOKUP.get(header_normalise(title))
+        key = header_key(title)
         if key is None:
             unknown.append(title.strip())
         elif key in seen:
@@ -761,6 +780,25 @@ def _export_value(instrument: Instrument, column: Column) -> Any:
     if value is None:
         return ""
     return value
+
+
+def instrument_export_file(*, instruments: Iterable[Instrument], file_format: str, chinese_headers: bool = False):
+    """The file bytes and content type of an export in `csv` or `xlsx`."""
+    if file_format not in {"csv", "xlsx"}:
+        raise DomainValidationError(_("format must be csv or xlsx."), field="format")
+    rows = export_rows(instruments, chinese_headers=chinese_headers)
+    if file_format == "csv":
+        return export_csv(rows), CSV_CONTENT_TYPE
+    return export_xlsx(rows), XLSX_CONTENT_TYPE
+
+
+def template_file(*, file_format: str):
+    """A blank import template: the bilingual header, and in XLSX a help sheet explaining every column."""
+    if file_format not in {"csv", "xlsx"}:
+        raise DomainValidationError(_("format must be csv or xlsx."), field="format")
+    if file_format == "csv":
+        return export_csv([template_header()]), CSV_CONTENT_TYPE
+    return export_xlsx([template_header()], with_help=True), XLSX_CONTENT_TYPE
 
 
 def export_rows(instruments: Iterable[Instrument], *, chinese_headers: bool = False) -> Iterable[list[Any]]:
