@@ -1,0 +1,195 @@
+"""Account API: register, obtain and revoke knox tokens, and who am I. Thin: validate, call a service, answer."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate, get_user_model, user_logged_in, user_logged_out
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from knox.auth import TokenAuthentication
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from instruments.models import Membership
+from sharing_platform.errors import DomainValidationError
+
+from .services import api_token_create, user_register
+
+
+def serializer_errors_raise(serializer: serializers.Serializer) -> None:
+    """Serializer errors in the project's error shape: the first message as detail, every message per field."""
+    errors = {
+        name: [str(message) for message in (messages if isinstance(messages, list) else [messages])]
+        for name, messages in serializer.errors.items()
+    }
+    field, messages = next(iter(errors.items()))
+    detail = messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}"
+    raise DomainValidationError(detail, field=None if field == "non_field_errors" else field, errors=errors)
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+
+    class Meta:
+        fields = ["username", "email", "password"]
+
+    def validate_username(self, value: str) -> str:
+        user_model = get_user_model()
+        username_field = user_model._meta.get_field(user_model.USERNAME_FIELD)
+        try:
+            username_field.run_validators(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+        if user_model.objects.filter(**{f"{user_model.USERNAME_FIELD}__iexact": value}).exists():
+            raise serializers.ValidationError(_("A user with that username already exists."))
+        return value
+
+    def validate_email(self, value: str) -> str:
+        if get_user_model().objects.filter(email__iexact=value).exists():
+            raise serializers.ValidationError(_("An account with this email address already exists."))
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        user_model = get_user_model()
+        candidate = user_model(username=attrs["username"], email=attrs["email"])
+        try:
+            validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"password": error.messages}) from None
+        return attrs
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+
+    class Meta:
+        fields = ["id", "username", "email"]
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    class Meta:
+        fields = ["username", "password"]
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+    expiry = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        fields = ["token", "expiry"]
+
+
+class MeUnitSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="unit.id", read_only=True)
+    name = serializers.CharField(source="unit.display_name", read_only=True)
+    status = serializers.CharField(source="unit.status", read_only=True)
+    role = serializers.CharField(read_only=True)
+
+    class Meta:
+        fields = ["id", "name", "status", "role"]
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    is_platform_admin = serializers.BooleanField(source="is_staff", read_only=True)
+    units = MeUnitSerializer(many=True, read_only=True)
+
+    class Meta:
+        fields = ["id", "username", "email", "is_platform_admin", "units"]
+
+
+class RegisterView(APIView):
+    """Create an account. Anyone may call it; the password must pass the configured validators."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
+    def post(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        if not serializer.is_valid():
+            serializer_errors_raise(serializer)
+        user = user_register(**serializer.validated_data)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class TokenObtainView(APIView):
+    """Exchange a username and password for a token, used as `Authorization: Token <token>`."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer})
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        if not serializer.is_valid():
+            serializer_errors_raise(serializer)
+        user = authenticate(
+            request._request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        if user is None:
+            raise DomainValidationError(
+                _("Unable to log in with that username and password."), code="invalid_credentials"
+            )
+        instance, token = api_token_create(user=user)
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
+        return Response(TokenSerializer({"token": token, "expiry": instance.expiry}).data)
+
+
+class TokenLogoutView(APIView):
+    """Revoke the token this request was made with."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        request.auth.delete()
+        user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenLogoutAllView(APIView):
+    """Revoke every token of the signed-in user (all devices)."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        request.user.auth_token_set.all().delete()
+        user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    """The signed-in user, with the units they belong to and their role in each."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: MeSerializer})
+    def get(self, request):
+        user = request.user
+        memberships = Membership.objects.filter(user=user).select_related("unit").order_by("unit__name", "unit_id")
+        me = {
+            "id": user.pk,
+            "username": user.get_username(),
+            "email": user.email,
+            "is_staff": user.is_staff,
+            "units": list(memberships),
+        }
+        return Response(MeSerializer(me).data)
