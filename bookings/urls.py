@@ -1,2 +1,6 @@
+from django.urls import include, path
+
 app_name = "bookings"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("feeds/", include("bookings.urls_feeds")),
+]
