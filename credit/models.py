@@ -5,7 +5,8 @@ CreditEvent is append-only: the ORM refuses updates and deletes; corrections are
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from instruments.models import Unit
@@ -147,3 +148,360 @@ def subject_key_for(subject) -> str:
     if isinstance(subject, Unit):
         return f"unit:{subject.pk}"
     return f"user:{subject.pk}"
+
+
+class SubjectMixin(models.Model):
+    """A user or a unit, exactly one; subject_key mirrors the ledger's "user:<id>" / "unit:<id>"."""
+
+    subject_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    subject_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    subject_key = models.CharField(max_length=32, db_index=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def subject(self):
+        return self.subject_unit or self.subject_user
+
+    def subject_set(self, subject) -> None:
+        self.subject_unit = subject if isinstance(subject, Unit) else None
+        self.subject_user = None if isinstance(subject, Unit) else subject
+        self.subject_key = subject_key_for(subject)
+
+
+def _one_subject(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=(Q(subject_user__isnull=False) & Q(subject_unit__isnull=True))
+        | (Q(subject_user__isnull=True) & Q(subject_unit__isnull=False)),
+        name=name,
+    )
+
+
+class CreditRun(models.Model):
+    """One recomputation (full or single subject): its fixed as_of time and its progress cursor.
+
+    A full run commits its cursor in the same transaction as each batch of snapshots, so a run that
+    dies (or hits its time limit) resumes where it stopped, with the same as_of, and agrees exactly.
+    """
+
+    class Scope(models.TextChoices):
+        FULL = "full", _("All subjects")
+        SUBJECT = "subject", _("One subject")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    run_id = models.UUIDField(unique=True)
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    as_of = models.DateTimeField(_("as of"))
+    model_version = models.CharField(max_length=32)
+    # Progress of a full run: units first, then users, each by ascending id.
+    cursor_phase = models.CharField(max_length=8, default="unit")
+    cursor_id = models.BigIntegerField(default=0)
+    subjects_seen = models.PositiveIntegerField(default=0)
+    snapshots_written = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("credit recomputation")
+        verbose_name_plural = _("credit recomputations")
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.run_id} ({self.status})"
+
+
+class CreditScoreQuerySet(models.QuerySet):
+    def latest_per_subject(self):
+        return self.order_by("subject_key", "-as_of", "-id")
+
+
+class CreditScore(SubjectMixin):
+    """A snapshot of one subject's score, its five dimensions and the reasons that moved it most.
+
+    History is kept (never updated). A new snapshot is written only when something changed, so
+    re-running a recompute with no new facts writes nothing.
+    """
+
+    score = models.PositiveSmallIntegerField(_("score"))
+    tier = models.CharField(_("tier"), max_length=16)
+    record = models.DecimalField(_("credit record"), max_digits=5, decimal_places=4)
+    fulfilment = models.DecimalField(_("fulfilment capability"), max_digits=5, decimal_places=4)
+    external = models.DecimalField(_("external record"), max_digits=5, decimal_places=4)
+    identity = models.DecimalField(_("identity and qualifications"), max_digits=5, decimal_places=4)
+    relationships = models.DecimalField(_("relationships"), max_digits=5, decimal_places=4)
+    cap = models.PositiveSmallIntegerField(_("cap applied"), null=True, blank=True)
+    # [{"code": ..., "params": {...}, "impact": points, "text": English sentence}], biggest impact first.
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    model_version = models.CharField(_("model version"), max_length=32)
+    run_id = models.UUIDField(_("run"), db_index=True)
+    as_of = models.DateTimeField(_("as of"))
+    computed_at = models.DateTimeField(_("computed at"), auto_now_add=True)
+
+    objects = CreditScoreQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-as_of", "-id"]
+        verbose_name = _("credit score")
+        verbose_name_plural = _("credit scores")
+        indexes = [models.Index(fields=["subject_key", "-as_of", "-id"], name="credit_score_latest")]
+        constraints = [
+            _one_subject("credit_score_exactly_one_subject"),
+            models.CheckConstraint(condition=Q(score__gte=350, score__lte=950), name="credit_score_in_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_key} {self.score} @ {self.as_of:%Y-%m-%d %H:%M}"
+
+    def dimensions(self) -> dict:
+        return {
+            "record": self.record,
+            "fulfilment": self.fulfilment,
+            "external": self.external,
+            "identity": self.identity,
+            "relationships": self.relationships,
+        }
+
+
+class Endorsement(models.Model):
+    """A unit vouches for another (collaboration, supervision). Counts only as far as the endorser is trusted."""
+
+    class Kind(models.TextChoices):
+        COLLABORATION = "collaboration", _("Collaboration")
+        SUPERVISION = "supervision", _("Supervision")
+        OTHER = "other", _("Other")
+
+    endorser = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="endorsements_given", verbose_name=_("endorser")
+    )
+    endorsed = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="endorsements_received", verbose_name=_("endorsed unit")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COLLABORATION)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("endorsement")
+        verbose_name_plural = _("endorsements")
+        constraints = [
+            models.CheckConstraint(condition=~Q(endorser=F("endorsed")), name="endorsement_not_self"),
+            models.UniqueConstraint(
+                fields=["endorser", "endorsed"], condition=Q(revoked_at__isnull=True), name="endorsement_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endorser_id} -> {self.endorsed_id}"
+
+
+class ExternalCreditReport(SubjectMixin):
+    """A score from a partner (credit bureau, another platform), normalised to 0..1 for the external dimension."""
+
+    source = models.CharField(_("source"), max_length=100)
+    score = models.DecimalField(_("score"), max_digits=10, decimal_places=2)
+    range_min = models.DecimalField(_("lowest possible score"), max_digits=10, decimal_places=2)
+    range_max = models.DecimalField(_("highest possible score"), max_digits=10, decimal_places=2)
+    reported_at = models.DateTimeField(_("report date"))
+    expires_at = models.DateTimeField(_("expires at"))
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        verbose_name = _("external credit report")
+        verbose_name_plural = _("external credit reports")
+        constraints = [
+            _one_subject("external_report_exactly_one_subject"),
+            models.CheckConstraint(condition=Q(range_max__gt=F("range_min")), name="external_report_range_valid"),
+            models.CheckConstraint(
+                condition=Q(score__gte=F("range_min"), score__lte=F("range_max")), name="external_report_score_in_range"
+            ),
+            models.CheckConstraint(condition=Q(expires_at__gt=F("reported_at")), name="external_report_expires_after"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_key} {self.source} {self.score}"
+
+    @property
+    def normalised(self) -> float:
+        return float((self.score - self.range_min) / (self.range_max - self.range_min))
+
+
+class ListEntryQuerySet(models.QuerySet):
+    def published_at(self, moment):
+        """Entries the public sees at a moment: published and not past their end."""
+        return self.filter(status=ListEntry.Status.PUBLISHED, published_at__lte=moment).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=moment)
+        )
+
+    def open(self):
+        return self.filter(status__in=[ListEntry.Status.PROPOSED, ListEntry.Status.PUBLISHED])
+
+
+class ListEntry(SubjectMixin):
+    """A red or black list entry. Workers propose by rule; only an admin's confirmation publishes it."""
+
+    class List(models.TextChoices):
+        RED = "red", _("Red list")
+        BLACK = "black", _("Black list")
+
+    class Severity(models.TextChoices):
+        MINOR = "minor", _("Minor")
+        GENERAL = "general", _("General")
+        SERIOUS = "serious", _("Serious")
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        PUBLISHED = "published", _("Published")
+        REJECTED = "rejected", _("Rejected")
+        EXPIRED = "expired", _("Expired")
+        REPAIRED = "repaired", _("Repaired")
+        REVOKED = "revoked", _("Revoked")
+
+    list_type = models.CharField(_("list"), max_length=8, choices=List.choices)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices, blank=True)
+    rule = models.CharField(_("rule"), max_length=32)
+    reason = models.TextField(_("reason"))
+    evidence = models.JSONField(_("evidence"), default=list, blank=True)
+    basis_events = models.ManyToManyField(CreditEvent, blank=True, related_name="list_entries")
+    listing_authority = models.CharField(_("listing authority"), max_length=200)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PROPOSED)
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    published_at = models.DateTimeField(_("published from"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("published until"), null=True, blank=True)
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_reason = models.TextField(_("decision reason"), blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("publication ended at"), null=True, blank=True)
+
+    objects = ListEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("list entry")
+        verbose_name_plural = _("list entries")
+        indexes = [models.Index(fields=["list_type", "status", "published_at"]), models.Index(fields=["status"])]
+        constraints = [
+            _one_subject("list_entry_exactly_one_subject"),
+            # No duplicate open entries: one proposed-or-published entry per subject and list.
+            models.UniqueConstraint(
+                fields=["subject_key", "list_type"],
+                condition=Q(status__in=["proposed", "published"]),
+                name="list_entry_one_open_per_subject",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False, expires_at__isnull=False),
+                name="list_entry_published_has_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.list_type} {self.subject_key} ({self.status})"
+
+
+class Appeal(models.Model):
+    """An objection to a list entry, possible at any time; decided within a number of working days."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        UPHELD = "upheld", _("Upheld")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    entry = models.ForeignKey(ListEntry, on_delete=models.PROTECT, related_name="appeals", verbose_name=_("entry"))
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("grounds of the objection"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    due_on = models.DateField(_("to be decided by"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_reason = models.TextField(_("decision reason"), blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        constraints = [
+            models.UniqueConstraint(fields=["entry"], condition=Q(status="open"), name="appeal_one_open_per_entry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"appeal {self.pk} on {self.entry_id} ({self.status})"
+
+
+class RepairRequest(models.Model):
+    """A request for credit repair once the minimum publication period has passed, with proof and a commitment."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        GRANTED = "granted", _("Granted")
+        REFUSED = "refused", _("Refused")
+
+    entry = models.ForeignKey(
+        ListEntry, on_delete=models.PROTECT, related_name="repair_requests", verbose_name=_("entry")
+    )
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proof_text = models.TextField(_("proof of correction"))
+    proof_file = models.FileField(_("proof document"), upload_to="credit/repair/%Y/%m/", blank=True)
+    commitment_signed = models.BooleanField(_("credit commitment signed"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_reason = models.TextField(_("decision reason"), blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        verbose_name = _("credit repair request")
+        verbose_name_plural = _("credit repair requests")
+        constraints = [
+            models.CheckConstraint(condition=Q(commitment_signed=True), name="repair_commitment_signed"),
+            models.UniqueConstraint(
+                fields=["entry"], condition=Q(status="pending"), name="repair_one_pending_per_entry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"repair {self.pk} on {self.entry_id} ({self.status})"
+
+
+class TrustedProviderBadge(models.Model):
+    """The quarterly "trusted provider" badge; revoked when the criteria lapse."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="trusted_badges", verbose_name=_("unit"))
+    quarter = models.CharField(_("quarter"), max_length=7)  # e.g. "2026Q4"
+    awarded_at = models.DateTimeField(_("awarded at"))
+    valid_until = models.DateTimeField(_("valid until"))
+    criteria = models.JSONField(_("figures at award"), default=dict, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_reason = models.TextField(_("reason for revocation"), blank=True)
+
+    class Meta:
+        ordering = ["-awarded_at", "-id"]
+        verbose_name = _("trusted provider badge")
+        verbose_name_plural = _("trusted provider badges")
+        constraints = [models.UniqueConstraint(fields=["unit", "quarter"], name="badge_once_per_unit_quarter")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.quarter}"

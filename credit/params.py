@@ -1,10 +1,17 @@
-"""Versioned parameters of the credit model: the one place to tune it."""
+"""Versioned parameters of the credit model: the one place to tune it.
+
+Change any number here and bump MODEL_VERSION: every snapshot records the version that made it,
+so a score can always be explained with the parameters of its time.
+"""
+
+import os
+from datetime import timedelta
 
 from .models import CreditEvent
 
 K = CreditEvent.Kind
 
-MODEL_VERSION = "2026.11-1"
+MODEL_VERSION = "2026.11-2"
 
 POSITIVE_KINDS = {
     K.BOOKING_FULFILLED, K.PUNCTUAL_CHECK_IN, K.PAYMENT_ON_TIME, K.APPROVED_ON_TIME, K.REFUSAL_JUSTIFIED,
@@ -24,3 +31,163 @@ def default_polarity(kind: str) -> int:
     if kind in NEGATIVE_KINDS:
         return -1
     return 0
+
+
+# --- Total --------------------------------------------------------------------------------------
+SCORE_MIN = 350
+SCORE_MAX = 950
+SCORE_SPAN = 600  # score = SCORE_MIN + SCORE_SPAN x weighted sum of the dimensions, clamped
+DIMENSION_WEIGHTS = {
+    "record": 0.35,
+    "fulfilment": 0.25,
+    "external": 0.20,
+    "identity": 0.15,
+    "relationships": 0.05,
+}
+DIMENSIONS = tuple(DIMENSION_WEIGHTS)
+
+# --- Credit record: beta reputation (r + 1) / (r + s + 2) over time-decayed weights -------------
+HALF_LIFE_DAYS = 180
+# How much one event of a kind counts (times its own weight); unlisted kinds count 1.
+KIND_MULTIPLIERS = {
+    K.NO_SHOW: 2.0,
+    K.DAMAGE_CONFIRMED: 5.0,
+    K.MISUSE_CONFIRMED: 3.0,
+    K.FRAUD_CONFIRMED: 8.0,
+    K.BREACH_CONFIRMED: 5.0,
+    K.DISPUTE_LOST: 2.0,
+    K.PROVIDER_CANCELLATION: 2.0,
+    K.REFUSAL_UNJUSTIFIED: 1.5,
+    K.APPEAL_UPHELD: 2.0,
+    K.REPAIR_GRANTED: 2.0,
+    K.PUNCTUAL_CHECK_IN: 0.5,
+    K.REVIEW_GIVEN: 0.25,
+}
+# Reviews carry 1-5 stars in `value` (weighted by the reviewer's credibility in `weight`):
+# (stars - 1) / 4 of the weight counts as kept, the rest as broken.
+REVIEW_KINDS = {K.REVIEW_RECEIVED}
+REVIEW_STARS_MIN = 1
+REVIEW_STARS_MAX = 5
+
+# --- Fulfilment capability: the mean of beta rates over the kinds that measure it ----------------
+# (component, kinds that count for it, kinds that count against it)
+FULFILMENT_COMPONENTS = {
+    "user": (
+        ("punctuality", {K.PUNCTUAL_CHECK_IN}, {K.LATE_CHECK_IN}),
+        ("attendance", {K.BOOKING_FULFILLED}, {K.NO_SHOW, K.LATE_CANCELLATION}),
+        ("care", {K.BOOKING_FULFILLED}, {K.DAMAGE_CONFIRMED, K.MISUSE_CONFIRMED, K.USAGE_OVERRUN}),
+        ("payment", {K.PAYMENT_ON_TIME}, {K.PAYMENT_LATE}),
+    ),
+    "unit": (
+        ("acceptance", {K.APPROVED_ON_TIME, K.REFUSAL_JUSTIFIED}, {K.REFUSAL_UNJUSTIFIED}),
+        ("response", {K.APPROVED_ON_TIME}, {K.RESPONSE_LATE}),
+        ("on_time_service", {K.SERVICE_DELIVERED}, {K.PROVIDER_CANCELLATION, K.DATA_DELIVERED_LATE}),
+        ("uptime", {K.SERVICE_DELIVERED}, {K.INSTRUMENT_FAULT}),
+    ),
+}
+
+# --- Identity and qualifications ----------------------------------------------------------------
+IDENTITY_UNIT_STATUS = {"verified": 0.7, "pending": 0.2, "rejected": 0.0, "suspended": 0.0}
+IDENTITY_PER_ACCREDITATION = 0.1
+IDENTITY_ACCREDITATIONS_MAX = 0.3
+IDENTITY_USER_BASE = 0.2
+IDENTITY_USER_EMAIL = 0.1
+IDENTITY_USER_VERIFIED_UNIT = 0.5  # a member of a verified unit: the unit vouches for the person
+IDENTITY_USER_SENIORITY = 0.2
+IDENTITY_USER_SENIORITY_DAYS = 180
+
+# --- External record ----------------------------------------------------------------------------
+EXTERNAL_NEUTRAL = 0.5  # what a subject without reports gets, and the prior every report is blended with
+EXTERNAL_PRIOR_WEIGHT = 0.5
+EXTERNAL_HALF_LIFE_DAYS = 365
+EXTERNAL_SOURCE_WEIGHTS: dict[str, float] = {}  # per source name; unlisted sources weigh 1
+
+# --- Relationships: personalised PageRank from verified units over endorsements ------------------
+TRUST_DAMPING = 0.85
+TRUST_ITERATIONS = 100
+TRUST_TOLERANCE = 1e-12
+# Relationship score = min(TRUST_CAP, trust received through endorsements / (TRUST_REFERENCE x the
+# teleport share of one pre-trusted unit)). Only pre-trusted (verified) units seed trust, so a ring of
+# unverified accounts receives none, however densely it endorses itself; the cap bounds any ring.
+TRUST_REFERENCE = 2.0
+TRUST_CAP = 1.0
+TRUST_USER_FACTOR = 0.8  # a person inherits this share of their best unit's relationship score
+
+# --- Caps after severe confirmed events --------------------------------------------------------
+SEVERE_KINDS = {K.DAMAGE_CONFIRMED, K.MISUSE_CONFIRMED, K.FRAUD_CONFIRMED, K.BREACH_CONFIRMED}
+SEVERE_DEFAULT_SEVERITY = {
+    K.DAMAGE_CONFIRMED: "general",
+    K.MISUSE_CONFIRMED: "minor",
+    K.FRAUD_CONFIRMED: "serious",
+    K.BREACH_CONFIRMED: "general",
+}
+# severity -> (days the cap lasts, highest score allowed meanwhile)
+CAPS = {"serious": (365, 549), "general": (180, 649), "minor": (90, 749)}
+# A granted repair or an upheld objection after the event lifts its cap.
+CAP_LIFTING_KINDS = {K.REPAIR_GRANTED, K.APPEAL_UPHELD}
+
+# --- Tiers and what they allow -----------------------------------------------------------------
+TIERS = (("excellent", 800), ("good", 700), ("fair", 600), ("poor", 550), ("bad", SCORE_MIN))
+DEPOSIT_WAIVED_TIERS = {"excellent", "good"}
+AUTO_APPROVAL_TIERS = {"excellent"}
+HORIZON_FACTORS = {"excellent": 1.5, "good": 1.25, "fair": 1.0, "poor": 0.75, "bad": 0.5}
+QUOTA_FACTORS = {"excellent": 1.5, "good": 1.25, "fair": 1.0, "poor": 0.75, "bad": 0.5}
+
+
+def tier_for(score: int | None) -> str:
+    if score is None:
+        return ""
+    for name, floor in TIERS:
+        if score >= floor:
+            return name
+    return "bad"
+
+
+# --- Red and black lists -----------------------------------------------------------------------
+BLACK_VIOLATION_KINDS = {K.NO_SHOW, K.LATE_CANCELLATION, K.USAGE_OVERRUN}
+BLACK_VIOLATION_COUNT = 3
+BLACK_VIOLATION_WINDOW_DAYS = 365
+BLACK_SEVERE_KINDS = {K.DAMAGE_CONFIRMED, K.FRAUD_CONFIRMED, K.BREACH_CONFIRMED}
+BLACK_SEVERE_SEVERITY = "serious"  # one confirmed event of this severity is enough
+BLACK_SCORE_FLOOR = 550
+RED_MIN_SCORE = 800
+RED_MIN_FULFILLED = {"user": 10, "unit": 10}
+RED_FULFILLED_KINDS = {"user": {K.BOOKING_FULFILLED}, "unit": {K.SERVICE_DELIVERED}}
+RED_FULFILLED_WINDOW_DAYS = 365
+RED_CLEAN_DAYS = 182
+RED_PUBLICATION_DAYS = 365
+# Rule -> severity of the proposed entry.
+RULE_SEVERITY = {
+    "violations": "general",
+    "severe_event": "serious",
+    "score_floor": "general",
+    "top_tier": "minor",
+}
+# Publication bounds by severity, after the national credit-repair measures: (shortest, longest).
+SEVERITY_BOUNDS = {
+    "minor": (timedelta(0), timedelta(days=91)),
+    "general": (timedelta(days=91), timedelta(days=365)),
+    "serious": (timedelta(days=365), timedelta(days=3 * 365)),
+}
+SEVERITY_DEFAULT_PERIOD = {
+    "minor": timedelta(days=91),
+    "general": timedelta(days=182),
+    "serious": timedelta(days=365),
+}
+# Repair may be requested once the shortest publication period of the severity has passed.
+LISTING_AUTHORITY = "Instrument Sharing Platform credit committee"
+APPEAL_DECISION_WORKING_DAYS = 5
+
+# --- Trusted provider badge (quarterly) ----------------------------------------------------------
+BADGE_MIN_RATING = 4.5  # mean stars received over the window
+BADGE_MIN_ON_TIME_RESPONSE = 0.9
+BADGE_MAX_CANCELLATION_RATE = 0.01
+BADGE_MIN_SERVICES = 10
+BADGE_WINDOW_DAYS = 365
+
+# --- Operational knobs (not model parameters; they do not change any score) ----------------------
+RECOMPUTE_BATCH_SIZE = int(os.environ.get("CREDIT_RECOMPUTE_BATCH_SIZE", "2000"))
+# Only for the worker-kill test: a pause after each batch so a run can be interrupted mid-way.
+RECOMPUTE_BATCH_PAUSE_SECONDS = float(os.environ.get("CREDIT_RECOMPUTE_BATCH_PAUSE_SECONDS", "0"))
+# A PostgreSQL advisory lock key (any constant bigint) held by a full run.
+RECOMPUTE_ADVISORY_LOCK_KEY = 0x43524544  # "CRED"
