@@ -62,6 +62,9 @@ KIND_MULTIPLIERS = {
     K.REPAIR_GRANTED: 2.0,
     K.PUNCTUAL_CHECK_IN: 0.5,
     K.REVIEW_GIVEN: 0.25,
+    # Endorsements count in the relationships dimension (trust-weighted), never as kept commitments:
+    # otherwise a ring of accounts could raise its own record by endorsing itself.
+    K.ENDORSEMENT_RECEIVED: 0.0,
 }
 # Reviews carry 1-5 stars in `value` (weighted by the reviewer's credibility in `weight`):
 # (stars - 1) / 4 of the weight counts as kept, the rest as broken.
@@ -156,12 +159,14 @@ RED_FULFILLED_KINDS = {"user": {K.BOOKING_FULFILLED}, "unit": {K.SERVICE_DELIVER
 RED_FULFILLED_WINDOW_DAYS = 365
 RED_CLEAN_DAYS = 182
 RED_PUBLICATION_DAYS = 365
+RED_PUBLICATION_MAX_DAYS = 365
+# Rule-based entries that rest on a state, not on events, are not proposed again within this period.
+RULE_COOLDOWN_DAYS = 182
 # Rule -> severity of the proposed entry.
 RULE_SEVERITY = {
     "violations": "general",
     "severe_event": "serious",
     "score_floor": "general",
-    "top_tier": "minor",
 }
 # Publication bounds by severity, after the national credit-repair measures: (shortest, longest).
 SEVERITY_BOUNDS = {

@@ -49,20 +49,21 @@ def _is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def latest_snapshot_queryset(keys: list[str] | None = None):
+    """The newest snapshot of each subject (of the given ones, or of everyone), as one filterable queryset."""
+    scope = CreditScore.objects.all() if keys is None else CreditScore.objects.filter(subject_key__in=keys)
+    if _is_postgres():
+        newest_ids = scope.order_by("subject_key", "-as_of", "-id").distinct("subject_key").values("pk")
+        return CreditScore.objects.filter(pk__in=newest_ids)
+    newest = CreditScore.objects.filter(subject_key=OuterRef("subject_key")).order_by("-as_of", "-id").values("pk")
+    return scope.filter(pk=Subquery(newest[:1]))
+
+
 def latest_snapshots(keys: list[str]) -> dict[str, CreditScore]:
     """The newest snapshot of each subject, in one query."""
     if not keys:
         return {}
-    if _is_postgres():
-        rows = (
-            CreditScore.objects.filter(subject_key__in=keys)
-            .order_by("subject_key", "-as_of", "-id")
-            .distinct("subject_key")
-        )
-    else:
-        newest = CreditScore.objects.filter(subject_key=OuterRef("subject_key")).order_by("-as_of", "-id").values("pk")
-        rows = CreditScore.objects.filter(subject_key__in=keys, pk=Subquery(newest[:1]))
-    return {row.subject_key: row for row in rows}
+    return {row.subject_key: row for row in latest_snapshot_queryset(keys)}
 
 
 def _same(snapshot: CreditScore, result: ScoreResult, reasons: list[dict]) -> bool:

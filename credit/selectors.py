@@ -1,4 +1,4 @@
-"""Reads of the credit layer that other apps use: a subject's standing and what it allows.
+"""Reads of the credit layer: a subject's standing and what it allows, snapshots, lists, queues.
 
 Bookings (above this layer) asks here for tiers and gates; it never reads credit.models directly.
 """
@@ -6,6 +6,14 @@ Bookings (above this layer) asks here for tiers and gates; it never reads credit
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from instruments.models import Unit
+
+from . import params
+from .models import Appeal, CreditScore, ListEntry, RepairRequest, TrustedProviderBadge, subject_key_for
 
 
 @dataclass(frozen=True)
@@ -27,11 +35,110 @@ NEUTRAL_STANDING = CreditStanding(
 )
 
 
+def standing_from(score: int | None, blacklisted: bool) -> CreditStanding:
+    """Pure: the consequences of a score and a black-list state (params hold the tables)."""
+    tier = params.tier_for(score)
+    return CreditStanding(
+        score=score,
+        tier=tier,
+        blacklisted=blacklisted,
+        deposit_waived=tier in params.DEPOSIT_WAIVED_TIERS and not blacklisted,
+        auto_approval_eligible=tier in params.AUTO_APPROVAL_TIERS and not blacklisted,
+        horizon_factor=params.HORIZON_FACTORS.get(tier, 1.0),
+        quota_factor=params.QUOTA_FACTORS.get(tier, 1.0),
+    )
+
+
+def credit_snapshot_latest(subject) -> CreditScore | None:
+    return CreditScore.objects.filter(subject_key=subject_key_for(subject)).order_by("-as_of", "-id").first()
+
+
+def _standing(key: str) -> CreditStanding:
+    # Two indexed queries: the newest snapshot, and whether a black entry is published now.
+    score = (
+        CreditScore.objects.filter(subject_key=key).order_by("-as_of", "-id").values_list("score", flat=True).first()
+    )
+    blacklisted = (
+        ListEntry.objects.published_at(timezone.now()).filter(subject_key=key, list_type=ListEntry.List.BLACK).exists()
+    )
+    if score is None and not blacklisted:
+        return NEUTRAL_STANDING
+    return standing_from(score, blacklisted)
+
+
 def credit_standing_for_user(user) -> CreditStanding:
-    """The booking-relevant standing of a user. Until the credit engine scores them: neutral."""
-    return NEUTRAL_STANDING
+    """The booking-relevant standing of a user (neutral until first scored)."""
+    if user is None or not getattr(user, "is_authenticated", True) or user.pk is None:
+        return NEUTRAL_STANDING
+    return _standing(f"user:{user.pk}")
 
 
 def credit_standing_for_unit(unit) -> CreditStanding:
-    """The standing of a provider or booking unit. Until the credit engine scores it: neutral."""
-    return NEUTRAL_STANDING
+    """The standing of a provider or booking unit (neutral until first scored)."""
+    if unit is None or unit.pk is None:
+        return NEUTRAL_STANDING
+    return _standing(f"unit:{unit.pk}")
+
+
+def credit_black_list_history(subject) -> bool:
+    """Whether the subject was ever published on the black list (providers may refuse such users)."""
+    return ListEntry.objects.filter(
+        subject_key=subject_key_for(subject),
+        list_type=ListEntry.List.BLACK,
+        published_at__isnull=False,
+    ).exists()
+
+
+def credit_score_history(subject, *, limit: int = 60) -> list[CreditScore]:
+    """The newest `limit` snapshots, oldest first (for the chart)."""
+    rows = list(CreditScore.objects.filter(subject_key=subject_key_for(subject)).order_by("-as_of", "-id")[:limit])
+    rows.reverse()
+    return rows
+
+
+def _with_subjects(rows: QuerySet) -> QuerySet:
+    return rows.select_related("subject_user", "subject_unit", "subject_unit__region")
+
+
+def list_entries_published(*, list_type: str) -> QuerySet[ListEntry]:
+    """What the public sees on a list now: published, not past its end."""
+    return _with_subjects(
+        ListEntry.objects.published_at(timezone.now()).filter(list_type=list_type).order_by("-published_at", "-id")
+    )
+
+
+def list_entries_for_moderation(*, status: str | None = None) -> QuerySet[ListEntry]:
+    rows = ListEntry.objects.all() if not status else ListEntry.objects.filter(status=status)
+    return _with_subjects(rows.select_related("moderator").order_by("proposed_at", "id"))
+
+
+def list_entries_of_subject(subject) -> QuerySet[ListEntry]:
+    return ListEntry.objects.filter(subject_key=subject_key_for(subject)).prefetch_related(
+        Prefetch("appeals", queryset=Appeal.objects.order_by("-submitted_at")),
+        Prefetch("repair_requests", queryset=RepairRequest.objects.order_by("-submitted_at")),
+    )
+
+
+def appeals_open() -> QuerySet[Appeal]:
+    return Appeal.objects.filter(status=Appeal.Status.OPEN).select_related(
+        "entry", "entry__subject_user", "entry__subject_unit", "submitted_by"
+    )
+
+
+def repair_requests_pending() -> QuerySet[RepairRequest]:
+    return RepairRequest.objects.filter(status=RepairRequest.Status.PENDING).select_related(
+        "entry", "entry__subject_user", "entry__subject_unit", "submitted_by"
+    )
+
+
+def trusted_provider_units() -> QuerySet[Unit]:
+    """Units holding a current trusted provider badge."""
+    now = timezone.now()
+    return Unit.objects.filter(
+        trusted_badges__revoked_at=None, trusted_badges__valid_until__gt=now, trusted_badges__awarded_at__lte=now
+    ).distinct()
+
+
+def trusted_badge_current(unit: Unit) -> TrustedProviderBadge | None:
+    now = timezone.now()
+    return unit.trusted_badges.filter(revoked_at=None, valid_until__gt=now, awarded_at__lte=now).first()

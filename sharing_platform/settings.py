@@ -188,6 +188,33 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
+# --- Celery reliability (credit engine, H5) --------------------------------------------------
+# A task must survive a worker that dies mid-way; each setting says why. tests/credit/
+# test_celery_worker.py kills a real worker's pool process mid-run and shows the task come back.
+# Acknowledge a message only after the task finished, so a crash before that leaves it queued...
+CELERY_TASK_ACKS_LATE = True
+# ...and when the pool process running it is killed (OOM, SIGKILL), requeue it instead of
+# acknowledging it as failed: without both settings a killed worker loses its task.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Reserve one message at a time, so a dying worker strands at most the task it was running and
+# long tasks do not sit behind each other in one worker's prefetch buffer.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis redelivers an unacknowledged message after visibility_timeout seconds. It must exceed the
+# longest task (else a running task is delivered twice), and be short so a message whose worker
+# vanished entirely comes back within about a minute: restore sweeps every 5 s, unthrottled.
+CELERY_BROKER_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_BROKER_VISIBILITY_TIMEOUT", "60"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
+}
+# Time limits below the visibility timeout (see above). Long jobs (the full credit recompute) stop
+# at their own budget before the soft limit and continue in a fresh task from a saved cursor.
+CELERY_TASK_TIME_LIMIT = CELERY_BROKER_VISIBILITY_TIMEOUT - 10
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_BROKER_VISIBILITY_TIMEOUT - 20
+# Beat: exactly one beat process, reading schedules from the database (CELERY_BEAT_SCHEDULER above)
+# so admins can see and change them; credit's migration 0003 creates its PeriodicTask rows.
+
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

@@ -31,9 +31,12 @@ def split_keys(keys: list[str]) -> tuple[list[int], list[int]]:
     return users, units
 
 
-def reversed_event_ids(keys: list[str], as_of: datetime) -> set[int]:
+def reversed_event_ids(keys: list[str] | None, as_of: datetime) -> set[int]:
+    """Events cancelled by a reversal recorded by as_of (keys None: every subject)."""
     ids: set[int] = set()
-    rows = CreditEvent.objects.filter(subject_key__in=keys, kind=CreditEvent.Kind.REVERSAL, occurred_at__lte=as_of)
+    rows = CreditEvent.objects.filter(kind=CreditEvent.Kind.REVERSAL, occurred_at__lte=as_of)
+    if keys is not None:
+        rows = rows.filter(subject_key__in=keys)
     for reverses_id, details in rows.values_list("reverses_id", "details"):
         target = reverses_id or (details or {}).get("reverses")
         if target:

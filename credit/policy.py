@@ -1,0 +1,193 @@
+"""Pure rules: which list entries to propose, publication bounds, working days, the provider badge.
+
+No writes and no queries: services aggregate the facts in SQL and hand them in.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from . import params
+from .models import CreditEvent, ListEntry
+
+
+@dataclass(frozen=True)
+class EventFact:
+    pk: int
+    kind: str
+    severity: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class ListFacts:
+    """What the list rules need to know about one subject as of a moment."""
+
+    subject_key: str
+    score: int | None = None
+    violations: tuple[EventFact, ...] = ()  # unlisted violation events in the window
+    severe: tuple[EventFact, ...] = ()  # unlisted confirmed severe events of the listing severity
+    fulfilled_in_window: int = 0
+    negatives_recently: int = 0
+    open_lists: frozenset[str] = frozenset()  # lists with a proposed or published entry
+    cooling_rules: frozenset[str] = frozenset()  # rule-based proposals made recently
+
+
+@dataclass(frozen=True)
+class Proposal:
+    subject_key: str
+    list_type: str
+    rule: str
+    severity: str
+    reason: str  # English; pages also show the translated rule label
+    basis: tuple[EventFact, ...] = field(default_factory=tuple)
+
+
+def _kind_label(kind: str) -> str:
+    return str(CreditEvent.Kind(kind).label).lower()
+
+
+def _summary(events: tuple[EventFact, ...]) -> str:
+    counts = Counter(event.kind for event in events)
+    return ", ".join(f"{n} x {_kind_label(kind)}" for kind, n in sorted(counts.items()))
+
+
+def proposals_for(facts: ListFacts) -> list[Proposal]:
+    """At most one black and one red proposal; black rules in order of gravity, red only for a clean record."""
+    proposals: list[Proposal] = []
+    black = ListEntry.List.BLACK
+    if black not in facts.open_lists:
+        if facts.severe:
+            proposals.append(
+                Proposal(
+                    facts.subject_key, black, "severe_event", params.RULE_SEVERITY["severe_event"],
+                    f"Confirmed serious breach: {_summary(facts.severe)}", facts.severe,
+                )
+            )  # fmt: skip
+        elif len(facts.violations) >= params.BLACK_VIOLATION_COUNT:
+            proposals.append(
+                Proposal(
+                    facts.subject_key, black, "violations", params.RULE_SEVERITY["violations"],
+                    f"{len(facts.violations)} violations within {params.BLACK_VIOLATION_WINDOW_DAYS} days: "
+                    f"{_summary(facts.violations)}",
+                    facts.violations,
+                )
+            )  # fmt: skip
+        elif (
+            facts.score is not None
+            and facts.score < params.BLACK_SCORE_FLOOR
+            and "score_floor" not in facts.cooling_rules
+        ):
+            proposals.append(
+                Proposal(
+                    facts.subject_key, black, "score_floor", params.RULE_SEVERITY["score_floor"],
+                    f"Credit score {facts.score} below the floor of {params.BLACK_SCORE_FLOOR}",
+                )
+            )  # fmt: skip
+    red = ListEntry.List.RED
+    kind = facts.subject_key.split(":", 1)[0]
+    if (
+        not proposals
+        and black not in facts.open_lists
+        and red not in facts.open_lists
+        and "top_tier" not in facts.cooling_rules
+        and facts.score is not None
+        and facts.score >= params.RED_MIN_SCORE
+        and facts.fulfilled_in_window >= params.RED_MIN_FULFILLED[kind]
+        and facts.negatives_recently == 0
+    ):
+        proposals.append(
+            Proposal(
+                facts.subject_key, red, "top_tier", "",
+                f"Credit score {facts.score}, {facts.fulfilled_in_window} services fulfilled in 12 months, "
+                f"no negative event in {params.RED_CLEAN_DAYS} days",
+            )
+        )  # fmt: skip
+    return proposals
+
+
+def publication_bounds(list_type: str, severity: str) -> tuple[timedelta, timedelta]:
+    """Shortest and longest publication of an entry (national credit-repair measures for black entries)."""
+    if list_type == ListEntry.List.RED:
+        return timedelta(days=1), timedelta(days=params.RED_PUBLICATION_MAX_DAYS)
+    return params.SEVERITY_BOUNDS[severity or "general"]
+
+
+def default_publication(list_type: str, severity: str) -> timedelta:
+    if list_type == ListEntry.List.RED:
+        return timedelta(days=params.RED_PUBLICATION_DAYS)
+    return params.SEVERITY_DEFAULT_PERIOD[severity or "general"]
+
+
+def publication_problem(list_type: str, severity: str, published_at: datetime, expires_at: datetime) -> str | None:
+    """None when the end of publication respects the bounds; otherwise what is wrong, in words."""
+    shortest, longest = publication_bounds(list_type, severity)
+    period = expires_at - published_at
+    if period < shortest or period <= timedelta(0):
+        return f"at least {shortest.days} days"
+    if period > longest:
+        return f"at most {longest.days} days"
+    return None
+
+
+def repair_available_from(entry: ListEntry) -> datetime | None:
+    """Repair may be requested once the shortest publication period of the entry's severity has passed."""
+    if entry.published_at is None:
+        return None
+    shortest, _longest = publication_bounds(entry.list_type, entry.severity)
+    return entry.published_at + shortest
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date `days` working days (Monday to Friday) after start."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+@dataclass(frozen=True)
+class BadgeFacts:
+    services: int = 0
+    reviews_weight: float = 0.0
+    reviews_value_weight: float = 0.0
+    answered_on_time: int = 0
+    answered_late: int = 0
+    provider_cancellations: int = 0
+
+
+def badge_figures(facts: BadgeFacts) -> dict:
+    rating = facts.reviews_value_weight / facts.reviews_weight if facts.reviews_weight else 0.0
+    answered = facts.answered_on_time + facts.answered_late
+    on_time = facts.answered_on_time / answered if answered else 0.0
+    bookings = facts.services + facts.provider_cancellations
+    cancellation_rate = facts.provider_cancellations / bookings if bookings else 0.0
+    return {
+        "rating": round(rating, 2),
+        "on_time_response": round(on_time, 3),
+        "cancellation_rate": round(cancellation_rate, 4),
+        "services": facts.services,
+    }
+
+
+def badge_deserved(facts: BadgeFacts) -> bool:
+    figures = badge_figures(facts)
+    return (
+        figures["services"] >= params.BADGE_MIN_SERVICES
+        and figures["rating"] >= params.BADGE_MIN_RATING
+        and figures["on_time_response"] >= params.BADGE_MIN_ON_TIME_RESPONSE
+        and figures["cancellation_rate"] < params.BADGE_MAX_CANCELLATION_RATE
+    )
+
+
+def quarter_of(day: date) -> tuple[str, date]:
+    """The quarter's label ("2026Q4") and its first day after the end."""
+    quarter = (day.month - 1) // 3 + 1
+    end_month = quarter * 3 + 1
+    end = date(day.year + 1, 1, 1) if end_month > 12 else date(day.year, end_month, 1)
+    return f"{day.year}Q{quarter}", end
