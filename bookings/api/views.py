@@ -1,0 +1,300 @@
+"""The bookings API: thin views that validate input, call one service or selector, serialize."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sharing_platform.api.pagination import NewestFirstCursorPagination
+from sharing_platform.api.permissions import IsPlatformAdmin
+from sharing_platform.errors import DomainNotFoundError
+
+from .. import selectors, services
+from ..filters import BookingFilter
+from ..models import Booking, BookingEvent
+from . import serializers as s
+
+
+def _booking_or_404(request, pk: int):
+    booking = selectors.booking_get_for(user=request.user, pk=pk)
+    if booking is None:
+        raise DomainNotFoundError(_("No such booking."))
+    return booking
+
+
+class BookingListCreateView(ListAPIView):
+    """GET: the bookings you may see (yours; your unit's as a provider; all for admins). POST: request one."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.BookingSerializer
+    pagination_class = NewestFirstCursorPagination
+    filterset_class = BookingFilter
+
+    def get_queryset(self):
+        return selectors.booking_list_for(user=self.request.user)
+
+    @extend_schema(request=s.BookingCreateSerializer, responses={201: s.BookingDetailSerializer})
+    def post(self, request):
+        data = s.BookingCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        booking = services.booking_create(requester=request.user, **data.validated_data)
+        return Response(_detail(booking), status=status.HTTP_201_CREATED)
+
+
+def _detail(booking) -> dict:
+    """The booking with its history, read fresh (3 queries)."""
+    booking = (
+        Booking.objects.select_related("instrument", "instrument__unit", "requester", "requester_unit")
+        .prefetch_related(
+            Prefetch("events", queryset=BookingEvent.objects.select_related("actor").order_by("at", "id"))
+        )
+        .get(pk=booking.pk)
+    )
+    return s.BookingDetailSerializer(booking).data
+
+
+class BookingDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=s.BookingDetailSerializer)
+    def get(self, request, pk: int):
+        return Response(_detail(_booking_or_404(request, pk)))
+
+
+class _TransitionView(APIView):
+    """POST /bookings/{id}/<action>/: 404 if you may not see it, 403 if you may not do it, 409 from a wrong state."""
+
+    permission_classes = [IsAuthenticated]
+    input_serializer: type | None = None
+
+    def perform(self, request, booking, **data):
+        raise NotImplementedError
+
+    def post(self, request, pk: int):
+        booking = _booking_or_404(request, pk)
+        data = {}
+        if self.input_serializer is not None:
+            serializer = self.input_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+        result = self.perform(request, booking, **data)
+        return Response(_detail(result))
+
+
+class BookingApproveView(_TransitionView):
+    @extend_schema(request=None, responses=s.BookingDetailSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def perform(self, request, booking):
+        return services.booking_approve(booking_id=booking.pk, actor=request.user)
+
+
+class BookingRefuseView(_TransitionView):
+    input_serializer = s.ReasonSerializer
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.BookingDetailSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def perform(self, request, booking, reason=""):
+        return services.booking_refuse(booking_id=booking.pk, actor=request.user, reason=reason)
+
+
+class BookingCancelView(_TransitionView):
+    input_serializer = s.ReasonSerializer
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.BookingDetailSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def perform(self, request, booking, reason=""):
+        return services.booking_cancel(booking_id=booking.pk, actor=request.user, reason=reason)
+
+
+class BookingCheckInView(_TransitionView):
+    @extend_schema(request=None, responses=s.BookingDetailSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def perform(self, request, booking):
+        return services.booking_check_in(booking_id=booking.pk, actor=request.user)
+
+
+class BookingCheckOutView(_TransitionView):
+    input_serializer = s.ActualHoursSerializer
+
+    @extend_schema(request=s.ActualHoursSerializer, responses=s.BookingDetailSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def perform(self, request, booking, actual_hours=None):
+        return services.booking_check_out(booking_id=booking.pk, actor=request.user, actual_hours=actual_hours)
+
+
+class BookingCompleteView(_TransitionView):
+    input_serializer = s.ActualHoursSerializer
+
+    @extend_schema(request=s.ActualHoursSerializer, responses=s.BookingDetailSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def perform(self, request, booking, actual_hours=None):
+        return services.booking_complete(booking_id=booking.pk, actor=request.user, actual_hours=actual_hours)
+
+
+class BookingNoShowView(_TransitionView):
+    @extend_schema(request=None, responses=s.BookingDetailSerializer)
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def perform(self, request, booking):
+        return services.booking_record_no_show(booking_id=booking.pk, actor=request.user)
+
+
+class BookingMoveView(_TransitionView):
+    input_serializer = s.BookingMoveSerializer
+
+    @extend_schema(request=s.BookingMoveSerializer, responses={201: s.BookingDetailSerializer})
+    def post(self, request, pk: int):
+        booking = _booking_or_404(request, pk)
+        serializer = s.BookingMoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        new = services.booking_move(booking_id=booking.pk, actor=request.user, **serializer.validated_data)
+        return Response(_detail(new), status=status.HTTP_201_CREATED)
+
+
+def _raw_time_params(request) -> dict:
+    """Query strings turn an unencoded '+' of a UTC offset into a space; put it back."""
+    data = {}
+    for name in ("start", "end"):
+        value = request.query_params.get(name)
+        if value is not None and " " in value.strip():
+            value = value.strip().replace(" ", "+")
+        if value is not None:
+            data[name] = value
+    return data
+
+
+class InstrumentAvailabilityView(APIView):
+    """Free and taken slots of an instrument between start and end (public, like the catalogue)."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request, pk: int):
+        instrument = selectors.instrument_get(pk)
+        if instrument is None:
+            raise DomainNotFoundError(_("No such instrument."))
+        query = s.AvailabilityQuerySerializer(data=_raw_time_params(request))
+        query.is_valid(raise_exception=True)
+        start, end = query.validated_data["start"], query.validated_data["end"]
+        found = selectors.instrument_availability(instrument=instrument, start=start, end=end)
+        return Response(
+            {
+                "instrument": instrument.pk,
+                "status": instrument.status,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "slots": [{"start": x.start.isoformat(), "end": x.end.isoformat(), "state": x.state} for x in found],
+            }
+        )
+
+
+class BookingReviewsView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.ReviewSerializer
+
+    @extend_schema(responses=s.ReviewSerializer(many=True))
+    def get(self, request, pk: int):
+        booking = _booking_or_404(request, pk)
+        reviews = selectors.reviews_visible(booking=booking, user=request.user)
+        return Response(s.ReviewSerializer(reviews, many=True).data)
+
+    @extend_schema(request=s.ReviewInputSerializer, responses={201: s.ReviewSerializer})
+    def post(self, request, pk: int):
+        booking = _booking_or_404(request, pk)
+        data = s.ReviewInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = services.review_create(booking_id=booking.pk, author=request.user, **data.validated_data)
+        return Response(s.ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class BookingIncidentsView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.IncidentSerializer
+
+    @extend_schema(responses=s.IncidentSerializer(many=True))
+    def get(self, request, pk: int):
+        booking = _booking_or_404(request, pk)
+        incidents = booking.incidents.prefetch_related("attachments").order_by("-created_at", "-id")
+        return Response(s.IncidentSerializer(incidents, many=True).data)
+
+    @extend_schema(request=s.IncidentInputSerializer, responses={201: s.IncidentSerializer})
+    def post(self, request, pk: int):
+        booking = _booking_or_404(request, pk)
+        data = s.IncidentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        files = values.pop("attachments", [])
+        incident = services.incident_report(booking_id=booking.pk, reporter=request.user, files=files, **values)
+        incident = selectors.incident_get(incident.pk)
+        return Response(s.IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
+
+
+def _incident_or_404(request, pk: int):
+    incident = selectors.incident_get(pk)
+    visible = incident is not None and (
+        request.user.is_staff or selectors.booking_get_for(user=request.user, pk=incident.booking_id) is not None
+    )
+    if not visible:
+        raise DomainNotFoundError(_("No such incident."))
+    return incident
+
+
+class IncidentConfirmView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=s.IncidentSerializer)
+    def post(self, request, pk: int):
+        _incident_or_404(request, pk)
+        incident = services.incident_confirm(incident_id=pk, actor=request.user)
+        return Response(s.IncidentSerializer(selectors.incident_get(incident.pk)).data)
+
+
+class IncidentContestView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.ReasonSerializer, responses={201: s.DisputeSerializer})
+    def post(self, request, pk: int):
+        _incident_or_404(request, pk)
+        data = s.ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        dispute = services.incident_contest(incident_id=pk, actor=request.user, reason=data.validated_data["reason"])
+        return Response(s.DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
+
+
+class DisputeListView(ListAPIView):
+    """Open disputes, for platform admins."""
+
+    permission_classes = [IsPlatformAdmin]
+    serializer_class = s.DisputeSerializer
+
+    def get_queryset(self):
+        return selectors.dispute_list_open().order_by("-created_at", "-id")
+
+
+class DisputeDecideView(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(request=s.DisputeDecisionSerializer, responses=s.DisputeSerializer)
+    def post(self, request, pk: int):
+        data = s.DisputeDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        dispute = services.dispute_decide(dispute_id=pk, actor=request.user, **data.validated_data)
+        return Response(s.DisputeSerializer(dispute).data)

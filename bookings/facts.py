@@ -1,0 +1,174 @@
+"""Every fact bookings report to the credit ledger, one function per fact.
+
+Called by the services inside their transaction, so a fact is recorded exactly when the change
+that caused it commits. Each fact names its subject (the requester, or the provider unit), its
+counterparty and a source_ref ("booking:<id>", "incident:<id>", "review:<id>", "dispute:<id>"),
+which makes recording idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from credit.models import CreditEvent
+from credit.services import credit_event_record
+
+Kind = CreditEvent.Kind
+Source = CreditEvent.Source
+
+
+def _booking_ref(booking) -> str:
+    return f"booking:{booking.pk}"
+
+
+def _requester_fact(booking, kind: str, occurred_at: datetime, **details):
+    return credit_event_record(
+        subject=booking.requester,
+        kind=kind,
+        source=Source.BOOKING,
+        source_ref=_booking_ref(booking),
+        occurred_at=occurred_at,
+        counterparty=booking.instrument.unit,
+        details={"booking": booking.pk, "instrument": booking.instrument_id, **details},
+    )
+
+
+def _provider_fact(booking, kind: str, occurred_at: datetime, **details):
+    return credit_event_record(
+        subject=booking.instrument.unit,
+        kind=kind,
+        source=Source.BOOKING,
+        source_ref=_booking_ref(booking),
+        occurred_at=occurred_at,
+        counterparty=booking.requester,
+        details={"booking": booking.pk, "instrument": booking.instrument_id, **details},
+    )
+
+
+# --- Facts about the requester ----------------------------------------------------------------
+
+
+def fact_no_show(booking, *, occurred_at: datetime, automatic: bool):
+    return _requester_fact(booking, Kind.NO_SHOW, occurred_at, automatic=automatic)
+
+
+def fact_late_cancellation(booking, *, occurred_at: datetime):
+    return _requester_fact(booking, Kind.LATE_CANCELLATION, occurred_at, start=booking.start.isoformat())
+
+
+def fact_check_in(booking, *, occurred_at: datetime, punctual: bool):
+    kind = Kind.PUNCTUAL_CHECK_IN if punctual else Kind.LATE_CHECK_IN
+    minutes_late = max(0, int((occurred_at - booking.start).total_seconds() // 60))
+    return _requester_fact(booking, kind, occurred_at, minutes_late=minutes_late)
+
+
+def fact_booking_fulfilled(booking, *, occurred_at: datetime):
+    return _requester_fact(booking, Kind.BOOKING_FULFILLED, occurred_at)
+
+
+def fact_usage_overrun(booking, *, occurred_at: datetime, booked_hours: Decimal, actual_hours: Decimal):
+    return _requester_fact(
+        booking, Kind.USAGE_OVERRUN, occurred_at, booked_hours=str(booked_hours), actual_hours=str(actual_hours)
+    )
+
+
+# --- Facts about the provider unit ------------------------------------------------------------
+
+
+def fact_request_answered(booking, *, occurred_at: datetime, on_time: bool, approved: bool):
+    """A timely answer counts for the provider (APPROVED_ON_TIME); a late one against it."""
+    kind = Kind.APPROVED_ON_TIME if on_time else Kind.RESPONSE_LATE
+    hours = round((occurred_at - booking.created_at).total_seconds() / 3600, 2)
+    return _provider_fact(booking, kind, occurred_at, approved=approved, response_hours=hours)
+
+
+def fact_refusal_justified(booking, *, occurred_at: datetime):
+    return _provider_fact(booking, Kind.REFUSAL_JUSTIFIED, occurred_at, reason=booking.refusal_reason)
+
+
+def fact_provider_cancellation(booking, *, occurred_at: datetime, reason: str):
+    return _provider_fact(booking, Kind.PROVIDER_CANCELLATION, occurred_at, reason=reason)
+
+
+def fact_service_delivered(booking, *, occurred_at: datetime):
+    return _provider_fact(booking, Kind.SERVICE_DELIVERED, occurred_at, actual_hours=str(booking.actual_hours))
+
+
+# --- Incidents, reviews, disputes -------------------------------------------------------------
+
+
+def fact_incident_confirmed(incident, *, occurred_at: datetime):
+    """Confirmed damage or misuse, against whichever side it was reported about, with its severity."""
+    booking = incident.booking
+    details = {
+        "booking": booking.pk,
+        "incident": incident.pk,
+        "estimated_loss": str(incident.estimated_loss),
+        "incident_kind": incident.kind,
+    }
+    if incident.reporter_side == "provider":
+        subject, counterparty = booking.requester, booking.instrument.unit
+        kind = Kind.DAMAGE_CONFIRMED if incident.kind == "damage" else Kind.MISUSE_CONFIRMED
+    else:
+        subject, counterparty = booking.instrument.unit, booking.requester
+        kind = Kind.INSTRUMENT_FAULT if incident.kind == "damage" else Kind.BREACH_CONFIRMED
+    return credit_event_record(
+        subject=subject,
+        kind=kind,
+        source=Source.INCIDENT,
+        source_ref=f"incident:{incident.pk}",
+        occurred_at=occurred_at,
+        severity=incident.severity,
+        counterparty=counterparty,
+        details=details,
+    )
+
+
+def fact_review(review, *, subject, author_subject, occurred_at: datetime):
+    """The reviewed party receives the stars (value); the author is credited for reviewing."""
+    ref = f"review:{review.pk}"
+    details = {"booking": review.booking_id, "stars": review.stars, "tags": review.tags}
+    received = credit_event_record(
+        subject=subject,
+        kind=Kind.REVIEW_RECEIVED,
+        source=Source.REVIEW,
+        source_ref=ref,
+        occurred_at=occurred_at,
+        value=review.stars,
+        counterparty=author_subject,
+        details=details,
+    )
+    credit_event_record(
+        subject=author_subject,
+        kind=Kind.REVIEW_GIVEN,
+        source=Source.REVIEW,
+        source_ref=ref,
+        occurred_at=occurred_at,
+        counterparty=subject,
+        details=details,
+    )
+    return received
+
+
+def fact_dispute_decided(dispute, *, winner, loser, occurred_at: datetime):
+    ref = f"dispute:{dispute.pk}"
+    details = {"incident": dispute.incident_id, "decision": dispute.decision}
+    credit_event_record(
+        subject=winner,
+        kind=Kind.DISPUTE_WON,
+        source=Source.DISPUTE,
+        source_ref=ref,
+        occurred_at=occurred_at,
+        counterparty=loser,
+        details=details,
+    )
+    credit_event_record(
+        subject=loser,
+        kind=Kind.DISPUTE_LOST,
+        source=Source.DISPUTE,
+        source_ref=ref,
+        occurred_at=occurred_at,
+        counterparty=winner,
+        details=details,
+    )

@@ -1,0 +1,59 @@
+"""Who may do what with a booking. Plain predicates shared by services, API and pages."""
+
+from __future__ import annotations
+
+from instruments.permissions import can_manage_instrument, is_platform_admin
+
+
+def is_requester(user, booking) -> bool:
+    return bool(user.is_authenticated and booking.requester_id == user.pk)
+
+
+def is_provider(user, booking) -> bool:
+    """Instrument managers and admins of the instrument's unit, and platform admins."""
+    return bool(user.is_authenticated and can_manage_instrument(user, booking.instrument))
+
+
+def can_view_booking(user, booking) -> bool:
+    return is_requester(user, booking) or is_provider(user, booking)
+
+
+def can_decide_booking(user, booking) -> bool:
+    """Approve, refuse, record a no-show, complete."""
+    return is_provider(user, booking)
+
+
+def can_cancel_booking(user, booking) -> bool:
+    return is_requester(user, booking) or is_provider(user, booking)
+
+
+def can_check_in_out(user, booking) -> bool:
+    return is_requester(user, booking) or is_provider(user, booking)
+
+
+def can_move_booking(user, booking) -> bool:
+    return is_requester(user, booking) or is_provider(user, booking)
+
+
+def can_decide_dispute(user) -> bool:
+    return is_platform_admin(user)
+
+
+def allowed_actions(user, booking) -> list[str]:
+    """The transitions this user may trigger now (for buttons): permission and state together."""
+    state = booking.state
+    requester, provider = is_requester(user, booking), is_provider(user, booking)
+    actions: list[str] = []
+    if provider and state == "requested":
+        actions += ["approve", "refuse"]
+    if (requester or provider) and state in {"requested", "approved"}:
+        actions += ["cancel", "move"]
+    if (requester or provider) and state == "approved":
+        actions.append("check-in")
+    if (requester or provider) and state == "in_use":
+        actions.append("check-out")
+    if provider and state == "approved":
+        actions.append("no-show")
+    if provider and state in {"approved", "in_use"}:
+        actions.append("complete")
+    return actions

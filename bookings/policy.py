@@ -1,0 +1,289 @@
+"""Pure booking rules: they read what they are given and return problems or decisions, never write.
+
+`booking_problems` is the one policy function; credit tiers widen or narrow its limits through the
+`standing` they pass (horizon_factor, quota_factor), and gate through blacklisted / min score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext as _
+
+from credit.selectors import CreditStanding
+
+from .availability import covers, open_intervals
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule: `rule` is a stable machine name, `message` says it in words."""
+
+    rule: str
+    message: str
+    field: str | None = None
+
+    def as_dict(self) -> dict:
+        body = {"rule": self.rule, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+@dataclass(frozen=True)
+class QualificationFacts:
+    """What the policy needs to know about the user's qualification on the instrument."""
+
+    granted_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def qualification_valid(qualification: QualificationFacts | None, *, lapse_days: int | None, now: datetime) -> bool:
+    """Granted, not revoked, and used (or granted) within the lapse period."""
+    if qualification is None or qualification.revoked_at is not None:
+        return False
+    if lapse_days is None:
+        return True
+    last = qualification.last_used_at or qualification.granted_at
+    return now - last <= timedelta(days=lapse_days)
+
+
+def _hours(start: datetime, end: datetime) -> Decimal:
+    return Decimal((end - start).total_seconds()) / Decimal(3600)
+
+
+def _fmt(value: Decimal | float) -> str:
+    return f"{Decimal(str(value)).quantize(Decimal('0.1')).normalize():f}"
+
+
+def booking_problems(
+    *,
+    instrument,
+    policy,
+    user,
+    start: datetime,
+    end: datetime,
+    existing_bookings: Sequence,
+    standing: CreditStanding,
+    now: datetime,
+    tz: tzinfo,
+    opening_hours: Iterable[tuple[int, time, time]] = (),
+    blackouts: Sequence = (),
+    qualification: QualificationFacts | None = None,
+    operator_assisted: bool = False,
+    project_code: str = "",
+) -> list[Problem]:
+    """Every rule the request [start, end) breaks, in words.
+
+    existing_bookings: the user's live bookings of this instrument (objects with start and end),
+    without the booking being moved. blackouts: objects with start, end and reason.
+    """
+    problems: list[Problem] = []
+
+    def add(rule: str, message: str, field: str | None = None) -> None:
+        problems.append(Problem(rule, message, field))
+
+    # Gates: the instrument and the user's standing.
+    if instrument.status != "available":
+        add(
+            "instrument_status",
+            _("The instrument cannot be booked while it is %(status)s.")
+            % {"status": instrument.get_status_display().lower()},
+            "instrument",
+        )
+    if not instrument.unit.is_verified:
+        add("provider_status", _("The instrument's unit is not verified; it cannot take bookings."), "instrument")
+    if standing.blacklisted:
+        add(
+            "credit_blacklist",
+            _("You are on the platform's black list and cannot book instruments until the entry ends or is repaired."),
+        )
+    minimum = instrument.min_credit_score
+    if minimum is not None and standing.score is not None and standing.score < minimum:
+        add(
+            "credit_minimum",
+            _("This instrument requires a credit score of at least %(min)s; yours is %(score)s.")
+            % {"min": minimum, "score": standing.score},
+        )
+
+    # The time range itself.
+    if end <= start:
+        add("time_range", _("The end must be after the start."), "end")
+        return problems
+    duration = end - start
+    if start < now:
+        add("past", _("The start is in the past."), "start")
+    elif start < now + timedelta(hours=policy.min_notice_hours):
+        add(
+            "minimum_notice",
+            _("Minimum notice: bookings must start at least %(hours)s hours from now.")
+            % {"hours": policy.min_notice_hours},
+            "start",
+        )
+    horizon = timedelta(days=policy.horizon_days * standing.horizon_factor)
+    if start > now + horizon:
+        add(
+            "booking_horizon",
+            _("Booking horizon: bookings may start at most %(days)s days ahead.")
+            % {"days": _fmt(horizon.total_seconds() / 86400)},
+            "start",
+        )
+    if duration < timedelta(minutes=policy.min_duration_minutes):
+        add(
+            "minimum_duration",
+            _("Minimum duration: a booking lasts at least %(minutes)s minutes.")
+            % {"minutes": policy.min_duration_minutes},
+            "end",
+        )
+    if duration > timedelta(hours=policy.max_duration_hours):
+        add(
+            "maximum_duration",
+            _("Maximum duration: a booking lasts at most %(hours)s hours.") % {"hours": policy.max_duration_hours},
+            "end",
+        )
+    local_start, local_last = start.astimezone(tz), (end - timedelta(microseconds=1)).astimezone(tz)
+    days_spanned = (local_last.date() - local_start.date()).days
+    if days_spanned >= 1 and not policy.allow_multi_day:
+        if days_spanned == 1 and duration < timedelta(hours=24):
+            if not policy.allow_overnight:
+                add("overnight", _("Overnight bookings (running past midnight) are not allowed."), "end")
+        else:
+            add("multi_day", _("Bookings spanning several days are not allowed."), "end")
+
+    # Calendar: opening hours and blackouts.
+    if not covers(open_intervals(opening_hours, start, end, tz), start, end):
+        add("opening_hours", _("Opening hours: the instrument is closed during part of this time."), "start")
+    for blackout in blackouts:
+        if blackout.start < end and blackout.end > start:
+            reason = f" ({blackout.reason})" if blackout.reason else ""
+            add(
+                "blackout",
+                _("Blackout period: the instrument is unavailable from %(start)s to %(end)s%(reason)s.")
+                % {
+                    "start": blackout.start.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                    "end": blackout.end.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                    "reason": reason,
+                },
+                "start",
+            )
+            break
+
+    # The user's own bookings: per day, in the future, gaps, quotas.
+    if policy.max_bookings_per_day is not None:
+        same_day = [b for b in existing_bookings if b.start.astimezone(tz).date() == local_start.date()]
+        if len(same_day) + 1 > policy.max_bookings_per_day:
+            add(
+                "bookings_per_day",
+                _("Bookings per day: you may hold at most %(count)s bookings of this instrument on one day.")
+                % {"count": policy.max_bookings_per_day},
+                "start",
+            )
+    if policy.max_future_bookings is not None:
+        future = [b for b in existing_bookings if b.end > now]
+        if len(future) + 1 > policy.max_future_bookings:
+            add(
+                "bookings_in_future",
+                _("Bookings in the future: you may hold at most %(count)s upcoming bookings of this instrument.")
+                % {"count": policy.max_future_bookings},
+            )
+    gap = timedelta(minutes=policy.min_gap_minutes)
+    for booking in existing_bookings:
+        if booking.start < end + gap and booking.end > start - gap:
+            if booking.start < end and booking.end > start:
+                add("own_overlap", _("You already have a booking of this instrument at this time."), "start")
+            else:
+                add(
+                    "minimum_gap",
+                    _("Minimum gap: leave at least %(minutes)s minutes between your bookings of this instrument.")
+                    % {"minutes": policy.min_gap_minutes},
+                    "start",
+                )
+            break
+    requested_hours = _hours(start, end)
+    quota_factor = Decimal(str(standing.quota_factor))
+    if policy.quota_hours_per_week is not None:
+        week_start = (local_start - timedelta(days=local_start.weekday())).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        week_end = week_start + timedelta(days=7)
+        used = sum((_hours(b.start, b.end) for b in existing_bookings if week_start <= b.start < week_end), Decimal(0))
+        limit = Decimal(policy.quota_hours_per_week) * quota_factor
+        if used + requested_hours > limit:
+            add(
+                "weekly_quota",
+                _("Hours quota per week: %(limit)s hours; you have %(used)s booked that week.")
+                % {"limit": _fmt(limit), "used": _fmt(used)},
+            )
+    if policy.quota_hours_per_month is not None:
+        month_start = local_start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        month_end = (month_start + timedelta(days=32)).replace(day=1)
+        used = sum(
+            (_hours(b.start, b.end) for b in existing_bookings if month_start <= b.start < month_end), Decimal(0)
+        )
+        limit = Decimal(policy.quota_hours_per_month) * quota_factor
+        if used + requested_hours > limit:
+            add(
+                "monthly_quota",
+                _("Hours quota per month: %(limit)s hours; you have %(used)s booked that month.")
+                % {"limit": _fmt(limit), "used": _fmt(used)},
+            )
+
+    # Who may operate it, and what the provider asks for.
+    if operator_assisted and not policy.operator_assistance_offered:
+        add("operator_assistance", _("This instrument does not offer operator assistance."), "operator_assisted")
+    qualified = qualification_valid(qualification, lapse_days=policy.qualification_lapse_days, now=now)
+    assisted = operator_assisted and policy.operator_assistance_offered
+    if instrument.requires_qualification and not qualified and not assisted:
+        if qualification is not None and qualification.revoked_at is None:
+            message = _("Qualification: yours has lapsed after %(days)s days without use.") % {
+                "days": policy.qualification_lapse_days
+            }
+        else:
+            message = _("Qualification: you are not qualified to operate this instrument.")
+        if policy.operator_assistance_offered:
+            message += " " + _("You may book with operator assistance instead.")
+        add("qualification", message, "operator_assisted")
+    if policy.project_code_required and not project_code.strip():
+        add("project_code", _("This instrument requires a project or funding code."), "project_code")
+    return problems
+
+
+def price_quote(*, instrument, internal: bool, start: datetime, end: datetime) -> tuple[str, Decimal, Decimal]:
+    """(rate kind, hourly rate, price) in CNY for [start, end): internal rate for the provider's own members."""
+    rate_kind = "internal" if internal else "external"
+    rate = instrument.hourly_rate_internal if internal else instrument.hourly_rate_external
+    price = (rate * _hours(start, end)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return rate_kind, rate, price
+
+
+def deposit_decision(*, instrument, standing: CreditStanding) -> tuple[Decimal, bool]:
+    """(deposit amount, waived). Good credit waives the deposit (the credit engine decides who)."""
+    amount = instrument.deposit or Decimal("0")
+    if amount <= 0:
+        return Decimal("0"), False
+    return amount, bool(standing.deposit_waived)
+
+
+def auto_approval_decision(*, instrument, policy, standing: CreditStanding) -> bool:
+    """Approve at once when the instrument does not need approval, or credit earns it where allowed."""
+    if not instrument.requires_approval:
+        return True
+    return bool(policy.allow_credit_auto_approval and standing.auto_approval_eligible)
+
+
+def cancellation_is_late(*, policy, start: datetime, now: datetime) -> bool:
+    """Late when inside the cancellation notice window before the start."""
+    return now > start - timedelta(hours=policy.cancellation_notice_hours)
+
+
+def check_in_is_punctual(*, policy, start: datetime, checked_in_at: datetime) -> bool:
+    return checked_in_at <= start + timedelta(minutes=policy.grace_period_minutes)
+
+
+def usage_overrun(*, booked_hours: Decimal, actual_hours: Decimal) -> bool:
+    """Booked time more than double the used time: a fact the black-list rule counts."""
+    return booked_hours > 2 * actual_hours

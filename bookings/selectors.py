@@ -1,0 +1,199 @@
+"""Reads of the bookings app, with their joins stated. No writes here."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from instruments.models import Instrument, Membership
+
+from .availability import Slot, open_intervals, slots
+from .models import (
+    BLOCKING_STATES,
+    Blackout,
+    Booking,
+    BookingEvent,
+    BookingPolicy,
+    BookingState,
+    Dispute,
+    Incident,
+    OpeningHours,
+    Qualification,
+    Review,
+)
+from .permissions import can_view_booking
+from .policy import QualificationFacts
+
+MANAGER_ROLES = (Membership.Role.MANAGER, Membership.Role.ADMIN)
+REVIEW_BLIND_DAYS = 14
+
+
+def booking_policy_get(instrument: Instrument) -> BookingPolicy:
+    """The instrument's policy, or an unsaved one with the defaults (nothing is written on read)."""
+    try:
+        return instrument.booking_policy
+    except BookingPolicy.DoesNotExist:
+        return BookingPolicy(instrument=instrument)
+
+
+def _booking_base() -> QuerySet[Booking]:
+    return Booking.objects.select_related("instrument", "instrument__unit", "requester", "requester_unit")
+
+
+def managed_unit_ids(user) -> QuerySet:
+    return Membership.objects.filter(user=user, role__in=MANAGER_ROLES, unit__status="verified").values("unit_id")
+
+
+def booking_list_for(*, user, filters: dict | None = None) -> QuerySet[Booking]:
+    """Bookings a user may see: their own; as a provider their unit's; platform admins all."""
+    queryset = _booking_base()
+    if not user.is_staff:
+        queryset = queryset.filter(Q(requester=user) | Q(instrument__unit_id__in=managed_unit_ids(user)))
+    if filters:
+        from .filters import BookingFilter
+
+        queryset = BookingFilter(filters, queryset=queryset).qs
+    return queryset.order_by("-created_at", "-id")
+
+
+def booking_list_mine(*, user) -> QuerySet[Booking]:
+    return _booking_base().filter(requester=user).order_by("-start", "-id")
+
+
+def booking_get_for(*, user, pk: int) -> Booking | None:
+    """The booking if the user may see it, else None (callers answer 404)."""
+    booking = _booking_base().filter(pk=pk).first()
+    if booking is None or not can_view_booking(user, booking):
+        return None
+    return booking
+
+
+def booking_history(*, booking: Booking) -> QuerySet[BookingEvent]:
+    return booking.events.select_related("actor").order_by("at", "id")
+
+
+def provider_queue(*, user) -> QuerySet[Booking]:
+    """Requests waiting for a decision at the units this user manages (all, for platform admins)."""
+    queryset = _booking_base().filter(state=BookingState.REQUESTED)
+    if not user.is_staff:
+        queryset = queryset.filter(instrument__unit_id__in=managed_unit_ids(user))
+    return queryset.order_by("start", "id")
+
+
+def provider_schedule(*, user, day_start: datetime, day_end: datetime) -> QuerySet[Booking]:
+    """Approved, in-use and finished bookings of the day at the units this user manages."""
+    queryset = (
+        _booking_base()
+        .filter(start__lt=day_end, end__gt=day_start)
+        .filter(state__in=[*BLOCKING_STATES, BookingState.COMPLETED, BookingState.NO_SHOW])
+    )
+    if not user.is_staff:
+        queryset = queryset.filter(instrument__unit_id__in=managed_unit_ids(user))
+    return queryset.order_by("start", "id")
+
+
+def user_live_bookings(*, instrument: Instrument, user, exclude_pk: int | None = None) -> list[Booking]:
+    """The user's bookings of this instrument that count against the policy's per-user limits."""
+    queryset = Booking.objects.of_instrument(instrument).live().filter(requester=user).only("id", "start", "end")
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return list(queryset)
+
+
+def blocking_overlaps(*, instrument: Instrument, start: datetime, end: datetime, exclude_pk: int | None = None):
+    queryset = Booking.objects.of_instrument(instrument).blocking().overlapping(start, end)
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset
+
+
+def weekly_hours(instrument: Instrument) -> list[tuple]:
+    return list(OpeningHours.objects.filter(instrument=instrument).values_list("weekday", "opens", "closes"))
+
+
+def blackouts_between(instrument: Instrument, start: datetime, end: datetime) -> list[Blackout]:
+    return list(Blackout.objects.filter(instrument=instrument, start__lt=end, end__gt=start).order_by("start"))
+
+
+def qualification_facts(instrument: Instrument, user) -> QualificationFacts | None:
+    row = (
+        Qualification.objects.filter(instrument=instrument, user=user)
+        .values("granted_at", "last_used_at", "revoked_at")
+        .first()
+    )
+    return QualificationFacts(**row) if row else None
+
+
+def instrument_availability(*, instrument: Instrument, start: datetime, end: datetime) -> list[Slot]:
+    """Free and taken slots in [start, end) honouring status, opening hours and blackouts (4 queries)."""
+    tz = timezone.get_current_timezone()
+    taken = list(
+        Booking.objects.of_instrument(instrument).blocking().overlapping(start, end).values_list("start", "end")
+    )
+    blackouts = [(b.start, b.end) for b in blackouts_between(instrument, start, end)]
+    available = instrument.status == Instrument.Status.AVAILABLE and instrument.unit.is_verified
+    return slots(
+        start=start,
+        end=end,
+        open_=open_intervals(weekly_hours(instrument), start, end, tz),
+        blackouts=blackouts,
+        taken=taken,
+        available=available,
+    )
+
+
+def instrument_get(pk: int) -> Instrument | None:
+    return Instrument.objects.select_related("unit").filter(pk=pk).first()
+
+
+# --- Reviews, incidents, disputes -------------------------------------------------------------
+
+
+def reviews_visible(*, booking: Booking, user, now: datetime | None = None) -> list[Review]:
+    """Blind reviews: hidden until both sides wrote or 14 days after the booking ended; authors see their own."""
+    now = now or timezone.now()
+    reviews = list(booking.reviews.select_related("author").order_by("created_at", "id"))
+    ended = booking.checked_out_at or booking.end
+    if len(reviews) >= 2 or now >= ended + timedelta(days=REVIEW_BLIND_DAYS):
+        return reviews
+    return [review for review in reviews if review.author_id == user.pk]
+
+
+def incident_get(pk: int) -> Incident | None:
+    return (
+        Incident.objects.select_related("booking", "booking__instrument", "booking__instrument__unit", "reported_by")
+        .prefetch_related("attachments")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def dispute_get(pk: int) -> Dispute | None:
+    return (
+        Dispute.objects.select_related(
+            "incident", "incident__booking", "incident__booking__instrument", "incident__booking__instrument__unit"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def dispute_list_open() -> QuerySet[Dispute]:
+    return Dispute.objects.filter(state=Dispute.State.OPEN).select_related("incident", "incident__booking")
+
+
+def bookings_due_for_no_show(*, now: datetime) -> list[int]:
+    """Approved bookings nobody checked in to, past their instrument's no-show threshold."""
+    candidates = (
+        Booking.objects.filter(state=BookingState.APPROVED, checked_in_at__isnull=True, start__lte=now)
+        .select_related("instrument", "instrument__booking_policy")
+        .order_by("start", "id")
+    )
+    due: list[int] = []
+    for booking in candidates:
+        threshold = booking_policy_get(booking.instrument).no_show_threshold_minutes
+        if booking.start + timedelta(minutes=threshold) <= now:
+            due.append(booking.pk)
+    return due

@@ -1,0 +1,11 @@
+"""Celery tasks of the bookings app: thin, idempotent wrappers around services."""
+
+from celery import shared_task
+
+from .services import bookings_mark_no_shows
+
+
+@shared_task(name="bookings.tasks.mark_no_shows", acks_late=True)
+def mark_no_shows() -> list[int]:
+    """Mark approved bookings nobody checked in to as no-shows (frees the slot, records the fact)."""
+    return bookings_mark_no_shows()
