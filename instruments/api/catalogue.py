@@ -1,0 +1,122 @@
+"""API for the catalogue and the instrument registry, the category tree and platform statistics.
+
+`/api/v1/instruments/`: list and retrieve are public (the catalogue); create, update and retire
+belong to instrument managers and unit admins of a verified unit. There is no hard delete:
+`DELETE` answers 405, and `POST /api/v1/instruments/{id}/retire/` takes an instrument out of
+service while keeping its history.
+"""
+
+from __future__ import annotations
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..filters import InstrumentFilter
+from ..selectors.catalogue import category_tree, instrument_catalogue_queryset, instrument_visible_queryset
+from ..selectors.stats import platform_stats
+from ..services.instruments import instrument_create, instrument_retire, instrument_update
+from .serializers_catalogue import (
+    CategoryTreeSerializer,
+    InstrumentCreateSerializer,
+    InstrumentDetailSerializer,
+    InstrumentListSerializer,
+    InstrumentUpdateSerializer,
+    PlatformStatsSerializer,
+)
+
+READ_ACTIONS = {"list", "retrieve"}
+
+
+class InstrumentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The catalogue (filters: q, category, region, unit, min_rate, max_rate, status, ordering) and its writes."""
+
+    # Digits only, so sibling routes such as instruments/import/ and instruments/export/ stay reachable.
+    lookup_value_regex = r"\d+"
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = InstrumentFilter
+
+    def get_permissions(self):
+        if self.action in READ_ACTIONS:
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    def get_queryset(self):
+        if self.action == "list":
+            return instrument_catalogue_queryset()
+        # Retrieve and writes: managers also reach their retired instruments; others get 404.
+        return instrument_visible_queryset(user=self.request.user)
+
+    def filter_queryset(self, queryset):
+        # Catalogue filters apply to the list only; a detail URL is not narrowed by query parameters.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return InstrumentListSerializer
+        if self.action == "create":
+            return InstrumentCreateSerializer
+        if self.action in {"update", "partial_update"}:
+            return InstrumentUpdateSerializer
+        return InstrumentDetailSerializer
+
+    def _detail(self, instrument, status_code=status.HTTP_200_OK) -> Response:
+        instrument = instrument_visible_queryset(user=self.request.user).get(pk=instrument.pk)
+        return Response(InstrumentDetailSerializer(instrument, context=self.get_serializer_context()).data, status_code)
+
+    @extend_schema(request=InstrumentCreateSerializer, responses={201: InstrumentDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = InstrumentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        unit = fields.pop("unit")
+        instrument = instrument_create(actor=request.user, unit=unit, **fields)
+        return self._detail(instrument, status.HTTP_201_CREATED)
+
+    @extend_schema(request=InstrumentUpdateSerializer, responses={200: InstrumentDetailSerializer})
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instrument = self.get_object()
+        serializer = InstrumentUpdateSerializer(instrument, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        instrument = instrument_update(actor=request.user, instrument=instrument, **serializer.validated_data)
+        return self._detail(instrument)
+
+    @extend_schema(request=None, responses={200: InstrumentDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        """Take the instrument out of service for good (status retired, retired_at now); nothing is deleted."""
+        instrument = instrument_retire(actor=request.user, instrument=self.get_object())
+        return self._detail(instrument)
+
+
+class CategoryTreeView(APIView):
+    """The two-level category tree, names in Chinese and English plus `name` in the request's language."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: CategoryTreeSerializer(many=True)})
+    def get(self, request):
+        return Response(CategoryTreeSerializer(category_tree(), many=True).data)
+
+
+class PlatformStatsView(APIView):
+    """Verified units, active instruments and their original value, by top-level category and by province."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: PlatformStatsSerializer})
+    def get(self, request):
+        return Response(PlatformStatsSerializer(platform_stats()).data)

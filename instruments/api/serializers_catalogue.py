@@ -1,0 +1,230 @@
+"""Serializers for the catalogue, the instrument registry, categories and statistics. Fields are explicit."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ..models import Instrument, InstrumentCategory, Region, Unit
+from ..services.instruments import SETTABLE_STATUSES
+
+
+class RegionBriefSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Region
+        fields = ["id", "code", "name", "name_zh", "name_en"]
+
+
+class UnitBriefSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+    region = RegionBriefSerializer(read_only=True)
+
+    class Meta:
+        model = Unit
+        fields = ["id", "name", "status", "region", "credit_score", "credit_tier"]
+
+
+class CategoryBriefSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+    parent = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InstrumentCategory
+        fields = ["id", "code", "name", "name_zh", "name_en", "parent"]
+
+    def get_parent(self, category: InstrumentCategory) -> dict | None:
+        parent = category.parent
+        if parent is None:
+            return None
+        return {"id": parent.pk, "code": parent.code, "name": parent.name}
+
+
+class CategoryChildSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = InstrumentCategory
+        fields = ["id", "code", "name", "name_zh", "name_en"]
+
+
+class CategoryTreeSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+    children = CategoryChildSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = InstrumentCategory
+        fields = ["id", "code", "name", "name_zh", "name_en", "children"]
+
+
+class InstrumentListSerializer(serializers.ModelSerializer):
+    """A catalogue row: what a person compares before opening the detail."""
+
+    display_name = serializers.CharField(read_only=True)
+    unit = UnitBriefSerializer(read_only=True)
+    category = CategoryBriefSerializer(read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Instrument
+        fields = [
+            "id",
+            "display_name",
+            "name",
+            "name_en",
+            "model_number",
+            "manufacturer",
+            "unit",
+            "category",
+            "status",
+            "status_display",
+            "location",
+            "original_value",
+            "hourly_rate_internal",
+            "hourly_rate_external",
+            "deposit",
+            "requires_approval",
+            "requires_qualification",
+            "min_credit_score",
+            "created_at",
+        ]
+
+
+class InstrumentDetailSerializer(InstrumentListSerializer):
+    """Everything a booker needs."""
+
+    class Meta(InstrumentListSerializer.Meta):
+        fields = [
+            *InstrumentListSerializer.Meta.fields,
+            "asset_number",
+            "country_of_origin",
+            "purchase_date",
+            "description",
+            "specifications",
+            "services",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+            "retired_at",
+            "updated_at",
+        ]
+
+
+class CategoryReferenceField(serializers.RelatedField):
+    """A category by id or by code (codes are stable across installations, ids are not)."""
+
+    default_error_messages = {
+        "unknown": _("Unknown category “{value}”: give an id or a code from /api/v1/categories/."),
+        "invalid": _("A category is an id (integer) or a code (text)."),
+    }
+
+    def get_queryset(self):
+        return InstrumentCategory.objects.all()
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        text = str(data).strip()
+        lookup = {"pk": int(text)} if text.isdigit() else {"code": text}
+        category = self.get_queryset().filter(**lookup).first()
+        if category is None:
+            self.fail("unknown", value=text)
+        return category
+
+    def to_representation(self, value):
+        return value.pk
+
+
+class StrictFieldsMixin:
+    """Refuses keys the serializer does not know, so a typo is an error instead of a silent no-op."""
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            unknown = sorted(set(data.keys()) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [_("This field cannot be set here.")] for name in unknown})
+        return super().to_internal_value(data)
+
+
+WRITE_FIELDS = [
+    "category",
+    "asset_number",
+    "name",
+    "name_en",
+    "model_number",
+    "manufacturer",
+    "country_of_origin",
+    "purchase_date",
+    "original_value",
+    "location",
+    "status",
+    "description",
+    "specifications",
+    "services",
+    "hourly_rate_internal",
+    "hourly_rate_external",
+    "deposit",
+    "requires_approval",
+    "requires_qualification",
+    "min_credit_score",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+]
+
+
+class InstrumentUpdateSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """Input of PUT/PATCH. The unit is fixed; status is available or maintenance (retire has its own action)."""
+
+    category = CategoryReferenceField()
+    status = serializers.ChoiceField(choices=sorted(SETTABLE_STATUSES), required=False)
+
+    class Meta:
+        model = Instrument
+        fields = WRITE_FIELDS
+        # Uniqueness of (unit, asset_number) is checked by the service's full_clean, with the unit known.
+        validators: list = []
+
+
+class InstrumentCreateSerializer(InstrumentUpdateSerializer):
+    """Input of POST: the unit (id) plus the instrument's fields."""
+
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all())
+
+    class Meta(InstrumentUpdateSerializer.Meta):
+        fields = ["unit", *WRITE_FIELDS]
+
+
+class CategoryFigureSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    instruments = serializers.IntegerField()
+    original_value = serializers.CharField()
+
+    class Meta:
+        fields = ["id", "code", "name", "instruments", "original_value"]
+
+
+class RegionFigureSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    units = serializers.IntegerField()
+    instruments = serializers.IntegerField()
+    original_value = serializers.CharField()
+
+    class Meta:
+        fields = ["id", "code", "name", "units", "instruments", "original_value"]
+
+
+class PlatformStatsSerializer(serializers.Serializer):
+    verified_units = serializers.IntegerField()
+    active_instruments = serializers.IntegerField()
+    total_original_value = serializers.CharField()
+    by_category = CategoryFigureSerializer(many=True)
+    by_region = RegionFigureSerializer(many=True)
+
+    class Meta:
+        fields = ["verified_units", "active_instruments", "total_original_value", "by_category", "by_region"]

@@ -1,0 +1,170 @@
+"""The catalogue's FilterSet, shared by `GET /api/v1/instruments/` and the catalogue page.
+
+Every bad value is a validation error with a message a person can act on (the API answers 400,
+the page shows it next to the field); nothing is silently ignored.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from .models import Instrument, InstrumentCategory, Region, Unit
+
+SEARCH_FIELDS = ("name", "name_en", "model_number", "manufacturer", "description")
+Q_MAX_LENGTH = 200
+
+
+class CategoryReferenceField(forms.CharField):
+    """A category given by its id or its code; an unknown one is an error, not an empty result."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        lookup = {"pk": int(value)} if value.isdigit() else {"code": value}
+        category = InstrumentCategory.objects.filter(**lookup).first()
+        if category is None:
+            raise forms.ValidationError(
+                _("Unknown category “%(value)s”: give a category id or code from /api/v1/categories/."),
+                code="unknown_category",
+                params={"value": value},
+            )
+        return category
+
+
+class RegionReferenceField(forms.CharField):
+    """A region given by its six-digit division code (e.g. 310000) or its id."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        if not value.isdigit():
+            raise forms.ValidationError(
+                _("Region must be a six-digit division code such as 310000, or a region id."), code="invalid_region"
+            )
+        lookup = {"code": value} if len(value) == 6 else {"pk": int(value)}
+        region = Region.objects.filter(**lookup).first()
+        if region is None:
+            raise forms.ValidationError(
+                _("Unknown region “%(value)s”."), code="unknown_region", params={"value": value}
+            )
+        return region
+
+
+class CategoryFilter(django_filters.Filter):
+    field_class = CategoryReferenceField
+
+    def filter(self, qs: QuerySet, value):
+        if value is None:
+            return qs
+        # A top-level category includes its children.
+        return qs.filter(Q(category=value) | Q(category__parent=value))
+
+
+class RegionFilter(django_filters.Filter):
+    field_class = RegionReferenceField
+
+    def filter(self, qs: QuerySet, value):
+        if value is None:
+            return qs
+        # A province includes its cities, and their districts.
+        return qs.filter(Q(unit__region=value) | Q(unit__region__parent=value) | Q(unit__region__parent__parent=value))
+
+
+class NullsLastOrderingFilter(django_filters.OrderingFilter):
+    """Orders with missing values (an unscored provider) last either way, then by id so pages are stable."""
+
+    def get_ordering_value(self, param: str):
+        descending = param.startswith("-")
+        field = F(self.param_map[param.lstrip("-")])
+        return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+
+    def filter(self, qs: QuerySet, value):
+        if not value:
+            return qs
+        return qs.order_by(*[self.get_ordering_value(param) for param in value], "id")
+
+
+class InstrumentFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("min_rate"), cleaned.get("max_rate")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_rate", _("The maximum rate must not be below the minimum rate."))
+        return cleaned
+
+
+class InstrumentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label=_("Search"),
+        max_length=Q_MAX_LENGTH,
+        help_text=_("Name, model, manufacturer or description."),
+    )
+    category = CategoryFilter(
+        label=_("Category"), help_text=_("Category id or code; a top level includes its children.")
+    )
+    region = RegionFilter(
+        label=_("Region"), help_text=_("Six-digit division code or id; a province includes its cities.")
+    )
+    unit = django_filters.ModelChoiceFilter(
+        queryset=Unit.objects.all(),
+        label=_("Provider unit"),
+        error_messages={"invalid_choice": _("Unknown unit: give the id of a unit from /api/v1/units/.")},
+    )
+    min_rate = django_filters.NumberFilter(
+        field_name="hourly_rate_external", lookup_expr="gte", label=_("External rate from (CNY/h)"), min_value=0
+    )
+    max_rate = django_filters.NumberFilter(
+        field_name="hourly_rate_external", lookup_expr="lte", label=_("External rate up to (CNY/h)"), min_value=0
+    )
+    status = django_filters.ChoiceFilter(
+        choices=[
+            (Instrument.Status.AVAILABLE, Instrument.Status.AVAILABLE.label),
+            (Instrument.Status.MAINTENANCE, Instrument.Status.MAINTENANCE.label),
+        ],
+        label=_("Status"),
+        error_messages={"invalid_choice": _("Status must be “available” or “maintenance”.")},
+    )
+    ordering = NullsLastOrderingFilter(
+        fields=(
+            ("name", "name"),
+            ("created_at", "created_at"),
+            ("hourly_rate_external", "hourly_rate_external"),
+            ("original_value", "original_value"),
+            ("unit__credit_score", "unit__credit_score"),
+        ),
+        field_labels={
+            "name": _("Name"),
+            "created_at": _("Date listed"),
+            "hourly_rate_external": _("External rate"),
+            "original_value": _("Original value"),
+            "unit__credit_score": _("Provider credit"),
+        },
+        label=_("Order by"),
+        error_messages={
+            "invalid_choice": _(
+                "Unknown ordering “%(value)s”. Use name, -created_at, hourly_rate_external, "
+                "-hourly_rate_external, original_value, -original_value or -unit__credit_score."
+            )
+        },
+    )
+
+    class Meta:
+        model = Instrument
+        fields = ["q", "category", "region", "unit", "min_rate", "max_rate", "status", "ordering"]
+        form = InstrumentFilterForm
+
+    def filter_search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        """Substring search over the text columns; on PostgreSQL trigram GIN indexes (migration 0003) serve it."""
+        terms = value.split()
+        for term in terms:
+            condition = Q()
+            for field in SEARCH_FIELDS:
+                condition |= Q(**{f"{field}__icontains": term})
+            qs = qs.filter(condition)
+        return qs
