@@ -142,3 +142,8 @@ def trusted_provider_units() -> QuerySet[Unit]:
 def trusted_badge_current(unit: Unit) -> TrustedProviderBadge | None:
     now = timezone.now()
     return unit.trusted_badges.filter(revoked_at=None, valid_until__gt=now, awarded_at__lte=now).first()
+
+
+def list_entries_published_for(subject) -> QuerySet[ListEntry]:
+    """The subject's entries the public sees now (both lists)."""
+    return ListEntry.objects.published_at(timezone.now()).filter(subject_key=subject_key_for(subject))

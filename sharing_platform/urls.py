@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("sharing_platform.api.urls")),
     path("bookings/", include("bookings.urls")),
     path("credit/", include("credit.urls")),
+    path("moderation/", include("credit.urls_moderation")),  # credit: the admins' moderation queue
     path("", include("instruments.urls")),
 ]
 

@@ -1,0 +1,266 @@
+"""Credit API. Thin: validate input, call one selector or service, serialize the answer."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers as drf_serializers
+from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from instruments.api.units import payload_dict, serializer_errors_raise
+from instruments.models import Unit
+from sharing_platform.api.pagination import CheapPageNumberPagination
+from sharing_platform.api.permissions import IsPlatformAdmin
+from sharing_platform.errors import DomainNotFoundError, DomainValidationError
+
+from .. import selectors, services
+from ..display import entry_is_public, subject_public
+from ..models import Appeal, ListEntry, RepairRequest
+from ..permissions import can_act_for_subject
+from . import serializers
+
+
+def _validated(serializer_class, request) -> dict:
+    serializer = serializer_class(data=payload_dict(request))
+    if not serializer.is_valid():
+        serializer_errors_raise(serializer)
+    return serializer.validated_data
+
+
+def _get(model, pk, queryset=None):
+    row = (queryset if queryset is not None else model.objects).filter(pk=pk).first()
+    if row is None:
+        raise DomainNotFoundError(_("Not found."))
+    return row
+
+
+def _paginated(request, view, queryset, serializer_class):
+    paginator = CheapPageNumberPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True, context={"request": request}).data)
+
+
+STATUS_PARAMETER = OpenApiParameter("status", OpenApiTypes.STR, description="proposed, published, rejected...")
+
+
+class EntryListView(APIView):
+    """The moderation queue: list entries by status (platform admins)."""
+
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(parameters=[STATUS_PARAMETER], responses={200: serializers.ModerationEntrySerializer(many=True)})
+    def get(self, request):
+        wanted = request.query_params.get("status") or None
+        if wanted and wanted not in ListEntry.Status.values:
+            raise DomainValidationError(_("Unknown status."), field="status")
+        rows = selectors.list_entries_for_moderation(status=wanted)
+        return _paginated(request, self, rows, serializers.ModerationEntrySerializer)
+
+
+class EntryConfirmView(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(request=serializers.ConfirmSerializer, responses={200: serializers.ListEntrySerializer})
+    def post(self, request, pk: int):
+        data = _validated(serializers.ConfirmSerializer, request)
+        entry = services.list_entry_confirm(
+            entry=_get(ListEntry, pk),
+            moderator=request.user,
+            reason=data["reason"],
+            expires_at=data.get("expires_at"),
+            severity=data.get("severity") or None,
+        )
+        return Response(serializers.ListEntrySerializer(entry).data)
+
+
+class EntryRejectView(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(request=serializers.ReasonSerializer, responses={200: serializers.ListEntrySerializer})
+    def post(self, request, pk: int):
+        data = _validated(serializers.ReasonSerializer, request)
+        entry = services.list_entry_reject(entry=_get(ListEntry, pk), moderator=request.user, reason=data["reason"])
+        return Response(serializers.ListEntrySerializer(entry).data)
+
+
+class PublicListView(APIView):
+    """A public credit list: published entries only, as public credit lists show them."""
+
+    permission_classes = [AllowAny]
+    list_type = ListEntry.List.BLACK
+
+    @extend_schema(responses={200: serializers.PublicListEntrySerializer(many=True)})
+    def get(self, request):
+        rows = selectors.list_entries_published(list_type=self.list_type)
+        return _paginated(request, self, rows, serializers.PublicListEntrySerializer)
+
+
+class RedListView(PublicListView):
+    list_type = ListEntry.List.RED
+
+
+class BlackListView(PublicListView):
+    list_type = ListEntry.List.BLACK
+
+
+class EntryAppealView(APIView):
+    """The listed subject objects to an entry."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=serializers.ReasonSerializer, responses={201: serializers.AppealSerializer})
+    def post(self, request, pk: int):
+        data = _validated(serializers.ReasonSerializer, request)
+        appeal = services.appeal_submit(
+            entry=_entry_for_subject(request.user, pk), user=request.user, reason=data["reason"]
+        )
+        return Response(serializers.AppealSerializer(appeal).data, status=status.HTTP_201_CREATED)
+
+
+def _entry_for_subject(user, pk: int) -> ListEntry:
+    """An entry the user may act on; others get 404 for unpublished entries (no leaking of proposals)."""
+    entry = _get(ListEntry, pk, ListEntry.objects.select_related("subject_user", "subject_unit"))
+    if entry.status != ListEntry.Status.PUBLISHED and not can_act_for_subject(user, entry.subject):
+        raise DomainNotFoundError(_("Not found."))
+    return entry
+
+
+class EntryRepairView(APIView):
+    """The listed subject asks for credit repair (proof, optional document, signed commitment)."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request=serializers.RepairSubmitSerializer, responses={201: serializers.RepairRequestSerializer})
+    def post(self, request, pk: int):
+        data = _validated(serializers.RepairSubmitSerializer, request)
+        repair = services.repair_request_submit(
+            entry=_entry_for_subject(request.user, pk),
+            user=request.user,
+            proof_text=data["proof_text"],
+            proof_file=data.get("proof_file"),
+            commitment_signed=data["commitment_signed"],
+        )
+        return Response(serializers.RepairRequestSerializer(repair).data, status=status.HTTP_201_CREATED)
+
+
+class AppealListView(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(responses={200: serializers.AppealSerializer(many=True)})
+    def get(self, request):
+        return _paginated(request, self, selectors.appeals_open(), serializers.AppealSerializer)
+
+
+class AppealDecideView(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(request=serializers.AppealDecisionSerializer, responses={200: serializers.AppealSerializer})
+    def post(self, request, pk: int):
+        data = _validated(serializers.AppealDecisionSerializer, request)
+        appeal = services.appeal_decide(
+            appeal=_get(Appeal, pk), admin=request.user, upheld=data["upheld"], reason=data["reason"]
+        )
+        return Response(serializers.AppealSerializer(appeal).data)
+
+
+class RepairListView(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(responses={200: serializers.RepairRequestSerializer(many=True)})
+    def get(self, request):
+        return _paginated(request, self, selectors.repair_requests_pending(), serializers.RepairRequestSerializer)
+
+
+class RepairDecideView(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(request=serializers.RepairDecisionSerializer, responses={200: serializers.RepairRequestSerializer})
+    def post(self, request, pk: int):
+        data = _validated(serializers.RepairDecisionSerializer, request)
+        repair = services.repair_request_decide(
+            repair=_get(RepairRequest, pk), admin=request.user, granted=data["granted"], reason=data["reason"]
+        )
+        return Response(serializers.RepairRequestSerializer(repair).data)
+
+
+class EndorsementCreateView(APIView):
+    """A unit admin endorses another unit on behalf of their own."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=serializers.EndorsementCreateSerializer, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request):
+        data = _validated(serializers.EndorsementCreateSerializer, request)
+        endorsement = services.endorsement_create(
+            endorser=_get(Unit, data["endorser"]),
+            endorsed=_get(Unit, data["endorsed"], Unit.objects.verified()),
+            by=request.user,
+            kind=data["kind"],
+            note=data["note"],
+        )
+        return Response(
+            {"id": endorsement.pk, "endorser": endorsement.endorser_id, "endorsed": endorsement.endorsed_id},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class SubjectCreditSerializer(drf_serializers.Serializer):
+    """Documentation shape of the subject credit view (public part; "private" adds the rest)."""
+
+    subject = drf_serializers.DictField()
+    score = drf_serializers.IntegerField(allow_null=True)
+    tier = drf_serializers.CharField()
+    trusted_provider = drf_serializers.BooleanField()
+    published_entries = serializers.PublicListEntrySerializer(many=True)
+    private = drf_serializers.DictField(required=False)
+
+
+class SubjectCreditView(APIView):
+    """A subject's credit: the public part for everyone; dimensions, reasons, history and every entry for the
+    subject itself, its unit admins and platform admins."""
+
+    permission_classes = [AllowAny]
+    subject_type = "user"
+
+    def _subject(self, request, pk: int):
+        if self.subject_type == "unit":
+            return _get(Unit, pk, Unit.objects.visible_to(request.user))
+        return _get(get_user_model(), pk, get_user_model().objects.filter(is_active=True))
+
+    @extend_schema(responses={200: SubjectCreditSerializer})
+    def get(self, request, pk: int):
+        subject = self._subject(request, pk)
+        snapshot = selectors.credit_snapshot_latest(subject)
+        entries = list(selectors.list_entries_of_subject(subject).select_related("subject_user", "subject_unit"))
+        now = timezone.now()
+        published = [entry for entry in entries if entry_is_public(entry, now)]
+        body = {
+            "subject": subject_public(subject),
+            "score": snapshot.score if snapshot else None,
+            "tier": snapshot.tier if snapshot else "",
+            "trusted_provider": bool(isinstance(subject, Unit) and selectors.trusted_badge_current(subject)),
+            "published_entries": serializers.PublicListEntrySerializer(published, many=True).data,
+        }
+        if can_act_for_subject(request.user, subject):
+            body["private"] = {
+                "snapshot": serializers.SnapshotSerializer(snapshot).data if snapshot else None,
+                "history": [{"as_of": s.as_of, "score": s.score} for s in selectors.credit_score_history(subject)],
+                "entries": serializers.ListEntrySerializer(entries, many=True).data,
+            }
+        return Response(body)
+
+
+class UnitCreditView(SubjectCreditView):
+    subject_type = "unit"
+
+
+class UserCreditView(SubjectCreditView):
+    subject_type = "user"
