@@ -28,6 +28,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 # compiled, static files collected with the production storage (hashed names, compressed).
 COPY . .
 RUN pip install --no-deps -e . \
+    && mkdir -p locale \
     && python manage.py compilemessages --ignore=.venv -v0 \
     && DEBUG=false SECRET_KEY=build-time-only-not-a-secret python manage.py collectstatic --noinput -v0 \
     && mkdir -p /app/media \

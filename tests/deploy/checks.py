@@ -6,13 +6,16 @@ broken copies.
 """
 
 import ast
+import contextlib
 import fnmatch
 import importlib
 import importlib.util
 import json
+import os
 import re
 import runpy
 import shlex
+import shutil
 import types
 from pathlib import Path
 
@@ -418,3 +421,38 @@ def dockerfile_problems(text: str, ignore_patterns: list[str]) -> list[str]:
     elif commands[-1][:1] == ["gunicorn"]:
         problems.extend(gunicorn_problems(commands[-1]))
     return problems
+
+
+def copy_build_context(destination: Path, patterns: list[str]) -> None:
+    """Copy what ``docker build`` would send (the tree minus .dockerignore) to ``destination``."""
+    for folder, subfolders, files in os.walk(ROOT):
+        base = Path(folder).relative_to(ROOT).as_posix()
+        prefix = "" if base == "." else f"{base}/"
+        subfolders[:] = [name for name in subfolders if not is_ignored(prefix + name, patterns)]
+        for name in files:
+            relative = prefix + name
+            if not is_ignored(relative, patterns):
+                target = destination / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with contextlib.suppress(FileNotFoundError):  # removed while we walk (an editor's temp file)
+                    shutil.copy2(ROOT / relative, target)
+
+
+def dockerfile_project_steps(text: str) -> list[tuple[dict[str, str], list[str]]]:
+    """The build steps that run the project once it is copied in (``python manage.py ...``, ``mkdir``),
+    as (extra environment, argv) pairs, in order; package installs and ownership changes are left out."""
+    steps, copied = [], False
+    for keyword, arguments in dockerfile_instructions(text):
+        if keyword == "COPY" and instruction_words(arguments)[:1] in (["."], ["./"]):
+            copied = True
+        if keyword != "RUN" or not copied:
+            continue
+        for part in arguments.split("&&"):
+            words = shlex.split(part)
+            env = {}
+            while words and re.match(r"^[A-Z_][A-Z0-9_]*=", words[0]):
+                key, _, value = words.pop(0).partition("=")
+                env[key] = value
+            if words[:2] == ["python", "manage.py"] or (words[:2] == ["mkdir", "-p"] and not words[2].startswith("/")):
+                steps.append((env, words))
+    return steps

@@ -1,7 +1,11 @@
 """docker-compose.yml, the Dockerfile and .env.example name things that exist (they cannot rot silently)."""
 
 import copy
+import os
 import re
+import shlex
+import subprocess
+import sys
 
 import pytest
 
@@ -10,7 +14,9 @@ from .checks import (
     ENV_EXAMPLE,
     ROOT,
     compose_problems,
+    copy_build_context,
     dockerfile_problems,
+    dockerfile_project_steps,
     dockerignore_patterns,
     env_example_names,
     env_names_read,
@@ -184,3 +190,33 @@ def test_dockerfile_problems_when_dockerignore_drops_what_the_image_needs(docker
 
     assert any("COPY pyproject.toml: excluded by .dockerignore" in problem for problem in problems), problems
     assert any("templates/base.html, but .dockerignore excludes it" in problem for problem in problems), problems
+
+
+def test_dockerfile_project_build_steps_run_on_the_build_context(tmp_path, dockerfile_text):
+    """Replays the image's project steps (compile translations, collect static files with the
+    production storage) on a copy of exactly what `docker build` would send."""
+    steps = dockerfile_project_steps(dockerfile_text)
+    commands = [words[2] for _, words in steps if words[0] == "python"]
+    assert commands == ["compilemessages", "collectstatic"]
+    context = tmp_path / "app"
+    copy_build_context(context, dockerignore_patterns())
+    assert not (context / "tests").exists()
+    assert not (context / ".venv").exists()
+    clean_env = {key: value for key, value in os.environ.items() if key not in env_names_read()}
+
+    for step_env, words in steps:
+        if words[0] == "mkdir":
+            (context / words[2]).mkdir(parents=True, exist_ok=True)
+            continue
+        result = subprocess.run(  # noqa: S603 - this interpreter, arguments from our Dockerfile
+            [sys.executable, *words[1:]],
+            cwd=context,
+            env={**clean_env, **step_env},
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert result.returncode == 0, f"{shlex.join(words)}:\n{result.stdout}\n{result.stderr}"
+
+    assert (context / "staticfiles" / "staticfiles.json").is_file()
