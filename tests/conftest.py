@@ -83,3 +83,11 @@ def other_unit_manager(other_unit):
 @pytest.fixture
 def instrument(unit):
     return InstrumentFactory(unit=unit)
+
+
+# --- H1 (accounts/units): fast password hashing in tests --------------------------------------
+# PBKDF2 at Django's default cost takes ~0.5 s per user; factories create many users.
+# Tests never depend on the hash strength, so use a fast hasher everywhere.
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
