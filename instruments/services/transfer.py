@@ -205,8 +205,11 @@ def header_key(title: str) -> str | None:
     """The column a header names: a key, an English or Chinese header, or both ("名称 name")."""
     key = HEADER_LOOKUP.get(header_normalise(title))
     if key is None:
-        parts = [part.strip(" /|()（）") for part in unicodedata.normalize("NFKC", title).rsplit(maxsplit=1)]
-        keys = {HEADER_LOOKUP.get(header_normalise(part)) for part in parts if part}
+        parts = unicodedata.normalize("NFKC", title).rsplit(maxsplit=1)
+        keys = {
+            HEADER_LOOKUP.get(header_normalise(part)) or HEADER_LOOKUP.get(header_normalise(part.strip(" /|()")))
+            for part in parts
+        }
         if len(parts) == 2 and len(keys) == 1:
             key = keys.pop()
     return key
