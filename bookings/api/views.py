@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -199,9 +200,12 @@ class InstrumentAvailabilityView(APIView):
             {
                 "instrument": instrument.pk,
                 "status": instrument.status,
-                "start": start.isoformat(),
-                "end": end.isoformat(),
-                "slots": [{"start": x.start.isoformat(), "end": x.end.isoformat(), "state": x.state} for x in found],
+                "start": localtime(start).isoformat(),
+                "end": localtime(end).isoformat(),
+                "slots": [
+                    {"start": localtime(x.start).isoformat(), "end": localtime(x.end).isoformat(), "state": x.state}
+                    for x in found
+                ],
             }
         )
 
