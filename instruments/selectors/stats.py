@@ -94,7 +94,7 @@ def platform_stats() -> PlatformStats:
         .values("province")
         .annotate(
             units=Count("id", distinct=True),
-            instruments=Count("instruments", filter=LISTED),
+            instrument_count=Count("instruments", filter=LISTED),
             value=Coalesce(Sum("instruments__original_value", filter=LISTED), ZERO),
         )
     )
@@ -107,7 +107,7 @@ def platform_stats() -> PlatformStats:
                 code=region.code,
                 name=region.name,
                 units=region_rows[region.pk]["units"],
-                instruments=region_rows[region.pk]["instruments"],
+                instruments=region_rows[region.pk]["instrument_count"],
                 original_value=_money(region_rows[region.pk]["value"]),
             )
             for region in regions

@@ -1,0 +1,211 @@
+"""The public catalogue over the API: filters, ordering, bad filter values, and a fixed query count."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.urls import resolve
+
+from instruments.filters import SEARCH_FIELDS, InstrumentFilter
+from instruments.models import Instrument, Region, Unit
+from tests.factories import InstrumentFactory, UnitFactory, category_get, region_get
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/instruments/"
+
+
+def ids(response) -> list[int]:
+    assert response.status_code == 200, response.data
+    return [row["id"] for row in response.data["results"]]
+
+
+@pytest.fixture
+def pudong(db) -> Region:
+    shanghai = region_get("310000")
+    city = Region.objects.create(code="310100", name_zh="市辖区", name_en="Shanghai districts", parent=shanghai)
+    return Region.objects.create(code="310115", name_zh="浦东新区", name_en="Pudong", parent=city)
+
+
+def test_catalogue_lists_only_active_instruments(api_client, unit):
+    listed = InstrumentFactory(unit=unit)
+    maintenance = InstrumentFactory(unit=unit, status=Instrument.Status.MAINTENANCE)
+    InstrumentFactory(unit=unit, status=Instrument.Status.RETIRED)
+    InstrumentFactory(unit=UnitFactory(status=Unit.Status.PENDING))
+    InstrumentFactory(unit=UnitFactory(status=Unit.Status.SUSPENDED))
+    assert sorted(ids(api_client.get(URL))) == sorted([listed.pk, maintenance.pk])
+
+
+def test_catalogue_row_shape(api_client, instrument):
+    row = api_client.get(URL).data["results"][0]
+    assert row["unit"]["id"] == instrument.unit_id
+    assert set(row["unit"]) == {"id", "name", "status", "region", "credit_score", "credit_tier"}
+    assert row["unit"]["region"]["code"] == "310000"
+    assert row["category"]["code"] == "electron-optics"
+    assert row["hourly_rate_external"] == "400.00"
+    assert row["deposit"] == "1000.00"
+    assert row["status"] == "available"
+    assert row["location"] == instrument.location
+
+
+def test_catalogue_pagination_has_no_count(api_client, unit):
+    InstrumentFactory.create_batch(3, unit=unit)
+    first = api_client.get(URL, {"page_size": 2}).data
+    assert "count" not in first
+    assert first["next"]
+    assert first["previous"] is None
+    second = api_client.get(first["next"]).data
+    assert len(second["results"]) == 1
+    assert second["next"] is None
+    assert second["previous"]
+
+
+@pytest.mark.parametrize("term", ["hitachi", "SU80", "显微镜", "microscope", "cryo"])
+def test_catalogue_search_matches_text_fields(api_client, unit, term):
+    match = InstrumentFactory(unit=unit, description="Cryo stage for biological samples")
+    other = InstrumentFactory(
+        unit=unit, name="核磁共振波谱仪", name_en="NMR spectrometer", model_number="AVANCE", manufacturer="Bruker"
+    )
+    found = ids(api_client.get(URL, {"q": term}))
+    if term == "cryo":
+        assert found == [match.pk]
+    else:
+        assert match.pk in found
+        assert other.pk not in found
+
+
+def test_catalogue_search_terms_all_must_match(api_client, unit):
+    both = InstrumentFactory(unit=unit, manufacturer="JEOL", model_number="JEM-2100F")
+    InstrumentFactory(unit=unit, manufacturer="JEOL", model_number="JSM-7800")
+    assert ids(api_client.get(URL, {"q": "jeol 2100"})) == [both.pk]
+
+
+def test_catalogue_category_top_level_includes_children(api_client, unit):
+    sem = InstrumentFactory(unit=unit, category=category_get("electron-optics"))
+    ms = InstrumentFactory(unit=unit, category=category_get("mass-spectrometry"))
+    tensile = InstrumentFactory(unit=unit, category=category_get("mechanical-testing"))
+    assert sorted(ids(api_client.get(URL, {"category": "analytical"}))) == sorted([sem.pk, ms.pk])
+    assert ids(api_client.get(URL, {"category": "mass-spectrometry"})) == [ms.pk]
+    assert ids(api_client.get(URL, {"category": category_get("physical-testing").pk})) == [tensile.pk]
+
+
+def test_catalogue_region_province_includes_children(api_client, pudong):
+    in_pudong = InstrumentFactory(unit=UnitFactory(region=pudong))
+    in_shanghai = InstrumentFactory(unit=UnitFactory(region=region_get("310000")))
+    in_beijing = InstrumentFactory(unit=UnitFactory(region=region_get("110000")))
+    assert sorted(ids(api_client.get(URL, {"region": "310000"}))) == sorted([in_pudong.pk, in_shanghai.pk])
+    assert ids(api_client.get(URL, {"region": "310115"})) == [in_pudong.pk]
+    assert ids(api_client.get(URL, {"region": str(region_get("110000").pk)})) == [in_beijing.pk]
+
+
+def test_catalogue_unit_rate_and_status_filters(api_client, unit, other_unit):
+    cheap = InstrumentFactory(unit=unit, hourly_rate_external=Decimal("100"))
+    middle = InstrumentFactory(unit=unit, hourly_rate_external=Decimal("300"), status=Instrument.Status.MAINTENANCE)
+    dear = InstrumentFactory(unit=other_unit, hourly_rate_external=Decimal("900"))
+    assert sorted(ids(api_client.get(URL, {"unit": unit.pk}))) == sorted([cheap.pk, middle.pk])
+    assert sorted(ids(api_client.get(URL, {"min_rate": "300"}))) == sorted([middle.pk, dear.pk])
+    assert sorted(ids(api_client.get(URL, {"max_rate": "300"}))) == sorted([cheap.pk, middle.pk])
+    assert ids(api_client.get(URL, {"min_rate": "150", "max_rate": "500"})) == [middle.pk]
+    assert ids(api_client.get(URL, {"status": "maintenance"})) == [middle.pk]
+
+
+def test_catalogue_ordering(api_client):
+    low = InstrumentFactory(
+        name="A", hourly_rate_external=Decimal("10"), original_value=Decimal("5"), unit=UnitFactory(credit_score=600)
+    )
+    high = InstrumentFactory(
+        name="C", hourly_rate_external=Decimal("30"), original_value=Decimal("1"), unit=UnitFactory(credit_score=900)
+    )
+    unscored = InstrumentFactory(
+        name="B", hourly_rate_external=Decimal("20"), original_value=Decimal("9"), unit=UnitFactory(credit_score=None)
+    )
+    assert ids(api_client.get(URL, {"ordering": "name"})) == [low.pk, unscored.pk, high.pk]
+    assert ids(api_client.get(URL, {"ordering": "hourly_rate_external"})) == [low.pk, unscored.pk, high.pk]
+    assert ids(api_client.get(URL, {"ordering": "-hourly_rate_external"})) == [high.pk, unscored.pk, low.pk]
+    assert ids(api_client.get(URL, {"ordering": "original_value"})) == [high.pk, low.pk, unscored.pk]
+    assert ids(api_client.get(URL, {"ordering": "-original_value"})) == [unscored.pk, low.pk, high.pk]
+    assert ids(api_client.get(URL, {"ordering": "-created_at"})) == [unscored.pk, high.pk, low.pk]
+    # Provider credit, best first, unscored providers last either way.
+    assert ids(api_client.get(URL, {"ordering": "-unit__credit_score"})) == [high.pk, low.pk, unscored.pk]
+    assert ids(api_client.get(URL, {"ordering": "unit__credit_score"})) == [low.pk, high.pk, unscored.pk]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"category": "no-such-category"}, "category"),
+        ({"category": "999999"}, "category"),
+        ({"region": "999999"}, "region"),
+        ({"region": "shanghai"}, "region"),
+        ({"unit": "999999"}, "unit"),
+        ({"unit": "abc"}, "unit"),
+        ({"min_rate": "cheap"}, "min_rate"),
+        ({"max_rate": "-1"}, "max_rate"),
+        ({"min_rate": "500", "max_rate": "100"}, "max_rate"),
+        ({"status": "retired"}, "status"),
+        ({"status": "broken"}, "status"),
+        ({"ordering": "password"}, "ordering"),
+        ({"q": "x" * 201}, "q"),
+    ],
+)
+def test_catalogue_bad_filter_is_400_with_message(api_client, instrument, params, field):
+    response = api_client.get(URL, params)
+    assert response.status_code == 400, response.data
+    assert field in response.data
+    assert str(response.data[field][0])
+
+
+def test_catalogue_unknown_category_message_names_value(api_client):
+    response = api_client.get(URL, {"category": "no-such-category"})
+    assert "no-such-category" in str(response.data["category"][0])
+
+
+def test_catalogue_bad_page_is_404_not_500(api_client, instrument):
+    assert api_client.get(URL, {"page": "abc"}).status_code == 404
+    assert api_client.get(URL, {"page": "99"}).status_code == 404
+
+
+@pytest.mark.parametrize(("rows", "page_size"), [(5, 5), (60, 5), (5, 50), (60, 50)])
+def test_catalogue_query_count_is_fixed(api_client, django_assert_num_queries, rows, page_size):
+    units = UnitFactory.create_batch(3)
+    for index in range(rows):
+        InstrumentFactory(unit=units[index % 3])
+    with django_assert_num_queries(1):
+        response = api_client.get(URL, {"page_size": page_size})
+    assert len(response.data["results"]) == min(rows, page_size)
+
+
+@pytest.mark.parametrize("rows", [5, 60])
+def test_catalogue_query_count_with_filters_is_fixed(api_client, django_assert_num_queries, rows):
+    unit = UnitFactory()
+    for _ in range(rows):
+        InstrumentFactory(unit=unit)
+    params = {"category": "analytical", "region": "310000", "unit": unit.pk, "q": "microscope", "page_size": 50}
+    # One lookup each for category, region and unit, then the page itself.
+    with django_assert_num_queries(4):
+        response = api_client.get(URL, {**params, "ordering": "-unit__credit_score"})
+    assert len(response.data["results"]) == min(rows, 50)
+
+
+def test_catalogue_detail_route_leaves_import_and_export_alone():
+    # The detail route is digits-only, so /instruments/import/ is never read as an instrument id.
+    assert resolve("/api/v1/instruments/import/").url_name == "api-instrument-import"
+    assert resolve("/api/v1/instruments/export/").url_name == "api-instrument-export"
+    assert resolve("/api/v1/instruments/12/").url_name == "api-instrument-detail"
+    assert resolve("/api/v1/instruments/12/retire/").url_name == "api-instrument-retire"
+
+
+@pytest.mark.postgres
+def test_catalogue_search_uses_trigram_indexes_on_postgres(unit):
+    InstrumentFactory.create_batch(3, unit=unit)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'instruments_instrument'")
+        names = {row[0] for row in cursor.fetchall()}
+        assert {f"instrument_{column}_trgm" for column in SEARCH_FIELDS} <= names
+        # With so few rows the planner prefers a scan; forbid it to see that the indexes serve the filter.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    # The search filter on its own (the joins of the full catalogue query let the planner pick other paths).
+    queryset = InstrumentFilter({"q": "hitachi"}, queryset=Instrument.objects.order_by()).qs
+    plan = queryset.explain()
+    assert "instrument_name_trgm" in plan
+    assert "instrument_manufacturer_trgm" in plan
