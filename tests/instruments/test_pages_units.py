@@ -22,7 +22,7 @@ def form_data(**changes):
         "contact_phone": "",
         "contact_email": "",
         "website": "",
-        "accreditations": "CMA，CNAS, CMA",
+        "accreditations": "CMA\uff0cCNAS, CMA",
         "description": "",
     }
     data.update(changes)
