@@ -2,7 +2,8 @@
 
 Set-based: one grouped query over the ledger per batch (per subject, kind, polarity, severity and
 local day), plus one query each for identity facts and external reports. Events later than as_of
-and reversed events are left out, so a snapshot can be reproduced from its as_of.
+and reversed events are left out, and so is everything *recorded* after as_of (a back-dated fact
+reported later must not change an old snapshot), so a snapshot can be reproduced from its as_of.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def split_keys(keys: list[str]) -> tuple[list[int], list[int]]:
 def reversed_event_ids(keys: list[str] | None, as_of: datetime) -> set[int]:
     """Events cancelled by a reversal recorded by as_of (keys None: every subject)."""
     ids: set[int] = set()
-    rows = CreditEvent.objects.filter(kind=CreditEvent.Kind.REVERSAL, occurred_at__lte=as_of)
+    rows = CreditEvent.objects.filter(kind=CreditEvent.Kind.REVERSAL, occurred_at__lte=as_of, recorded_at__lte=as_of)
     if keys is not None:
         rows = rows.filter(subject_key__in=keys)
     for reverses_id, details in rows.values_list("reverses_id", "details"):
@@ -46,7 +47,7 @@ def reversed_event_ids(keys: list[str] | None, as_of: datetime) -> set[int]:
 
 def ledger_buckets(keys: list[str], as_of: datetime) -> dict[str, list[Bucket]]:
     rows = (
-        CreditEvent.objects.filter(subject_key__in=keys, occurred_at__lte=as_of)
+        CreditEvent.objects.filter(subject_key__in=keys, occurred_at__lte=as_of, recorded_at__lte=as_of)
         .exclude(kind=CreditEvent.Kind.REVERSAL)
         .exclude(pk__in=reversed_event_ids(keys, as_of))
         .annotate(day=TruncDate("occurred_at"))
@@ -85,7 +86,9 @@ def build_inputs(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[s
     buckets = ledger_buckets(keys, as_of)
     external: dict[str, list[ExternalFact]] = defaultdict(list)
     reports = (
-        ExternalCreditReport.objects.filter(subject_key__in=keys, reported_at__lte=as_of, expires_at__gt=as_of)
+        ExternalCreditReport.objects.filter(
+            subject_key__in=keys, reported_at__lte=as_of, expires_at__gt=as_of, created_at__lte=as_of
+        )
         .order_by("subject_key", "reported_at", "pk")
         .values_list("subject_key", "source", "score", "range_min", "range_max", "reported_at")
     )

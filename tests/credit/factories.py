@@ -13,7 +13,9 @@ from tests.factories import UnitFactory, UserFactory
 def record(subject, kind, *, days_ago=1, as_of=None, **kwargs):
     """Record one ledger event `days_ago` days before as_of (default now)."""
     moment = (as_of or timezone.now()) - timedelta(days=days_ago)
-    return credit_event_record(subject=subject, kind=kind, source=kwargs.pop("source", "booking"), occurred_at=moment, **kwargs)
+    return credit_event_record(
+        subject=subject, kind=kind, source=kwargs.pop("source", "booking"), occurred_at=moment, **kwargs
+    )
 
 
 class EndorsementFactory(factory.django.DjangoModelFactory):

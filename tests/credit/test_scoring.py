@@ -1,0 +1,148 @@
+"""The credit model as pure functions: range, monotonicity, decay, caps, trust propagation."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from credit import params
+from credit.models import CreditEvent
+from credit.scoring.model import Bucket, ExternalFact, IdentityFacts, SubjectInputs, score_subject
+from credit.scoring.reasons import reasons_with_text
+from credit.scoring.trust import propagate_trust
+
+TODAY = date(2026, 11, 23)
+K = CreditEvent.Kind
+POSITIVE = sorted(params.POSITIVE_KINDS)
+NEGATIVE = sorted(params.NEGATIVE_KINDS)
+
+buckets_strategy = st.lists(
+    st.builds(
+        Bucket,
+        kind=st.sampled_from(sorted(POSITIVE + NEGATIVE)),
+        polarity=st.just(0),
+        severity=st.sampled_from(["", "minor", "general", "serious"]),
+        day=st.integers(min_value=0, max_value=1500).map(lambda n: TODAY - timedelta(days=n)),
+        weight=st.floats(min_value=0, max_value=20),
+        count=st.integers(min_value=1, max_value=5),
+    ).map(lambda b: Bucket(b.kind, params.default_polarity(b.kind), b.severity, b.day, b.weight, b.count)),
+    max_size=25,
+)
+inputs_strategy = st.builds(
+    SubjectInputs,
+    subject_key=st.sampled_from(["user:1", "unit:1"]),
+    buckets=buckets_strategy.map(tuple),
+    identity=st.builds(
+        IdentityFacts,
+        unit_status=st.sampled_from(["verified", "pending", "suspended"]),
+        accreditations=st.integers(0, 5),
+        has_email=st.booleans(),
+        verified_member=st.booleans(),
+        seniority_days=st.integers(0, 2000),
+    ),
+    external=st.lists(
+        st.builds(
+            ExternalFact,
+            source=st.sampled_from(["A", "B"]),
+            normalised=st.floats(0, 1),
+            reported_on=st.integers(0, 800).map(lambda n: TODAY - timedelta(days=n)),
+        ),
+        max_size=3,
+    ).map(tuple),
+    relationships=st.floats(0, 1),
+)
+new_event = st.builds(
+    lambda kind, days, weight, severity: Bucket(
+        kind, params.default_polarity(kind), severity, TODAY - timedelta(days=days), weight, 1
+    ),
+    kind=st.sampled_from(POSITIVE + NEGATIVE),
+    days=st.integers(0, 1500),
+    weight=st.floats(min_value=0.01, max_value=20),
+    severity=st.sampled_from(["", "minor", "general", "serious"]),
+)
+
+
+def _with(inputs, bucket):
+    return SubjectInputs(
+        subject_key=inputs.subject_key,
+        buckets=(*inputs.buckets, bucket),
+        identity=inputs.identity,
+        external=inputs.external,
+        relationships=inputs.relationships,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(inputs_strategy)
+def test_score_subject_stays_in_range(inputs):
+    result = score_subject(inputs, TODAY)
+    assert params.SCORE_MIN <= result.score <= params.SCORE_MAX
+    assert all(0 <= value <= 1 for value in result.dimensions.values())
+    assert result.tier == params.tier_for(result.score)
+
+
+@settings(max_examples=300, deadline=None)
+@given(inputs_strategy, new_event)
+def test_score_subject_positive_event_never_lowers_negative_never_raises(inputs, bucket):
+    before = score_subject(inputs, TODAY, explain=False).score
+    after = score_subject(_with(inputs, bucket), TODAY, explain=False).score
+    if bucket.polarity > 0:
+        assert after >= before
+    else:
+        assert after <= before
+
+
+def test_score_subject_new_user_is_neutral_fair():
+    result = score_subject(SubjectInputs(subject_key="user:1", identity=IdentityFacts(has_email=True)), TODAY)
+    assert result.tier == "fair"
+    assert result.dimensions["record"] == result.dimensions["fulfilment"] == Decimal("0.5000")
+
+
+def test_score_subject_old_sins_fade():
+    recent = Bucket(K.NO_SHOW, -1, "", TODAY - timedelta(days=5), 1.0, 1)
+    old = Bucket(K.NO_SHOW, -1, "", TODAY - timedelta(days=720), 1.0, 1)
+    recent_score = score_subject(SubjectInputs("user:1", buckets=(recent,)), TODAY).score
+    old_score = score_subject(SubjectInputs("user:1", buckets=(old,)), TODAY).score
+    assert recent_score < old_score
+
+
+def test_score_subject_serious_damage_caps_until_repair():
+    good = tuple(Bucket(K.BOOKING_FULFILLED, 1, "", TODAY - timedelta(days=d), 1.0, 1) for d in range(1, 60))
+    damage = Bucket(K.DAMAGE_CONFIRMED, -1, "serious", TODAY - timedelta(days=10), 1.0, 1)
+    identity = IdentityFacts(has_email=True, verified_member=True, seniority_days=400)
+    capped = score_subject(SubjectInputs("user:1", buckets=(*good, damage), identity=identity), TODAY)
+    assert capped.score <= params.CAPS["serious"][1]
+    assert capped.reasons[0]["code"] == "cap"
+    repaired = Bucket(K.REPAIR_GRANTED, 1, "", TODAY - timedelta(days=2), 1.0, 1)
+    lifted = score_subject(SubjectInputs("user:1", buckets=(*good, damage, repaired), identity=identity), TODAY)
+    assert lifted.score > capped.score
+    assert lifted.cap is None
+
+
+def test_score_subject_reasons_say_what_happened():
+    no_shows = tuple(Bucket(K.NO_SHOW, -1, "", TODAY - timedelta(days=d), 1.0, 1) for d in (3, 40))
+    result = score_subject(SubjectInputs("user:1", buckets=no_shows), TODAY)
+    texts = [reason["code"] for reason in result.reasons]
+    assert "events" in texts
+    assert "2 no-shows in the last 90 days" in [r["text"] for r in reasons_with_text(result.reasons)]
+
+
+def test_propagate_trust_ring_of_unverified_accounts_gets_nothing():
+    verified = [1, 2, 3]
+    ring = [10, 11, 12, 13]
+    edges = [(1, 2), (2, 3)] + [(a, b) for a in ring for b in ring if a != b]
+    scores = propagate_trust(verified + ring, set(verified), edges)
+    assert all(scores[node] == 0 for node in ring)
+    assert scores[3] > 0
+
+
+def test_propagate_trust_is_capped_and_bounded():
+    nodes = list(range(1, 30))
+    edges = [(a, 1) for a in nodes if a != 1] + [(1, a) for a in nodes if a != 1]
+    scores = propagate_trust(nodes, set(nodes), edges)
+    assert max(scores.values()) <= params.TRUST_CAP
+
+
+def test_propagate_trust_without_edges_is_zero():
+    assert propagate_trust([1, 2], {1}, []) == {1: 0.0, 2: 0.0}
