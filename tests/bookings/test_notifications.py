@@ -1,0 +1,441 @@
+"""Booking notifications: who is mailed what, through the real API flow, with tasks run eagerly."""
+
+from datetime import datetime, timedelta
+from smtplib import SMTPServerDisconnected
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.utils import timezone
+
+from bookings import notifications
+from bookings.models import Booking, BookingEvent, BookingState
+from bookings.notifications import REMINDER_ACTION, send_change_notifications, send_reminders
+from instruments.models import Membership
+from tests.factories import InstrumentFactory, MembershipFactory, UserFactory
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    # The per-recipient "sent" markers live in the cache; tests must not see each other's.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def providers(unit):
+    """The instrument's unit: a manager and an admin (mailed) and a plain member (not mailed)."""
+    return {
+        "manager": MembershipFactory(unit=unit, role=Membership.Role.MANAGER).user,
+        "admin": MembershipFactory(unit=unit, role=Membership.Role.ADMIN).user,
+        "member": MembershipFactory(unit=unit, role=Membership.Role.MEMBER).user,
+    }
+
+
+@pytest.fixture
+def researcher(db):
+    return UserFactory(first_name="Mei", last_name="Zhang")
+
+
+def slot(hours_ahead: float, minutes: int = 60) -> tuple[datetime, datetime]:
+    """A slot starting about ``hours_ahead`` from now, on the hour, never crossing local midnight."""
+    start = timezone.localtime(timezone.now() + timedelta(hours=hours_ahead), SHANGHAI)
+    start = start.replace(minute=0, second=0, microsecond=0)
+    return start, start + timedelta(minutes=min(minutes, 59))
+
+
+def book(api_client, *, user, instrument, hours_ahead: float = 48) -> dict:
+    start, end = slot(hours_ahead)
+    api_client.force_authenticate(user)
+    response = api_client.post(
+        "/api/v1/bookings/",
+        {"instrument": instrument.pk, "start": start.isoformat(), "end": end.isoformat(), "purpose": "SEM imaging"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def act(api_client, *, user, booking_id: int, action: str, **payload):
+    api_client.force_authenticate(user)
+    return api_client.post(f"/api/v1/bookings/{booking_id}/{action}/", payload, format="json")
+
+
+def recipients(outbox) -> set[str]:
+    return {address for message in outbox for address in message.to}
+
+
+# --- request ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_notifications_request_mails_managers_and_unit_admins(
+    api_client, instrument, providers, researcher, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = book(api_client, user=researcher, instrument=instrument)
+
+    assert recipients(mail.outbox) == {providers["manager"].email, providers["admin"].email}
+    assert all(len(message.to) == 1 for message in mail.outbox)  # one mail each: no address leaks
+    message = mail.outbox[0]
+    assert "Booking request" in message.subject
+    assert instrument.display_name in message.subject
+    assert "Mei Zhang" in message.body
+    assert "SEM imaging" in message.body
+    assert f"#{booking['id']}" in message.body
+    assert "Asia/Shanghai" in message.body
+    start = timezone.localtime(datetime.fromisoformat(booking["start"]), SHANGHAI)
+    assert start.strftime("%Y-%m-%d %H:%M") in message.body
+
+
+@pytest.mark.django_db
+def test_notifications_request_also_mails_instrument_contact(
+    api_client, unit, providers, researcher, django_capture_on_commit_callbacks
+):
+    instrument = InstrumentFactory(unit=unit, contact_email="sem-lab@example.org", contact_name="SEM desk")
+    with django_capture_on_commit_callbacks(execute=True):
+        book(api_client, user=researcher, instrument=instrument)
+    assert "sem-lab@example.org" in recipients(mail.outbox)
+    assert researcher.email not in recipients(mail.outbox)
+
+
+@pytest.mark.django_db
+def test_notifications_refused_request_sends_nothing(
+    api_client, instrument, providers, researcher, django_capture_on_commit_callbacks
+):
+    start, end = slot(48)
+    api_client.force_authenticate(researcher)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            "/api/v1/bookings/",
+            {"instrument": instrument.pk, "start": end.isoformat(), "end": start.isoformat(), "purpose": "x"},
+            format="json",
+        )
+    assert response.status_code == 400
+    assert mail.outbox == []
+    assert not Booking.objects.exists()
+
+
+@pytest.mark.django_db
+def test_notifications_auto_approval_tells_both_sides_once(
+    api_client, unit, providers, researcher, django_capture_on_commit_callbacks
+):
+    instrument = InstrumentFactory(unit=unit, requires_approval=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = book(api_client, user=researcher, instrument=instrument)
+    assert booking["state"] == BookingState.APPROVED
+
+    to_requester = [message for message in mail.outbox if message.to == [researcher.email]]
+    to_providers = [message for message in mail.outbox if message.to != [researcher.email]]
+    assert len(to_requester) == 1
+    assert "approved" in to_requester[0].subject.lower()
+    assert "automatically" in to_requester[0].body
+    assert {message.to[0] for message in to_providers} == {providers["manager"].email, providers["admin"].email}
+    assert all("New booking" in message.subject for message in to_providers)
+
+
+# --- decisions --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_notifications_approval_mails_the_requester(
+    api_client, instrument, providers, researcher, django_capture_on_commit_callbacks
+):
+    booking = book(api_client, user=researcher, instrument=instrument)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(api_client, user=providers["manager"], booking_id=booking["id"], action="approve")
+    assert response.status_code == 200, response.json()
+
+    (message,) = mail.outbox
+    assert message.to == [researcher.email]
+    assert message.subject.startswith("Booking approved")
+    assert "has approved your booking" in message.body
+
+
+@pytest.mark.django_db
+def test_notifications_refusal_mails_the_requester_with_the_reason(
+    api_client, instrument, providers, researcher, django_capture_on_commit_callbacks
+):
+    booking = book(api_client, user=researcher, instrument=instrument)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(
+            api_client, user=providers["admin"], booking_id=booking["id"], action="refuse", reason="Detector repair"
+        )
+    assert response.status_code == 200, response.json()
+
+    (message,) = mail.outbox
+    assert message.to == [researcher.email]
+    assert message.subject.startswith("Booking refused")
+    assert "Detector repair" in message.body
+
+
+@pytest.mark.django_db
+def test_notifications_forbidden_decision_sends_nothing(
+    api_client, instrument, providers, researcher, other_unit_manager, django_capture_on_commit_callbacks
+):
+    booking = book(api_client, user=researcher, instrument=instrument)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        for outsider in (other_unit_manager, providers["member"], researcher):
+            response = act(api_client, user=outsider, booking_id=booking["id"], action="approve")
+            assert response.status_code in {403, 404}  # 404 where the booking is not even visible
+    assert mail.outbox == []
+    assert Booking.objects.get(pk=booking["id"]).state == BookingState.REQUESTED
+
+
+@pytest.mark.django_db
+def test_notifications_illegal_transition_sends_nothing(
+    api_client, instrument, providers, researcher, django_capture_on_commit_callbacks
+):
+    booking = book(api_client, user=researcher, instrument=instrument)
+    act(api_client, user=providers["manager"], booking_id=booking["id"], action="approve")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(api_client, user=providers["manager"], booking_id=booking["id"], action="approve")
+    assert response.status_code == 409
+    assert mail.outbox == []
+
+
+# --- cancellation -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_notifications_cancellation_by_requester_mails_the_provider(
+    api_client, instrument, providers, researcher, django_capture_on_commit_callbacks
+):
+    booking = book(api_client, user=researcher, instrument=instrument, hours_ahead=72)
+    act(api_client, user=providers["manager"], booking_id=booking["id"], action="approve")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(api_client, user=researcher, booking_id=booking["id"], action="cancel", reason="Sample lost")
+    assert response.status_code == 200, response.json()
+
+    assert recipients(mail.outbox) == {providers["manager"].email, providers["admin"].email}
+    message = mail.outbox[0]
+    assert message.subject.startswith("Booking cancelled")
+    assert "Mei Zhang has cancelled" in message.body
+    assert "Sample lost" in message.body
+    assert "late cancellation" not in message.body
+
+
+@pytest.mark.django_db
+def test_notifications_late_cancellation_says_so(
+    api_client, instrument, providers, researcher, django_capture_on_commit_callbacks
+):
+    booking = book(api_client, user=researcher, instrument=instrument, hours_ahead=6)  # inside the 24 h notice
+    act(api_client, user=providers["manager"], booking_id=booking["id"], action="approve")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        act(api_client, user=researcher, booking_id=booking["id"], action="cancel")
+    assert mail.outbox
+    assert all("late cancellation" in message.body for message in mail.outbox)
+
+
+@pytest.mark.django_db
+def test_notifications_cancellation_by_provider_mails_the_requester(
+    api_client, instrument, providers, researcher, django_capture_on_commit_callbacks
+):
+    booking = book(api_client, user=researcher, instrument=instrument, hours_ahead=72)
+    act(api_client, user=providers["manager"], booking_id=booking["id"], action="approve")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(
+            api_client, user=providers["admin"], booking_id=booking["id"], action="cancel", reason="Power outage"
+        )
+    assert response.status_code == 200, response.json()
+
+    (message,) = mail.outbox
+    assert message.to == [researcher.email]
+    assert "has cancelled the booking" in message.body
+    assert "Power outage" in message.body
+
+
+@pytest.mark.django_db
+def test_notifications_withdrawn_request_mails_the_provider(
+    api_client, instrument, providers, researcher, django_capture_on_commit_callbacks
+):
+    booking = book(api_client, user=researcher, instrument=instrument)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        act(api_client, user=researcher, booking_id=booking["id"], action="cancel")
+    assert recipients(mail.outbox) == {providers["manager"].email, providers["admin"].email}
+
+
+# --- the tasks themselves ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_notifications_task_is_idempotent(api_client, instrument, providers, researcher):
+    booking = book(api_client, user=researcher, instrument=instrument)
+    mail.outbox.clear()
+    assert send_change_notifications.delay(booking["id"], "requested", researcher.pk).get() == 2
+    assert send_change_notifications.delay(booking["id"], "requested", researcher.pk).get() == 0
+    assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_notifications_task_for_a_missing_booking_sends_nothing(db):
+    assert send_change_notifications.delay(10**9, "approved", None).get() == 0
+    assert mail.outbox == []
+
+
+class FlakyBackend(LocmemBackend):
+    """Fails the sends numbered in ``fail_on`` (1-based, across connections) with a transient SMTP error."""
+
+    fail_on: frozenset | None = frozenset()  # None: every send fails
+    attempts = 0
+
+    def send_messages(self, messages):
+        FlakyBackend.attempts += 1
+        if FlakyBackend.fail_on is None or FlakyBackend.attempts in FlakyBackend.fail_on:
+            raise SMTPServerDisconnected("connection dropped")
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def eager_retries():
+    """Eager tasks re-run on retry only when they do not propagate errors (Celery's eager apply())."""
+    conf = send_change_notifications.app.conf
+    previous = conf.task_eager_propagates
+    conf.task_eager_propagates = False
+    yield
+    conf.task_eager_propagates = previous
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("eager_retries")
+def test_notifications_transient_failure_is_retried_without_duplicates(
+    api_client, instrument, providers, researcher, settings
+):
+    booking = book(api_client, user=researcher, instrument=instrument)
+    mail.outbox.clear()
+    settings.EMAIL_BACKEND = "tests.bookings.test_notifications.FlakyBackend"
+    # The second recipient's send fails once: the retry must not mail the first one again.
+    FlakyBackend.fail_on, FlakyBackend.attempts = frozenset({2}), 0
+    result = send_change_notifications.delay(booking["id"], "requested", researcher.pk)
+    assert result.successful()
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(
+        [providers["manager"].email, providers["admin"].email]
+    )
+    assert FlakyBackend.attempts == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("eager_retries")
+def test_notifications_retries_are_bounded(api_client, instrument, providers, researcher, settings):
+    booking = book(api_client, user=researcher, instrument=instrument)
+    mail.outbox.clear()
+    settings.EMAIL_BACKEND = "tests.bookings.test_notifications.FlakyBackend"
+    FlakyBackend.fail_on, FlakyBackend.attempts = None, 0
+    result = send_change_notifications.delay(booking["id"], "requested", researcher.pk)
+    assert result.failed()
+    assert isinstance(result.result, SMTPServerDisconnected)
+    assert FlakyBackend.attempts == send_change_notifications.max_retries + 1
+    assert mail.outbox == []
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+
+def approved_booking(api_client, *, manager, researcher, instrument, hours_ahead: float) -> int:
+    booking = book(api_client, user=researcher, instrument=instrument, hours_ahead=hours_ahead)
+    response = act(api_client, user=manager, booking_id=booking["id"], action="approve")
+    assert response.status_code == 200, response.json()
+    return booking["id"]
+
+
+@pytest.mark.django_db
+def test_reminders_pick_approved_bookings_of_the_next_day_once(
+    api_client, instrument, providers, researcher, django_capture_on_commit_callbacks
+):
+    manager = providers["manager"]
+    due = approved_booking(api_client, manager=manager, researcher=researcher, instrument=instrument, hours_ahead=23)
+    later = approved_booking(api_client, manager=manager, researcher=researcher, instrument=instrument, hours_ahead=26)
+    book(api_client, user=researcher, instrument=instrument, hours_ahead=20)  # requested, not approved
+    other_instrument = InstrumentFactory(unit=instrument.unit)
+    cancelled = approved_booking(
+        api_client, manager=manager, researcher=researcher, instrument=other_instrument, hours_ahead=22
+    )
+    act(api_client, user=researcher, booking_id=cancelled, action="cancel")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_reminders.delay().get() == 1
+    (message,) = mail.outbox
+    assert message.to == [researcher.email]
+    assert message.subject.startswith("Reminder")
+    assert f"#{due}" in message.body
+    assert BookingEvent.objects.filter(action=REMINDER_ACTION).values_list("booking_id", flat=True).get() == due
+    assert Booking.objects.get(pk=due).state == BookingState.APPROVED
+
+    # A second sweep (or a second beat, or a second worker) reminds nobody again.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_reminders.delay().get() == 0
+    assert len(mail.outbox) == 1
+    assert not BookingEvent.objects.filter(booking_id=later, action=REMINDER_ACTION).exists()
+
+
+@pytest.mark.django_db
+def test_reminders_later_booking_is_reminded_when_it_comes_due(
+    api_client, instrument, providers, researcher, django_capture_on_commit_callbacks
+):
+    booking_id = approved_booking(
+        api_client, manager=providers["manager"], researcher=researcher, instrument=instrument, hours_ahead=30
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_reminders.delay().get() == 0
+    booking = Booking.objects.get(pk=booking_id)
+    assert notifications.reminder_claim(booking_id=booking_id, now=booking.start - timedelta(hours=23)) is True
+    assert notifications.reminder_claim(booking_id=booking_id, now=booking.start - timedelta(hours=22)) is False
+
+
+@pytest.mark.django_db
+def test_reminders_skip_a_booking_cancelled_after_the_claim(
+    api_client, instrument, providers, researcher, django_capture_on_commit_callbacks
+):
+    booking_id = approved_booking(
+        api_client, manager=providers["manager"], researcher=researcher, instrument=instrument, hours_ahead=23
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert send_reminders.delay().get() == 1
+    act(api_client, user=researcher, booking_id=booking_id, action="cancel")
+    mail.outbox.clear()
+    for callback in callbacks:
+        callback()  # the queued reminder runs only now
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_reminders_query_count_does_not_grow_per_booking_skipped(
+    api_client, instrument, providers, researcher, django_assert_max_num_queries
+):
+    for hours in (30, 40, 50):
+        approved_booking(
+            api_client, manager=providers["manager"], researcher=researcher, instrument=instrument, hours_ahead=hours
+        )
+    with django_assert_max_num_queries(1):  # nothing due: one query
+        assert send_reminders.delay().get() == 0
+
+
+@pytest.mark.django_db
+def test_reminders_beat_schedule_is_created_once_and_respected():
+    from django_celery_beat.models import PeriodicTask
+
+    notifications.reminder_schedule_ensure()
+    notifications.reminder_schedule_ensure()
+    row = PeriodicTask.objects.get(name=notifications.REMINDER_SCHEDULE_NAME)
+    assert row.task == "bookings.notifications.send_reminders"
+    assert row.interval.every == 15
+    row.enabled = False  # an admin switched it off: starting beat again must not undo that
+    row.save()
+    notifications.reminder_schedule_ensure()
+    assert PeriodicTask.objects.get(name=notifications.REMINDER_SCHEDULE_NAME).enabled is False
