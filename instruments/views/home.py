@@ -1,7 +1,10 @@
-"""The home page: what the platform offers, with its statistics."""
+"""The home page: a search box into the catalogue and the platform's figures."""
 
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from ..selectors.stats import platform_stats
 
-def home(request):
-    return render(request, "instruments/home.html", {})
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "instruments/home.html", {"stats": platform_stats()})

@@ -1,0 +1,164 @@
+"""Pages of the catalogue and the instrument registry. Thin: parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+import copy
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from sharing_platform.errors import DomainError, DomainNotFoundError, DomainPermissionError
+
+from ..filters import InstrumentFilter
+from ..forms_catalogue import InstrumentForm, catalogue_form_widgets
+from ..permissions import can_manage_instrument, can_manage_unit_instruments
+from ..selectors.catalogue import (
+    catalogue_page,
+    instrument_catalogue_queryset,
+    instrument_get_visible,
+    unit_for_instrument_create,
+)
+from ..services.instruments import instrument_create, instrument_retire, instrument_update
+
+PAGE_SIZE = 20
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        number = int(raw or 1)
+    except ValueError:
+        return 1
+    return max(number, 1)
+
+
+def _page_link(request: HttpRequest, number: int) -> str:
+    query = request.GET.copy()
+    if number <= 1:
+        query.pop("page", None)
+    else:
+        query["page"] = str(number)
+    return f"?{query.urlencode()}" if query else request.path
+
+
+def catalogue(request: HttpRequest) -> HttpResponse:
+    """Search and filter the catalogue; pages have next/previous links and never count the whole table."""
+    filterset = InstrumentFilter(request.GET, queryset=instrument_catalogue_queryset())
+    catalogue_form_widgets(filterset.form)
+    page_number = _page_number(request.GET.get("page"))
+    instruments, has_next = [], False
+    if filterset.is_valid():
+        instruments, has_next = catalogue_page(queryset=filterset.qs, page_number=page_number, page_size=PAGE_SIZE)
+    filtering = any(value for key, value in request.GET.items() if key not in {"page", "ordering"})
+    context = {
+        "filter_form": filterset.form,
+        "instruments": instruments,
+        "page_number": page_number,
+        "next_link": _page_link(request, page_number + 1) if has_next else None,
+        "previous_link": _page_link(request, page_number - 1) if page_number > 1 else None,
+        "filtering": filtering,
+        "invalid": bool(filterset.form.errors),
+    }
+    status = 400 if filterset.form.errors else 200
+    return render(request, "instruments/catalogue/list.html", context, status=status)
+
+
+def _visible_or_404(request: HttpRequest, pk: int):
+    try:
+        return instrument_get_visible(user=request.user, pk=pk)
+    except DomainNotFoundError as error:
+        raise Http404(error.message) from None
+
+
+def instrument_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    instrument = _visible_or_404(request, pk)
+    context = {"instrument": instrument, "can_manage": can_manage_instrument(request.user, instrument)}
+    return render(request, "instruments/catalogue/detail.html", context)
+
+
+def _apply_domain_error(form: InstrumentForm, error: DomainError) -> None:
+    """Puts a service's refusal next to the field it names (or on top of the form)."""
+    if error.errors and isinstance(error.errors, dict):
+        for field, messages_ in error.errors.items():
+            target = field if field in form.fields else None
+            for message in messages_:
+                form.add_error(target, message)
+        return
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def instrument_create_page(request: HttpRequest, unit_pk: int) -> HttpResponse:
+    try:
+        unit = unit_for_instrument_create(pk=unit_pk)
+    except DomainNotFoundError as error:
+        raise Http404(error.message) from None
+    if not can_manage_unit_instruments(request.user, unit):
+        raise PermissionDenied(_("Only the unit's instrument managers and unit admins of a verified unit may do this."))
+    form = InstrumentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            instrument = instrument_create(actor=request.user, unit=unit, **form.cleaned_data)
+        except DomainPermissionError as error:
+            raise PermissionDenied(error.message) from None
+        except DomainError as error:
+            _apply_domain_error(form, error)
+        else:
+            messages.success(request, _("The instrument is listed."))
+            return redirect("instrument-detail", pk=instrument.pk)
+    status = 400 if form.errors else 200
+    context = {"form": form, "unit": unit, "instrument": None}
+    return render(request, "instruments/catalogue/form.html", context, status=status)
+
+
+def _managed_or_403(request: HttpRequest, pk: int):
+    instrument = _visible_or_404(request, pk)
+    if not can_manage_instrument(request.user, instrument):
+        raise PermissionDenied(_("Only the unit's instrument managers and unit admins may do this."))
+    return instrument
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def instrument_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
+    instrument = _managed_or_403(request, pk)
+    if instrument.status == instrument.Status.RETIRED:
+        messages.error(request, _("This instrument is retired and can no longer be edited."))
+        return redirect("instrument-detail", pk=instrument.pk)
+    # The form writes into its instance while validating; keep the page's own copy clean.
+    form = InstrumentForm(request.POST or None, instance=copy.copy(instrument))
+    if request.method == "POST" and form.is_valid():
+        try:
+            instrument_update(actor=request.user, instrument=instrument, **form.cleaned_data)
+        except DomainPermissionError as error:
+            raise PermissionDenied(error.message) from None
+        except DomainError as error:
+            _apply_domain_error(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("instrument-detail", pk=instrument.pk)
+    status = 400 if form.errors else 200
+    context = {"form": form, "unit": instrument.unit, "instrument": instrument}
+    return render(request, "instruments/catalogue/form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def instrument_retire_page(request: HttpRequest, pk: int) -> HttpResponse:
+    instrument = _managed_or_403(request, pk)
+    if request.method == "POST":
+        try:
+            instrument_retire(actor=request.user, instrument=instrument)
+        except DomainPermissionError as error:
+            raise PermissionDenied(error.message) from None
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The instrument is retired and no longer listed."))
+        return redirect("instrument-detail", pk=instrument.pk)
+    return render(request, "instruments/catalogue/retire.html", {"instrument": instrument})
