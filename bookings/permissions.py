@@ -39,10 +39,14 @@ def can_decide_dispute(user) -> bool:
     return is_platform_admin(user)
 
 
-def allowed_actions(user, booking) -> list[str]:
-    """The transitions this user may trigger now (for buttons): permission and state together."""
+def allowed_actions(user, booking, *, provider: bool | None = None) -> list[str]:
+    """The transitions this user may trigger now (for buttons): permission and state together.
+
+    `provider` may be passed when the caller already knows it (lists), to save a query per row.
+    """
     state = booking.state
-    requester, provider = is_requester(user, booking), is_provider(user, booking)
+    requester = is_requester(user, booking)
+    provider = is_provider(user, booking) if provider is None else provider
     actions: list[str] = []
     if provider and state == "requested":
         actions += ["approve", "refuse"]
