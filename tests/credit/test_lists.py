@@ -1,0 +1,156 @@
+"""List proposals by rule, expiry, the trusted provider badge, and the standing selectors."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from credit import params
+from credit.models import CreditEvent, ListEntry, TrustedProviderBadge
+from credit.recompute import recompute_subject
+from credit.selectors import NEUTRAL_STANDING, credit_standing_for_unit, credit_standing_for_user, standing_from
+from credit.services import credit_event_reverse, list_entries_expire, list_entries_propose, trusted_badges_review
+from tests.credit.factories import ListEntryFactory, record
+from tests.factories import UnitFactory, UserFactory
+
+K = CreditEvent.Kind
+
+
+@pytest.mark.django_db
+def test_list_entries_propose_three_violations_within_a_year_propose_black():
+    user = UserFactory()
+    events = [
+        record(user, kind, days_ago=d)
+        for kind, d in [(K.NO_SHOW, 5), (K.LATE_CANCELLATION, 50), (K.USAGE_OVERRUN, 300)]
+    ]
+    record(UserFactory(), K.NO_SHOW)  # someone else with one violation: nothing
+    proposed = list_entries_propose()
+    assert [(e.subject_key, e.list_type, e.rule, e.status) for e in proposed] == [
+        (f"user:{user.pk}", "black", "violations", "proposed")
+    ]
+    entry = proposed[0]
+    assert set(entry.basis_events.values_list("pk", flat=True)) == {e.pk for e in events}
+    assert entry.severity == "general"
+    assert "3 violations" in entry.reason
+    assert list_entries_propose() == []  # no duplicate open proposal
+
+
+@pytest.mark.django_db
+def test_list_entries_propose_old_or_reversed_violations_do_not_count():
+    user = UserFactory()
+    record(user, K.NO_SHOW, days_ago=5)
+    record(user, K.NO_SHOW, days_ago=400)
+    mistaken = record(user, K.NO_SHOW, days_ago=6)
+    credit_event_reverse(event=mistaken, reason="recorded by mistake")
+    assert list_entries_propose() == []
+
+
+@pytest.mark.django_db
+def test_list_entries_propose_one_serious_damage_is_enough():
+    unit = UnitFactory()
+    record(unit, K.DAMAGE_CONFIRMED, severity="serious", source="incident")
+    (entry,) = list_entries_propose()
+    assert (entry.rule, entry.severity, entry.subject_unit_id) == ("severe_event", "serious", unit.pk)
+
+
+@pytest.mark.django_db
+def test_list_entries_propose_basis_events_are_not_reused_after_rejection():
+    user = UserFactory()
+    for d in (1, 2, 3):
+        record(user, K.NO_SHOW, days_ago=d)
+    (entry,) = list_entries_propose()
+    entry.status = ListEntry.Status.REJECTED
+    entry.save()
+    assert list_entries_propose() == []
+    record(user, K.NO_SHOW)
+    assert list_entries_propose() == []  # one fresh violation is not three
+
+
+@pytest.mark.django_db
+def test_list_entries_propose_score_floor_and_red_list():
+    low = UserFactory()
+    for d in range(30):
+        record(low, K.NO_SHOW, days_ago=370 + d)  # outside the violations window, but still weighing
+    star = UnitFactory(accreditations=["CMA", "CNAS", "ISO"])
+    for d in range(1, 60):
+        record(star, K.SERVICE_DELIVERED, days_ago=d)
+        record(star, K.APPROVED_ON_TIME, days_ago=d)
+    snapshot = recompute_subject(f"unit:{star.pk}")
+    assert snapshot.score >= params.RED_MIN_SCORE, snapshot.reasons
+    assert recompute_subject(f"user:{low.pk}").score < params.BLACK_SCORE_FLOOR
+    proposed = {(e.subject_key, e.list_type, e.rule) for e in list_entries_propose()}
+    assert proposed == {(f"unit:{star.pk}", "red", "top_tier"), (f"user:{low.pk}", "black", "score_floor")}
+    assert list_entries_propose() == []
+
+
+@pytest.mark.django_db
+def test_list_entries_propose_red_needs_a_clean_recent_record():
+    star = UnitFactory(accreditations=["CMA", "CNAS", "ISO"])
+    for d in range(1, 60):
+        record(star, K.SERVICE_DELIVERED, days_ago=d)
+        record(star, K.APPROVED_ON_TIME, days_ago=d)
+    record(star, K.RESPONSE_LATE, days_ago=20)
+    recompute_subject(f"unit:{star.pk}")
+    assert list_entries_propose() == []
+
+
+@pytest.mark.django_db
+def test_list_entries_expire_ends_publication():
+    now = timezone.now()
+    past = ListEntryFactory(
+        status="published", published_at=now - timedelta(days=100), expires_at=now - timedelta(days=1)
+    )
+    current = ListEntryFactory(
+        status="published", published_at=now - timedelta(days=1), expires_at=now + timedelta(days=90)
+    )
+    assert list_entries_expire() == 1
+    past.refresh_from_db()
+    current.refresh_from_db()
+    assert (past.status, past.ended_at) == ("expired", past.expires_at)
+    assert current.status == "published"
+
+
+@pytest.mark.django_db
+def test_credit_standing_tiers_and_consequences():
+    assert standing_from(820, False).deposit_waived
+    assert standing_from(820, False).auto_approval_eligible
+    assert standing_from(720, False).deposit_waived
+    assert not standing_from(720, False).auto_approval_eligible
+    assert not standing_from(650, False).deposit_waived
+    assert standing_from(560, False).tier == "poor"
+    assert standing_from(540, False).tier == "bad"
+    assert standing_from(820, True).deposit_waived is False
+    assert standing_from(820, False).horizon_factor > standing_from(540, False).horizon_factor
+
+
+@pytest.mark.django_db
+def test_credit_standing_for_user_reads_latest_snapshot_and_black_list(django_assert_num_queries):
+    user = UserFactory()
+    assert credit_standing_for_user(user) == NEUTRAL_STANDING
+    snapshot = recompute_subject(f"user:{user.pk}")
+    with django_assert_num_queries(2):
+        standing = credit_standing_for_user(user)
+    assert (standing.score, standing.tier, standing.blacklisted) == (snapshot.score, snapshot.tier, False)
+    now = timezone.now()
+    ListEntryFactory(subject=user, status="published", published_at=now, expires_at=now + timedelta(days=90))
+    assert credit_standing_for_user(user).blacklisted
+    unit = UnitFactory()
+    ListEntryFactory(subject=unit, status="proposed")
+    assert not credit_standing_for_unit(unit).blacklisted  # proposals are not published
+
+
+@pytest.mark.django_db
+def test_trusted_badges_review_awards_and_revokes():
+    unit = UnitFactory()
+    for d in range(1, 15):
+        record(unit, K.SERVICE_DELIVERED, days_ago=d)
+        record(unit, K.APPROVED_ON_TIME, days_ago=d)
+        record(unit, K.REVIEW_RECEIVED, days_ago=d, value=5, polarity=0, source="review")
+    assert trusted_badges_review() == {"awarded": 1, "revoked": 0}
+    assert trusted_badges_review() == {"awarded": 0, "revoked": 0}
+    badge = TrustedProviderBadge.objects.get(unit=unit)
+    assert badge.criteria["services"] == 14
+    record(unit, K.PROVIDER_CANCELLATION)
+    assert trusted_badges_review() == {"awarded": 0, "revoked": 1}
+    badge.refresh_from_db()
+    assert badge.revoked_at is not None
