@@ -16,6 +16,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sharing_platform.errors import DomainValidationError
+
 from ..filters import InstrumentFilter
 from ..selectors.catalogue import category_tree, instrument_catalogue_queryset, instrument_visible_queryset
 from ..selectors.stats import platform_stats
@@ -30,6 +32,34 @@ from .serializers_catalogue import (
 )
 
 READ_ACTIONS = {"list", "retrieve"}
+GENERAL_ERROR_KEYS = {"non_field_errors", "__all__"}
+
+
+def validation_error(errors) -> DomainValidationError:
+    """Serializer or filter errors in the project's error shape: the first message as detail, all per field."""
+    if not isinstance(errors, dict):
+        errors = {"non_field_errors": errors}
+    flat = {
+        name: [str(message) for message in (messages if isinstance(messages, list) else [messages])]
+        for name, messages in errors.items()
+    }
+    field, messages = next(iter(flat.items()))
+    general = field in GENERAL_ERROR_KEYS
+    return DomainValidationError(
+        messages[0] if general else f"{field}: {messages[0]}", field=None if general else field, errors=flat
+    )
+
+
+class CatalogueFilterBackend(DjangoFilterBackend):
+    """The shared FilterSet; a bad filter value is a 400 in the project's error shape, never ignored."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            raise validation_error(filterset.errors)
+        return filterset.qs
 
 
 class InstrumentViewSet(
@@ -43,7 +73,7 @@ class InstrumentViewSet(
 
     # Digits only, so sibling routes such as instruments/import/ and instruments/export/ stay reachable.
     lookup_value_regex = r"\d+"
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [CatalogueFilterBackend]
     filterset_class = InstrumentFilter
 
     def get_permissions(self):
@@ -79,7 +109,8 @@ class InstrumentViewSet(
     @extend_schema(request=InstrumentCreateSerializer, responses={201: InstrumentDetailSerializer})
     def create(self, request, *args, **kwargs):
         serializer = InstrumentCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            raise validation_error(serializer.errors)
         fields = dict(serializer.validated_data)
         unit = fields.pop("unit")
         instrument = instrument_create(actor=request.user, unit=unit, **fields)
@@ -90,7 +121,8 @@ class InstrumentViewSet(
         partial = kwargs.pop("partial", False)
         instrument = self.get_object()
         serializer = InstrumentUpdateSerializer(instrument, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            raise validation_error(serializer.errors)
         instrument = instrument_update(actor=request.user, instrument=instrument, **serializer.validated_data)
         return self._detail(instrument)
 

@@ -151,13 +151,15 @@ def test_catalogue_ordering(api_client):
 def test_catalogue_bad_filter_is_400_with_message(api_client, instrument, params, field):
     response = api_client.get(URL, params)
     assert response.status_code == 400, response.data
-    assert field in response.data
-    assert str(response.data[field][0])
+    assert response.data["field"] == field
+    assert response.data["code"] == "invalid"
+    assert response.data["detail"].startswith(f"{field}: ")
+    assert response.data["errors"][field]
 
 
 def test_catalogue_unknown_category_message_names_value(api_client):
     response = api_client.get(URL, {"category": "no-such-category"})
-    assert "no-such-category" in str(response.data["category"][0])
+    assert "no-such-category" in response.data["detail"]
 
 
 def test_catalogue_bad_page_is_404_not_500(api_client, instrument):

@@ -290,7 +290,9 @@ def test_instrument_create_bad_input_is_400_and_writes_nothing(api_client, unit_
     api_client.force_authenticate(unit_manager)
     response = api_client.post(LIST_URL, payload(unit, **change), format="json")
     assert response.status_code == 400, response.data
-    assert field in response.data
+    assert response.data["field"] == field
+    assert response.data["detail"].startswith(f"{field}: ")
+    assert field in response.data["errors"]
     assert not Instrument.objects.exists()
 
 
@@ -324,7 +326,7 @@ def test_instrument_update_bad_input_is_400_and_changes_nothing(api_client, unit
     before = snapshot()
     response = api_client.patch(detail_url(instrument.pk), change, format="json")
     assert response.status_code == 400, response.data
-    assert field in response.data
+    assert response.data["field"] == field
     assert snapshot() == before
 
 
