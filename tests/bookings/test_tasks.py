@@ -16,16 +16,16 @@ from .factories import policy_set
 pytestmark = pytest.mark.django_db
 
 
-def _approved_started(make_booking, manager, minutes_ago, **kw):
+def _approved_started(make_booking, manager, minutes_ago, length_minutes=120, **kw):
     booking = make_booking(**kw)
     services.booking_approve(booking_id=booking.pk, actor=manager)
     start = timezone.now() - timedelta(minutes=minutes_ago)
-    Booking.objects.filter(pk=booking.pk).update(start=start, end=start + timedelta(hours=2))
+    Booking.objects.filter(pk=booking.pk).update(start=start, end=start + timedelta(minutes=length_minutes))
     return booking
 
 
 def test_mark_no_shows_marks_only_past_threshold(make_booking, unit_manager, stranger, researcher):
-    due = _approved_started(make_booking, unit_manager, minutes_ago=45)
+    due = _approved_started(make_booking, unit_manager, minutes_ago=45, length_minutes=30)
     early = _approved_started(make_booking, unit_manager, minutes_ago=10, user=stranger, days=3)
     assert tasks.mark_no_shows() == [due.pk]
     due.refresh_from_db()
