@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "instruments",
     "credit",
     "bookings",
+    "analytics",  # utilisation and evaluation figures (top layer; nothing depends on it)
 ]
 
 MIDDLEWARE = [

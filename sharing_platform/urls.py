@@ -19,6 +19,7 @@ urlpatterns = [
     path("bookings/", include("bookings.urls")),
     path("credit/", include("credit.urls")),
     path("moderation/", include("credit.urls_moderation")),  # credit: the admins' moderation queue
+    path("analytics/", include("analytics.urls")),
     path("", include("instruments.urls")),
 ]
 

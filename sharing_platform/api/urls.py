@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("instruments.api.urls")),
     path("", include("bookings.api.urls")),
     path("credit/", include("credit.api.urls")),
+    path("analytics/", include("analytics.api.urls")),
 ]

@@ -1,0 +1,4 @@
+"""Analytics pages, mounted under /analytics/."""
+
+app_name = "analytics"
+urlpatterns: list = []
