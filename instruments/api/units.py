@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -100,10 +101,11 @@ class UnitSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]{6}$"}]})
 class RegionInputField(serializers.Field):
     """A region by id (number) or six-digit division code (text)."""
 
-    default_error_messages = {"invalid": _("Give a region id or a six-digit division code.")}
+    default_error_messages = {"invalid": gettext_lazy("Give a region id or a six-digit division code.")}
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | str):
@@ -277,9 +279,9 @@ class UnitDetailView(APIView):
     @extend_schema(request=UnitWriteSerializer(partial=True), responses={200: UnitSerializer})
     def patch(self, request, pk):
         unit = unit_get(user=request.user, unit_id=pk)
-        data = payload_dict(request)
         if not can_administer_unit(request.user, unit):
             raise DomainPermissionError(_("Only this unit's administrators may edit it."))
+        data = payload_dict(request)
         unknown = sorted(set(data) - set(UNIT_EDITABLE_FIELDS))
         if unknown:
             raise DomainValidationError(
@@ -345,9 +347,9 @@ class UnitMemberListView(APIView):
     @extend_schema(request=MemberAddSerializer, responses={201: MemberSerializer})
     def post(self, request, pk):
         unit = unit_get(user=request.user, unit_id=pk)
-        data = payload_dict(request)
         if not can_administer_unit(request.user, unit):
             raise DomainPermissionError(_("Only this unit's administrators manage its members."))
+        data = payload_dict(request)
         serializer = MemberAddSerializer(data=data)
         if not serializer.is_valid():
             serializer_errors_raise(serializer)
@@ -373,9 +375,9 @@ class UnitMemberDetailView(APIView):
     @extend_schema(request=MemberRoleSerializer, responses={200: MemberSerializer})
     def patch(self, request, pk, user_id):
         membership = self._membership(request, pk, user_id)
-        data = payload_dict(request)
         if not can_administer_unit(request.user, membership.unit):
             raise DomainPermissionError(_("Only this unit's administrators manage its members."))
+        data = payload_dict(request)
         serializer = MemberRoleSerializer(data=data)
         if not serializer.is_valid():
             serializer_errors_raise(serializer)
