@@ -378,3 +378,15 @@ def test_unit_suspend_page(client, unit, platform_admin, unit_admin):
     assert unit.status == "suspended"
     response = client.get(reverse("unit-detail", args=[unit.pk]))
     assert "Fraud report" in response.text
+
+
+@pytest.mark.django_db
+def test_unit_detail_page_links_for_managers(client, unit, unit_manager, unit_member):
+    client.force_login(unit_manager)
+    response = client.get(reverse("unit-detail", args=[unit.pk]))
+    assert reverse("instrument-create", kwargs={"unit_pk": unit.pk}) in response.text
+    assert reverse("unit-members", args=[unit.pk]) in response.text
+    client.force_login(unit_member)
+    response = client.get(reverse("unit-detail", args=[unit.pk]))
+    assert reverse("instrument-create", kwargs={"unit_pk": unit.pk}) not in response.text
+    assert reverse("unit-edit", args=[unit.pk]) not in response.text
