@@ -41,7 +41,7 @@ class BookingMoveSerializer(serializers.Serializer):
     end = AwareDateTimeField()
 
 
-class ReasonSerializer(serializers.Serializer):
+class BookingReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -182,3 +182,17 @@ class AvailabilityQuerySerializer(serializers.Serializer):
         if attrs["end"] - attrs["start"] > timedelta(days=62):
             raise serializers.ValidationError({"end": _("Ask for at most 62 days at a time.")})
         return attrs
+
+
+class SlotSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    state = serializers.ChoiceField(choices=["free", "taken", "closed", "blackout", "unavailable"])
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    instrument = serializers.IntegerField()
+    status = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    slots = SlotSerializer(many=True)
