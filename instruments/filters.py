@@ -10,6 +10,8 @@ import django_filters
 from django import forms
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from .models import Instrument, InstrumentCategory, Region, Unit
 
@@ -55,6 +57,7 @@ class RegionReferenceField(forms.CharField):
         return region
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class CategoryFilter(django_filters.Filter):
     field_class = CategoryReferenceField
 
@@ -65,6 +68,7 @@ class CategoryFilter(django_filters.Filter):
         return qs.filter(Q(category=value) | Q(category__parent=value))
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class RegionFilter(django_filters.Filter):
     field_class = RegionReferenceField
 
@@ -128,6 +132,7 @@ class InstrumentFilter(django_filters.FilterSet):
             (Instrument.Status.MAINTENANCE, Instrument.Status.MAINTENANCE.label),
         ],
         label=_("Status"),
+        empty_label=_("Any status"),
         error_messages={"invalid_choice": _("Status must be “available” or “maintenance”.")},
     )
     ordering = NullsLastOrderingFilter(
@@ -146,6 +151,7 @@ class InstrumentFilter(django_filters.FilterSet):
             "unit__credit_score": _("Provider credit"),
         },
         label=_("Order by"),
+        empty_label=_("Name (default)"),
         error_messages={
             "invalid_choice": _(
                 "Unknown ordering “%(value)s”. Use name, -created_at, hourly_rate_external, "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Instrument, InstrumentCategory, Region, Unit
@@ -111,6 +113,7 @@ class InstrumentDetailSerializer(InstrumentListSerializer):
         ]
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class CategoryReferenceField(serializers.RelatedField):
     """A category by id or by code (codes are stable across installations, ids are not)."""
 
