@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db import connections
 from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -16,6 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from .models import Instrument, InstrumentCategory, Region, Unit
 
 SEARCH_FIELDS = ("name", "name_en", "model_number", "manufacturer", "description")
+RANKED_FIELDS = ("name", "name_en", "model_number", "manufacturer")
 Q_MAX_LENGTH = 200
 
 
@@ -166,11 +170,17 @@ class InstrumentFilter(django_filters.FilterSet):
         form = InstrumentFilterForm
 
     def filter_search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        """Substring search over the text columns; on PostgreSQL trigram GIN indexes (migration 0003) serve it."""
+        """Every word must appear in one of the text columns (trigram GIN indexes from migration 0003 serve
+        this on PostgreSQL). On PostgreSQL the closest names come first unless an ordering is asked for."""
         terms = value.split()
         for term in terms:
             condition = Q()
             for field in SEARCH_FIELDS:
                 condition |= Q(**{f"{field}__icontains": term})
             qs = qs.filter(condition)
+        if terms and connections[qs.db].vendor == "postgresql":
+            text = " ".join(terms)
+            rank = Greatest(*(TrigramWordSimilarity(text, field) for field in RANKED_FIELDS))
+            # The ordering filter runs after this one and replaces this order when `ordering` is given.
+            qs = qs.annotate(search_rank=rank).order_by("-search_rank", "name", "id")
         return qs

@@ -211,3 +211,12 @@ def test_catalogue_search_uses_trigram_indexes_on_postgres(unit):
     plan = queryset.explain()
     assert "instrument_name_trgm" in plan
     assert "instrument_manufacturer_trgm" in plan
+
+
+@pytest.mark.postgres
+def test_catalogue_search_ranks_closest_names_first_on_postgres(api_client, unit):
+    loose = InstrumentFactory(unit=unit, name="Aaa", name_en="Holder", description="fits a confocal microscope")
+    close = InstrumentFactory(unit=unit, name="Zzz", name_en="Confocal microscope")
+    assert ids(api_client.get(URL, {"q": "confocal microscope"})) == [close.pk, loose.pk]
+    # An explicit ordering wins over relevance.
+    assert ids(api_client.get(URL, {"q": "confocal microscope", "ordering": "name"})) == [loose.pk, close.pk]
