@@ -18,8 +18,8 @@ state is unchanged) under a row lock, and only then enqueues the mail on commit.
 thereby also shows when the requester was reminded. No model or column is added for it.
 
 Language: a user's preferred language is not stored, so each message carries every language the
-site offers (``settings.LANGUAGES``, the default one first); identical renderings collapse into one,
-so until the translation pass the mails are simply in the default language.
+site offers (``settings.LANGUAGES``, the default one first) whose catalogue translates it; until the
+translation pass the mails are simply in the default language.
 """
 
 from __future__ import annotations
@@ -138,7 +138,11 @@ def _render(template: str, context: dict) -> str:
 
 
 def message_render(kind: str, context: dict) -> tuple[str, str]:
-    """(subject, body) in every notification language; identical renderings appear once."""
+    """(subject, body) in every notification language whose catalogue translates this message.
+
+    A language is left out when its subject comes out the same as the default language's, so a
+    half-translated body (Django's own catalogue translates a word or two) never doubles the mail.
+    """
     # Plain-text mail: nothing is HTML-escaped.
     safe = {key: mark_safe(value) if isinstance(value, str) else value for key, value in context.items()}  # noqa: S308
     subjects: list[str] = []
@@ -146,11 +150,11 @@ def message_render(kind: str, context: dict) -> tuple[str, str]:
     for language in notification_languages():
         with translation.override(language):
             subject = " ".join(_render(f"bookings/email/{kind}_subject.txt", safe).split())
+            if subject in subjects:
+                continue
             body = _render(f"bookings/email/{kind}_body.txt", safe)
-        if subject not in subjects:
-            subjects.append(subject)
-        if body not in bodies:
-            bodies.append(body)
+        subjects.append(subject)
+        bodies.append(body)
     return " / ".join(subjects), "\n\n\n".join(bodies) + "\n"
 
 

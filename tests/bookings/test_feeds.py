@@ -326,3 +326,11 @@ def test_feeds_page_query_count_does_not_grow(client, unit, unit_manager, django
     with django_assert_num_queries(len(first.captured_queries)):
         body = client.get(reverse("bookings:feeds")).content.decode()
     assert body.count("webcal://testserver/bookings/feeds/staff/") == 5
+
+
+@pytest.mark.django_db
+def test_feed_tokens_are_stable_and_distinct(user, instrument, unit_manager):
+    assert user_feed_token(user) == user_feed_token(user)
+    assert instrument_feed_token(instrument) == instrument_feed_token(instrument)
+    assert staff_feed_token(unit_manager, instrument) == staff_feed_token(unit_manager, instrument)
+    assert user_feed_token(user) != user_feed_token(unit_manager)

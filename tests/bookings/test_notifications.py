@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.core.cache import cache
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bookings import notifications
 from bookings.models import Booking, BookingEvent, BookingState
@@ -139,6 +139,49 @@ def test_notifications_auto_approval_tells_both_sides_once(
     assert all("New booking" in message.subject for message in to_providers)
 
 
+@pytest.mark.django_db
+def test_notifications_plain_text_is_not_html_escaped(
+    api_client, unit, providers, researcher, django_capture_on_commit_callbacks
+):
+    instrument = InstrumentFactory(unit=unit, name_en="TEM & EDS <200 kV>", location='Lab "A" & B')
+    with django_capture_on_commit_callbacks(execute=True):
+        book(api_client, user=researcher, instrument=instrument)
+    message = mail.outbox[0]
+    assert "TEM & EDS <200 kV>" in message.subject
+    assert 'Lab "A" & B' in message.body
+    assert "&amp;" not in message.body
+
+
+def test_notifications_languages_default_first(settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    assert notifications.notification_languages() == ["zh-hans", "en"]
+    settings.LANGUAGE_CODE = "en"
+    assert notifications.notification_languages() == ["en", "zh-hans"]
+
+
+def test_notifications_identical_renderings_appear_once():
+    context = {
+        "booking_id": 7,
+        "instrument_name": "NMR 600",
+        "unit_name": "Test Unit",
+        "location": "",
+        "start_text": "2026-05-01 09:00",
+        "start_time_text": "09:00",
+        "end_text": "10:00",
+        "time_zone": "Asia/Shanghai",
+        "requester_name": "Mei Zhang",
+        "purpose": "",
+        "booking_url": "",
+        "queue_url": "",
+        "recipient_name": "Mei Zhang",
+    }
+    subject, body = notifications.message_render("reminder", context)
+    # No catalogue yet for these strings: the Chinese rendering adds nothing and is left out.
+    assert subject == "Reminder: NMR 600 on 2026-05-01 09:00"
+    assert body.count("Hello Mei Zhang") == 1
+    assert body.count("#7") == 1
+
+
 # --- decisions --------------------------------------------------------------------------------
 
 
@@ -266,6 +309,56 @@ def test_notifications_withdrawn_request_mails_the_provider(
     with django_capture_on_commit_callbacks(execute=True):
         act(api_client, user=researcher, booking_id=booking["id"], action="cancel")
     assert recipients(mail.outbox) == {providers["manager"].email, providers["admin"].email}
+
+
+# --- moves -------------------------------------------------------------------------------------
+
+
+def move(api_client, *, user, booking_id: int, hours_ahead: float):
+    start, end = slot(hours_ahead)
+    api_client.force_authenticate(user)
+    response = api_client.post(
+        f"/api/v1/bookings/{booking_id}/move/", {"start": start.isoformat(), "end": end.isoformat()}, format="json"
+    )
+    assert response.status_code in {200, 201}, response.json()
+    return response.json()
+
+
+@pytest.mark.django_db
+def test_notifications_move_by_requester_asks_the_provider_again(
+    api_client, instrument, providers, researcher, django_capture_on_commit_callbacks
+):
+    booking = book(api_client, user=researcher, instrument=instrument, hours_ahead=72)
+    act(api_client, user=providers["manager"], booking_id=booking["id"], action="approve")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        new = move(api_client, user=researcher, booking_id=booking["id"], hours_ahead=96)
+
+    assert researcher.email not in recipients(mail.outbox)
+    for provider in (providers["manager"], providers["admin"]):
+        subjects = sorted(message.subject for message in mail.outbox if message.to == [provider.email])
+        assert len(subjects) == 2
+        assert subjects[0].startswith("Booking cancelled")
+        assert subjects[1].startswith("Booking request")
+    moved_notice = next(m for m in mail.outbox if m.subject.startswith("Booking cancelled"))
+    assert f"#{new['id']}" in moved_notice.body
+
+
+@pytest.mark.django_db
+def test_notifications_move_by_provider_tells_the_requester(
+    api_client, instrument, providers, researcher, django_capture_on_commit_callbacks
+):
+    booking = book(api_client, user=researcher, instrument=instrument, hours_ahead=72)
+    act(api_client, user=providers["manager"], booking_id=booking["id"], action="approve")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        new = move(api_client, user=providers["manager"], booking_id=booking["id"], hours_ahead=96)
+
+    assert recipients(mail.outbox) == {researcher.email}
+    subjects = sorted(message.subject for message in mail.outbox)
+    assert [subject.split(":")[0] for subject in subjects] == ["Booking approved", "Booking cancelled"]
+    moved_notice = next(m for m in mail.outbox if m.subject.startswith("Booking cancelled"))
+    assert f"#{new['id']}" in moved_notice.body
 
 
 # --- the tasks themselves ---------------------------------------------------------------------
@@ -439,3 +532,16 @@ def test_reminders_beat_schedule_is_created_once_and_respected():
     row.save()
     notifications.reminder_schedule_ensure()
     assert PeriodicTask.objects.get(name=notifications.REMINDER_SCHEDULE_NAME).enabled is False
+
+
+def test_notifications_translated_languages_are_all_included(monkeypatch, settings):
+    settings.LANGUAGE_CODE = "en"
+
+    def render(template, context):
+        language = translation.get_language()
+        return f"[{language}] {template.rsplit('/', 1)[-1]}"
+
+    monkeypatch.setattr(notifications, "_render", render)
+    subject, body = notifications.message_render("approved", {})
+    assert subject == "[en] approved_subject.txt / [zh-hans] approved_subject.txt"
+    assert body.index("[en] approved_body.txt") < body.index("[zh-hans] approved_body.txt")
