@@ -334,3 +334,22 @@ def test_feed_tokens_are_stable_and_distinct(user, instrument, unit_manager):
     assert instrument_feed_token(instrument) == instrument_feed_token(instrument)
     assert staff_feed_token(unit_manager, instrument) == staff_feed_token(unit_manager, instrument)
     assert user_feed_token(user) != user_feed_token(unit_manager)
+
+
+@pytest.mark.django_db
+def test_instrument_and_staff_feed_query_counts_do_not_grow(
+    client, instrument, unit_manager, django_assert_num_queries
+):
+    public_url = reverse("bookings:feed-instrument", args=[instrument_feed_token(instrument)])
+    staff_url = reverse("bookings:feed-staff", args=[staff_feed_token(unit_manager, instrument)])
+    booking_make(instrument=instrument, requester=UserFactory(), start=tomorrow_at(8))
+    with django_assert_num_queries(2):  # instrument, bookings
+        feed_events(client.get(public_url))
+    with django_assert_num_queries(4):  # user, instrument, manager's role, bookings with requesters
+        feed_events(client.get(staff_url))
+    for day in range(1, 6):
+        booking_make(instrument=instrument, requester=UserFactory(), start=tomorrow_at(8) + timedelta(days=day))
+    with django_assert_num_queries(2):
+        assert len(feed_events(client.get(public_url))) == 6
+    with django_assert_num_queries(4):
+        assert len(feed_events(client.get(staff_url))) == 6
