@@ -181,13 +181,20 @@ class InstrumentUpdateSerializer(StrictFieldsMixin, serializers.ModelSerializer)
     """Input of PUT/PATCH. The unit is fixed; status is available or maintenance (retire has its own action)."""
 
     category = CategoryReferenceField()
-    status = serializers.ChoiceField(choices=sorted(SETTABLE_STATUSES), required=False)
 
     class Meta:
         model = Instrument
         fields = WRITE_FIELDS
         # Uniqueness of (unit, asset_number) is checked by the service's full_clean, with the unit known.
         validators: list = []
+
+    def validate_status(self, value: str) -> str:
+        # The model's choice set (one schema enum); retiring goes through its own action.
+        if value not in SETTABLE_STATUSES:
+            raise serializers.ValidationError(
+                _("Status must be “available” or “maintenance”; use retire to take an instrument out of service.")
+            )
+        return value
 
 
 class InstrumentCreateSerializer(InstrumentUpdateSerializer):

@@ -57,3 +57,14 @@ def unit_for_instrument_create(*, pk: int) -> Unit:
     if unit is None:
         raise DomainNotFoundError(_("No such unit."))
     return unit
+
+
+def units_where_user_lists_instruments(*, user) -> list[Unit]:
+    """Verified units in which the user may list instruments (for the 'list an instrument' links)."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        Unit.objects.verified().filter(
+            memberships__user=user, memberships__role__in=[Membership.Role.MANAGER, Membership.Role.ADMIN]
+        )
+    )

@@ -22,6 +22,7 @@ from ..selectors.catalogue import (
     instrument_catalogue_queryset,
     instrument_get_visible,
     unit_for_instrument_create,
+    units_where_user_lists_instruments,
 )
 from ..services.instruments import instrument_create, instrument_retire, instrument_update
 
@@ -62,6 +63,8 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         "previous_link": _page_link(request, page_number - 1) if page_number > 1 else None,
         "filtering": filtering,
         "invalid": bool(filterset.form.errors),
+        "unit_filter": filterset.form.cleaned_data.get("unit") if not filterset.form.errors else None,
+        "listing_units": units_where_user_lists_instruments(user=request.user),
     }
     status = 400 if filterset.form.errors else 200
     return render(request, "instruments/catalogue/list.html", context, status=status)

@@ -297,3 +297,18 @@ def test_instrument_edit_page_of_retired_instrument_redirects_with_message(unit_
 def test_instrument_create_page_form_groups_categories(unit_manager, unit):
     body = client_for(unit_manager).get(reverse("instrument-create", args=[unit.pk])).content.decode()
     assert "<optgroup" in body
+
+
+def test_catalogue_page_unit_filter_is_announced(unit, other_unit):
+    mine = InstrumentFactory(unit=unit, name_en="Mine")
+    InstrumentFactory(unit=other_unit, name_en="Theirs")
+    response = client_for().get(reverse("catalogue"), {"unit": unit.pk}, HTTP_ACCEPT_LANGUAGE="en")
+    assert [instrument.pk for instrument in response.context["instruments"]] == [mine.pk]
+    assert f"Only instruments of {unit.name_en}" in response.content.decode()
+
+
+def test_catalogue_page_offers_listing_links_to_managers(unit_manager, unit):
+    body = client_for(unit_manager).get(reverse("catalogue")).content.decode()
+    assert reverse("instrument-create", args=[unit.pk]) in body
+    plain = client_for(UserFactory()).get(reverse("catalogue")).content.decode()
+    assert reverse("instrument-create", args=[unit.pk]) not in plain
