@@ -89,6 +89,7 @@ def test_notifications_request_mails_managers_and_unit_admins(
     assert "SEM imaging" in message.body
     assert f"#{booking['id']}" in message.body
     assert "Asia/Shanghai" in message.body
+    assert f"http://localhost:8000/bookings/{booking['id']}/" in message.body  # SITE_URL defaults to localhost
     start = timezone.localtime(datetime.fromisoformat(booking["start"]), SHANGHAI)
     assert start.strftime("%Y-%m-%d %H:%M") in message.body
 
