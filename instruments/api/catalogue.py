@@ -69,7 +69,10 @@ class InstrumentViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """The catalogue (filters: q, category, region, unit, min_rate, max_rate, status, ordering) and its writes."""
+    """The catalogue (filters: q, category, region, unit, min_rate, max_rate, status, ordering) and its writes.
+
+    There is no hard delete: DELETE answers 405; POST /instruments/{id}/retire/ takes an instrument out of service.
+    """
 
     # Digits only, so sibling routes such as instruments/import/ and instruments/export/ stay reachable.
     lookup_value_regex = r"\d+"

@@ -332,3 +332,24 @@ def test_instrument_update_bad_input_is_400_and_changes_nothing(api_client, unit
 
 def test_instrument_routes_only_match_digits(api_client):
     assert api_client.get("/api/v1/instruments/abc/").status_code == 404
+
+
+def test_instrument_create_accepts_a_top_level_category(api_client, unit_manager, unit):
+    api_client.force_authenticate(unit_manager)
+    response = api_client.post(LIST_URL, payload(unit, category="analytical"), format="json")
+    assert response.status_code == 201, response.data
+    assert response.data["category"]["code"] == "analytical"
+    assert response.data["category"]["parent"] is None
+
+
+def test_instrument_create_with_form_encoding(api_client, unit_manager, unit):
+    api_client.force_authenticate(unit_manager)
+    body = payload(unit, requires_approval="false")
+    response = api_client.post(LIST_URL, body)
+    assert response.status_code == 201, response.data
+    assert response.data["requires_approval"] is False
+
+
+def test_instrument_retrieve_query_count_is_fixed(api_client, instrument, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert api_client.get(detail_url(instrument.pk)).status_code == 200
