@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "credit",
     "bookings",
     "analytics",  # utilisation and evaluation figures (top layer; nothing depends on it)
+    "partners",  # H8: partner keys, webhooks, external credit reports (top layer)
 ]
 
 MIDDLEWARE = [
@@ -256,3 +257,24 @@ if _LOG_FORMAT not in LOGGING["formatters"]:
 LOGGING["handlers"]["console"]["formatter"] = _LOG_FORMAT
 # Celery workers and beat keep the LOGGING above instead of installing their own root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Partners (H8, issue 6): throttles, webhooks, idempotency ---------------------------------
+# Throttle rates used only by the partner API's own throttle classes (partners/throttling.py);
+# nothing is throttled globally. 429 responses carry Retry-After.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "partner_key": os.environ.get("PARTNER_KEY_THROTTLE_RATE", "600/min"),
+    "partner_user": os.environ.get("PARTNER_USER_THROTTLE_RATE", "120/min"),
+}
+# Webhook URLs pointing at private, loopback or link-local addresses are refused in production.
+PARTNERS_WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("PARTNERS_WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG)
+PARTNERS_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("PARTNERS_WEBHOOK_MAX_ATTEMPTS", "8"))
+PARTNERS_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("PARTNERS_WEBHOOK_TIMEOUT_SECONDS", "5"))
+PARTNERS_TIER_CHECK_DELAY_SECONDS = int(os.environ.get("PARTNERS_TIER_CHECK_DELAY_SECONDS", "30"))
+PARTNERS_IDEMPOTENCY_TTL_HOURS = int(os.environ.get("PARTNERS_IDEMPOTENCY_TTL_HOURS", "24"))
+# OpenAPI enum names for the partner API's choice sets (avoids drf-spectacular naming collisions).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "WebhookEventEnum": "partners.models.WebhookEvent",
+        "WebhookDeliveryStatusEnum": "partners.models.WebhookDelivery.Status",
+    }
+)

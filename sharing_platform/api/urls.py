@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("bookings.api.urls")),
     path("credit/", include("credit.api.urls")),
     path("analytics/", include("analytics.api.urls")),
+    path("", include("partners.api.urls")),  # H8: partner/..., webhooks/..., credit/reports/
 ]

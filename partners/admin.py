@@ -1,0 +1,138 @@
+"""Admin: issue and revoke keys (the raw key is shown once), watch and replay webhook deliveries."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from rest_framework_api_key.admin import APIKeyModelAdmin
+
+from . import webhooks
+from .models import (
+    IdempotencyRecord,
+    Partner,
+    PartnerCreditReport,
+    PartnerKey,
+    PartnerUser,
+    Scope,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+
+class PartnerKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(choices=Scope.choices, widget=forms.CheckboxSelectMultiple, required=False)
+
+    class Meta:
+        model = PartnerKey
+        fields = ["partner", "name", "scopes", "expiry_date", "revoked"]
+
+
+@admin.register(PartnerKey)
+class PartnerKeyAdmin(APIKeyModelAdmin):
+    """Saving a new key shows it once in a message (the library's admin); only its hash is stored."""
+
+    form = PartnerKeyForm
+    list_display = ("prefix", "name", "partner", "scopes", "created", "expiry_date", "_has_expired", "revoked",
+                    "last_used_at")  # fmt: skip
+    list_filter = ("revoked", "partner")
+    list_select_related = ("partner",)
+    search_fields = ("name", "prefix", "partner__name")
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = (*super().get_readonly_fields(request, obj), "last_used_at")
+        return (*fields, "partner", "scopes") if obj is not None and obj.revoked else fields
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked=False).update(revoked=True)
+        self.message_user(request, ngettext("%d key revoked.", "%d keys revoked.", count) % count)
+
+
+class PartnerKeyInline(admin.TabularInline):
+    model = PartnerKey
+    fields = ("prefix", "name", "scopes", "expiry_date", "revoked", "last_used_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # keys are issued on their own page, where the raw key is shown once
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ("name", "contact_email", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "contact_email")
+    inlines = [PartnerKeyInline]
+
+
+@admin.register(PartnerUser)
+class PartnerUserAdmin(admin.ModelAdmin):
+    list_display = ("partner", "external_id", "user", "created_at")
+    list_select_related = ("partner", "user")
+    list_filter = ("partner",)
+    search_fields = ("external_id", "user__username", "user__email")
+    raw_id_fields = ("user",)
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ("partner", "url", "events", "is_active", "created_at")
+    list_select_related = ("partner",)
+    list_filter = ("is_active", "partner")
+    search_fields = ("url", "partner__name")
+    readonly_fields = ("created_at",)
+    exclude = ("secret",)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("event", "event_id", "endpoint", "status", "attempts", "response_code", "next_retry_at",
+                    "delivered_at", "created_at")  # fmt: skip
+    list_select_related = ("endpoint", "endpoint__partner")
+    list_filter = ("status", "event")
+    search_fields = ("event_id", "endpoint__url")
+    readonly_fields = [field.name for field in WebhookDelivery._meta.fields]
+    actions = ["replay"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Replay the selected deliveries"))
+    def replay(self, request, queryset):
+        deliveries = list(queryset)
+        for delivery in deliveries:
+            webhooks.delivery_replay(delivery=delivery)
+        self.message_user(
+            request,
+            ngettext("%d delivery queued again.", "%d deliveries queued again.", len(deliveries)) % len(deliveries),
+            messages.SUCCESS,
+        )
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    list_display = ("owner", "key", "method", "path", "response_status", "created_at")
+    search_fields = ("owner", "key")
+    readonly_fields = [field.name for field in IdempotencyRecord._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PartnerCreditReport)
+class PartnerCreditReportAdmin(admin.ModelAdmin):
+    list_display = ("partner", "report", "created_at")
+    list_select_related = ("partner", "report")
+    readonly_fields = ("partner", "report", "created_at")
+
+    def has_add_permission(self, request):
+        return False

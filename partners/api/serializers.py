@@ -1,0 +1,139 @@
+"""Serializers of the partner API: input validation and output shape only; services do the work."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from bookings.api.serializers import AwareDateTimeField, BookingSerializer
+from credit.models import ExternalCreditReport
+
+from ..models import PartnerUser, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+
+class PartnerUserInputSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100, help_text=_("Your identifier of the user."))
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class PartnerUserSerializer(serializers.ModelSerializer):
+    user_id = serializers.IntegerField(source="user.pk", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    name = serializers.CharField(source="user.get_full_name", read_only=True)
+
+    class Meta:
+        model = PartnerUser
+        fields = ["external_id", "user_id", "email", "name", "created_at"]
+        read_only_fields = fields
+
+
+class PartnerBookingCreateSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100, help_text=_("The partner's id of the user booking."))
+    instrument = serializers.IntegerField(min_value=1)
+    start = AwareDateTimeField()
+    end = AwareDateTimeField()
+    purpose = serializers.CharField(max_length=2000)
+    project_code = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    operator_assisted = serializers.BooleanField(required=False, default=False)
+
+
+class PartnerBookingSerializer(BookingSerializer):
+    external_id = serializers.CharField(read_only=True, help_text=_("The partner's id of the requester."))
+
+    class Meta(BookingSerializer.Meta):
+        fields = [*BookingSerializer.Meta.fields, "external_id"]
+        read_only_fields = fields
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class WebhookEndpointCreateSerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=500, help_text=_("https:// (or http://) URL receiving POSTed events."))
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.choices), allow_empty=False, max_length=10
+    )
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "events", "description", "is_active", "created_at"]
+        read_only_fields = fields
+
+
+class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(
+        read_only=True, help_text=_("The signing secret. Shown only in this response: store it now.")
+    )
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event",
+            "event_id",
+            "payload",
+            "status",
+            "attempts",
+            "response_code",
+            "last_error",
+            "next_retry_at",
+            "delivered_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CreditReportInputSerializer(serializers.Serializer):
+    unit_credit_code = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, default="", help_text=_("Subject: a unit, by its code.")
+    )
+    user_id = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, help_text=_("Subject: a platform user, by id.")
+    )
+    user_external_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Subject: one of your own users, by your external_id."),
+    )
+    source = serializers.CharField(max_length=100, help_text=_("Who scored the subject (bureau, platform)."))
+    score = serializers.DecimalField(max_digits=10, decimal_places=2)
+    range_min = serializers.DecimalField(max_digits=10, decimal_places=2)
+    range_max = serializers.DecimalField(max_digits=10, decimal_places=2)
+    reported_at = AwareDateTimeField(help_text=_("When the subject was scored."))
+    expires_at = AwareDateTimeField(help_text=_("After this the report no longer counts."))
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class CreditReportSerializer(serializers.ModelSerializer):
+    subject = serializers.CharField(source="subject_key", read_only=True)
+    normalised = serializers.FloatField(read_only=True, help_text=_("(score - range_min) / (range_max - range_min)."))
+
+    class Meta:
+        model = ExternalCreditReport
+        fields = [
+            "id",
+            "subject",
+            "source",
+            "score",
+            "range_min",
+            "range_max",
+            "normalised",
+            "reported_at",
+            "expires_at",
+            "reference",
+            "created_at",
+        ]
+        read_only_fields = fields

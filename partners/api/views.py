@@ -1,0 +1,248 @@
+"""Partner API: thin views over partners.services and partners.selectors. Api-Key authentication only."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sharing_platform.api.pagination import NewestFirstCursorPagination
+from sharing_platform.errors import DomainNotFoundError
+
+from .. import selectors, services
+from ..authentication import PartnerKeyAuthentication
+from ..idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from ..models import Scope
+from ..permissions import HasScope
+from ..throttling import PARTNER_THROTTLES
+from . import serializers as s
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: {detail, code, field?, errors?}."),
+    401: OpenApiResponse(description="Missing, unknown, revoked or expired API key."),
+    403: OpenApiResponse(description="The key lacks the scope this endpoint needs (the message names it)."),
+    429: OpenApiResponse(description="Too many requests; see the Retry-After header."),
+}
+IDEMPOTENT_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(description="Idempotency-Key reused with a different body, or still in progress."),
+}
+
+
+class PartnerAPIView(APIView):
+    authentication_classes = [PartnerKeyAuthentication]
+    throttle_classes = PARTNER_THROTTLES
+
+    @property
+    def partner(self):
+        return self.request.auth.partner
+
+
+class PartnerUserCreateView(PartnerAPIView):
+    permission_classes = [HasScope(Scope.BOOKINGS_WRITE)]
+
+    @extend_schema(
+        tags=["partner"],
+        summary="Create (or update) the platform user for one of your users",
+        request=s.PartnerUserInputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: s.PartnerUserSerializer, 200: s.PartnerUserSerializer, **IDEMPOTENT_ERRORS},
+        examples=[
+            OpenApiExample(
+                "New user", value={"external_id": "stu-2024-0042", "email": "li.wei@example.edu", "name": "Li Wei"}
+            )
+        ],
+    )
+    @idempotent
+    def post(self, request):
+        data = s.PartnerUserInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        link, created = services.partner_user_upsert(partner=self.partner, **data.validated_data)
+        return Response(
+            s.PartnerUserSerializer(link).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class PartnerBookingListCreateView(PartnerAPIView, GenericAPIView):
+    permission_classes = [HasScope(Scope.BOOKINGS_WRITE)]
+    serializer_class = s.PartnerBookingSerializer
+    pagination_class = NewestFirstCursorPagination
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.partner_booking_list(partner=self.partner)
+
+    @extend_schema(
+        tags=["partner"],
+        summary="Bookings of your users (cursor pagination, newest first)",
+        responses={200: s.PartnerBookingSerializer(many=True), **ERRORS},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["partner"],
+        summary="Book for one of your users",
+        request=s.PartnerBookingCreateSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: s.PartnerBookingSerializer, **IDEMPOTENT_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Booking",
+                value={
+                    "external_id": "stu-2024-0042",
+                    "instrument": 12,
+                    "start": "2026-05-04T09:00:00+08:00",
+                    "end": "2026-05-04T11:00:00+08:00",
+                    "purpose": "SEM imaging of thin films",
+                },
+            )
+        ],
+    )
+    @idempotent
+    def post(self, request):
+        data = s.PartnerBookingCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        booking = services.partner_booking_create(
+            partner=self.partner, instrument_id=values.pop("instrument"), **values
+        )
+        return Response(s.PartnerBookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+
+class PartnerBookingDetailView(PartnerAPIView):
+    permission_classes = [HasScope(Scope.BOOKINGS_WRITE)]
+
+    @extend_schema(
+        tags=["partner"], summary="One booking of your users", responses={200: s.PartnerBookingSerializer, **ERRORS}
+    )
+    def get(self, request, pk: int):
+        booking = selectors.partner_booking_get(partner=self.partner, pk=pk)
+        if booking is None:
+            raise DomainNotFoundError(_("No such booking for your organisation."))
+        return Response(s.PartnerBookingSerializer(booking).data)
+
+
+class PartnerBookingCancelView(PartnerAPIView):
+    permission_classes = [HasScope(Scope.BOOKINGS_WRITE)]
+
+    @extend_schema(
+        tags=["partner"],
+        summary="Cancel a booking of one of your users (as that user)",
+        request=s.CancelSerializer,
+        responses={200: s.PartnerBookingSerializer, 404: OpenApiResponse(description="Not your booking."), **ERRORS},
+    )
+    def post(self, request, pk: int):
+        data = s.CancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        booking = services.partner_booking_cancel(partner=self.partner, booking_id=pk, **data.validated_data)
+        return Response(s.PartnerBookingSerializer(booking).data)
+
+
+class WebhookEndpointListCreateView(PartnerAPIView):
+    permission_classes = [HasScope(Scope.WEBHOOKS_MANAGE)]
+
+    @extend_schema(
+        tags=["webhooks"],
+        summary="Your webhook endpoints",
+        responses={200: s.WebhookEndpointSerializer(many=True), **ERRORS},
+    )
+    def get(self, request):
+        endpoints = selectors.webhook_endpoint_list(partner=self.partner)
+        return Response(s.WebhookEndpointSerializer(endpoints, many=True).data)
+
+    @extend_schema(
+        tags=["webhooks"],
+        summary="Register a webhook endpoint (the signing secret is in this response only)",
+        request=s.WebhookEndpointCreateSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: s.WebhookEndpointCreatedSerializer, **IDEMPOTENT_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Endpoint",
+                value={
+                    "url": "https://portal.example.edu/hooks/instruments",
+                    "events": ["booking.state_changed", "credit.tier_changed"],
+                },
+            )
+        ],
+    )
+    @idempotent
+    def post(self, request):
+        data = s.WebhookEndpointCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        endpoint = services.webhook_endpoint_create(partner=self.partner, **data.validated_data)
+        return Response(s.WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookEndpointDetailView(PartnerAPIView):
+    permission_classes = [HasScope(Scope.WEBHOOKS_MANAGE)]
+
+    @extend_schema(
+        tags=["webhooks"],
+        summary="Stop sending to an endpoint",
+        responses={204: None, 404: OpenApiResponse(description="Not your endpoint."), **ERRORS},
+    )
+    def delete(self, request, pk: int):
+        services.webhook_endpoint_delete(partner=self.partner, endpoint_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookDeliveryListView(PartnerAPIView, GenericAPIView):
+    permission_classes = [HasScope(Scope.WEBHOOKS_MANAGE)]
+    serializer_class = s.WebhookDeliverySerializer
+    pagination_class = NewestFirstCursorPagination
+    filter_backends = []
+
+    @extend_schema(
+        tags=["webhooks"],
+        summary="The delivery log of one endpoint (cursor pagination, newest first)",
+        responses={
+            200: s.WebhookDeliverySerializer(many=True),
+            404: OpenApiResponse(description="Not yours."),
+            **ERRORS,
+        },
+    )
+    def get(self, request, pk: int):
+        endpoint = selectors.webhook_endpoint_get(partner=self.partner, pk=pk)
+        if endpoint is None:
+            raise DomainNotFoundError(_("No such webhook endpoint."))
+        page = self.paginate_queryset(selectors.webhook_delivery_list(endpoint=endpoint))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class CreditReportCreateView(PartnerAPIView):
+    permission_classes = [HasScope(Scope.CREDIT_REPORT)]
+
+    @extend_schema(
+        tags=["credit"],
+        summary="Submit an external credit report (normalised into the external dimension; subject recomputed)",
+        request=s.CreditReportInputSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: s.CreditReportSerializer, **IDEMPOTENT_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Unit report",
+                value={
+                    "unit_credit_code": "91310000MA1FL1234X",
+                    "source": "National Credit Bureau",
+                    "score": "720",
+                    "range_min": "300",
+                    "range_max": "900",
+                    "reported_at": "2026-04-01T00:00:00+08:00",
+                    "expires_at": "2027-04-01T00:00:00+08:00",
+                    "reference": "NCB-2026-000123",
+                },
+            )
+        ],
+    )
+    @idempotent
+    def post(self, request):
+        data = s.CreditReportInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = services.partner_credit_report_submit(partner=self.partner, **data.validated_data)
+        return Response(s.CreditReportSerializer(report).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,68 @@
+"""Reads of the partners app, with their joins stated. A partner only ever sees its own rows."""
+
+from __future__ import annotations
+
+from django.db.models import F, QuerySet
+
+from bookings.models import Booking, BookingEvent
+from credit.selectors import credit_score_history
+
+from .models import Partner, PartnerUser, WebhookDelivery, WebhookEndpoint
+
+
+def partner_user_get(*, partner: Partner, external_id: str) -> PartnerUser | None:
+    return PartnerUser.objects.select_related("user").filter(partner=partner, external_id=external_id).first()
+
+
+def partner_ids_for_user(user_id: int) -> list[int]:
+    return list(PartnerUser.objects.filter(user_id=user_id).values_list("partner_id", flat=True))
+
+
+def partner_user_external_id(*, partner_id: int, user_id: int) -> str | None:
+    return (
+        PartnerUser.objects.filter(partner_id=partner_id, user_id=user_id).values_list("external_id", flat=True).first()
+    )
+
+
+def partner_booking_list(*, partner: Partner) -> QuerySet[Booking]:
+    """Bookings of the partner's users, newest first, with the partner's external_id of the requester."""
+    return (
+        Booking.objects.filter(requester__partner_link__partner=partner)
+        .annotate(external_id=F("requester__partner_link__external_id"))
+        .select_related("instrument", "requester", "requester_unit")
+        .order_by("-created_at", "-id")
+    )
+
+
+def partner_booking_get(*, partner: Partner, pk: int) -> Booking | None:
+    """The booking if one of the partner's users made it; None otherwise (callers answer 404)."""
+    return partner_booking_list(partner=partner).filter(pk=pk).first()
+
+
+def booking_event_latest(*, booking_id: int, action: str) -> BookingEvent | None:
+    """The audit row behind a booking_changed signal (names the fact for webhook de-duplication)."""
+    return BookingEvent.objects.filter(booking_id=booking_id, action=action).order_by("-id").first()
+
+
+def booking_for_webhook(booking_id: int) -> Booking | None:
+    return Booking.objects.select_related("instrument", "requester").filter(pk=booking_id).first()
+
+
+def webhook_endpoint_list(*, partner: Partner) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(partner=partner, is_active=True).order_by("-created_at", "-id")
+
+
+def webhook_endpoint_get(*, partner: Partner, pk: int) -> WebhookEndpoint | None:
+    return webhook_endpoint_list(partner=partner).filter(pk=pk).first()
+
+
+def webhook_delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    return WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-created_at", "-id")
+
+
+def tier_change_latest(subject) -> tuple | None:
+    """(previous snapshot, latest snapshot) when the subject's latest snapshot changed its tier, else None."""
+    rows = credit_score_history(subject, limit=2)
+    if len(rows) == 2 and rows[0].tier != rows[1].tier:
+        return rows[0], rows[1]
+    return None

@@ -1,0 +1,266 @@
+"""Writes of the partners app. Bookings and credit are changed only through their own services."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bookings.models import Booking
+from bookings.services import booking_cancel, booking_create
+from credit.models import ExternalCreditReport
+from credit.services import external_report_create
+from instruments.models import Unit
+from instruments.validators import uscc_normalise
+from sharing_platform.errors import DomainConflictError, DomainNotFoundError, DomainValidationError
+
+from . import selectors, webhooks
+from .models import Partner, PartnerCreditReport, PartnerKey, PartnerUser, Scope, WebhookEndpoint, WebhookEvent
+
+# A report dated this far in the future is refused (clocks differ a little, not by days).
+REPORT_CLOCK_SKEW = timedelta(minutes=5)
+
+
+# --- Partners and keys ------------------------------------------------------------------------
+
+
+def partner_key_issue(
+    *, partner: Partner, name: str, scopes: list[str], expires_at: datetime | None = None
+) -> tuple[PartnerKey, str]:
+    """A new key for a partner. Returns the row and the raw key, which is shown once and never stored."""
+    unknown = sorted(set(scopes) - set(Scope.values))
+    if unknown:
+        raise DomainValidationError(
+            _("Unknown scopes: %(scopes)s. Known: %(known)s.")
+            % {"scopes": ", ".join(unknown), "known": ", ".join(Scope.values)},
+            field="scopes",
+        )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise DomainValidationError(_("The expiry must be in the future."), field="expires_at")
+    with transaction.atomic():
+        return PartnerKey.objects.create_key(
+            partner=partner, name=name[:50], scopes=sorted(set(scopes)), expiry_date=expires_at
+        )
+
+
+def partner_key_revoke(*, key: PartnerKey) -> PartnerKey:
+    """Revoke for good (the library refuses to un-revoke)."""
+    PartnerKey.objects.filter(pk=key.pk).update(revoked=True)
+    key.refresh_from_db()
+    return key
+
+
+# --- Users on behalf of the partner -----------------------------------------------------------
+
+
+def partner_user_upsert(
+    *, partner: Partner, external_id: str, email: str = "", name: str = ""
+) -> tuple[PartnerUser, bool]:
+    """Map the partner's external_id to a platform user, creating the user the first time.
+
+    The user is always a new account owned by this partner: an email that matches an existing
+    account is not linked to it (that would let a partner act as someone else).
+    """
+    external_id = (external_id or "").strip()
+    if not external_id:
+        raise DomainValidationError(_("Give the user's external_id."), field="external_id")
+    user_model = get_user_model()
+    first, _sep, last = (name or "").strip().partition(" ")
+    with transaction.atomic():
+        existing = (
+            PartnerUser.objects.select_for_update()
+            .select_related("user")
+            .filter(partner=partner, external_id=external_id)
+            .first()
+        )
+        if existing is not None:
+            user = existing.user
+            changed = {"email": email or user.email, "first_name": first[:150] or user.first_name,
+                       "last_name": last[:150] or user.last_name}  # fmt: skip
+            if any(getattr(user, field) != value for field, value in changed.items()):
+                for field, value in changed.items():
+                    setattr(user, field, value)
+                user.save(update_fields=list(changed))
+            return existing, False
+        user = user_model(
+            username=f"partner{partner.pk}-{uuid.uuid4().hex[:16]}",
+            email=email,
+            first_name=first[:150],
+            last_name=last[:150],
+        )
+        user.set_unusable_password()
+        user.save()
+        try:
+            with transaction.atomic():
+                link = PartnerUser.objects.create(partner=partner, external_id=external_id, user=user)
+        except IntegrityError:
+            raise DomainConflictError(
+                _("A user with this external_id is being created by another request; retry."), field="external_id"
+            ) from None
+    return link, True
+
+
+def _partner_user_require(partner: Partner, external_id: str) -> PartnerUser:
+    link = selectors.partner_user_get(partner=partner, external_id=external_id)
+    if link is None:
+        raise DomainValidationError(
+            _("No user with external_id '%(id)s' for your organisation; create it at /api/v1/partner/users/ first.")
+            % {"id": external_id},
+            field="external_id",
+            code="unknown_user",
+        )
+    return link
+
+
+def partner_booking_create(
+    *,
+    partner: Partner,
+    external_id: str,
+    instrument_id: int,
+    start: datetime,
+    end: datetime,
+    purpose: str,
+    project_code: str = "",
+    operator_assisted: bool = False,
+) -> Booking:
+    """Book as the partner's user: the bookings service applies every rule as for that user."""
+    link = _partner_user_require(partner, external_id)
+    booking = booking_create(
+        instrument=instrument_id,
+        requester=link.user,
+        start=start,
+        end=end,
+        purpose=purpose,
+        project_code=project_code,
+        operator_assisted=operator_assisted,
+    )
+    return selectors.partner_booking_get(partner=partner, pk=booking.pk)
+
+
+def partner_booking_cancel(*, partner: Partner, booking_id: int, reason: str = "") -> Booking:
+    """Cancel as the requester (the partner's user). Another partner's booking is simply not found."""
+    booking = selectors.partner_booking_get(partner=partner, pk=booking_id)
+    if booking is None:
+        raise DomainNotFoundError(_("No such booking for your organisation."))
+    booking_cancel(booking_id=booking.pk, actor=booking.requester, reason=reason)
+    return selectors.partner_booking_get(partner=partner, pk=booking.pk)
+
+
+# --- Webhooks ---------------------------------------------------------------------------------
+
+
+def webhook_endpoint_create(*, partner: Partner, url: str, events: list[str], description: str = "") -> WebhookEndpoint:
+    """Register a receiver. Its secret is returned on this object and shown to the partner once."""
+    problem = webhooks.url_problem(url)
+    if problem:
+        raise DomainValidationError(problem, field="url", code="url_refused")
+    unknown = sorted(set(events) - set(WebhookEvent.values))
+    if not events or unknown:
+        raise DomainValidationError(
+            _("Choose events among: %(known)s.") % {"known": ", ".join(WebhookEvent.values)}, field="events"
+        )
+    endpoint = WebhookEndpoint(
+        partner=partner,
+        url=url,
+        events=sorted(set(events)),
+        secret=webhooks.secret_generate(),
+        description=description,
+    )
+    try:
+        endpoint.full_clean()
+    except ValidationError as error:
+        raise DomainValidationError(" ".join(error.messages), field="url") from error
+    with transaction.atomic():
+        endpoint.save()
+    return endpoint
+
+
+def webhook_endpoint_delete(*, partner: Partner, endpoint_id: int) -> None:
+    """Stop sending to an endpoint. The row stays (inactive) so its delivery log survives for admins."""
+    with transaction.atomic():
+        updated = WebhookEndpoint.objects.filter(partner=partner, pk=endpoint_id, is_active=True).update(
+            is_active=False
+        )
+    if not updated:
+        raise DomainNotFoundError(_("No such webhook endpoint."))
+
+
+# --- External credit reports ------------------------------------------------------------------
+
+
+def _report_subject(*, partner: Partner, unit_credit_code: str, user_id: int | None, user_external_id: str):
+    given = [bool(unit_credit_code), user_id is not None, bool(user_external_id)]
+    if sum(given) != 1:
+        raise DomainValidationError(
+            _("Name exactly one subject: unit_credit_code, user_id or user_external_id."), field="subject"
+        )
+    if unit_credit_code:
+        unit = Unit.objects.filter(credit_code=uscc_normalise(unit_credit_code)).first()
+        if unit is None:
+            raise DomainValidationError(
+                _("No unit with this unified social credit code."), field="unit_credit_code", code="unknown_subject"
+            )
+        return unit
+    if user_external_id:
+        return _partner_user_require(partner, user_external_id).user
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise DomainValidationError(_("No such user."), field="user_id", code="unknown_subject")
+    return user
+
+
+def partner_credit_report_submit(
+    *,
+    partner: Partner,
+    source: str,
+    score: Decimal,
+    range_min: Decimal,
+    range_max: Decimal,
+    reported_at: datetime,
+    expires_at: datetime,
+    unit_credit_code: str = "",
+    user_id: int | None = None,
+    user_external_id: str = "",
+    reference: str = "",
+    now: datetime | None = None,
+) -> ExternalCreditReport:
+    """Validate, store through credit's service (which normalises the score into the external dimension
+    and queues the subject's recompute on commit), and remember which partner sent it."""
+    now = now or timezone.now()
+    subject = _report_subject(
+        partner=partner, unit_credit_code=unit_credit_code, user_id=user_id, user_external_id=user_external_id
+    )
+    if range_max <= range_min:
+        raise DomainValidationError(_("range_max must be greater than range_min."), field="range_max")
+    if not range_min <= score <= range_max:
+        raise DomainValidationError(
+            _("The score %(score)s lies outside the range %(min)s..%(max)s.")
+            % {"score": score, "min": range_min, "max": range_max},
+            field="score",
+            code="score_out_of_range",
+        )
+    if expires_at <= reported_at:
+        raise DomainValidationError(_("expires_at must be after reported_at."), field="expires_at")
+    if reported_at > now + REPORT_CLOCK_SKEW:
+        raise DomainValidationError(_("reported_at lies in the future."), field="reported_at")
+    if expires_at <= now:
+        raise DomainValidationError(_("This report has already expired."), field="expires_at")
+    with transaction.atomic():
+        report = external_report_create(
+            subject=subject,
+            source=source,
+            score=score,
+            range_min=range_min,
+            range_max=range_max,
+            reported_at=reported_at,
+            expires_at=expires_at,
+            reference=reference,
+        )
+        PartnerCreditReport.objects.create(partner=partner, report=report)
+    return report

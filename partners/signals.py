@@ -1,0 +1,176 @@
+"""Facts of other apps turned into webhook events. Connected in PartnersConfig.ready().
+
+What is hooked, and how:
+- booking state changes: bookings' `booking_changed` signal (sent after commit for every audited
+  transition); sent only to the partner whose user made the booking.
+- list entries published or lifted: pre/post_save on credit.ListEntry (published; revoked or
+  repaired via the services' save()). Entries that simply run out are ended by
+  credit.services.list_entries_expire with a bulk update(), which sends no signal: not hooked.
+- score tier changes: credit's subject listener (run on commit after a ledger change) queues a
+  check that compares the subject's two latest snapshots. Changes made only by the nightly full
+  recompute (no new ledger fact) are not seen; a `credit_score_changed` signal in credit would be.
+Units' events go to every subscribed partner (lists and unit tiers are public); a user's events
+only to the partner that created the user.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models.signals import post_save, pre_save
+
+from bookings.models import Booking
+from bookings.signals import booking_changed
+from credit.models import ListEntry
+from credit.services import credit_subject_changed_connect
+from instruments.models import Unit
+
+from . import selectors, webhooks
+from .models import WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+LIFTED_STATUSES = {ListEntry.Status.REVOKED, ListEntry.Status.REPAIRED, ListEntry.Status.EXPIRED}
+
+
+def _subject_data(subject) -> dict:
+    if isinstance(subject, Unit):
+        return {"type": "unit", "id": subject.pk, "name": subject.name, "credit_code": subject.credit_code}
+    return {"type": "user", "id": subject.pk}
+
+
+def _send_subject_event(*, subject, event: str, event_id: str, data: dict) -> None:
+    """Units: every subscriber. Users: only the partner that created the user, with its external_id."""
+    if isinstance(subject, Unit):
+        endpoints = webhooks.active_endpoints(event=event)
+        webhooks.deliveries_create(endpoints=endpoints, event=event, event_id=event_id, data=data)
+        return
+    for partner_id in selectors.partner_ids_for_user(subject.pk):
+        external_id = selectors.partner_user_external_id(partner_id=partner_id, user_id=subject.pk)
+        endpoints = webhooks.active_endpoints(event=event, partner_ids=[partner_id])
+        subject_data = {**data["subject"], "external_id": external_id}
+        webhooks.deliveries_create(
+            endpoints=endpoints, event=event, event_id=event_id, data={**data, "subject": subject_data}
+        )
+
+
+def on_booking_changed(sender, *, booking_id: int, action: str, actor_id=None, **kwargs) -> None:
+    try:
+        partner_ids = selectors.partner_ids_for_user(
+            Booking.objects.filter(pk=booking_id).values_list("requester_id", flat=True).first() or 0
+        )
+        if not partner_ids:
+            return
+        booking = selectors.booking_for_webhook(booking_id)
+        audit = selectors.booking_event_latest(booking_id=booking_id, action=action)
+        if booking is None or audit is None:
+            return
+        event = WebhookEvent.BOOKING_STATE_CHANGED
+        for partner_id in partner_ids:
+            data = {
+                "booking": {
+                    "id": booking.pk,
+                    "instrument": booking.instrument_id,
+                    "external_id": selectors.partner_user_external_id(
+                        partner_id=partner_id, user_id=booking.requester_id
+                    ),
+                    "start": booking.start,
+                    "end": booking.end,
+                    "state": booking.state,
+                },
+                "action": action,
+                "from_state": audit.from_state,
+                "to_state": audit.to_state,
+                "reason": audit.reason,
+                "at": audit.at,
+            }
+            with transaction.atomic():
+                webhooks.deliveries_create(
+                    endpoints=webhooks.active_endpoints(event=event, partner_ids=[partner_id]),
+                    event=event,
+                    event_id=f"booking-event:{audit.pk}",
+                    data=data,
+                )
+    except Exception:  # a webhook problem must never break the booking flow that sent the signal
+        logger.exception("could not create webhook deliveries for booking %s (%s)", booking_id, action)
+
+
+def on_list_entry_pre_save(sender, instance: ListEntry, **kwargs) -> None:
+    instance._partners_old_status = (
+        ListEntry.objects.filter(pk=instance.pk).values_list("status", flat=True).first() if instance.pk else None
+    )
+
+
+def on_list_entry_saved(sender, instance: ListEntry, created: bool, **kwargs) -> None:
+    old = getattr(instance, "_partners_old_status", None)
+    new = instance.status
+    if old == new:
+        return
+    if new == ListEntry.Status.PUBLISHED:
+        event = WebhookEvent.LIST_ENTRY_PUBLISHED
+    elif old == ListEntry.Status.PUBLISHED and new in LIFTED_STATUSES:
+        event = WebhookEvent.LIST_ENTRY_LIFTED
+    else:
+        return
+    data = {
+        "entry": {
+            "id": instance.pk,
+            "list": instance.list_type,
+            "severity": instance.severity,
+            "status": new,
+            "published_at": instance.published_at,
+            "expires_at": instance.expires_at,
+            "ended_at": instance.ended_at,
+        },
+        "subject": _subject_data(instance.subject),
+    }
+    try:
+        with transaction.atomic():
+            _send_subject_event(
+                subject=instance.subject, event=event, event_id=f"list-entry:{instance.pk}:{new}", data=data
+            )
+    except Exception:  # never break the moderation that saved the entry
+        logger.exception("could not create webhook deliveries for list entry %s", instance.pk)
+
+
+def on_credit_subject_changed(subject_key: str) -> None:
+    """Credit listener (on commit): check the tier once the recompute had its chance to run."""
+    from .tasks import check_tier_change
+
+    try:
+        check_tier_change.apply_async((subject_key,), countdown=webhooks.tier_check_delay_seconds())
+    except Exception:  # a broker outage must not break the caller
+        logger.exception("could not queue the tier check of %s", subject_key)
+
+
+def tier_change_notify(subject_key: str) -> int:
+    """Send credit.tier_changed if the subject's latest snapshot changed its tier. Idempotent per snapshot."""
+    kind, _sep, pk = subject_key.partition(":")
+    subject = (Unit if kind == "unit" else get_user_model()).objects.filter(pk=int(pk)).first()
+    if subject is None:
+        return 0
+    change = selectors.tier_change_latest(subject)
+    if change is None:
+        return 0
+    previous, latest = change
+    data = {
+        "subject": _subject_data(subject),
+        "previous_tier": previous.tier,
+        "tier": latest.tier,
+        "score": latest.score,
+        "as_of": latest.as_of,
+    }
+    with transaction.atomic():
+        _send_subject_event(
+            subject=subject, event=WebhookEvent.CREDIT_TIER_CHANGED, event_id=f"credit-score:{latest.pk}", data=data
+        )
+    return 1
+
+
+def connect() -> None:
+    booking_changed.connect(on_booking_changed, dispatch_uid="partners.booking_changed")
+    pre_save.connect(on_list_entry_pre_save, sender=ListEntry, dispatch_uid="partners.list_entry_pre")
+    post_save.connect(on_list_entry_saved, sender=ListEntry, dispatch_uid="partners.list_entry_post")
+    credit_subject_changed_connect(on_credit_subject_changed)

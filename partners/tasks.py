@@ -1,0 +1,42 @@
+"""Thin Celery wrappers for webhooks: take ids, idempotent (a delivered delivery is never sent again)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import webhooks
+from .models import WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def deliver_webhook(delivery_id: int) -> str | None:
+    """One attempt; on failure the next attempt is queued with a countdown of 2**attempt seconds,
+    up to PARTNERS_WEBHOOK_MAX_ATTEMPTS (then the delivery is marked failed; an admin can replay it)."""
+    delivery = webhooks.delivery_attempt(delivery_id)
+    if delivery is None:
+        return None
+    if delivery.status == WebhookDelivery.Status.RETRYING:
+        countdown = max(0, int((delivery.next_retry_at - timezone.now()).total_seconds()))
+        deliver_webhook.apply_async((delivery_id,), countdown=countdown)
+    return delivery.status
+
+
+def enqueue_delivery(delivery_id: int) -> None:
+    """Run on commit: queue the first attempt; a broker outage must not break the caller."""
+    try:
+        deliver_webhook.delay(delivery_id)
+    except Exception:  # the delivery stays pending and can be replayed from the admin
+        logger.exception("could not queue webhook delivery %s", delivery_id)
+
+
+@shared_task(acks_late=True)
+def check_tier_change(subject_key: str) -> int:
+    """Queued after a subject's ledger changed (with a delay, after its recompute): tier_changed webhooks."""
+    from .signals import tier_change_notify
+
+    return tier_change_notify(subject_key)
