@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import OperationalError
 
 from . import services
+from .models import CreditRun
 from .recompute import recompute_all, recompute_subject
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,10 @@ def recompute_all_task(self, run_id: str | None = None) -> str:
     """Nightly: recompute everyone. The task id is the run id, so a redelivered message resumes its run."""
     run_id = run_id or self.request.id
     outcome = recompute_all(run_id=run_id, deadline=time.monotonic() + _budget_seconds())
+    if outcome.status == "already_running" and CreditRun.objects.filter(run_id=run_id, status="running").exists():
+        # This run was redelivered after its worker died; the dead worker's database session (and with it
+        # the advisory lock) may take a moment to go away. Try again shortly instead of dropping the run.
+        raise self.retry(countdown=5, max_retries=24)
     if outcome.status == "partial":
         # Time budget spent: hand over to a fresh task (same run, same as_of) before the time limit hits.
         recompute_all_task.apply_async(kwargs={"run_id": str(outcome.run_id)})

@@ -227,6 +227,8 @@ def test_recompute_all_second_concurrent_run_returns_already_running():
         outcome = recompute_all()
         assert outcome.status == "already_running"
         assert not CreditRun.objects.exists()
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [params.RECOMPUTE_ADVISORY_LOCK_KEY])
     finally:
         other.close()
     assert recompute_all().status == "done"

@@ -1,0 +1,231 @@
+"""A real Celery worker against Redis and the test's PostgreSQL database (not eager mode).
+
+The worker is a subprocess of this test with DATABASE_URL pointing at the database pytest created,
+so only transactional tests can share data with it.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import kombu.pools
+import pytest
+import redis
+from django.db import connection, transaction
+from django.utils import timezone
+
+from credit.models import CreditEvent, CreditRun, CreditScore
+from credit.recompute import recompute_all, score_keys
+from credit.scoring.trust import trust_scores
+from credit.services import credit_event_record
+from credit.tasks import recompute_all_task
+from sharing_platform.celery import app
+from tests.credit.factories import record
+from tests.factories import UnitFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKER_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/5"
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.postgres]
+
+
+def _wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    return f"postgres://{s['USER']}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def _pools_reset() -> None:
+    """Drop the app's broker connection pools so the next send connects to the broker now configured."""
+    kombu.pools.reset()  # kombu keeps process-wide pools per broker URL: close and forget them
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker():
+    """Point this process's Celery app at Redis (the suite otherwise runs tasks eagerly), then restore it."""
+    redis.Redis.from_url(BROKER_URL).flushdb()
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    app.conf.broker_url = BROKER_URL
+    app.conf.task_always_eager = False
+    _pools_reset()
+    yield BROKER_URL
+    app.conf.update(saved)
+    _pools_reset()
+    redis.Redis.from_url(BROKER_URL).flushdb()
+
+
+class Worker:
+    def __init__(self, process: subprocess.Popen, log: Path):
+        self.process = process
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def pool_children(self) -> list[int]:
+        """The worker's pool processes: the ones whose parent is the worker we started (from /proc)."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                children.append(int(stat.parent.name))
+        return children
+
+
+def _worker_start(tmp_path: Path, broker_url: str, extra_env: dict | None = None) -> Worker:
+    log = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "sharing_platform.settings",
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        "DB_CONN_MAX_AGE": "0",
+        "LOG_FORMAT": "plain",
+        **(extra_env or {}),
+    }
+    handle = log.open("wb")
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments, our own virtualenv's celery
+        [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "sharing_platform",
+            "worker",
+            "-P",
+            "prefork",
+            "-c",
+            "1",
+            "-l",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"credit-test-{uuid.uuid4().hex[:6]}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: teardown ends exactly the worker and its pool
+    )
+    worker = Worker(process, log)
+    try:
+        _wait_for(lambda: "ready." in worker.output() or process.poll() is not None, timeout=60, what="worker ready")
+    except AssertionError:
+        _worker_stop(worker)
+        raise
+    assert process.poll() is None, worker.output()
+    return worker
+
+
+def _worker_stop(worker: Worker) -> None:
+    if worker.process.poll() is None:
+        os.killpg(worker.process.pid, signal.SIGTERM)
+        try:
+            worker.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.process.pid, signal.SIGKILL)
+            worker.process.wait(timeout=5)
+
+
+@pytest.fixture
+def worker_factory(transactional_db, broker, tmp_path):
+    started: list[Worker] = []
+
+    def start(**extra_env) -> Worker:
+        worker = _worker_start(tmp_path, broker, {key: str(value) for key, value in extra_env.items()})
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        _worker_stop(worker)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_celery_worker_recomputes_subject_after_committed_event(worker_factory):
+    worker = worker_factory()
+    user = UserFactory()
+    with transaction.atomic():
+        credit_event_record(subject=user, kind=CreditEvent.Kind.NO_SHOW, source=CreditEvent.Source.BOOKING)
+        # Queued on commit only: nothing can have run yet.
+        assert not CreditScore.objects.filter(subject_key=f"user:{user.pk}").exists()
+    snapshot = _wait_for(
+        lambda: CreditScore.objects.filter(subject_key=f"user:{user.pk}").first(),
+        timeout=30,
+        what=f"the worker's snapshot\n{worker.output()}",
+    )
+    assert snapshot.reasons[0]["text"] == "1 no-show in the last 90 days"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_celery_worker_killed_mid_full_recompute_task_returns_and_completes(worker_factory):
+    """SIGKILL the pool process mid-run: acks_late + reject_on_worker_lost requeue the task; it resumes its run."""
+    UnitFactory()
+    users = [UserFactory() for _ in range(12)]
+    for user in users:
+        record(user, CreditEvent.Kind.BOOKING_FULFILLED, days_ago=5)
+    assert recompute_all().status == "done"
+    previous = {row.pk: (row.subject_key, row.score, row.as_of) for row in CreditScore.objects.all()}
+    assert len(previous) == 13
+    for user in users:
+        record(user, CreditEvent.Kind.NO_SHOW, days_ago=1)  # every user's score will move
+    # Those commits queued per-subject recomputes; drop them so the full run is what writes the new snapshots.
+    redis.Redis.from_url(BROKER_URL).flushdb()
+
+    worker = worker_factory(CREDIT_RECOMPUTE_BATCH_SIZE=2, CREDIT_RECOMPUTE_BATCH_PAUSE_SECONDS=1)
+    run_id = uuid.uuid4()
+    recompute_all_task.apply_async(task_id=str(run_id))
+    _wait_for(
+        lambda: CreditRun.objects.filter(run_id=run_id, subjects_seen__gte=3).exists(),
+        timeout=30,
+        what=f"the first batches\n{worker.output()}",
+    )
+    run = CreditRun.objects.get(run_id=run_id)
+    assert run.status == "running"
+    assert run.subjects_seen < 13
+    children = worker.pool_children()
+    assert children, worker.output()
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)  # the pool process running the task dies mid-run
+
+    _wait_for(
+        lambda: CreditRun.objects.filter(run_id=run_id, status="done").exists(),
+        timeout=90,
+        interval=0.5,
+        what=f"the redelivered run to finish\n{worker.output()}",
+    )
+    run.refresh_from_db()
+    assert run.subjects_seen == 13  # every subject exactly once: the killed batch was rolled back
+    assert "SIGKILL" in worker.output() or "signal 9" in worker.output()
+    # The snapshots from before the run are untouched...
+    for pk, values in previous.items():
+        row = CreditScore.objects.get(pk=pk)
+        assert (row.subject_key, row.score, row.as_of) == values
+    # ...and every user has exactly one new snapshot from this run, reproducible from the ledger.
+    fresh = list(CreditScore.objects.filter(run_id=run_id))
+    assert sorted(row.subject_key for row in fresh) == sorted(f"user:{u.pk}" for u in users)
+    expected = score_keys([row.subject_key for row in fresh], run.as_of, trust_scores(run.as_of))
+    for row in fresh:
+        assert row.as_of == run.as_of
+        assert row.score == expected[row.subject_key][0].score
+    assert run.as_of < timezone.now()
