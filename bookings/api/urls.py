@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import rules, views
 
 urlpatterns = [
     path("bookings/", views.BookingListCreateView.as_view(), name="api-booking-list"),
@@ -25,5 +25,37 @@ urlpatterns = [
         "instruments/<int:pk>/availability/",
         views.InstrumentAvailabilityView.as_view(),
         name="api-instrument-availability",
+    ),
+    # --- Booking rules of an instrument (H4c) ---
+    path(
+        "instruments/<int:pk>/booking-policy/",
+        rules.InstrumentBookingPolicyView.as_view(),
+        name="api-instrument-policy",
+    ),
+    path(
+        "instruments/<int:pk>/opening-hours/",
+        rules.InstrumentOpeningHoursView.as_view(),
+        name="api-instrument-opening-hours",
+    ),
+    path(
+        "instruments/<int:pk>/opening-hours/<int:item_pk>/",
+        rules.InstrumentOpeningHoursDetailView.as_view(),
+        name="api-instrument-opening-hours-detail",
+    ),
+    path("instruments/<int:pk>/blackouts/", rules.InstrumentBlackoutsView.as_view(), name="api-instrument-blackouts"),
+    path(
+        "instruments/<int:pk>/blackouts/<int:item_pk>/",
+        rules.InstrumentBlackoutDetailView.as_view(),
+        name="api-instrument-blackout-detail",
+    ),
+    path(
+        "instruments/<int:pk>/qualifications/",
+        rules.InstrumentQualificationsView.as_view(),
+        name="api-instrument-qualifications",
+    ),
+    path(
+        "instruments/<int:pk>/qualifications/<int:item_pk>/",
+        rules.InstrumentQualificationDetailView.as_view(),
+        name="api-instrument-qualification-detail",
     ),
 ]

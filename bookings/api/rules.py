@@ -1,0 +1,262 @@
+"""API for an instrument's booking rules: policy, opening hours, blackouts, qualifications.
+
+Reads of policy, opening hours and blackouts are public (like availability); the qualifications
+list and every write are for the instrument's managers. Permission is checked before the body is
+parsed, so a refused caller learns nothing from validation errors.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from instruments.permissions import can_manage_instrument
+from sharing_platform.errors import DomainNotFoundError, DomainPermissionError
+
+from .. import selectors, selectors_rules, services_rules
+from ..models import Blackout, BookingPolicy, OpeningHours
+from .serializers import AwareDateTimeField
+
+# --- Serializers ------------------------------------------------------------------------------
+
+
+class BookingPolicySerializer(serializers.ModelSerializer):
+    """The rules as stored; also the input shape (PUT: every field, PATCH: some)."""
+
+    class Meta:
+        model = BookingPolicy
+        fields = [*services_rules.POLICY_FIELDS, "updated_at"]
+        read_only_fields = ["updated_at"]
+        extra_kwargs = {
+            field: {"min_value": None, "max_value": None} for field in services_rules.POLICY_INTEGER_BOUNDS
+        }  # the service checks ranges, with messages naming the rule
+
+
+class BookingPolicyPutSerializer(BookingPolicySerializer):
+    """PUT replaces the whole policy: every rule must be given (empty limits as null)."""
+
+    class Meta(BookingPolicySerializer.Meta):
+        extra_kwargs = {
+            **{field: {"required": True} for field in services_rules.POLICY_FIELDS},
+            **{
+                field: {"min_value": None, "max_value": None, "required": True}
+                for field in services_rules.POLICY_INTEGER_BOUNDS
+            },
+        }
+
+
+class OpeningHoursSerializer(serializers.ModelSerializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6)
+    opens = serializers.TimeField(format="%H:%M")
+    closes = serializers.TimeField(format="%H:%M")
+
+    class Meta:
+        model = OpeningHours
+        fields = ["id", "weekday", "opens", "closes"]
+        read_only_fields = ["id"]
+
+
+class OpeningHoursWeekSerializer(serializers.Serializer):
+    hours = OpeningHoursSerializer(many=True)
+
+
+class BlackoutSerializer(serializers.ModelSerializer):
+    start = AwareDateTimeField()
+    end = AwareDateTimeField()
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = Blackout
+        fields = ["id", "start", "end", "reason", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class QualificationInputSerializer(serializers.Serializer):
+    user = serializers.IntegerField(required=False, allow_null=True, default=None)
+    username = serializers.CharField(required=False, allow_blank=True, default="", max_length=254)
+
+    def validate(self, attrs):
+        if attrs.get("user") is None and not attrs.get("username", "").strip():
+            raise serializers.ValidationError({"user": _("Give the user's id or username.")})
+        return attrs
+
+
+class QualificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="qualification.id")
+    user = serializers.IntegerField(source="qualification.user_id")
+    username = serializers.CharField(source="qualification.user.username")
+    granted_at = serializers.DateTimeField(source="qualification.granted_at")
+    granted_by = serializers.CharField(source="qualification.granted_by.username", default=None)
+    last_used_at = serializers.DateTimeField(source="qualification.last_used_at")
+    revoked_at = serializers.DateTimeField(source="qualification.revoked_at")
+    status = serializers.ChoiceField(choices=["valid", "lapsed", "revoked"])
+
+
+# --- Views ------------------------------------------------------------------------------------
+
+
+def _instrument_or_404(pk: int):
+    instrument = selectors.instrument_get(pk)
+    if instrument is None:
+        raise DomainNotFoundError(_("No such instrument."))
+    return instrument
+
+
+def _require_manager(request, instrument) -> None:
+    if not can_manage_instrument(request.user, instrument):
+        raise DomainPermissionError(_("Only the instrument's managers can change its booking rules."))
+
+
+def _policy_data(instrument) -> dict:
+    return BookingPolicySerializer(selectors.booking_policy_get(instrument)).data
+
+
+class InstrumentBookingPolicyView(APIView):
+    """GET the instrument's booking rules (defaults until set); PUT all of them or PATCH some (managers)."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(responses=BookingPolicySerializer)
+    def get(self, request, pk: int):
+        return Response(_policy_data(_instrument_or_404(pk)))
+
+    def _write(self, request, pk: int, *, partial: bool):
+        instrument = _instrument_or_404(pk)
+        _require_manager(request, instrument)
+        serializer_class = BookingPolicySerializer if partial else BookingPolicyPutSerializer
+        data = serializer_class(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        policy = services_rules.booking_policy_update(
+            instrument=instrument, actor=request.user, values=dict(data.validated_data)
+        )
+        return Response(BookingPolicySerializer(policy).data)
+
+    @extend_schema(request=BookingPolicyPutSerializer, responses=BookingPolicySerializer)
+    def put(self, request, pk: int):
+        return self._write(request, pk, partial=False)
+
+    @extend_schema(request=BookingPolicySerializer, responses=BookingPolicySerializer)
+    def patch(self, request, pk: int):
+        return self._write(request, pk, partial=True)
+
+
+class InstrumentOpeningHoursView(APIView):
+    """GET the weekly opening hours (none: always open); POST one interval; PUT the whole week (managers)."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(responses=OpeningHoursSerializer(many=True))
+    def get(self, request, pk: int):
+        instrument = _instrument_or_404(pk)
+        return Response(OpeningHoursSerializer(selectors_rules.opening_hours_list(instrument), many=True).data)
+
+    @extend_schema(request=OpeningHoursSerializer, responses={201: OpeningHoursSerializer})
+    def post(self, request, pk: int):
+        instrument = _instrument_or_404(pk)
+        _require_manager(request, instrument)
+        data = OpeningHoursSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        row = services_rules.opening_hours_add(instrument=instrument, actor=request.user, **data.validated_data)
+        return Response(OpeningHoursSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=OpeningHoursWeekSerializer, responses=OpeningHoursSerializer(many=True))
+    def put(self, request, pk: int):
+        instrument = _instrument_or_404(pk)
+        _require_manager(request, instrument)
+        data = OpeningHoursWeekSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rows = services_rules.opening_hours_replace(
+            instrument=instrument, actor=request.user, rows=data.validated_data["hours"]
+        )
+        return Response(OpeningHoursSerializer(rows, many=True).data)
+
+
+class InstrumentOpeningHoursDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, pk: int, item_pk: int):
+        instrument = _instrument_or_404(pk)
+        _require_manager(request, instrument)
+        services_rules.opening_hours_delete(instrument=instrument, actor=request.user, opening_hours_id=item_pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InstrumentBlackoutsView(APIView):
+    """GET blackouts not yet over (`?all=1`: also past ones); POST one (managers)."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @extend_schema(responses=BlackoutSerializer(many=True))
+    def get(self, request, pk: int):
+        from django.utils import timezone
+
+        instrument = _instrument_or_404(pk)
+        upcoming_from = None if request.query_params.get("all") in {"1", "true"} else timezone.now()
+        blackouts = selectors_rules.blackout_list(instrument, upcoming_from=upcoming_from)
+        return Response(BlackoutSerializer(blackouts, many=True).data)
+
+    @extend_schema(request=BlackoutSerializer, responses={201: BlackoutSerializer})
+    def post(self, request, pk: int):
+        instrument = _instrument_or_404(pk)
+        _require_manager(request, instrument)
+        data = BlackoutSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        blackout = services_rules.blackout_create(instrument=instrument, actor=request.user, **data.validated_data)
+        return Response(BlackoutSerializer(blackout).data, status=status.HTTP_201_CREATED)
+
+
+class InstrumentBlackoutDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, pk: int, item_pk: int):
+        instrument = _instrument_or_404(pk)
+        _require_manager(request, instrument)
+        services_rules.blackout_delete(instrument=instrument, actor=request.user, blackout_id=item_pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InstrumentQualificationsView(APIView):
+    """GET who is qualified (valid, lapsed, revoked); POST to grant or renew (managers only)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=QualificationSerializer(many=True))
+    def get(self, request, pk: int):
+        instrument = _instrument_or_404(pk)
+        _require_manager(request, instrument)
+        policy = selectors.booking_policy_get(instrument)
+        rows = selectors_rules.qualification_list(instrument, policy=policy)
+        return Response(QualificationSerializer(rows, many=True).data)
+
+    @extend_schema(request=QualificationInputSerializer, responses={201: QualificationSerializer})
+    def post(self, request, pk: int):
+        instrument = _instrument_or_404(pk)
+        _require_manager(request, instrument)
+        data = QualificationInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        qualification = services_rules.qualification_grant_to(
+            instrument=instrument,
+            actor=request.user,
+            user_id=data.validated_data["user"],
+            username=data.validated_data["username"],
+        )
+        row = selectors_rules.QualificationRow(qualification=qualification, status="valid")
+        return Response(QualificationSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class InstrumentQualificationDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, pk: int, item_pk: int):
+        """Revoke (the row stays, with its revocation time)."""
+        instrument = _instrument_or_404(pk)
+        _require_manager(request, instrument)
+        services_rules.qualification_revoke(instrument=instrument, actor=request.user, qualification_id=item_pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
