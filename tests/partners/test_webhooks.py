@@ -1,0 +1,282 @@
+"""Webhooks: registration rules, real deliveries to a local HTTP server, signatures, retries, replay."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from credit.models import CreditScore
+from credit.services import list_entry_confirm
+from partners.models import WebhookDelivery, WebhookEndpoint
+from partners.signals import tier_change_notify
+from tests.credit.factories import ListEntryFactory
+from tests.factories import InstrumentFactory
+
+from .factories import booking_body, user_body
+from .receiver import receiver_start
+
+WEBHOOKS = "/api/v1/webhooks/"
+
+
+@pytest.fixture
+def receiver():
+    receiver = receiver_start()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+@pytest.fixture
+def auto_instrument(unit):
+    return InstrumentFactory(unit=unit, requires_approval=False)
+
+
+def register(client, url, events=("booking.state_changed",)):
+    response = client.post(WEBHOOKS, {"url": url, "events": list(events)}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def verify(secret: str, received) -> dict:
+    """What a partner's receiver does (the same code as docs/partners.md)."""
+    timestamp = received.headers["x-webhook-timestamp"]
+    assert abs(time.time() - int(timestamp)) < 300
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + received.body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(received.headers["x-webhook-signature"], f"sha256={expected}")
+    payload = json.loads(received.body)
+    assert received.headers["x-webhook-id"] == payload["id"]
+    return payload
+
+
+# --- Registration -----------------------------------------------------------------------------
+
+
+def test_webhook_register_returns_secret_once(partner_api):
+    created = register(partner_api, "https://portal.example.edu/hooks")
+    assert created["secret"].startswith("whsec_")
+    listed = partner_api.get(WEBHOOKS).json()
+    assert [row["id"] for row in listed] == [created["id"]]
+    assert "secret" not in listed[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "events"),
+    [
+        ("ftp://example.org/x", ["booking.state_changed"]),
+        ("not a url", ["booking.state_changed"]),
+        ("https://user:pw@example.org/x", ["booking.state_changed"]),
+        ("https://example.org/x", []),
+        ("https://example.org/x", ["booking.exploded"]),
+    ],
+)
+def test_webhook_register_bad_input_is_400(partner_api, url, events):
+    response = partner_api.post(WEBHOOKS, {"url": url, "events": events}, format="json")
+    assert response.status_code == 400
+    assert not WebhookEndpoint.objects.exists()
+
+
+@override_settings(PARTNERS_WEBHOOK_ALLOW_PRIVATE_URLS=False)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hooks",
+        "http://localhost/hooks",
+        "https://10.1.2.3/hooks",
+        "http://192.168.0.10/hooks",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hooks",
+        "http://0.0.0.0/hooks",
+    ],
+)
+def test_webhook_register_private_address_refused_in_production(partner_api, url):
+    response = partner_api.post(WEBHOOKS, {"url": url, "events": ["booking.state_changed"]}, format="json")
+    assert response.status_code == 400
+    assert response.json()["field"] == "url"
+    assert not WebhookEndpoint.objects.exists()
+
+
+@override_settings(PARTNERS_WEBHOOK_ALLOW_PRIVATE_URLS=False)
+def test_webhook_register_public_address_accepted_in_production(partner_api, monkeypatch):
+    import socket
+
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [(2, 1, 6, "", ("93.184.215.14", 443))])
+    register(partner_api, "https://hooks.example.org/x")
+
+
+def test_webhook_delete_and_isolation(partner_api, other_partner_api):
+    mine = register(partner_api, "https://a.example.org/x")
+    theirs = register(other_partner_api, "https://b.example.org/x")
+    assert partner_api.delete(f"{WEBHOOKS}{theirs['id']}/").status_code == 404
+    assert partner_api.get(f"{WEBHOOKS}{theirs['id']}/deliveries/").status_code == 404
+    assert WebhookEndpoint.objects.get(pk=theirs["id"]).is_active
+    assert partner_api.delete(f"{WEBHOOKS}{mine['id']}/").status_code == 204
+    assert partner_api.get(WEBHOOKS).json() == []
+    assert partner_api.delete(f"{WEBHOOKS}{mine['id']}/").status_code == 404
+
+
+def test_webhook_register_idempotent(partner_api):
+    body = {"url": "https://a.example.org/x", "events": ["booking.state_changed"]}
+    first = partner_api.post(WEBHOOKS, body, format="json", HTTP_IDEMPOTENCY_KEY="w1")
+    again = partner_api.post(WEBHOOKS, body, format="json", HTTP_IDEMPOTENCY_KEY="w1")
+    assert again.json() == first.json()
+    assert WebhookEndpoint.objects.count() == 1
+
+
+# --- Deliveries to a real receiver ------------------------------------------------------------
+
+
+def test_webhook_booking_delivered_signed(
+    partner_api, other_partner_api, auto_instrument, receiver, django_capture_on_commit_callbacks
+):
+    endpoint = register(partner_api, receiver.url)
+    register(other_partner_api, receiver.url.replace("/hooks", "/other"))
+    partner_api.post("/api/v1/partner/users/", user_body("stu-1"), format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = partner_api.post("/api/v1/partner/bookings/", booking_body(auto_instrument), format="json").json()
+    # Requested, then approved automatically: two facts, two deliveries, none to the other partner.
+    assert len(receiver.received) == 2
+    payloads = [verify(endpoint["secret"], received) for received in receiver.received]
+    assert [p["data"]["action"] for p in payloads] == ["requested", "approved"]
+    assert all(p["type"] == "booking.state_changed" for p in payloads)
+    assert payloads[1]["data"]["booking"] == {
+        **payloads[1]["data"]["booking"],
+        "id": booking["id"],
+        "external_id": "stu-1",
+        "state": "approved",
+    }
+    assert {r.headers["x-webhook-event"] for r in receiver.received} == {"booking.state_changed"}
+    deliveries = WebhookDelivery.objects.filter(endpoint_id=endpoint["id"])
+    assert {(d.status, d.response_code, d.attempts) for d in deliveries} == {("succeeded", 200, 1)}
+    assert all(d.delivered_at for d in deliveries)
+    assert not WebhookDelivery.objects.exclude(endpoint_id=endpoint["id"]).exists()
+
+    log = partner_api.get(f"{WEBHOOKS}{endpoint['id']}/deliveries/").json()
+    assert [row["status"] for row in log["results"]] == ["succeeded", "succeeded"]
+
+
+def test_webhook_retried_after_500_until_delivered(
+    partner_api, auto_instrument, receiver, django_capture_on_commit_callbacks
+):
+    endpoint = register(partner_api, receiver.url)
+    partner_api.post("/api/v1/partner/users/", user_body("stu-1"), format="json")
+    receiver.statuses = [500, 503]
+    body = booking_body(auto_instrument)
+    with django_capture_on_commit_callbacks(execute=True):
+        partner_api.post("/api/v1/partner/bookings/", body, format="json")
+    # The first fact needed three attempts (500, 503, 200); the second went through at once.
+    ids = [r.headers["x-webhook-id"] for r in receiver.received]
+    assert len(ids) == 4
+    assert ids[0] == ids[1] == ids[2] != ids[3]
+    for received in receiver.received:
+        verify(endpoint["secret"], received)
+    first = WebhookDelivery.objects.get(event_id=ids[0])
+    assert (first.status, first.attempts, first.response_code) == ("succeeded", 3, 200)
+
+
+@override_settings(PARTNERS_WEBHOOK_MAX_ATTEMPTS=3)
+def test_webhook_gives_up_after_max_attempts_then_admin_replays(
+    partner_api, auto_instrument, receiver, django_capture_on_commit_callbacks, platform_admin, client
+):
+    endpoint = register(partner_api, receiver.url)
+    partner_api.post("/api/v1/partner/users/", user_body("stu-1"), format="json")
+    booking = partner_api.post("/api/v1/partner/bookings/", booking_body(auto_instrument), format="json").json()
+    receiver.statuses = [500, 500, 500]
+    with django_capture_on_commit_callbacks(execute=True):
+        partner_api.post(f"/api/v1/partner/bookings/{booking['id']}/cancel/", {}, format="json")
+    delivery = WebhookDelivery.objects.get(endpoint_id=endpoint["id"], payload__data__action="cancelled")
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("failed", 3, 500)
+    assert len(receiver.received) == 3
+
+    client.force_login(platform_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/partners/webhookdelivery/", {"action": "replay", "_selected_action": [delivery.pk]}
+        )
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("succeeded", 1, 200)
+    assert len(receiver.received) == 4
+    verify(endpoint["secret"], receiver.received[-1])
+
+
+def test_webhook_unreachable_receiver_is_logged(partner_api, auto_instrument, django_capture_on_commit_callbacks):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    endpoint = register(partner_api, f"http://127.0.0.1:{port}/x")
+    partner_api.post("/api/v1/partner/users/", user_body("stu-1"), format="json")
+    with override_settings(PARTNERS_WEBHOOK_MAX_ATTEMPTS=2), django_capture_on_commit_callbacks(execute=True):
+        partner_api.post("/api/v1/partner/bookings/", booking_body(auto_instrument), format="json")
+    deliveries = WebhookDelivery.objects.filter(endpoint_id=endpoint["id"])
+    assert deliveries.count() == 2
+    assert all(d.status == "failed" and d.response_code is None and d.last_error for d in deliveries)
+
+
+def test_webhook_internal_address_refused_at_send_time_in_production(
+    partner_api, auto_instrument, receiver, django_capture_on_commit_callbacks
+):
+    register(partner_api, receiver.url)
+    partner_api.post("/api/v1/partner/users/", user_body("stu-1"), format="json")
+    with (
+        override_settings(PARTNERS_WEBHOOK_ALLOW_PRIVATE_URLS=False, PARTNERS_WEBHOOK_MAX_ATTEMPTS=1),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        partner_api.post("/api/v1/partner/bookings/", booking_body(auto_instrument), format="json")
+    assert receiver.received == []
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"failed"}
+
+
+def test_webhook_list_entry_published_and_lifted(
+    partner_api, unit, platform_admin, receiver, django_capture_on_commit_callbacks
+):
+    endpoint = register(partner_api, receiver.url, events=["list_entry.published", "list_entry.lifted"])
+    entry = ListEntryFactory(subject=unit, status="proposed", list_type="red", severity="")
+    with django_capture_on_commit_callbacks(execute=True):
+        list_entry_confirm(entry=entry, moderator=platform_admin, reason="confirmed by review")
+    assert len(receiver.received) == 1
+    payload = verify(endpoint["secret"], receiver.received[0])
+    assert payload["type"] == "list_entry.published"
+    assert payload["data"]["subject"] == {
+        "type": "unit",
+        "id": unit.pk,
+        "name": unit.name,
+        "credit_code": unit.credit_code,
+    }
+    from credit.services import _end_publication  # the path appeal_decide and repair take
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _end_publication(entry, "revoked", timezone.now())
+    assert len(receiver.received) == 2
+    assert verify(endpoint["secret"], receiver.received[1])["type"] == "list_entry.lifted"
+
+
+def test_webhook_user_events_only_to_the_users_partner(
+    partner_api, other_partner_api, partner, receiver, django_capture_on_commit_callbacks
+):
+    mine = register(partner_api, receiver.url, events=["credit.tier_changed"])
+    register(other_partner_api, receiver.url, events=["credit.tier_changed"])
+    user_id = partner_api.post("/api/v1/partner/users/", user_body("stu-1"), format="json").json()["user_id"]
+    now = timezone.now()
+    for days, tier in ((2, "good"), (1, "excellent")):
+        CreditScore.objects.create(
+            subject_user_id=user_id, subject_key=f"user:{user_id}", score=800, tier=tier, record=1, fulfilment=1,
+            external=1, identity=1, relationships=1, model_version="t", run_id="00000000-0000-0000-0000-000000000001",
+            as_of=now - timedelta(days=days),
+        )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tier_change_notify(f"user:{user_id}") == 1
+        assert tier_change_notify(f"user:{user_id}") == 1  # the same snapshot is sent once per endpoint
+    assert len(receiver.received) == 1
+    payload = verify(mine["secret"], receiver.received[0])
+    assert payload["data"]["subject"] == {"type": "user", "id": user_id, "external_id": "stu-1"}
+    assert (payload["data"]["previous_tier"], payload["data"]["tier"]) == ("good", "excellent")
+    assert WebhookDelivery.objects.count() == 1
