@@ -15,8 +15,8 @@ if [ ! -f "$stamp" ]; then
 fi
 export PATH="$ROOT/.venv/bin:$PATH"
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
-if [ "${SKIP_BROWSER_INSTALL:-}" != "1" ] && ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+if [ "${SKIP_BROWSER_INSTALL:-}" != "1" ] && { ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi wqy; } && [ "$(id -u)" = "0" ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei) >/dev/null 2>&1 \
     || echo "warning: could not install chromium; browser tests will fail" >&2
 fi
 if [ -z "$(find . -path ./.venv -prune -o -name '*.po' -print -quit)" ]; then
