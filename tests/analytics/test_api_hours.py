@@ -82,8 +82,9 @@ def test_hours_requester_without_unit_is_external(api_client, instrument):
 
 
 def test_hours_only_completed_bookings_count(api_client, instrument, other_unit):
-    for state in (Booking.State.APPROVED, Booking.State.NO_SHOW, Booking.State.CANCELLED, Booking.State.IN_USE):
-        used_booking(instrument, start=at("2026-03-02 09:00"), hours=1, requester_unit=other_unit, state=state)
+    states = (Booking.State.APPROVED, Booking.State.NO_SHOW, Booking.State.CANCELLED, Booking.State.IN_USE)
+    for hour, state in enumerate(states, start=9):
+        used_booking(instrument, start=at(f"2026-03-02 {hour}:00"), hours=1, requester_unit=other_unit, state=state)
 
     assert hours_of(api_client, instrument, start="2026-03-02", end="2026-03-02")["effective_hours"] == 0.0
 
