@@ -61,3 +61,36 @@ def allowed_actions(user, booking, *, provider: bool | None = None) -> list[str]
     if provider and state in {"approved", "in_use"}:
         actions.append("complete")
     return actions
+
+
+# --- Reviews and incidents on the pages (H4c) -------------------------------------------------
+
+
+def booking_side(user, booking) -> str | None:
+    """ "requester" or "provider" when the user is a party to the booking, else None."""
+    if is_requester(user, booking):
+        return "requester"
+    if is_provider(user, booking):
+        return "provider"
+    return None
+
+
+def can_review_booking(user, booking, *, reviewed_sides) -> bool:
+    """A party whose side has not reviewed this completed booking yet."""
+    side = booking_side(user, booking)
+    return booking.state == "completed" and side is not None and side not in set(reviewed_sides)
+
+
+def can_report_incident(user, booking) -> bool:
+    return booking.state in {"in_use", "completed"} and booking_side(user, booking) is not None
+
+
+def can_contest_incident(user, incident) -> bool:
+    """The accused side, while the report is unanswered."""
+    side = booking_side(user, incident.booking)
+    return incident.state == "reported" and side is not None and side != incident.reporter_side
+
+
+def can_confirm_incident(user, incident) -> bool:
+    """The accused side (or a platform admin), while the report is unanswered."""
+    return can_contest_incident(user, incident) or (incident.state == "reported" and is_platform_admin(user))

@@ -87,3 +87,20 @@ def dispute_list_open_for_page() -> QuerySet[Dispute]:
         )
         .order_by("created_at", "id")
     )
+
+
+def rules_summary(instrument: Instrument, *, user, now: datetime | None = None) -> dict:
+    """What a booker should know before booking: the policy, the week's hours, blackouts ahead (3 queries)."""
+    from instruments.permissions import can_manage_instrument
+
+    from .selectors import booking_policy_get
+    from .services_rules import WEEKDAYS
+
+    now = now or timezone.now()
+    return {
+        "instrument": instrument,
+        "policy": booking_policy_get(instrument),
+        "opening_hours": [(row, WEEKDAYS[row.weekday]) for row in opening_hours_list(instrument)],
+        "blackouts": list(blackout_list(instrument, upcoming_from=now)[:10]),
+        "can_manage": bool(user.is_authenticated and can_manage_instrument(user, instrument)),
+    }

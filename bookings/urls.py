@@ -4,7 +4,7 @@ from importlib.util import find_spec
 
 from django.urls import include, path
 
-from . import views
+from . import views, views_forms, views_rules
 
 app_name = "bookings"
 
@@ -13,6 +13,21 @@ urlpatterns = [
     path("desk/", views.provider_queue, name="provider-queue"),
     path("new/<int:instrument_pk>/", views.booking_create, name="create"),
     path("calendar/<int:instrument_pk>/", views.instrument_calendar, name="instrument-calendar"),
+    # --- Booking rules, move, reviews, incidents, disputes (H4c); before the generic action route ---
+    path("rules/<int:instrument_pk>/", views_rules.instrument_rules, name="instrument-rules"),
+    path("rules/<int:instrument_pk>/<slug:section>/", views_rules.instrument_rules_save, name="instrument-rules-save"),
+    path(
+        "rules/<int:instrument_pk>/<slug:section>/<int:item_pk>/remove/",
+        views_rules.instrument_rules_remove,
+        name="instrument-rules-remove",
+    ),
+    path("<int:pk>/move/", views_forms.booking_move, name="move"),
+    path("<int:pk>/review/", views_forms.booking_review, name="review"),
+    path("<int:pk>/incident/", views_forms.booking_incident_report, name="incident-report"),
+    path("incidents/<int:pk>/confirm/", views_forms.incident_confirm, name="incident-confirm"),
+    path("incidents/<int:pk>/contest/", views_forms.incident_contest, name="incident-contest"),
+    path("disputes/", views_forms.dispute_list, name="disputes"),
+    path("disputes/<int:pk>/decide/", views_forms.dispute_decide, name="dispute-decide"),
     path("<int:pk>/", views.booking_detail, name="detail"),
     path("<int:pk>/<slug:action>/", views.booking_action, name="action"),
 ]

@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 
 from sharing_platform.errors import DomainError, DomainPermissionError
 
-from . import selectors, services
+from . import selectors, selectors_rules, services
 from .forms import ActualHoursForm, BookingForm, ReasonForm
 from .permissions import allowed_actions
+from .views_forms import detail_context  # the detail page's forms (move, review, incidents)
 
 CALENDAR_HOURS = range(0, 24)
 
@@ -31,14 +32,7 @@ def booking_detail(request, pk: int):
     booking = selectors.booking_get_for(user=request.user, pk=pk)
     if booking is None:
         raise Http404(_("No such booking."))
-    context = {
-        "booking": booking,
-        "history": list(selectors.booking_history(booking=booking)),
-        "actions": allowed_actions(request.user, booking),
-        "reviews": selectors.reviews_visible(booking=booking, user=request.user),
-        "incidents": list(booking.incidents.all()),
-    }
-    return render(request, "bookings/detail.html", context)
+    return render(request, "bookings/detail.html", detail_context(request, booking))
 
 
 ACTIONS = {
@@ -120,8 +114,9 @@ def booking_create(request, instrument_pk: int):
                 initial = {}
         form = BookingForm(initial=initial)
     status = 400 if request.method == "POST" else 200
-    return render(request, "bookings/form.html", {"form": form, "instrument": instrument, "policy": policy},
-                  status=status)  # fmt: skip
+    summary = selectors_rules.rules_summary(instrument, user=request.user)
+    context = {"form": form, "instrument": instrument, "policy": policy, "rules_summary": summary}
+    return render(request, "bookings/form.html", context, status=status)
 
 
 def _week_start(raw: str | None) -> datetime:
@@ -166,6 +161,7 @@ def instrument_calendar(request, instrument_pk: int):
         "prev_week": (week_start - timedelta(days=7)).date().isoformat(),
         "next_week": week_end.date().isoformat(),
         "week_start": week_start,
+        "rules_summary": selectors_rules.rules_summary(instrument, user=request.user),
     }
     return render(request, "bookings/calendar.html", context)
 
@@ -186,5 +182,11 @@ def provider_queue(request):
 
     rows = [(booking, actions(booking)) for booking in queue]
     today_rows = [(booking, actions(booking)) for booking in today]
-    context = {"queue": rows, "today": today_rows, "manages": request.user.is_staff or bool(rows or today_rows)}
+    managed_instruments = selectors_rules.instruments_managed_by(request.user)
+    context = {
+        "queue": rows,
+        "today": today_rows,
+        "manages": request.user.is_staff or bool(rows or today_rows or managed_instruments),
+        "managed_instruments": managed_instruments,
+    }
     return render(request, "bookings/queue.html", context)

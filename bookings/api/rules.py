@@ -93,7 +93,7 @@ class QualificationSerializer(serializers.Serializer):
     granted_by = serializers.CharField(source="qualification.granted_by.username", default=None)
     last_used_at = serializers.DateTimeField(source="qualification.last_used_at")
     revoked_at = serializers.DateTimeField(source="qualification.revoked_at")
-    status = serializers.ChoiceField(choices=["valid", "lapsed", "revoked"])
+    status = serializers.CharField(help_text="valid, lapsed or revoked")
 
 
 # --- Views ------------------------------------------------------------------------------------

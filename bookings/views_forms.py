@@ -1,0 +1,239 @@
+"""Booking pages for what began API-only: moving a booking, reviews, incidents (report, confirm,
+contest) and the platform admins' disputes page. Thin: forms shape input, services decide, and a
+refusal is shown next to the field it names."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sharing_platform.errors import DomainError, DomainPermissionError
+
+from . import selectors, selectors_rules, services
+from .forms_rules import ContestForm, DisputeDecisionForm, IncidentForm, MoveForm, ReviewForm
+from .permissions import (
+    allowed_actions,
+    can_confirm_incident,
+    can_contest_incident,
+    can_decide_dispute,
+    can_report_incident,
+    can_review_booking,
+)
+from .views_rules import add_domain_error
+
+
+def _forbidden(request, message: str):
+    return render(request, "bookings/forbidden.html", {"message": message}, status=403)
+
+
+def _booking_or_404(request, pk: int):
+    booking = selectors.booking_get_for(user=request.user, pk=pk)
+    if booking is None:
+        raise Http404(_("No such booking."))
+    return booking
+
+
+def detail_context(request, booking, *, review_form=None, incident_form=None, contest_forms=None) -> dict:
+    """Everything the booking detail page shows, with the forms this user may use now."""
+    user = request.user
+    actions = allowed_actions(user, booking)
+    incidents = list(booking.incidents.prefetch_related("attachments").order_by("created_at", "id"))
+    contest_forms = contest_forms or {}
+    reviewed_sides = list(booking.reviews.values_list("side", flat=True))
+    may_review = can_review_booking(user, booking, reviewed_sides=reviewed_sides)
+    may_report = can_report_incident(user, booking)
+    return {
+        "booking": booking,
+        "history": list(selectors.booking_history(booking=booking)),
+        "actions": actions,
+        "can_move": "move" in actions,
+        "reviews": selectors.reviews_visible(booking=booking, user=user),
+        "incidents": incidents,
+        "incident_rows": [
+            {
+                "incident": incident,
+                "can_confirm": can_confirm_incident(user, incident),
+                "can_contest": can_contest_incident(user, incident),
+                "contest_form": contest_forms.get(incident.pk) or ContestForm(prefix=f"contest-{incident.pk}"),
+            }
+            for incident in incidents
+        ],
+        "review_form": (review_form or ReviewForm()) if may_review else None,
+        "incident_form": (incident_form or IncidentForm()) if may_report else None,
+    }
+
+
+@login_required
+def booking_move(request, pk: int):
+    """GET: a form with the current times; POST: move (the old booking is cancelled and linked)."""
+    booking = _booking_or_404(request, pk)
+    if "move" not in allowed_actions(request.user, booking):
+        return _forbidden(request, _("This booking cannot be moved by you now."))
+    if request.method == "POST":
+        form = MoveForm(request.POST)
+        if form.is_valid():
+            try:
+                new = services.booking_move(booking_id=booking.pk, actor=request.user, **form.cleaned_data)
+            except DomainPermissionError as exc:
+                return _forbidden(request, exc.message)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Moved: booking #%(old)s is now #%(new)s (%(state)s).")
+                    % {"old": booking.pk, "new": new.pk, "state": new.get_state_display().lower()},
+                )
+                return redirect("bookings:detail", pk=new.pk)
+        status = 400
+    else:
+        form = MoveForm(initial={"start": timezone.localtime(booking.start), "end": timezone.localtime(booking.end)})
+        status = 200
+    summary = selectors_rules.rules_summary(booking.instrument, user=request.user)
+    return render(request, "bookings/rules_move.html", {"booking": booking, "form": form, "rules_summary": summary},
+                  status=status)  # fmt: skip
+
+
+def _detail_with_errors(request, booking, **forms):
+    return render(request, "bookings/detail.html", detail_context(request, booking, **forms), status=400)
+
+
+@login_required
+@require_POST
+def booking_review(request, pk: int):
+    booking = _booking_or_404(request, pk)
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_create(booking_id=booking.pk, author=request.user, **form.cleaned_data)
+        except DomainPermissionError as exc:
+            return _forbidden(request, exc.message)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Thank you: your review is recorded."))
+            return redirect("bookings:detail", pk=booking.pk)
+    if can_review_booking(request.user, booking, reviewed_sides=booking.reviews.values_list("side", flat=True)):
+        return _detail_with_errors(request, booking, review_form=form)
+    messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("bookings:detail", pk=booking.pk)
+
+
+@login_required
+@require_POST
+def booking_incident_report(request, pk: int):
+    booking = _booking_or_404(request, pk)
+    form = IncidentForm(request.POST, request.FILES)
+    if form.is_valid():
+        values = dict(form.cleaned_data)
+        attachment = values.pop("attachment", None)
+        values["estimated_loss"] = values.get("estimated_loss") or 0
+        try:
+            services.incident_report(
+                booking_id=booking.pk, reporter=request.user, files=[attachment] if attachment else [], **values
+            )
+        except DomainPermissionError as exc:
+            return _forbidden(request, exc.message)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("The incident is reported; the other side can confirm or contest it."))
+            return redirect("bookings:detail", pk=booking.pk)
+    if can_report_incident(request.user, booking):
+        return _detail_with_errors(request, booking, incident_form=form)
+    messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("bookings:detail", pk=booking.pk)
+
+
+def _incident_or_404(request, pk: int):
+    incident = selectors.incident_get(pk)
+    visible = incident is not None and (
+        request.user.is_staff or selectors.booking_get_for(user=request.user, pk=incident.booking_id) is not None
+    )
+    if not visible:
+        raise Http404(_("No such incident."))
+    return incident
+
+
+@login_required
+@require_POST
+def incident_confirm(request, pk: int):
+    incident = _incident_or_404(request, pk)
+    try:
+        services.incident_confirm(incident_id=incident.pk, actor=request.user)
+    except DomainPermissionError as exc:
+        return _forbidden(request, exc.message)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("You confirmed the report."))
+    return redirect("bookings:detail", pk=incident.booking_id)
+
+
+@login_required
+@require_POST
+def incident_contest(request, pk: int):
+    incident = _incident_or_404(request, pk)
+    form = ContestForm(request.POST, prefix=f"contest-{incident.pk}")
+    if form.is_valid():
+        try:
+            services.incident_contest(incident_id=incident.pk, actor=request.user, reason=form.cleaned_data["reason"])
+        except DomainPermissionError as exc:
+            return _forbidden(request, exc.message)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("You contested the report; a platform administrator will decide."))
+            return redirect("bookings:detail", pk=incident.booking_id)
+    if not can_contest_incident(request.user, incident):
+        return _forbidden(request, _("Only the other side of the booking can contest this report."))
+    booking = _booking_or_404(request, incident.booking_id)
+    return _detail_with_errors(request, booking, contest_forms={incident.pk: form})
+
+
+# --- Disputes (platform admins) ---------------------------------------------------------------
+
+
+def _disputes_page(request, *, forms=None, status: int = 200):
+    forms = forms or {}
+    rows = [
+        (dispute, forms.get(dispute.pk) or DisputeDecisionForm(prefix=f"dispute-{dispute.pk}"))
+        for dispute in selectors_rules.dispute_list_open_for_page()[:200]
+    ]
+    return render(request, "bookings/rules_disputes.html", {"rows": rows}, status=status)
+
+
+@login_required
+def dispute_list(request):
+    if not can_decide_dispute(request.user):
+        return _forbidden(request, _("Only platform administrators decide disputes."))
+    return _disputes_page(request)
+
+
+@login_required
+@require_POST
+def dispute_decide(request, pk: int):
+    if not can_decide_dispute(request.user):
+        return _forbidden(request, _("Only platform administrators decide disputes."))
+    if selectors.dispute_get(pk) is None:
+        raise Http404(_("No such dispute."))
+    form = DisputeDecisionForm(request.POST, prefix=f"dispute-{pk}")
+    if form.is_valid():
+        try:
+            services.dispute_decide(dispute_id=pk, actor=request.user, **form.cleaned_data)
+        except DomainPermissionError as exc:
+            return _forbidden(request, exc.message)
+        except DomainError as exc:
+            if exc.status_code == 409:
+                messages.error(request, exc.message)
+                return redirect("bookings:disputes")
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Dispute #%(id)s is decided.") % {"id": pk})
+            return redirect("bookings:disputes")
+    return _disputes_page(request, forms={pk: form}, status=400)

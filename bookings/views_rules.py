@@ -1,0 +1,176 @@
+"""The booking-rules page of one instrument, for its managers: policy, opening hours, blackouts,
+qualifications. Each form posts to its own URL; a refusal re-renders the page with the errors next
+to the fields (400), a success redirects back with a message."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from instruments.permissions import can_manage_instrument
+from sharing_platform.errors import DomainError, DomainPermissionError
+
+from . import selectors, selectors_rules, services_rules
+from .forms_rules import BlackoutForm, BookingPolicyForm, OpeningHoursForm, QualificationGrantForm
+from .services_rules import POLICY_FIELDS, WEEKDAYS
+
+
+def add_domain_error(form, exc: DomainError, *, field_map: dict | None = None) -> None:
+    """Put a service's refusal next to the fields it names (or above the form)."""
+    field_map = field_map or {}
+    problems = exc.errors if isinstance(exc.errors, list) and exc.errors else []
+    problems = problems or [{"field": exc.field, "message": exc.message}]
+    for problem in problems:
+        field = problem.get("field")
+        field = field_map.get(field, field)
+        if field and "." in field:  # "2.opens" from a week replacement
+            field = field.split(".", 1)[1]
+        form.add_error(field if field in form.fields else None, problem["message"])
+
+
+def _managed_instrument(request, instrument_pk: int):
+    instrument = selectors.instrument_get(instrument_pk)
+    if instrument is None:
+        raise Http404(_("No such instrument."))
+    if not can_manage_instrument(request.user, instrument):
+        raise DomainPermissionError(_("Only the instrument's managers can change its booking rules."))
+    return instrument
+
+
+def _forbidden(request, exc: DomainPermissionError):
+    return render(request, "bookings/forbidden.html", {"message": exc.message}, status=403)
+
+
+def _page(request, instrument, *, status: int = 200, **forms):
+    policy = selectors.booking_policy_get(instrument)
+    initial = {field: getattr(policy, field) for field in POLICY_FIELDS}
+    hours = list(selectors_rules.opening_hours_list(instrument))
+    context = {
+        "instrument": instrument,
+        "policy": policy,
+        "policy_form": forms.get("policy_form") or BookingPolicyForm(initial=initial),
+        "hours_form": forms.get("hours_form") or OpeningHoursForm(),
+        "blackout_form": forms.get("blackout_form") or BlackoutForm(),
+        "qualification_form": forms.get("qualification_form") or QualificationGrantForm(),
+        "opening_hours": [(row, WEEKDAYS[row.weekday]) for row in hours],
+        "blackouts": list(selectors_rules.blackout_list(instrument, upcoming_from=timezone.now())),
+        "qualifications": selectors_rules.qualification_list(instrument, policy=policy),
+    }
+    return render(request, "bookings/rules.html", context, status=status)
+
+
+@login_required
+def instrument_rules(request, instrument_pk: int):
+    try:
+        instrument = _managed_instrument(request, instrument_pk)
+    except DomainPermissionError as exc:
+        return _forbidden(request, exc)
+    return _page(request, instrument)
+
+
+# Each section: (form class, context name of the form, service call taking (instrument, actor, cleaned data)).
+SECTIONS = {
+    "policy": (
+        BookingPolicyForm,
+        "policy_form",
+        lambda instrument, actor, data: services_rules.booking_policy_update(
+            instrument=instrument, actor=actor, values=data
+        ),
+        _("The booking rules are saved."),
+    ),
+    "opening-hours": (
+        OpeningHoursForm,
+        "hours_form",
+        lambda instrument, actor, data: services_rules.opening_hours_add(instrument=instrument, actor=actor, **data),
+        _("The opening hours are added."),
+    ),
+    "blackouts": (
+        BlackoutForm,
+        "blackout_form",
+        lambda instrument, actor, data: services_rules.blackout_create(instrument=instrument, actor=actor, **data),
+        _("The blackout period is added."),
+    ),
+    "qualifications": (
+        QualificationGrantForm,
+        "qualification_form",
+        lambda instrument, actor, data: services_rules.qualification_grant_to(
+            instrument=instrument, actor=actor, username=data["username"]
+        ),
+        _("The qualification is granted."),
+    ),
+}
+
+
+@login_required
+def instrument_rules_save(request, instrument_pk: int, section: str):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if section not in SECTIONS:
+        raise Http404(_("No such page."))
+    try:
+        instrument = _managed_instrument(request, instrument_pk)
+    except DomainPermissionError as exc:
+        return _forbidden(request, exc)
+    form_class, form_name, service, done = SECTIONS[section]
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            service(instrument, request.user, form.cleaned_data)
+        except DomainPermissionError as exc:
+            return _forbidden(request, exc)
+        except DomainError as exc:
+            add_domain_error(form, exc, field_map={"user": "username"})
+        else:
+            messages.success(request, done)
+            return redirect("bookings:instrument-rules", instrument_pk=instrument.pk)
+    return _page(request, instrument, status=400, **{form_name: form})
+
+
+REMOVALS = {
+    "opening-hours": (
+        lambda instrument, actor, pk: services_rules.opening_hours_delete(
+            instrument=instrument, actor=actor, opening_hours_id=pk
+        ),
+        _("The opening hours are removed."),
+    ),
+    "blackouts": (
+        lambda instrument, actor, pk: services_rules.blackout_delete(
+            instrument=instrument, actor=actor, blackout_id=pk
+        ),
+        _("The blackout period is removed."),
+    ),
+    "qualifications": (
+        lambda instrument, actor, pk: services_rules.qualification_revoke(
+            instrument=instrument, actor=actor, qualification_id=pk
+        ),
+        _("The qualification is revoked."),
+    ),
+}
+
+
+@login_required
+@require_POST
+def instrument_rules_remove(request, instrument_pk: int, section: str, item_pk: int):
+    if section not in REMOVALS:
+        raise Http404(_("No such page."))
+    try:
+        instrument = _managed_instrument(request, instrument_pk)
+    except DomainPermissionError as exc:
+        return _forbidden(request, exc)
+    service, done = REMOVALS[section]
+    try:
+        service(instrument, request.user, item_pk)
+    except DomainPermissionError as exc:
+        return _forbidden(request, exc)
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise Http404(exc.message) from exc
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect("bookings:instrument-rules", instrument_pk=instrument.pk)
