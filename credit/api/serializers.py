@@ -12,6 +12,7 @@ class PublicListEntrySerializer(serializers.ModelSerializer):
     """What a public credit list carries."""
 
     list = serializers.CharField(source="list_type")
+    severity = serializers.CharField(read_only=True)
     subject = serializers.SerializerMethodField()
     rule_label = serializers.SerializerMethodField()
     evidence_summary = serializers.SerializerMethodField()
@@ -48,12 +49,16 @@ class PublicListEntrySerializer(serializers.ModelSerializer):
 
 
 class AppealSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True)  # open | upheld | dismissed
+
     class Meta:
         model = Appeal
         fields = ["id", "entry", "reason", "status", "submitted_at", "due_on", "decision_reason", "decided_at"]
 
 
 class RepairRequestSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True)  # pending | granted | refused
+
     class Meta:
         model = RepairRequest
         fields = [
@@ -72,6 +77,7 @@ class RepairRequestSerializer(serializers.ModelSerializer):
 class ListEntrySerializer(PublicListEntrySerializer):
     """The full entry, for moderators and for the subject itself."""
 
+    status = serializers.CharField(read_only=True)  # proposed | published | rejected | expired | repaired | revoked
     basis_events = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     appeals = AppealSerializer(many=True, read_only=True)
     repair_requests = RepairRequestSerializer(many=True, read_only=True)
@@ -92,6 +98,8 @@ class ListEntrySerializer(PublicListEntrySerializer):
 
 
 class ModerationEntrySerializer(PublicListEntrySerializer):
+    status = serializers.CharField(read_only=True)
+
     class Meta(PublicListEntrySerializer.Meta):
         fields = [*PublicListEntrySerializer.Meta.fields, "status", "evidence", "proposed_at", "decision_reason"]
 
@@ -122,7 +130,7 @@ class SnapshotSerializer(serializers.ModelSerializer):
 class ConfirmSerializer(serializers.Serializer):
     reason = serializers.CharField()
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
-    severity = serializers.ChoiceField(choices=ListEntry.Severity.choices, required=False, allow_blank=True)
+    severity = serializers.CharField(required=False, allow_blank=True, help_text="minor, general or serious")
 
 
 class ReasonSerializer(serializers.Serializer):
