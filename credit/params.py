@@ -71,6 +71,17 @@ KIND_MULTIPLIERS = {
 REVIEW_KINDS = {K.REVIEW_RECEIVED}
 REVIEW_STARS_MIN = 1
 REVIEW_STARS_MAX = 5
+# A review counts as much as its author is credible: their score mapped linearly onto this range.
+REVIEW_WEIGHT_RANGE = (0.5, 1.5)
+
+
+def review_weight(reviewer_score: int | None) -> float:
+    if reviewer_score is None:
+        return 1.0
+    low, high = REVIEW_WEIGHT_RANGE
+    share = (reviewer_score - SCORE_MIN) / SCORE_SPAN
+    return round(low + (high - low) * min(max(share, 0.0), 1.0), 4)
+
 
 # --- Fulfilment capability: the mean of beta rates over the kinds that measure it ----------------
 # (component, kinds that count for it, kinds that count against it)

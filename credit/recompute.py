@@ -107,10 +107,12 @@ def _write_batch(keys: list[str], as_of: datetime, run_id, trust: TrustScores) -
     """Score a batch and write what changed: snapshots in bulk, then the units' cached columns."""
     results = score_keys(keys, as_of, trust)
     latest = latest_snapshots(list(results))
+    # Nothing is written where a newer snapshot already exists (a per-subject recompute overtook a
+    # full run): the history stays ordered and the units' columns never go back in time.
     fresh = [
         _snapshot(key, result, reasons, as_of=as_of, run_id=run_id)
         for key, (result, reasons) in results.items()
-        if key not in latest or not _same(latest[key], result, reasons)
+        if key not in latest or (latest[key].as_of <= as_of and not _same(latest[key], result, reasons))
     ]
     CreditScore.objects.bulk_create(fresh)
     _, unit_ids = split_keys([snapshot.subject_key for snapshot in fresh])

@@ -23,6 +23,7 @@ from . import params, policy
 from .models import (
     Appeal,
     CreditEvent,
+    CreditScore,
     Endorsement,
     ExternalCreditReport,
     ListEntry,
@@ -52,7 +53,7 @@ def credit_event_record(
     occurred_at: datetime | None = None,
     source_ref: str = "",
     polarity: int | None = None,
-    weight: Decimal | float | int = 1,
+    weight: Decimal | float | int | None = None,
     value: Decimal | float | None = None,
     severity: str = "",
     counterparty=None,
@@ -61,13 +62,16 @@ def credit_event_record(
 ) -> CreditEvent:
     """Append one fact to the ledger. Idempotent per (subject, kind, source_ref) when source_ref is set.
 
-    The subject's score is recomputed after the surrounding transaction commits.
+    The subject's score is recomputed after the surrounding transaction commits. A review received
+    without an explicit weight is weighted by the reviewer's own credibility (their latest score).
     """
     if occurred_at is None:
         occurred_at = timezone.now()
     if timezone.is_naive(occurred_at):
         raise ValueError("occurred_at must be timezone-aware")
     key = subject_key_for(subject)
+    if weight is None:
+        weight = _review_weight(counterparty) if kind == CreditEvent.Kind.REVIEW_RECEIVED else 1
     if source_ref:
         existing = CreditEvent.objects.filter(subject_key=key, kind=kind, source_ref=source_ref).first()
         if existing is not None:
@@ -98,6 +102,19 @@ def credit_event_record(
     for listener in _subject_listeners:
         transaction.on_commit(lambda listener=listener: listener(key))
     return event
+
+
+def _review_weight(reviewer) -> Decimal:
+    """A reviewer's credibility: their latest score mapped onto REVIEW_WEIGHT_RANGE (unscored: 1)."""
+    if reviewer is None:
+        return Decimal(1)
+    score = (
+        CreditScore.objects.filter(subject_key=subject_key_for(reviewer))
+        .order_by("-as_of", "-id")
+        .values_list("score", flat=True)
+        .first()
+    )
+    return Decimal(str(params.review_weight(score)))
 
 
 @transaction.atomic

@@ -238,3 +238,58 @@ def test_recompute_all_second_concurrent_run_returns_already_running():
 def test_recompute_subject_unknown_subject_writes_nothing():
     assert recompute_subject(f"user:{uuid.uuid4().int % 10_000_000 + 10_000_000}") is None
     assert not CreditScore.objects.exists()
+
+
+@pytest.mark.django_db
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    histories=st.lists(events_strategy, min_size=2, max_size=4),
+    endorsements=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2)), max_size=4),
+)
+def test_recompute_all_and_per_subject_agree_for_any_ledger(histories, endorsements):
+    units = [UnitFactory(), UnitFactory(status="pending"), UnitFactory(accreditations=["CMA"])]
+    for a, b in endorsements:
+        if a != b and not units[a].endorsements_given.filter(endorsed=units[b]).exists():
+            EndorsementFactory(endorser=units[a], endorsed=units[b])
+    subjects = [UserFactory() if n % 2 else units[n % 3] for n in range(len(histories))]
+    for subject, history in zip(subjects, histories, strict=True):
+        for index, (kind, days, severity) in enumerate(history):
+            record(subject, kind, days_ago=days, severity=severity, source_ref=f"h:{index}")
+    as_of = timezone.now()
+    assert recompute_all(as_of=as_of).status == "done"
+    keys = sorted(
+        {f"unit:{u.pk}" for u in units}
+        | {f"{'unit' if hasattr(s, 'credit_code') else 'user'}:{s.pk}" for s in subjects}
+    )
+    full = latest_snapshots(keys)
+    count = CreditScore.objects.count()
+    for key in keys:
+        single = recompute_subject(key, as_of=as_of)
+        assert (single.pk, single.score, single.dimensions()) == (full[key].pk, full[key].score, full[key].dimensions())
+        _assert_reproduces(full[key])
+    assert CreditScore.objects.count() == count
+
+
+@pytest.mark.django_db
+def test_recompute_all_never_writes_behind_a_newer_snapshot():
+    unit = UnitFactory()
+    older = timezone.now()
+    record(unit, K.SERVICE_DELIVERED)
+    newer = recompute_subject(f"unit:{unit.pk}")
+    recompute_all(as_of=older)  # a full run that started before the event
+    assert latest_snapshots([f"unit:{unit.pk}"])[f"unit:{unit.pk}"].pk == newer.pk
+    assert CreditScore.objects.filter(subject_key=f"unit:{unit.pk}").count() == 1
+    unit.refresh_from_db()
+    assert unit.credit_score == newer.score
+
+
+@pytest.mark.django_db
+def test_credit_event_record_weighs_reviews_by_reviewer_credibility():
+    trusted, unknown, provider = UserFactory(), UserFactory(), UnitFactory()
+    for d in range(1, 40):
+        record(trusted, K.BOOKING_FULFILLED, days_ago=d)
+    recompute_subject(f"user:{trusted.pk}")
+    heavy = record(provider, K.REVIEW_RECEIVED, value=5, counterparty=trusted, source="review", source_ref="review:1")
+    plain = record(provider, K.REVIEW_RECEIVED, value=5, counterparty=unknown, source="review", source_ref="review:2")
+    assert heavy.weight > 1
+    assert plain.weight == 1
