@@ -104,3 +104,11 @@ def rules_summary(instrument: Instrument, *, user, now: datetime | None = None) 
         "blackouts": list(blackout_list(instrument, upcoming_from=now)[:10]),
         "can_manage": bool(user.is_authenticated and can_manage_instrument(user, instrument)),
     }
+
+
+def bookings_in_period(instrument: Instrument, *, start: datetime, end: datetime) -> int:
+    """How many requested, approved or in-use bookings meet [start, end) (a blackout does not cancel them)."""
+    from .models import Booking, BookingState
+
+    states = [BookingState.REQUESTED, BookingState.APPROVED, BookingState.IN_USE]
+    return Booking.objects.of_instrument(instrument).filter(state__in=states).overlapping(start, end).count()

@@ -127,8 +127,20 @@ def instrument_rules_save(request, instrument_pk: int, section: str):
             add_domain_error(form, exc, field_map={"user": "username"})
         else:
             messages.success(request, done)
+            if section == "blackouts":
+                _warn_bookings_in_blackout(request, instrument, form.cleaned_data)
             return redirect("bookings:instrument-rules", instrument_pk=instrument.pk)
     return _page(request, instrument, status=400, **{form_name: form})
+
+
+def _warn_bookings_in_blackout(request, instrument, data) -> None:
+    count = selectors_rules.bookings_in_period(instrument, start=data["start"], end=data["end"])
+    if count:
+        messages.warning(
+            request,
+            _("%(count)s booking(s) already fall in this period; they are not cancelled automatically.")
+            % {"count": count},
+        )
 
 
 REMOVALS = {

@@ -297,3 +297,13 @@ def test_rules_page_constant_queries(client, instrument, unit_manager, django_as
         )
     with django_assert_max_num_queries(baseline):
         assert client.get(url).status_code == 200
+
+
+def test_rules_blackout_warns_about_bookings_in_the_period(client, instrument, unit_manager, make_booking):
+    booking = make_booking(days=4, hour=10, hours=2)
+    client.force_login(unit_manager)
+    body = {"start": _local_input(booking.start), "end": _local_input(booking.end), "reason": "Leak"}
+    response = client.post(_save_url(instrument, "blackouts"), body, follow=True)
+    assert "1 booking(s) already fall in this period" in response.text
+    booking.refresh_from_db()
+    assert booking.state == "requested"
