@@ -100,6 +100,7 @@ def _worker_start(tmp_path: Path, broker_url: str, extra_env: dict | None = None
         "CELERY_BROKER_URL": broker_url,
         "DB_CONN_MAX_AGE": "0",
         "LOG_FORMAT": "plain",
+        "LOG_LEVEL": "INFO",  # readiness is read from the "ready." log line
         **(extra_env or {}),
     }
     handle = log.open("wb")
