@@ -225,3 +225,9 @@ def test_partner_booking_cancel(partner_api, mapped_user, auto_instrument):
     assert booking.cancelled_by_id == mapped_user.user_id
     again = partner_api.post(f"{BOOKINGS}{booking_id}/cancel/", {}, format="json")
     assert again.status_code == 409
+
+
+def test_partner_malformed_json_is_400(partner_api):
+    response = partner_api.post(USERS, "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert not PartnerUser.objects.exists()

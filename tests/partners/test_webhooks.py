@@ -280,3 +280,16 @@ def test_webhook_user_events_only_to_the_users_partner(
     assert payload["data"]["subject"] == {"type": "user", "id": user_id, "external_id": "stu-1"}
     assert (payload["data"]["previous_tier"], payload["data"]["tier"]) == ("good", "excellent")
     assert WebhookDelivery.objects.count() == 1
+
+
+def test_webhook_deliveries_list_fixed_queries(partner_api, partner, django_assert_num_queries):
+    endpoint = register(partner_api, "https://a.example.org/x")
+    row = WebhookEndpoint.objects.get(pk=endpoint["id"])
+    for number in range(5):
+        WebhookDelivery.objects.create(endpoint=row, event="booking.state_changed", event_id=f"e{number}", payload={})
+    partner_api.get(WEBHOOKS)  # last_used_at written on first use; not part of the pinned count
+    # key, endpoint, one page
+    with django_assert_num_queries(3):
+        page = partner_api.get(f"{WEBHOOKS}{endpoint['id']}/deliveries/?page_size=2").json()
+    assert [row["event_id"] for row in page["results"]] == ["e4", "e3"]
+    assert page["next"]
