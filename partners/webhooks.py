@@ -153,6 +153,16 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(seconds=2**attempt)
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not an instruction: following it could lead to an internal address."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_RefuseRedirects)
+
+
 def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> int:
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     timestamp = str(int(time.time()))
@@ -171,7 +181,7 @@ def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> int:
     )
     timeout = float(getattr(settings, "PARTNERS_WEBHOOK_TIMEOUT_SECONDS", 5))
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - see above
+        with _OPENER.open(request, timeout=timeout) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code

@@ -36,6 +36,8 @@ def receiver_start() -> Receiver:
             receiver.received.append(Received(headers={k.lower(): v for k, v in self.headers.items()}, body=body))
             code = receiver.statuses.pop(0) if receiver.statuses else 200
             self.send_response(code)
+            if 300 <= code < 400:
+                self.send_header("Location", "/elsewhere")
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"ok")

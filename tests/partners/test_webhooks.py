@@ -293,3 +293,14 @@ def test_webhook_deliveries_list_fixed_queries(partner_api, partner, django_asse
         page = partner_api.get(f"{WEBHOOKS}{endpoint['id']}/deliveries/?page_size=2").json()
     assert [row["event_id"] for row in page["results"]] == ["e4", "e3"]
     assert page["next"]
+
+
+@override_settings(PARTNERS_WEBHOOK_MAX_ATTEMPTS=1)
+def test_webhook_redirect_not_followed(partner_api, auto_instrument, receiver, django_capture_on_commit_callbacks):
+    register(partner_api, receiver.url)
+    partner_api.post("/api/v1/partner/users/", user_body("stu-1"), format="json")
+    receiver.statuses = [302, 302]
+    with django_capture_on_commit_callbacks(execute=True):
+        partner_api.post("/api/v1/partner/bookings/", booking_body(auto_instrument), format="json")
+    assert len(receiver.received) == 2  # one per fact, none to /elsewhere
+    assert set(WebhookDelivery.objects.values_list("status", "response_code")) == {("failed", 302)}
