@@ -13,7 +13,7 @@ from django.utils import timezone
 from instruments.models import Unit
 
 from . import params
-from .models import Appeal, CreditScore, ListEntry, RepairRequest, TrustedProviderBadge, subject_key_for
+from .models import Appeal, CreditEvent, CreditScore, ListEntry, RepairRequest, TrustedProviderBadge, subject_key_for
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,7 @@ def list_entries_of_subject(subject) -> QuerySet[ListEntry]:
     return ListEntry.objects.filter(subject_key=subject_key_for(subject)).prefetch_related(
         Prefetch("appeals", queryset=Appeal.objects.order_by("-submitted_at")),
         Prefetch("repair_requests", queryset=RepairRequest.objects.order_by("-submitted_at")),
+        Prefetch("basis_events", queryset=CreditEvent.objects.only("pk")),
     )
 
 

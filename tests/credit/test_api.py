@@ -347,3 +347,21 @@ def test_api_proposed_entries_are_not_visible_to_strangers(api_client, user):
         == 404
     )
     assert ListEntry.objects.get(pk=entry.pk).appeals.count() == 0
+
+
+@pytest.mark.django_db
+def test_api_user_credit_fixed_query_count(api_client, user, django_assert_max_num_queries):
+    for d in range(1, 4):
+        record(user, K.BOOKING_FULFILLED, days_ago=d)
+        recompute_subject(f"user:{user.pk}", as_of=timezone.now() - timedelta(minutes=10 - d))
+    _published(user)
+    api_client.force_authenticate(user)
+    with django_assert_max_num_queries(8) as few:
+        api_client.get(f"/api/v1/credit/users/{user.pk}/")
+    _published(user, list_type="red")
+    for d in range(4, 10):
+        record(user, K.BOOKING_FULFILLED, days_ago=d)
+        recompute_subject(f"user:{user.pk}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = api_client.get(f"/api/v1/credit/users/{user.pk}/")
+    assert len(response.json()["private"]["history"]) > 3

@@ -149,12 +149,13 @@ def test_recompute_subject_ignores_reversed_events():
 
 
 @pytest.mark.django_db
-def test_recompute_subject_endorsement_ring_cannot_beat_a_clean_verified_unit():
-    """Fresh unverified accounts endorsing each other in a ring stay below a verified unit with a clean record."""
+@pytest.mark.parametrize("ring_size", [2, 5, 12])
+def test_recompute_subject_endorsement_ring_cannot_beat_a_clean_verified_unit(ring_size):
+    """Fresh unverified accounts endorsing each other densely stay below a verified unit with a clean record."""
     clean = UnitFactory()
     for n in range(3):
         record(clean, K.SERVICE_DELIVERED, days_ago=n + 1)
-    ring = [UnitFactory(status="pending") for _ in range(5)]
+    ring = [UnitFactory(status="pending") for _ in range(ring_size)]
     for a in ring:
         for b in ring:
             if a != b:
