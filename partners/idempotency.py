@@ -43,7 +43,7 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
-def _ttl() -> timedelta:
+def idempotency_ttl() -> timedelta:
     return timedelta(hours=getattr(settings, "PARTNERS_IDEMPOTENCY_TTL_HOURS", 24))
 
 
@@ -69,7 +69,7 @@ def request_fingerprint(request) -> str:
 def _claim(*, owner: str, key: str, request, fingerprint: str) -> IdempotencyRecord | None:
     """Insert our record (we run the request: returns None) or return the record already there."""
     now = timezone.now()
-    IdempotencyRecord.objects.filter(owner=owner, key=key, created_at__lt=now - _ttl()).delete()
+    IdempotencyRecord.objects.filter(owner=owner, key=key, created_at__lt=now - idempotency_ttl()).delete()
     try:
         with transaction.atomic():
             IdempotencyRecord.objects.create(

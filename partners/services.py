@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +22,17 @@ from instruments.validators import uscc_normalise
 from sharing_platform.errors import DomainConflictError, DomainNotFoundError, DomainValidationError
 
 from . import selectors, webhooks
-from .models import Partner, PartnerCreditReport, PartnerKey, PartnerUser, Scope, WebhookEndpoint, WebhookEvent
+from .models import (
+    IdempotencyRecord,
+    Partner,
+    PartnerCreditReport,
+    PartnerKey,
+    PartnerUser,
+    Scope,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 # A report dated this far in the future is refused (clocks differ a little, not by days).
 REPORT_CLOCK_SKEW = timedelta(minutes=5)
@@ -264,3 +275,28 @@ def partner_credit_report_submit(
         )
         PartnerCreditReport.objects.create(partner=partner, report=report)
     return report
+
+
+# --- Housekeeping -----------------------------------------------------------------------------
+
+
+def idempotency_records_purge(*, now: datetime | None = None) -> int:
+    """Forget Idempotency-Keys older than their time to live."""
+    from .idempotency import idempotency_ttl
+
+    now = now or timezone.now()
+    deleted, _per_model = IdempotencyRecord.objects.filter(created_at__lt=now - idempotency_ttl()).delete()
+    return deleted
+
+
+def webhook_deliveries_overdue(*, now: datetime | None = None, grace: timedelta = timedelta(minutes=5)) -> list[int]:
+    """Deliveries whose next attempt is long overdue (its queued message was lost): to be queued again."""
+    now = now or timezone.now()
+    return list(
+        WebhookDelivery.objects.filter(
+            status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING],
+        )
+        .filter(Q(next_retry_at__lt=now - grace) | Q(next_retry_at__isnull=True, created_at__lt=now - grace))
+        .order_by("id")
+        .values_list("id", flat=True)[:500]
+    )

@@ -40,3 +40,22 @@ def check_tier_change(subject_key: str) -> int:
     from .signals import tier_change_notify
 
     return tier_change_notify(subject_key)
+
+
+@shared_task(acks_late=True)
+def purge_idempotency_records() -> int:
+    """Hourly: forget Idempotency-Keys past their time to live."""
+    from .services import idempotency_records_purge
+
+    return idempotency_records_purge()
+
+
+@shared_task(acks_late=True)
+def resume_webhook_deliveries() -> int:
+    """Every 5 minutes: queue again deliveries whose queued attempt was lost (broker restart)."""
+    from .services import webhook_deliveries_overdue
+
+    overdue = webhook_deliveries_overdue()
+    for delivery_id in overdue:
+        enqueue_delivery(delivery_id)
+    return len(overdue)
