@@ -202,7 +202,17 @@ def endorsement_create(
         endorsement = Endorsement.objects.create(
             endorser=endorser, endorsed=endorsed, kind=kind, note=note, created_by=by
         )
-        _on_commit_recompute(f"unit:{endorsed.pk}")
+        # On the ledger for the record (and the recompute it triggers); it weighs nothing in the credit
+        # record (KIND_MULTIPLIERS): endorsements count through trust propagation only.
+        credit_event_record(
+            subject=endorsed,
+            kind=CreditEvent.Kind.ENDORSEMENT_RECEIVED,
+            source=CreditEvent.Source.ENDORSEMENT,
+            source_ref=f"endorsement:{endorsement.pk}",
+            counterparty=endorser,
+            details={"endorsement": endorsement.pk, "kind": kind},
+            recorded_by=by,
+        )
     return endorsement
 
 

@@ -332,6 +332,8 @@ def test_api_endorsement_by_endorser_admin_only(api_client, unit, unit_admin, un
     assert api_client.post("/api/v1/credit/endorsements/", body, format="json").status_code == 403
     api_client.force_authenticate(unit_admin)
     assert api_client.post("/api/v1/credit/endorsements/", body, format="json").status_code == 201
+    event = CreditEvent.objects.get(kind=K.ENDORSEMENT_RECEIVED)
+    assert (event.subject_key, event.counterparty_key) == (f"unit:{other_unit.pk}", f"unit:{unit.pk}")
     assert api_client.post("/api/v1/credit/endorsements/", body, format="json").status_code == 409
     MembershipFactory(user=unit_admin, unit=other_unit, role="admin")
     self_body = {"endorser": unit.pk, "endorsed": unit.pk}

@@ -46,6 +46,7 @@ def test_page_mine_shows_score_reasons_chart_and_entries(client, user):
     assert client.get(reverse("credit:mine")).status_code == 302  # login required
     client.force_login(user)
     body = client.get(reverse("credit:mine")).content.decode()
+    assert f'href="{reverse("credit:mine")}">My credit<' in body  # linked from the navigation
     assert f'id="credit-score">{snapshot.score}<' in body
     assert "2 no-shows in the last 90 days" in body
     assert '<svg id="credit-history"' in body
