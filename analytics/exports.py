@@ -44,6 +44,7 @@ def evaluation_rows(report: dict) -> list[tuple[str, str, object, object]]:
         (section_org, _("Original value (CNY)"), organisation["original_value"], None),
         (section_org, _("Credit score"), organisation["credit_score"], None),
         (section_org, _("Credit tier"), organisation["credit_tier"] or _("not scored"), None),
+        # xgettext:no-python-format
         (section_org, _("Idle instruments (under 10% of open hours)"), organisation["idle_instruments"], None),
         (section_op, _("Effective machine hours"), operation["effective_hours"], None),
         (
