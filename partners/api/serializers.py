@@ -11,6 +11,15 @@ from credit.models import ExternalCreditReport
 from ..models import PartnerUser, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 
+class ErrorSerializer(serializers.Serializer):
+    """The error body: {detail, code?, field?, errors?}; serializer validation errors map fields to messages."""
+
+    detail = serializers.CharField(required=False)
+    code = serializers.CharField(required=False)
+    field = serializers.CharField(required=False)
+    errors = serializers.JSONField(required=False)
+
+
 class PartnerUserInputSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=100, help_text=_("Your identifier of the user."))
     email = serializers.EmailField(required=False, allow_blank=True, default="")

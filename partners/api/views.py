@@ -20,15 +20,22 @@ from ..permissions import HasScope
 from ..throttling import PARTNER_THROTTLES
 from . import serializers as s
 
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input: {detail, code, field?, errors?}."),
-    401: OpenApiResponse(description="Missing, unknown, revoked or expired API key."),
-    403: OpenApiResponse(description="The key lacks the scope this endpoint needs (the message names it)."),
-    429: OpenApiResponse(description="Too many requests; see the Retry-After header."),
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=s.ErrorSerializer, description=description)
+
+
+AUTH_ERRORS = {
+    401: _error("Missing, unknown, revoked or expired API key."),
+    403: _error("The key lacks the scope this endpoint needs (the message names it)."),
+    429: _error("Too many requests; see the Retry-After header."),
 }
+ERRORS = {**AUTH_ERRORS, 400: _error("Invalid input: {detail, code, field?, errors?} or {field: [messages]}.")}
+LIST_ERRORS = {**AUTH_ERRORS, 404: _error("Invalid cursor.")}
+NOT_FOUND = {404: _error("Not found for your organisation.")}
 IDEMPOTENT_ERRORS = {
     **ERRORS,
-    409: OpenApiResponse(description="Idempotency-Key reused with a different body, or still in progress."),
+    409: _error("Conflict: the slot is taken, or the Idempotency-Key was reused with another body or is in progress."),
 }
 
 
@@ -78,7 +85,7 @@ class PartnerBookingListCreateView(PartnerAPIView, GenericAPIView):
     @extend_schema(
         tags=["partner"],
         summary="Bookings of your users (cursor pagination, newest first)",
-        responses={200: s.PartnerBookingSerializer(many=True), **ERRORS},
+        responses={200: s.PartnerBookingSerializer(many=True), **LIST_ERRORS},
     )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
@@ -118,7 +125,9 @@ class PartnerBookingDetailView(PartnerAPIView):
     permission_classes = [HasScope(Scope.BOOKINGS_WRITE)]
 
     @extend_schema(
-        tags=["partner"], summary="One booking of your users", responses={200: s.PartnerBookingSerializer, **ERRORS}
+        tags=["partner"],
+        summary="One booking of your users",
+        responses={200: s.PartnerBookingSerializer, **AUTH_ERRORS, **NOT_FOUND},
     )
     def get(self, request, pk: int):
         booking = selectors.partner_booking_get(partner=self.partner, pk=pk)
@@ -134,7 +143,12 @@ class PartnerBookingCancelView(PartnerAPIView):
         tags=["partner"],
         summary="Cancel a booking of one of your users (as that user)",
         request=s.CancelSerializer,
-        responses={200: s.PartnerBookingSerializer, 404: OpenApiResponse(description="Not your booking."), **ERRORS},
+        responses={
+            200: s.PartnerBookingSerializer,
+            **ERRORS,
+            **NOT_FOUND,
+            409: _error("The booking can no longer be cancelled."),
+        },
     )
     def post(self, request, pk: int):
         data = s.CancelSerializer(data=request.data)
@@ -149,7 +163,7 @@ class WebhookEndpointListCreateView(PartnerAPIView):
     @extend_schema(
         tags=["webhooks"],
         summary="Your webhook endpoints",
-        responses={200: s.WebhookEndpointSerializer(many=True), **ERRORS},
+        responses={200: s.WebhookEndpointSerializer(many=True), **AUTH_ERRORS},
     )
     def get(self, request):
         endpoints = selectors.webhook_endpoint_list(partner=self.partner)
@@ -185,7 +199,7 @@ class WebhookEndpointDetailView(PartnerAPIView):
     @extend_schema(
         tags=["webhooks"],
         summary="Stop sending to an endpoint",
-        responses={204: None, 404: OpenApiResponse(description="Not your endpoint."), **ERRORS},
+        responses={204: None, **AUTH_ERRORS, **NOT_FOUND},
     )
     def delete(self, request, pk: int):
         services.webhook_endpoint_delete(partner=self.partner, endpoint_id=pk)
@@ -203,8 +217,8 @@ class WebhookDeliveryListView(PartnerAPIView, GenericAPIView):
         summary="The delivery log of one endpoint (cursor pagination, newest first)",
         responses={
             200: s.WebhookDeliverySerializer(many=True),
-            404: OpenApiResponse(description="Not yours."),
-            **ERRORS,
+            **AUTH_ERRORS,
+            404: _error("Not your endpoint, or an invalid cursor."),
         },
     )
     def get(self, request, pk: int):
