@@ -91,3 +91,24 @@ def instrument(unit):
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request):
+    """Transactional tests flush the database afterwards, wiping the categories and provinces the
+    data migration loaded; put them back so every transactional test starts from the same state."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if not transactional or (marker and marker.kwargs.get("serialized_rollback")):
+        return
+    request.getfixturevalue("transactional_db")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from instruments.models import InstrumentCategory
+
+    if not InstrumentCategory.objects.exists():
+        import_module("instruments.migrations.0002_load_categories").load(apps, None)
