@@ -160,27 +160,39 @@ def test_notifications_languages_default_first(settings):
     assert notifications.notification_languages() == ["en", "zh-hans"]
 
 
-def test_notifications_identical_renderings_appear_once():
-    context = {
-        "booking_id": 7,
-        "instrument_name": "NMR 600",
-        "unit_name": "Test Unit",
-        "location": "",
-        "start_text": "2026-05-01 09:00",
-        "start_time_text": "09:00",
-        "end_text": "10:00",
-        "time_zone": "Asia/Shanghai",
-        "requester_name": "Mei Zhang",
-        "purpose": "",
-        "booking_url": "",
-        "queue_url": "",
-        "recipient_name": "Mei Zhang",
-    }
-    subject, body = notifications.message_render("reminder", context)
-    # No catalogue yet for these strings: the Chinese rendering adds nothing and is left out.
+REMINDER_CONTEXT = {
+    "booking_id": 7,
+    "instrument_name": "NMR 600",
+    "unit_name": "Test Unit",
+    "location": "",
+    "start_text": "2026-05-01 09:00",
+    "start_time_text": "09:00",
+    "end_text": "10:00",
+    "time_zone": "Asia/Shanghai",
+    "requester_name": "Mei Zhang",
+    "purpose": "",
+    "booking_url": "",
+    "queue_url": "",
+    "recipient_name": "Mei Zhang",
+}
+
+
+def test_notifications_identical_renderings_appear_once(settings):
+    # Two site languages that render the same text (no separate catalogue for en-gb): shown once.
+    settings.LANGUAGES = [("en", "English"), ("en-gb", "British English")]
+    subject, body = notifications.message_render("reminder", REMINDER_CONTEXT)
     assert subject == "Reminder: NMR 600 on 2026-05-01 09:00"
     assert body.count("Hello Mei Zhang") == 1
     assert body.count("#7") == 1
+
+
+def test_notifications_render_every_translated_language_default_first():
+    subject, body = notifications.message_render("reminder", REMINDER_CONTEXT)
+    english, chinese = subject.split(" / ")
+    assert english == "Reminder: NMR 600 on 2026-05-01 09:00"
+    assert "NMR 600" in chinese
+    assert chinese != english
+    assert body.index("Hello Mei Zhang") < body.index("Mei Zhang", body.index("Hello Mei Zhang") + 1)
 
 
 # --- decisions --------------------------------------------------------------------------------
