@@ -141,6 +141,18 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@instrument-sharing.local")
 
+# --- Cache ----------------------------------------------------------------------------------
+# Throttle counters, notification markers and idempotency locks must be shared by every process in
+# production: set CACHE_URL to a Redis database. Unset: a per-process memory cache (embedded default).
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -276,5 +288,16 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "WebhookEventEnum": "partners.models.WebhookEvent",
         "WebhookDeliveryStatusEnum": "partners.models.WebhookDelivery.Status",
+    }
+)
+# --- OpenAPI contract (H13, issue 6): one name per choice set shared by several serializers ------
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "BookingStateEnum": "bookings.models.BookingState",
+        "SideEnum": "bookings.models.Side",
+        "IncidentKindEnum": "bookings.models.Incident.Kind",
+        "UnitKindEnum": "instruments.models.Unit.Kind",
+        "UnitStatusEnum": "instruments.models.Unit.Status",
+        "InstrumentStatusEnum": "instruments.models.Instrument.Status",
     }
 )
