@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our own static files, no CDN
     "django_celery_beat",
     "django_htmx",
     "instruments",
@@ -184,6 +185,9 @@ REST_KNOX = {
     "TOKEN_LIMIT_PER_USER": 20,
 }
 SPECTACULAR_SETTINGS = {
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "TITLE": "Instrument Sharing Platform API",
     "DESCRIPTION": "Catalogue, bookings and credit of the open instrument sharing platform.",
     "VERSION": "1.0.0",
