@@ -33,6 +33,7 @@ from .scoring.inputs import build_inputs, split_keys
 from .scoring.model import ScoreResult, score_subject
 from .scoring.reasons import reasons_with_text
 from .scoring.trust import TrustScores, trust_scores
+from .signals import credit_score_changed
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ def _write_batch(keys: list[str], as_of: datetime, run_id, trust: TrustScores) -
         if key not in latest or (latest[key].as_of <= as_of and not _same(latest[key], result, reasons))
     ]
     CreditScore.objects.bulk_create(fresh)
+    _announce_changes(fresh, latest)
     _, unit_ids = split_keys([snapshot.subject_key for snapshot in fresh])
     if unit_ids:
         units = list(Unit.objects.filter(pk__in=unit_ids).only("pk", "credit_score", "credit_tier"))
@@ -123,6 +125,41 @@ def _write_batch(keys: list[str], as_of: datetime, run_id, trust: TrustScores) -
             unit.credit_score, unit.credit_tier = result.score, result.tier
         Unit.objects.bulk_update(units, ["credit_score", "credit_tier"])
     return len(fresh)
+
+
+def _announce_changes(fresh: list[CreditScore], previous: dict[str, CreditScore]) -> None:
+    """Queue credit_score_changed (sent on commit) for every new snapshot whose score or tier moved."""
+    changes = []
+    for snapshot in fresh:
+        before = previous.get(snapshot.subject_key)
+        old_score, old_tier = (before.score, before.tier) if before is not None else (None, None)
+        if old_score != snapshot.score or old_tier != snapshot.tier:
+            changes.append(
+                {
+                    "subject_key": snapshot.subject_key,
+                    "old_score": old_score,
+                    "new_score": snapshot.score,
+                    "old_tier": old_tier,
+                    "new_tier": snapshot.tier,
+                    "as_of": snapshot.as_of,
+                    "snapshot_id": snapshot.pk,
+                }
+            )
+    if changes:
+        transaction.on_commit(lambda: _send_changes(changes))
+
+
+def _send_changes(changes: list[dict]) -> None:
+    for change in changes:
+        # send_robust: the snapshots are committed; a failing receiver must not fail the recompute.
+        for receiver, result in credit_score_changed.send_robust(sender=CreditScore, **change):
+            if isinstance(result, Exception):
+                logger.error(
+                    "credit_score_changed receiver %r failed for %s",
+                    receiver,
+                    change["subject_key"],
+                    exc_info=(type(result), result, result.__traceback__),
+                )
 
 
 def _subject_lock(key: str) -> None:
