@@ -6,7 +6,7 @@ from django.db.models import Prefetch
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -43,7 +43,22 @@ class BookingListCreateView(ListAPIView):
             return Booking.objects.none()
         return selectors.booking_list_for(user=self.request.user)
 
-    @extend_schema(request=s.BookingCreateSerializer, responses={201: s.BookingDetailSerializer})
+    @extend_schema(
+        request=s.BookingCreateSerializer,
+        responses={201: s.BookingDetailSerializer},
+        examples=[
+            OpenApiExample(
+                "Request two hours",
+                request_only=True,
+                value={
+                    "instrument": 12,
+                    "start": "2026-05-04T09:00:00+08:00",
+                    "end": "2026-05-04T11:00:00+08:00",
+                    "purpose": "SEM imaging of thin films",
+                },
+            )
+        ],
+    )
     def post(self, request):
         data = s.BookingCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

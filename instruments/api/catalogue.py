@@ -9,13 +9,14 @@ service while keeping its history.
 from __future__ import annotations
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sharing_platform.api.public_reads import CATALOGUE_READ, PublicReadScope, public_read_authentication
 from sharing_platform.errors import DomainValidationError
 
 from ..filters import InstrumentFilter
@@ -62,6 +63,47 @@ class CatalogueFilterBackend(DjangoFilterBackend):
         return filterset.qs
 
 
+CATALOGUE_ROW_EXAMPLE = {
+    "id": 12,
+    "display_name": "场发射扫描电子显微镜 (Field-emission SEM)",
+    "name": "场发射扫描电子显微镜",
+    "name_en": "Field-emission SEM",
+    "model_number": "SU8010",
+    "manufacturer": "Hitachi",
+    "unit": {
+        "id": 3,
+        "name": "浙江大学",
+        "status": "verified",
+        "region": 330000,
+        "credit_score": 812,
+        "credit_tier": "A",
+    },
+    "category": {
+        "id": 41,
+        "code": "0301",
+        "name": "Electron microscopes",
+        "name_zh": "电子显微镜",
+        "name_en": "Electron microscopes",
+        "parent": 3,
+    },
+    "status": "available",
+    "status_display": "Available",
+    "location": "Building 5, room 112",
+    "original_value": "4200000.00",
+    "hourly_rate_internal": "300.00",
+    "hourly_rate_external": "600.00",
+    "deposit": "0.00",
+    "requires_approval": True,
+    "requires_qualification": False,
+    "min_credit_score": None,
+    "created_at": "2026-01-15T10:00:00+08:00",
+}
+
+
+# H13 (issue 6): reads accept a partner key with catalogue:read; examples for the contract.
+@extend_schema_view(
+    list=extend_schema(examples=[OpenApiExample("Catalogue page", response_only=True, value=CATALOGUE_ROW_EXAMPLE)])
+)
 class InstrumentViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -78,10 +120,11 @@ class InstrumentViewSet(
     lookup_value_regex = r"\d+"
     filter_backends = [CatalogueFilterBackend]
     filterset_class = InstrumentFilter
+    authentication_classes = public_read_authentication()
 
     def get_permissions(self):
         if self.action in READ_ACTIONS:
-            return [AllowAny()]
+            return [PublicReadScope(CATALOGUE_READ)]
         return [IsAuthenticated()]
 
     def get_queryset(self):
@@ -140,7 +183,8 @@ class InstrumentViewSet(
 class CategoryTreeView(APIView):
     """The two-level category tree, names in Chinese and English plus `name` in the request's language."""
 
-    permission_classes = [AllowAny]
+    authentication_classes = public_read_authentication()
+    permission_classes = [PublicReadScope(CATALOGUE_READ)]
 
     @extend_schema(responses={200: CategoryTreeSerializer(many=True)})
     def get(self, request):
@@ -150,7 +194,8 @@ class CategoryTreeView(APIView):
 class PlatformStatsView(APIView):
     """Verified units, active instruments and their original value, by top-level category and by province."""
 
-    permission_classes = [AllowAny]
+    authentication_classes = public_read_authentication()
+    permission_classes = [PublicReadScope(CATALOGUE_READ)]
 
     @extend_schema(responses={200: PlatformStatsSerializer})
     def get(self, request):

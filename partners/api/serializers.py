@@ -7,17 +7,9 @@ from rest_framework import serializers
 
 from bookings.api.serializers import AwareDateTimeField, BookingSerializer
 from credit.models import ExternalCreditReport
+from sharing_platform.api.schema import ErrorSerializer  # noqa: F401  (the project's error body, used by views)
 
 from ..models import PartnerUser, WebhookDelivery, WebhookEndpoint, WebhookEvent
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The error body: {detail, code?, field?, errors?}; serializer validation errors map fields to messages."""
-
-    detail = serializers.CharField(required=False)
-    code = serializers.CharField(required=False)
-    field = serializers.CharField(required=False)
-    errors = serializers.JSONField(required=False)
 
 
 class PartnerUserInputSerializer(serializers.Serializer):

@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate, get_user_model, user_logged_in, us
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -131,7 +131,18 @@ class TokenObtainView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer})
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenSerializer},
+        examples=[
+            OpenApiExample(
+                "Credentials", request_only=True, value={"username": "li.wei", "password": "s3cret-passw0rd"}
+            ),
+            OpenApiExample(
+                "Token", response_only=True, value={"token": "9f2c...e1", "expiry": "2026-05-07T09:00:00+08:00"}
+            ),
+        ],
+    )
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         if not serializer.is_valid():

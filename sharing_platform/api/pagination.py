@@ -78,10 +78,21 @@ class CheapPageNumberPagination(BasePagination):
             "type": "object",
             "required": ["results"],
             "properties": {
-                "next": {"type": "string", "nullable": True, "format": "uri"},
-                "previous": {"type": "string", "nullable": True, "format": "uri"},
-                "page": {"type": "integer"},
-                "page_size": {"type": "integer"},
+                # Examples let the schema show paginated examples (H13).
+                "next": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "example": "https://host/api/v1/x/?page=3",
+                },
+                "previous": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "example": "https://host/api/v1/x/?page=1",
+                },
+                "page": {"type": "integer", "example": 2},
+                "page_size": {"type": "integer", "example": 20},
                 "results": schema,
             },
         }
