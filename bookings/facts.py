@@ -83,8 +83,12 @@ def fact_request_answered(booking, *, occurred_at: datetime, on_time: bool, appr
     return _provider_fact(booking, kind, occurred_at, approved=approved, response_hours=hours)
 
 
-def fact_refusal_justified(booking, *, occurred_at: datetime):
-    return _provider_fact(booking, Kind.REFUSAL_JUSTIFIED, occurred_at, reason=booking.refusal_reason)
+def fact_refusal(booking, *, occurred_at: datetime, justification: str):
+    """A refusal the platform's rules justify (`justification`, e.g. the requester's black-list history)
+    counts for the provider (REFUSAL_JUSTIFIED); any other refusal counts against its acceptance rate."""
+    kind = Kind.REFUSAL_JUSTIFIED if justification else Kind.REFUSAL_UNJUSTIFIED
+    extra = {"justification": justification} if justification else {}
+    return _provider_fact(booking, kind, occurred_at, reason=booking.refusal_reason, **extra)
 
 
 def fact_provider_cancellation(booking, *, occurred_at: datetime, reason: str):

@@ -2,6 +2,7 @@
 
 `booking_problems` is the one policy function; credit tiers widen or narrow its limits through the
 `standing` they pass (horizon_factor, quota_factor), and gate through blacklisted / min score.
+The provider unit's standing gates too: a black-listed provider cannot take new bookings.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
-from credit.selectors import CreditStanding
+from credit.selectors import NEUTRAL_STANDING, CreditStanding
 
 from .availability import covers, open_intervals
 
@@ -71,6 +72,7 @@ def booking_problems(
     standing: CreditStanding,
     now: datetime,
     tz: tzinfo,
+    provider_standing: CreditStanding = NEUTRAL_STANDING,
     opening_hours: Iterable[tuple[int, time, time]] = (),
     blackouts: Sequence = (),
     qualification: QualificationFacts | None = None,
@@ -97,16 +99,29 @@ def booking_problems(
         )
     if not instrument.unit.is_verified:
         add("provider_status", _("The instrument's unit is not verified; it cannot take bookings."), "instrument")
+    if provider_standing.blacklisted:
+        add(
+            "provider_blacklist",
+            _(
+                "Black list: the instrument's unit is on the platform's black list and cannot accept new bookings "
+                "until its entry ends or is repaired."
+            ),
+            "instrument",
+        )
     if standing.blacklisted:
         add(
             "credit_blacklist",
-            _("You are on the platform's black list and cannot book instruments until the entry ends or is repaired."),
+            _(
+                "Black list: you are on the platform's black list and cannot book instruments until the entry ends "
+                "or is repaired. You may object to the entry, or request credit repair, from your credit page."
+            ),
         )
     minimum = instrument.min_credit_score
+    # A subject not scored yet (no snapshot; the nightly recompute scores everyone) is not refused here.
     if minimum is not None and standing.score is not None and standing.score < minimum:
         add(
             "credit_minimum",
-            _("This instrument requires a credit score of at least %(min)s; yours is %(score)s.")
+            _("Minimum credit: this instrument requires a credit score of at least %(min)s; yours is %(score)s.")
             % {"min": minimum, "score": standing.score},
         )
 
@@ -273,6 +288,27 @@ def auto_approval_decision(*, instrument, policy, standing: CreditStanding) -> b
     if not instrument.requires_approval:
         return True
     return bool(policy.allow_credit_auto_approval and standing.auto_approval_eligible)
+
+
+REFUSAL_BLACK_LIST_HISTORY = "black_list_history"
+REFUSAL_BELOW_MINIMUM_CREDIT = "below_minimum_credit"
+REFUSAL_INSTRUMENT_UNAVAILABLE = "instrument_unavailable"
+
+
+def refusal_justification(*, instrument, standing: CreditStanding, black_list_history: bool) -> str:
+    """Why a refusal is justified by the platform's own rules ("" when nothing justifies it).
+
+    A justified refusal counts for the provider (REFUSAL_JUSTIFIED); any other one counts against its
+    acceptance rate (REFUSAL_UNJUSTIFIED). Providers may refuse users with a black-list history.
+    """
+    if black_list_history:
+        return REFUSAL_BLACK_LIST_HISTORY
+    minimum = instrument.min_credit_score
+    if minimum is not None and standing.score is not None and standing.score < minimum:
+        return REFUSAL_BELOW_MINIMUM_CREDIT
+    if instrument.status != "available":
+        return REFUSAL_INSTRUMENT_UNAVAILABLE
+    return ""
 
 
 def cancellation_is_late(*, policy, start: datetime, now: datetime) -> bool:

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from credit.selectors import credit_standing_for_user
+from credit.selectors import credit_black_list_history, credit_standing_for_unit, credit_standing_for_user
 from instruments.models import Instrument, Membership, Unit
 from instruments.permissions import is_platform_admin
 from sharing_platform.errors import (
@@ -53,6 +53,7 @@ from .policy import (
     check_in_is_punctual,
     deposit_decision,
     price_quote,
+    refusal_justification,
     usage_overrun,
 )
 from .selectors import (
@@ -183,6 +184,7 @@ def _policy_check(
         end=end,
         existing_bookings=user_live_bookings(instrument=instrument, user=user, exclude_pk=exclude_pk),
         standing=standing,
+        provider_standing=credit_standing_for_unit(instrument.unit),
         now=now,
         tz=timezone.get_current_timezone(),
         opening_hours=weekly_hours(instrument),
@@ -422,6 +424,15 @@ def booking_approve(*, booking_id: int, actor, now: datetime | None = None) -> B
             )
         if booking.end <= now:
             raise DomainConflictError(_("The requested time has passed; refuse or let the requester move it."))
+        if credit_standing_for_unit(booking.instrument.unit).blacklisted:
+            raise DomainConflictError(
+                _(
+                    "Black list: your unit is on the platform's black list and cannot accept new bookings until "
+                    "its entry ends or is repaired. Refuse the request, or object to the entry from the unit's "
+                    "credit page."
+                ),
+                code="provider_blacklist",
+            )
         _check_free(booking.instrument, booking.start, booking.end, exclude_pk=booking.pk)
         booking.state, booking.decided_by, booking.decided_at = BookingState.APPROVED, actor, now
         if booking.deposit_state == DepositState.REQUIRED:
@@ -447,7 +458,12 @@ def booking_refuse(*, booking_id: int, actor, reason: str, now: datetime | None 
         booking.save()
         _record(booking, actor=actor, action="refused", from_state=BookingState.REQUESTED, reason=reason, at=now)
         facts.fact_request_answered(booking, occurred_at=now, on_time=_answered_on_time(booking, now), approved=False)
-        facts.fact_refusal_justified(booking, occurred_at=now)
+        justification = refusal_justification(
+            instrument=booking.instrument,
+            standing=credit_standing_for_user(booking.requester),
+            black_list_history=credit_black_list_history(booking.requester),
+        )
+        facts.fact_refusal(booking, occurred_at=now, justification=justification)
     return booking
 
 
