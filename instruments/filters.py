@@ -83,6 +83,22 @@ class RegionFilter(django_filters.Filter):
         return qs.filter(Q(unit__region=value) | Q(unit__region__parent=value) | Q(unit__region__parent__parent=value))
 
 
+# The credit layer (above this app) keeps Unit.credit_score / credit_tier current; the catalogue only reads them.
+PROVIDER_CREDIT_MIN = 350
+PROVIDER_CREDIT_MAX = 950
+PROVIDER_TIERS = [
+    ("excellent", _("Excellent (800 and above)")),
+    ("good", _("Good (700-799)")),
+    ("fair", _("Fair (600-699)")),
+    ("poor", _("Poor (550-599)")),
+    ("bad", _("Bad (below 550)")),
+]
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
 class NullsLastOrderingFilter(django_filters.OrderingFilter):
     """Orders with missing values (an unscored provider) last either way, then by id so pages are stable."""
 
@@ -130,6 +146,28 @@ class InstrumentFilter(django_filters.FilterSet):
     max_rate = django_filters.NumberFilter(
         field_name="hourly_rate_external", lookup_expr="lte", label=_("External rate up to (CNY/h)"), min_value=0
     )
+    min_provider_credit = IntegerFilter(
+        field_name="unit__credit_score",
+        lookup_expr="gte",
+        label=_("Provider credit from"),
+        help_text=_("A credit score from 350 to 950; providers not yet scored are left out."),
+        min_value=PROVIDER_CREDIT_MIN,
+        max_value=PROVIDER_CREDIT_MAX,
+        error_messages={
+            "invalid": _("Provider credit must be a whole number from 350 to 950."),
+            "min_value": _("Provider credit must be a whole number from 350 to 950."),
+            "max_value": _("Provider credit must be a whole number from 350 to 950."),
+        },
+    )
+    provider_tier = django_filters.ChoiceFilter(
+        field_name="unit__credit_tier",
+        choices=PROVIDER_TIERS,
+        label=_("Provider credit tier"),
+        empty_label=_("Any provider credit"),
+        error_messages={
+            "invalid_choice": _("Provider tier must be one of excellent, good, fair, poor or bad."),
+        },
+    )
     status = django_filters.ChoiceFilter(
         choices=[
             (Instrument.Status.AVAILABLE, Instrument.Status.AVAILABLE.label),
@@ -166,7 +204,18 @@ class InstrumentFilter(django_filters.FilterSet):
 
     class Meta:
         model = Instrument
-        fields = ["q", "category", "region", "unit", "min_rate", "max_rate", "status", "ordering"]
+        fields = [
+            "q",
+            "category",
+            "region",
+            "unit",
+            "min_rate",
+            "max_rate",
+            "min_provider_credit",
+            "provider_tier",
+            "status",
+            "ordering",
+        ]
         form = InstrumentFilterForm
 
     def filter_search(self, qs: QuerySet, name: str, value: str) -> QuerySet:

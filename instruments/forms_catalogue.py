@@ -71,6 +71,7 @@ def catalogue_form_widgets(form: forms.Form) -> forms.Form:
     form.fields["unit"].widget = forms.HiddenInput()
     form.fields["min_rate"].widget = forms.NumberInput(attrs={"min": 0, "step": "any"})
     form.fields["max_rate"].widget = forms.NumberInput(attrs={"min": 0, "step": "any"})
+    form.fields["min_provider_credit"].widget = forms.NumberInput(attrs={"min": 350, "max": 950, "step": 1})
     return form
 
 
