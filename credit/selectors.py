@@ -148,3 +148,9 @@ def trusted_badge_current(unit: Unit) -> TrustedProviderBadge | None:
 def list_entries_published_for(subject) -> QuerySet[ListEntry]:
     """The subject's entries the public sees now (both lists)."""
     return ListEntry.objects.published_at(timezone.now()).filter(subject_key=subject_key_for(subject))
+
+
+# --- H13 (issue 6): the ledger of one subject, for the API's cursor-paginated events list ---------
+def credit_events_of_subject(subject) -> QuerySet[CreditEvent]:
+    """Every ledger event about the subject; the caller orders (newest first) and paginates."""
+    return CreditEvent.objects.for_subject(subject)

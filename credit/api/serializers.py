@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from ..display import evidence_summary, how_to_object, reasons_rendered, rule_label, subject_public
-from ..models import Appeal, CreditScore, ListEntry, RepairRequest
+from ..models import Appeal, CreditEvent, CreditScore, ListEntry, RepairRequest
 
 
 class PublicListEntrySerializer(serializers.ModelSerializer):
@@ -158,3 +158,25 @@ class EndorsementCreateSerializer(serializers.Serializer):
     endorsed = serializers.IntegerField()
     kind = serializers.CharField(required=False, default="collaboration")
     note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+# --- H13 (issue 6): the subject's ledger, read by the subject and its admins ----------------------
+class CreditEventSerializer(serializers.ModelSerializer):
+    """One ledger event about the subject (who the other party was is not shown)."""
+
+    class Meta:
+        model = CreditEvent
+        fields = [
+            "id",
+            "kind",
+            "polarity",
+            "weight",
+            "value",
+            "severity",
+            "source",
+            "source_ref",
+            "reverses",
+            "occurred_at",
+            "recorded_at",
+        ]
+        read_only_fields = fields

@@ -10,15 +10,16 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from instruments.api.units import payload_dict, serializer_errors_raise
 from instruments.models import Unit
-from sharing_platform.api.pagination import CheapPageNumberPagination
+from sharing_platform.api.pagination import CheapPageNumberPagination, NewestFirstCursorPagination
 from sharing_platform.api.permissions import IsPlatformAdmin
-from sharing_platform.errors import DomainNotFoundError, DomainValidationError
+from sharing_platform.api.public_reads import CREDIT_READ, PublicReadScope, public_read_authentication
+from sharing_platform.errors import DomainNotFoundError, DomainPermissionError, DomainValidationError
 
 from .. import selectors, services
 from ..display import entry_is_public, subject_public
@@ -42,7 +43,8 @@ def _get(model, pk, queryset=None):
 
 
 def _paginated(request, view, queryset, serializer_class):
-    paginator = CheapPageNumberPagination()
+    paginator = getattr(view, "pagination_class", None) or CheapPageNumberPagination
+    paginator = paginator()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True, context={"request": request}).data)
 
@@ -54,6 +56,7 @@ class EntryListView(APIView):
     """The moderation queue: list entries by status (platform admins)."""
 
     permission_classes = [IsPlatformAdmin]
+    pagination_class = CheapPageNumberPagination
 
     @extend_schema(parameters=[STATUS_PARAMETER], responses={200: serializers.ModerationEntrySerializer(many=True)})
     def get(self, request):
@@ -90,10 +93,17 @@ class EntryRejectView(APIView):
         return Response(serializers.ListEntrySerializer(entry).data)
 
 
-class PublicListView(APIView):
-    """A public credit list: published entries only, as public credit lists show them."""
+class PublishedListCursorPagination(NewestFirstCursorPagination):
+    ordering = ("-published_at", "-id")
 
-    permission_classes = [AllowAny]
+
+class PublicListView(APIView):
+    """A public credit list: published entries only, as public credit lists show them (cursor pagination,
+    newest first). Open to everyone; a partner key needs the scope credit:read."""
+
+    authentication_classes = public_read_authentication()
+    permission_classes = [PublicReadScope(CREDIT_READ)]
+    pagination_class = PublishedListCursorPagination
     list_type = ListEntry.List.BLACK
 
     @extend_schema(responses={200: serializers.PublicListEntrySerializer(many=True)})
@@ -153,6 +163,7 @@ class EntryRepairView(APIView):
 
 class AppealListView(APIView):
     permission_classes = [IsPlatformAdmin]
+    pagination_class = CheapPageNumberPagination
 
     @extend_schema(responses={200: serializers.AppealSerializer(many=True)})
     def get(self, request):
@@ -173,6 +184,7 @@ class AppealDecideView(APIView):
 
 class RepairListView(APIView):
     permission_classes = [IsPlatformAdmin]
+    pagination_class = CheapPageNumberPagination
 
     @extend_schema(responses={200: serializers.RepairRequestSerializer(many=True)})
     def get(self, request):
@@ -225,9 +237,10 @@ class SubjectCreditSerializer(drf_serializers.Serializer):
 
 class SubjectCreditView(APIView):
     """A subject's credit: the public part for everyone; dimensions, reasons, history and every entry for the
-    subject itself, its unit admins and platform admins."""
+    subject itself, its unit admins and platform admins. A partner key needs the scope credit:read."""
 
-    permission_classes = [AllowAny]
+    authentication_classes = public_read_authentication()
+    permission_classes = [PublicReadScope(CREDIT_READ)]
     subject_type = "user"
 
     def _subject(self, request, pk: int):
@@ -264,3 +277,36 @@ class UnitCreditView(SubjectCreditView):
 
 class UserCreditView(SubjectCreditView):
     subject_type = "user"
+
+
+# --- H13 (issue 6): the subject's ledger events, cursor-paginated, for the subject and its admins --
+class LedgerCursorPagination(NewestFirstCursorPagination):
+    ordering = ("-occurred_at", "-id")
+
+
+class SubjectEventListView(APIView):
+    """The ledger events about a subject, newest first (cursor pagination): the user themselves, the
+    unit's admins and platform admins."""
+
+    permission_classes = [IsAuthenticated]
+    pagination_class = LedgerCursorPagination
+    subject_type = "user"
+
+    @extend_schema(responses={200: serializers.CreditEventSerializer(many=True)})
+    def get(self, request, pk: int):
+        if self.subject_type == "unit":
+            subject = _get(Unit, pk, Unit.objects.visible_to(request.user))
+        else:
+            subject = _get(get_user_model(), pk, get_user_model().objects.filter(is_active=True))
+        if not can_act_for_subject(request.user, subject):
+            raise DomainPermissionError(_("Only the subject, its unit's admins and platform admins see its ledger."))
+        rows = selectors.credit_events_of_subject(subject)
+        return _paginated(request, self, rows, serializers.CreditEventSerializer)
+
+
+class UserEventListView(SubjectEventListView):
+    subject_type = "user"
+
+
+class UnitEventListView(SubjectEventListView):
+    subject_type = "unit"

@@ -34,4 +34,10 @@ def api_exception_handler(exc, context):
         else:
             message = _("The request conflicts with existing data.")
         return Response({"detail": message, "code": "conflict"}, status=status.HTTP_409_CONFLICT)
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)
+    # H13: DRF's own refusals (401, 403, 404, 405, 429...) carry a code too, as the error shape says.
+    if response is not None and isinstance(response.data, dict) and set(response.data) == {"detail"}:
+        codes = exc.get_codes() if hasattr(exc, "get_codes") else None
+        if isinstance(codes, str):
+            response.data["code"] = codes
+    return response

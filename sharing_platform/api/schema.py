@@ -15,6 +15,7 @@ from rest_framework.permissions import AllowAny
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 PAGE_PARAMETERS = {"page", "page_size", "cursor"}
+PARTNER_KEY_SCHEME = "partnerApiKey"  # partners/schema.py
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -58,6 +59,13 @@ class ProjectAutoSchema(AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        permissions = self.view.get_permissions()
+        security = operation.get("security", [])
+        if not any(hasattr(permission, "scope") for permission in permissions):
+            # A view taking keys for its reads only (the catalogue): its writes are for people.
+            security[:] = [requirement for requirement in security if PARTNER_KEY_SCHEME not in requirement]
+        if any(getattr(permission, "public_read", False) for permission in permissions) and {} not in security:
+            security.append({})  # open to anonymous callers too
         error = self.resolve_serializer(ErrorSerializer, "response").ref
         responses = operation.setdefault("responses", {})
         for code in self._error_codes(operation):
@@ -85,8 +93,10 @@ class ProjectAutoSchema(AutoSchema):
             codes.append(400)
         if authenticators:
             codes.append(401)  # a bad token or key is refused even where anonymous access is allowed
-        if not public or self.method in UNSAFE_METHODS or any(
-            getattr(permission, "public_read", False) for permission in self.view.get_permissions()
+        if (
+            not public
+            or self.method in UNSAFE_METHODS
+            or any(getattr(permission, "public_read", False) for permission in self.view.get_permissions())
         ):
             codes.append(403)
         if has_path_parameters or query & PAGE_PARAMETERS:
@@ -96,4 +106,3 @@ class ProjectAutoSchema(AutoSchema):
         if self.view.get_throttles():
             codes.append(429)
         return codes
-
