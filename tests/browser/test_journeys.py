@@ -280,7 +280,8 @@ def test_journey_listed_user_sees_why_and_objects(page, language, screenshot):
     credit_services.list_entry_confirm(entry=entry, moderator=admin, reason="Three no-shows confirmed.")
     log_in(page, listed.username, TEST_PASSWORD)
 
-    page.locator(f"header nav a[href='{reverse('credit:mine')}']").first.click()
+    page.locator("header nav [data-testid=nav-account] summary").click()
+    page.locator(f"header nav a[href='{reverse('credit:mine')}']").click()
     page.wait_for_url(f"**{reverse('credit:mine')}")
     assert_language(page, language)
     assert page.locator("h1").inner_text() == translated(language, "My credit")
