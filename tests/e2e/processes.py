@@ -238,17 +238,25 @@ class Process:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
+    def terminate(self) -> None:
+        """SIGTERM to the main process: gunicorn and Celery shut down warm (running work finishes)."""
+        if self.returncode is None and self.stopped_cleanly is None and self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)  # once: a second SIGTERM may turn warm shutdown cold
+            self.stopped_cleanly = False  # until it exits within the grace period
+
     def stop(self, *, timeout: float = 20) -> None:
-        """SIGTERM to the main process (warm shutdown), a bounded wait, then SIGKILL to its whole group."""
+        """SIGTERM (if not sent yet), a bounded wait, then SIGKILL to whatever is left of its process group."""
         if self.returncode is not None:
             return
         if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 self.popen.wait(timeout=timeout)
                 self.stopped_cleanly = True
             except subprocess.TimeoutExpired:
                 self.stopped_cleanly = False
+        elif self.stopped_cleanly is False:
+            self.stopped_cleanly = True  # it exited after our SIGTERM
         with_group_killed(self.popen.pid)
         if self.popen.poll() is None:
             self.popen.wait(timeout=10)
@@ -447,10 +455,10 @@ class Deployment:
             return []
         self._stopped = True
         problems = self.died_early()
-        for name in ("gunicorn", "celery-beat", "celery-worker"):
-            process = next((p for p in self.processes if p.name == name), None)
-            if process is None:
-                continue
+        order = [p for name in ("gunicorn", "celery-beat", "celery-worker") for p in self.processes if p.name == name]
+        for process in order:  # all shut down at once (web first), each within its own bounded wait
+            process.terminate()
+        for process in order:
             process.stop()
             if process.stopped_cleanly is False:
                 problems.append(f"{process.name} did not stop within the grace period after SIGTERM (killed)")
