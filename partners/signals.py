@@ -6,9 +6,10 @@ What is hooked, and how:
 - list entries published or lifted: pre/post_save on credit.ListEntry (published; revoked or
   repaired via the services' save()). Entries that simply run out are ended by
   credit.services.list_entries_expire with a bulk update(), which sends no signal: not hooked.
-- score tier changes: credit's subject listener (run on commit after a ledger change) queues a
-  check that compares the subject's two latest snapshots. Changes made only by the nightly full
-  recompute (no new ledger fact) are not seen; a `credit_score_changed` signal in credit would be.
+- score tier changes: credit's `credit_score_changed` signal (sent on commit by the per-subject and
+  the full recompute for every new snapshot whose score or tier moved); a tier change queues the
+  check that sends the latest snapshot's change (idempotent per snapshot). A subject's first
+  snapshot has no previous tier and sends nothing.
 Units' events go to every subscribed partner (lists and unit tiers are public); a user's events
 only to the partner that created the user.
 """
@@ -24,7 +25,7 @@ from django.db.models.signals import post_save, pre_save
 from bookings.models import Booking
 from bookings.signals import booking_changed
 from credit.models import ListEntry
-from credit.services import credit_subject_changed_connect
+from credit.signals import credit_score_changed
 from instruments.models import Unit
 
 from . import selectors, webhooks
@@ -135,13 +136,15 @@ def on_list_entry_saved(sender, instance: ListEntry, created: bool, **kwargs) ->
         logger.exception("could not create webhook deliveries for list entry %s", instance.pk)
 
 
-def on_credit_subject_changed(subject_key: str) -> None:
-    """Credit listener (on commit): check the tier once the recompute had its chance to run."""
+def on_credit_score_changed(sender, *, subject_key: str, old_tier=None, new_tier=None, **kwargs) -> None:
+    """credit_score_changed (after commit): a changed tier queues the webhook check."""
+    if old_tier is None or old_tier == new_tier:
+        return
     from .tasks import check_tier_change
 
     try:
-        check_tier_change.apply_async((subject_key,), countdown=webhooks.tier_check_delay_seconds())
-    except Exception:  # a broker outage must not break the caller
+        check_tier_change.delay(subject_key)
+    except Exception:  # a broker outage must not break the recompute that sent the signal
         logger.exception("could not queue the tier check of %s", subject_key)
 
 
@@ -173,4 +176,4 @@ def connect() -> None:
     booking_changed.connect(on_booking_changed, dispatch_uid="partners.booking_changed")
     pre_save.connect(on_list_entry_pre_save, sender=ListEntry, dispatch_uid="partners.list_entry_pre")
     post_save.connect(on_list_entry_saved, sender=ListEntry, dispatch_uid="partners.list_entry_post")
-    credit_subject_changed_connect(on_credit_subject_changed)
+    credit_score_changed.connect(on_credit_score_changed, dispatch_uid="partners.credit_score_changed")

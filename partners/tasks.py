@@ -36,7 +36,7 @@ def enqueue_delivery(delivery_id: int) -> None:
 
 @shared_task(acks_late=True)
 def check_tier_change(subject_key: str) -> int:
-    """Queued after a subject's ledger changed (with a delay, after its recompute): tier_changed webhooks."""
+    """Queued on credit_score_changed when a subject's tier moved (after the recompute committed): webhooks."""
     from .signals import tier_change_notify
 
     return tier_change_notify(subject_key)
