@@ -283,10 +283,16 @@ def deposit_decision(*, instrument, standing: CreditStanding) -> tuple[Decimal, 
     return amount, bool(standing.deposit_waived)
 
 
+# Tiers whose requests a provider always approves by hand, even on instruments that approve
+# automatically (the design's "poor: deposit plus manual approval"; "bad" is normally black-listed).
+MANUAL_APPROVAL_TIERS = frozenset({"poor", "bad"})
+
+
 def auto_approval_decision(*, instrument, policy, standing: CreditStanding) -> bool:
-    """Approve at once when the instrument does not need approval, or credit earns it where allowed."""
+    """Approve at once when the instrument does not need approval (unless poor credit asks for a
+    look by hand), or credit earns it where the provider allows it."""
     if not instrument.requires_approval:
-        return True
+        return standing.tier not in MANUAL_APPROVAL_TIERS
     return bool(policy.allow_credit_auto_approval and standing.auto_approval_eligible)
 
 

@@ -118,6 +118,18 @@ def test_credit_auto_approval_only_where_the_provider_allows_it(api_client, inst
     assert response.json()["state"] == "approved"
 
 
+@pytest.mark.parametrize(
+    ("tier", "state", "deposit_state"),
+    [("excellent", "approved", "waived"), ("fair", "approved", "held"), ("poor", "requested", "required")],
+)
+def test_credit_poor_tier_needs_manual_approval_even_on_automatic_instruments(
+    api_client, auto_instrument, tier, state, deposit_state
+):
+    response = _post(api_client, scored_user(tier), auto_instrument)
+    assert response.status_code == 201, response.json()
+    assert (response.json()["state"], response.json()["deposit_state"]) == (state, deposit_state)
+
+
 def test_credit_deposit_waiver_needs_a_deposit(api_client, unit):
     instrument = InstrumentFactory(unit=unit, deposit=0)
     response = _post(api_client, scored_user("excellent"), instrument)

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from bookings.models import BookingPolicy
-from bookings.policy import booking_problems, refusal_justification
+from bookings.policy import auto_approval_decision, booking_problems, refusal_justification
 from credit.selectors import NEUTRAL_STANDING, standing_from
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -73,3 +73,12 @@ def test_refusal_justification_rules():
         refusal_justification(instrument=_instrument(status="maintenance"), standing=fair, black_list_history=False)
         == "instrument_unavailable"
     )
+
+
+def test_auto_approval_poor_credit_is_approved_by_hand():
+    automatic = _instrument(requires_approval=False)
+    policy = BookingPolicy()
+    for score, expected in ((850, True), (650, True), (580, False), (400, False)):
+        standing = standing_from(score, blacklisted=False)
+        assert auto_approval_decision(instrument=automatic, policy=policy, standing=standing) is expected
+    assert auto_approval_decision(instrument=automatic, policy=policy, standing=NEUTRAL_STANDING) is True
