@@ -7,6 +7,7 @@ list entry is published by the real moderation (a platform admin confirming a pr
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Booking, BookingEvent
@@ -367,3 +368,34 @@ def test_credit_justified_refusal_scores_better_than_unjustified(api_client, res
     unjustified = recompute_subject(f"unit:{other_unit.pk}")
     assert justified.fulfilment > unjustified.fulfilment
     assert justified.score > unjustified.score
+
+
+# --- The same rules on the pages -----------------------------------------------------------------
+
+
+def test_credit_pages_booking_form_shows_black_list_message(client, instrument, researcher):
+    _publish_black(researcher)
+    client.force_login(researcher)
+    start, end = local_slot()
+    form = {"start": start.strftime("%Y-%m-%dT%H:%M"), "end": end.strftime("%Y-%m-%dT%H:%M"), "purpose": "EDS"}
+    response = client.post(reverse("bookings:create", args=[instrument.pk]), form, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "black list" in response.text
+    assert "object to the entry" in response.text
+    assert not Booking.objects.exists()
+
+
+def test_credit_pages_desk_approval_by_black_listed_provider_says_why(client, make_booking, unit_manager):
+    booking = make_booking()
+    _publish_black(booking.instrument.unit)
+    client.force_login(unit_manager)
+    response = client.post(
+        reverse("bookings:action", args=[booking.pk, "approve"]),
+        {"next": "desk"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "cannot accept new bookings" in response.text
+    booking.refresh_from_db()
+    assert booking.state == "requested"
