@@ -61,6 +61,31 @@ def assert_success_message(page, language: str, message: str, **values) -> None:
     assert expected in page.locator("ul.messages").inner_text()
 
 
+def follow(page, locator) -> None:
+    """Click a link or submit button and wait for the page it leads to (also when the URL stays the same)."""
+    with page.expect_navigation():
+        locator.click()
+
+
+def local_input(moment) -> str:
+    """The value a datetime-local input takes, in the platform's time zone."""
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def page_name(language: str) -> str:
+    return f"test_journey_researcher_books-{language}"
+
+
+def assert_errors_next_to_the_field(page, language: str, field: str, message: str, *, others=()) -> None:
+    """The message is rendered inside the field's own row (with the input), and no other row has errors."""
+    row = page.locator(f"[data-testid=field-{field}]")
+    assert row.locator(f"[name={field}]").count() == 1
+    assert "field-error" in (row.get_attribute("class") or "")
+    assert translated(language, message) in row.locator(".errorlist").inner_text()
+    for other in others:
+        assert page.locator(f"[data-testid=field-{other}] .errorlist").count() == 0, other
+
+
 def people_around_an_instrument(**instrument_values):
     """A provider unit with a manager and an instrument; a researcher who belongs to another unit."""
     provider = UnitFactory(name="东方大学分析测试中心", name_en="Eastern University Analysis Centre")
@@ -80,6 +105,7 @@ def people_around_an_instrument(**instrument_values):
 
 
 def test_journey_researcher_searches_books_and_sees_the_booking(page, language, screenshot):
+    """Includes a mistake in the booking form: the error is shown next to the field, the input kept."""
     _provider, _manager, researcher, raman = people_around_an_instrument(requires_approval=True)
     other = InstrumentFactory(name="核磁共振波谱仪", name_en="NMR spectrometer", manufacturer="Bruker")
     log_in(page, researcher.username, TEST_PASSWORD)
@@ -92,24 +118,39 @@ def test_journey_researcher_searches_books_and_sees_the_booking(page, language, 
     search.locator("input[name=q]").fill("Raman")
     search.locator("select[name=category]").select_option(raman.category.code)
     search.locator("input[name=max_rate]").fill("500")
-    search.locator("button[type=submit]").click()
+    follow(page, search.locator("button[type=submit]"))
     page.wait_for_url("**q=Raman**")
     results = page.locator("#results")
     assert results.locator(f"a[href='{reverse('instrument-detail', args=[raman.pk])}']").count() == 1
     assert results.locator(f"a[href='{reverse('instrument-detail', args=[other.pk])}']").count() == 0
 
     # Open the instrument and go to its booking form.
-    results.locator(f"a[href='{reverse('instrument-detail', args=[raman.pk])}']").click()
+    follow(page, results.locator(f"a[href='{reverse('instrument-detail', args=[raman.pk])}']"))
     assert page.locator("h1").inner_text() == name_in(language, raman)
-    page.locator(f"a[href='{reverse('bookings:create', args=[raman.pk])}']").click()
+    follow(page, page.locator(f"a[href='{reverse('bookings:create', args=[raman.pk])}']"))
 
-    # Book a slot two days ahead, 10:00 to 12:00 local time.
+    # Book a slot two days ahead, 10:00 to 12:00 local time; first with the times swapped.
     start, end = local_slot(days=2, hour=10, hours=2)
     form = page.locator("main form[method=post]")
-    form.locator("input[name=start]").fill(timezone.localtime(start).strftime("%Y-%m-%dT%H:%M"))
-    form.locator("input[name=end]").fill(timezone.localtime(end).strftime("%Y-%m-%dT%H:%M"))
+    form.locator("input[name=start]").fill(local_input(end))
+    form.locator("input[name=end]").fill(local_input(start))
     form.locator("textarea[name=purpose]").fill("Raman mapping of graphene samples")
-    form.locator("button[type=submit]").click()
+    follow(page, form.locator("button[type=submit]"))
+    swapped = "The end must be after the start."
+    assert_errors_next_to_the_field(page, language, "end", swapped, others=["start", "purpose"])
+    assert page.locator("textarea[name=purpose]").input_value() == "Raman mapping of graphene samples"  # kept
+    assert not Booking.objects.exists()
+    screenshot(page, f"{page_name(language)}-form-error")
+
+    # Times right, purpose emptied: the form's own "required" error, in the purpose row.
+    form.locator("input[name=start]").fill(local_input(start))
+    form.locator("input[name=end]").fill(local_input(end))
+    form.locator("textarea[name=purpose]").fill("")
+    follow(page, form.locator("button[type=submit]"))
+    assert_errors_next_to_the_field(page, language, "purpose", "This field is required.", others=["start", "end"])
+
+    form.locator("textarea[name=purpose]").fill("Raman mapping of graphene samples")
+    follow(page, form.locator("button[type=submit]"))
 
     booking = Booking.objects.get(requester=researcher)
     page.wait_for_url(f"**{reverse('bookings:detail', args=[booking.pk])}")
@@ -120,46 +161,13 @@ def test_journey_researcher_searches_books_and_sees_the_booking(page, language, 
     assert state_label in page.locator("h1 .badge").inner_text()
 
     # My bookings lists it, reached from the navigation.
-    page.locator(f"header nav a[href='{reverse('bookings:mine')}']").first.click()
+    follow(page, page.locator(f"header nav a[href='{reverse('bookings:mine')}']").first)
     page.wait_for_url(f"**{reverse('bookings:mine')}")
     assert page.locator("h1").inner_text() == translated(language, "My bookings")
     row = page.locator("table tbody tr", has=page.locator(f"a[href='{reverse('bookings:detail', args=[booking.pk])}']"))
     assert row.count() == 1
     assert name_in(language, raman) in row.inner_text()
     assert state_label in row.locator(".badge").inner_text()
-    screenshot(page)
-
-
-def test_journey_booking_form_shows_errors_next_to_the_field(page, language, screenshot):
-    _provider, _manager, researcher, raman = people_around_an_instrument()
-    log_in(page, researcher.username, TEST_PASSWORD)
-    page.goto(reverse("bookings:create", args=[raman.pk]))
-    start, end = local_slot(days=2, hour=14, hours=2)
-    form = page.locator("main form[method=post]")
-    # No purpose: the form itself reports it in the purpose row.
-    form.locator("input[name=start]").fill(timezone.localtime(start).strftime("%Y-%m-%dT%H:%M"))
-    form.locator("input[name=end]").fill(timezone.localtime(end).strftime("%Y-%m-%dT%H:%M"))
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
-    assert_language(page, language)
-    purpose_row = page.locator("[data-testid=field-purpose]")
-    assert purpose_row.locator("textarea[name=purpose]").count() == 1
-    assert translated(language, "This field is required.") in purpose_row.locator(".errorlist").inner_text()
-
-    # The end before the start: the booking rules report it in the end row, and only there.
-    form.locator("input[name=start]").fill(timezone.localtime(end).strftime("%Y-%m-%dT%H:%M"))
-    form.locator("input[name=end]").fill(timezone.localtime(start).strftime("%Y-%m-%dT%H:%M"))
-    form.locator("textarea[name=purpose]").fill("Raman mapping")
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
-    end_row = page.locator("[data-testid=field-end]")
-    assert end_row.locator("input[name=end]").count() == 1
-    assert translated(language, "The end must be after the start.") in end_row.locator(".errorlist").inner_text()
-    assert "field-error" in (end_row.get_attribute("class") or "")
-    assert page.locator("[data-testid=field-start] .errorlist").count() == 0
-    assert page.locator("[data-testid=field-purpose] .errorlist").count() == 0
-    assert page.locator("textarea[name=purpose]").input_value() == "Raman mapping"  # input is kept
-    assert not Booking.objects.exists()
     screenshot(page)
 
 
@@ -180,12 +188,12 @@ def test_journey_provider_approves_checks_in_and_out_and_reports_damage(page, la
     log_in(page, manager.username, TEST_PASSWORD)
 
     # The provider desk shows the request; approve it there.
-    page.locator(f"header nav a[href='{reverse('bookings:provider-queue')}']").first.click()
+    follow(page, page.locator(f"header nav a[href='{reverse('bookings:provider-queue')}']").first)
     page.wait_for_url(f"**{reverse('bookings:provider-queue')}")
     assert_language(page, language)
     assert page.locator("h1").inner_text() == translated(language, "Provider desk")
     approve = page.locator(f"form[action='{reverse('bookings:action', args=[booking.pk, 'approve'])}']")
-    approve.locator("button[type=submit]").click()
+    follow(page, approve.locator("button[type=submit]"))
     page.wait_for_url(f"**{reverse('bookings:provider-queue')}")
     assert_success_message(page, language, "Done.")
     booking.refresh_from_db()
@@ -193,12 +201,12 @@ def test_journey_provider_approves_checks_in_and_out_and_reports_damage(page, la
 
     # Check in and out on the booking's page.
     page.goto(detail_url)
-    page.locator(f"form[action='{reverse('bookings:action', args=[booking.pk, 'check-in'])}'] button").click()
+    follow(page, page.locator(f"form[action='{reverse('bookings:action', args=[booking.pk, 'check-in'])}'] button"))
     page.wait_for_url(f"**{detail_url}")
     assert translated(language, "In use") in page.locator("h1 .badge").inner_text()
     check_out = page.locator(f"form[action='{reverse('bookings:action', args=[booking.pk, 'check-out'])}']")
     check_out.locator("input[name=actual_hours]").fill("0.75")
-    check_out.locator("button").click()
+    follow(page, check_out.locator("button"))
     page.wait_for_url(f"**{detail_url}")
     assert translated(language, "Completed") in page.locator("h1 .badge").inner_text()
     booking.refresh_from_db()
@@ -211,7 +219,7 @@ def test_journey_provider_approves_checks_in_and_out_and_reports_damage(page, la
     report.locator("select[name=severity]").select_option("general")
     report.locator("input[name=estimated_loss]").fill("1200")
     report.locator("textarea[name=description]").fill("The objective lens was scratched.")
-    report.locator("button[type=submit]").click()
+    follow(page, report.locator("button[type=submit]"))
     page.wait_for_url(f"**{detail_url}**")
     incident = Incident.objects.get(booking=booking)
     assert incident.kind == "damage"
@@ -235,28 +243,27 @@ def test_journey_admin_verifies_a_unit_and_moderates_the_black_list(page, langua
     # Verify the pending unit from the verification queue (linked under "Manage" in the navigation).
     queue_url = reverse("unit-verification-queue")
     page.locator("header nav [data-testid=nav-manage] summary").click()
-    page.locator(f"header nav a[href='{queue_url}']").click()
+    follow(page, page.locator(f"header nav a[href='{queue_url}']"))
     page.wait_for_url(f"**{queue_url}")
     assert_language(page, language)
     assert page.locator("h1").inner_text() == translated(language, "Unit verification queue")
     card = page.locator(f"#unit-{pending.pk}")
     card.locator("input[name=approved][value=true]").check()
     card.locator("textarea[name=reason]").fill("Registration documents checked.")
-    card.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    follow(page, card.locator("button[type=submit]"))
     pending.refresh_from_db()
     assert pending.status == Unit.Status.VERIFIED
 
     # Confirm the proposed black-list entry with a reason.
     page.locator("header nav [data-testid=nav-manage] summary").click()
-    page.locator(f"header nav a[href='{reverse('moderation')}']").click()
+    follow(page, page.locator(f"header nav a[href='{reverse('moderation')}']"))
     page.wait_for_url(f"**{reverse('moderation')}")
     assert page.locator("h1").inner_text() == translated(language, "Moderation queue")
     article = page.locator(f"#proposal-{proposal.pk}")
     assert listed.username in article.inner_text()
     confirm = article.locator(f"form[action='{reverse('credit:entry-confirm', args=[proposal.pk])}']")
     confirm.locator("textarea[name=reason]").fill("Three no-shows confirmed by the providers' records.")
-    confirm.locator("button[type=submit]").click()
+    follow(page, confirm.locator("button[type=submit]"))
     page.wait_for_url(f"**{reverse('moderation')}")
     assert_success_message(page, language, "Entry published.")
     assert page.locator(f"#proposal-{proposal.pk}").count() == 0
@@ -281,7 +288,7 @@ def test_journey_listed_user_sees_why_and_objects(page, language, screenshot):
     log_in(page, listed.username, TEST_PASSWORD)
 
     page.locator("header nav [data-testid=nav-account] summary").click()
-    page.locator(f"header nav a[href='{reverse('credit:mine')}']").click()
+    follow(page, page.locator(f"header nav a[href='{reverse('credit:mine')}']"))
     page.wait_for_url(f"**{reverse('credit:mine')}")
     assert_language(page, language)
     assert page.locator("h1").inner_text() == translated(language, "My credit")
@@ -295,7 +302,7 @@ def test_journey_listed_user_sees_why_and_objects(page, language, screenshot):
 
     objection = card.locator(f"form[action='{reverse('credit:appeal-create', args=[entry.pk])}']")
     objection.locator("textarea[name=reason]").fill("Two of these were cancelled by the provider's outage.")
-    objection.locator("button[type=submit]").click()
+    follow(page, objection.locator("button[type=submit]"))
     page.wait_for_url(f"**{reverse('credit:mine')}**")
     appeal = Appeal.objects.get(entry=entry)
     assert appeal.status == Appeal.Status.OPEN
