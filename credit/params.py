@@ -11,7 +11,7 @@ from .models import CreditEvent
 
 K = CreditEvent.Kind
 
-MODEL_VERSION = "2026.11-2"
+MODEL_VERSION = "2026.11-3"
 
 POSITIVE_KINDS = {
     K.BOOKING_FULFILLED, K.PUNCTUAL_CHECK_IN, K.PAYMENT_ON_TIME, K.APPROVED_ON_TIME, K.REFUSAL_JUSTIFIED,
@@ -49,8 +49,14 @@ DIMENSIONS = tuple(DIMENSION_WEIGHTS)
 # --- Credit record: beta reputation (r + 1) / (r + s + 2) over time-decayed weights -------------
 HALF_LIFE_DAYS = 180
 # How much one event of a kind counts (times its own weight); unlisted kinds count 1.
+# 2026.11-3 (tuned on the simulator, docs/credit-model.md): no-shows, late cancellations and overruns
+# weigh more, a late check-in less (honest "occasionally late" users were ranked with the careless),
+# and writing a review earns nothing (a ring of fresh accounts reviewing each other raised its own record).
 KIND_MULTIPLIERS = {
-    K.NO_SHOW: 2.0,
+    K.NO_SHOW: 3.0,
+    K.LATE_CANCELLATION: 1.5,
+    K.USAGE_OVERRUN: 1.5,
+    K.LATE_CHECK_IN: 0.5,
     K.DAMAGE_CONFIRMED: 5.0,
     K.MISUSE_CONFIRMED: 3.0,
     K.FRAUD_CONFIRMED: 8.0,
@@ -61,7 +67,7 @@ KIND_MULTIPLIERS = {
     K.APPEAL_UPHELD: 2.0,
     K.REPAIR_GRANTED: 2.0,
     K.PUNCTUAL_CHECK_IN: 0.5,
-    K.REVIEW_GIVEN: 0.25,
+    K.REVIEW_GIVEN: 0.0,
     # Endorsements count in the relationships dimension (trust-weighted), never as kept commitments:
     # otherwise a ring of accounts could raise its own record by endorsing itself.
     K.ENDORSEMENT_RECEIVED: 0.0,
@@ -71,15 +77,21 @@ KIND_MULTIPLIERS = {
 REVIEW_KINDS = {K.REVIEW_RECEIVED}
 REVIEW_STARS_MIN = 1
 REVIEW_STARS_MAX = 5
-# A review counts as much as its author is credible: their score mapped linearly onto this range.
-REVIEW_WEIGHT_RANGE = (0.5, 1.5)
+# A review counts as much as its author is credible: an author scored below REVIEW_CREDIBLE_FROM (the
+# "good" tier) counts nothing - fresh accounts cannot praise each other up - and from there their score
+# maps linearly onto REVIEW_WEIGHT_RANGE. An author never scored (no snapshot yet) counts 1.
+REVIEW_WEIGHT_RANGE = (1.0, 1.5)
+REVIEW_CREDIBLE_FROM = 700
+REVIEW_WEIGHT_UNCREDIBLE = 0.0
 
 
 def review_weight(reviewer_score: int | None) -> float:
     if reviewer_score is None:
         return 1.0
+    if reviewer_score < REVIEW_CREDIBLE_FROM:
+        return REVIEW_WEIGHT_UNCREDIBLE
     low, high = REVIEW_WEIGHT_RANGE
-    share = (reviewer_score - SCORE_MIN) / SCORE_SPAN
+    share = (reviewer_score - REVIEW_CREDIBLE_FROM) / (SCORE_MAX - REVIEW_CREDIBLE_FROM)
     return round(low + (high - low) * min(max(share, 0.0), 1.0), 4)
 
 
@@ -158,7 +170,9 @@ def tier_for(score: int | None) -> str:
 
 
 # --- Red and black lists -----------------------------------------------------------------------
-BLACK_VIOLATION_KINDS = {K.NO_SHOW, K.LATE_CANCELLATION, K.USAGE_OVERRUN}
+# Confirmed misuse counts as a violation too (2026.11-3). Damage does not: it is judged by its severity
+# (a serious one lists at once; the caps above weigh the others).
+BLACK_VIOLATION_KINDS = {K.NO_SHOW, K.LATE_CANCELLATION, K.USAGE_OVERRUN, K.MISUSE_CONFIRMED}
 BLACK_VIOLATION_COUNT = 3
 BLACK_VIOLATION_WINDOW_DAYS = 365
 BLACK_SEVERE_KINDS = {K.DAMAGE_CONFIRMED, K.FRAUD_CONFIRMED, K.BREACH_CONFIRMED}
