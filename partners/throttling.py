@@ -7,6 +7,8 @@ local-memory cache: configure a shared cache, e.g. Redis, when running several p
 
 from __future__ import annotations
 
+import hashlib
+
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -44,7 +46,9 @@ class PartnerUserRateThrottle(_LiveRateThrottle):
             external_id = _external_id(request) if key is not None else None
             if not external_id:
                 return None
-            ident = f"partner:{key.partner_id}:{external_id}"
+            # Hashed: external_id is the partner's free text; cache keys must stay short and plain (H13).
+            digest = hashlib.sha256(str(external_id).encode()).hexdigest()[:32]
+            ident = f"partner:{key.partner_id}:{digest}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 

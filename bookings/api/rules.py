@@ -8,7 +8,7 @@ parsed, so a refused caller learns nothing from validation errors.
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
@@ -26,6 +26,9 @@ from .serializers import AwareDateTimeField
 
 class BookingPolicySerializer(serializers.ModelSerializer):
     """The rules as stored; also the input shape (PUT: every field, PATCH: some)."""
+
+    # null while the instrument still runs on the default rules (never saved).
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = BookingPolicy
@@ -49,10 +52,15 @@ class BookingPolicyPutSerializer(BookingPolicySerializer):
         }
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "08:30"})
+class ClockTimeField(serializers.TimeField):
+    """A wall-clock time shown as HH:MM (OpenAPI's "time" format would demand seconds)."""
+
+
 class OpeningHoursSerializer(serializers.ModelSerializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6)
-    opens = serializers.TimeField(format="%H:%M")
-    closes = serializers.TimeField(format="%H:%M")
+    opens = ClockTimeField(format="%H:%M")
+    closes = ClockTimeField(format="%H:%M")
 
     class Meta:
         model = OpeningHours

@@ -56,7 +56,7 @@ class BookingSerializer(serializers.ModelSerializer):
     unit = serializers.IntegerField(source="instrument.unit_id", read_only=True)
     requester_username = serializers.CharField(source="requester.username", read_only=True)
     booked_hours = serializers.DecimalField(max_digits=8, decimal_places=2, read_only=True)
-    moved_to = serializers.PrimaryKeyRelatedField(read_only=True)
+    moved_to = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Booking
@@ -96,7 +96,7 @@ class BookingSerializer(serializers.ModelSerializer):
 
 
 class BookingEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+    actor = serializers.CharField(source="actor.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = BookingEvent

@@ -237,6 +237,7 @@ class InstrumentAvailabilityView(APIView):
 
 class BookingReviewsView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = None  # the answer is the whole (short) list, as the schema says
     serializer_class = s.ReviewSerializer
     queryset = Booking.objects.none()  # for the schema only; reads go through selectors
 
@@ -257,6 +258,7 @@ class BookingReviewsView(GenericAPIView):
 
 class BookingIncidentsView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = None  # the answer is the whole (short) list, as the schema says
     serializer_class = s.IncidentSerializer
     queryset = Booking.objects.none()  # for the schema only; reads go through selectors
 

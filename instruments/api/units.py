@@ -245,6 +245,8 @@ UNIT_FILTER_PARAMETERS = [
 class UnitListCreateView(APIView):
     """Verified units for everyone; pending, rejected and suspended ones only for members and platform admins."""
 
+    pagination_class = CheapPageNumberPagination  # the schema shows the paginated body (H13)
+
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 

@@ -42,7 +42,7 @@ ERROR_DESCRIPTIONS = {
     400: "Invalid input (body or query parameters).",
     401: "Missing or invalid credentials (token, session or API key).",
     403: "Authenticated but not allowed; a partner key without the needed scope gets a message naming it.",
-    404: "No such object visible to you, or an invalid page or cursor.",
+    404: "No such object visible to you (in the path, or named in the body or a filter), or an invalid page.",
     409: "The request clashes with the current state (a taken slot, a wrong state, a reused idempotency key).",
     429: "Too many requests; wait as many seconds as the Retry-After header says.",
 }
@@ -53,7 +53,28 @@ def _is_public(permission) -> bool:
 
 
 class ProjectAutoSchema(AutoSchema):
-    """AutoSchema plus the error responses each operation can give, in the project's error shape."""
+    """AutoSchema plus the error responses each operation can give, in the project's error shape.
+
+    Two precisions the fuzzer (tests/api/test_fuzz.py) asked for: `<int:...>` routes match digits
+    only (minimum 0), and an email or URL that may be blank (or is only ever output) carries no
+    `format`, since "" is not a valid email.
+    """
+
+    def _resolve_path_parameters(self, variables):
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            if parameter.get("schema", {}).get("type") == "integer":
+                parameter["schema"]["minimum"] = 0
+        return parameters
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        properties = schema.get("properties", {})
+        for name, field in serializer.fields.items():
+            may_be_blank = getattr(field, "allow_blank", False) or field.read_only
+            if may_be_blank and properties.get(field.field_name or name, {}).get("format") in {"email", "uri"}:
+                properties[field.field_name or name].pop("format")
+        return schema
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
@@ -99,8 +120,8 @@ class ProjectAutoSchema(AutoSchema):
             or any(getattr(permission, "public_read", False) for permission in self.view.get_permissions())
         ):
             codes.append(403)
-        if has_path_parameters or query & PAGE_PARAMETERS:
-            codes.append(404)
+        if has_path_parameters or query or "requestBody" in operation:
+            codes.append(404)  # the object in the path, or one the body or a filter names; or a bad page
         if self.method in UNSAFE_METHODS:
             codes.append(409)
         if self.view.get_throttles():

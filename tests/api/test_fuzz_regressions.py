@@ -1,0 +1,83 @@
+"""One regression test per mismatch the fuzzer (test_fuzz.py) found between answers and the schema."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+from bookings.services import booking_create
+from tests.bookings.factories import local_slot
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    out = StringIO()
+    call_command("spectacular", "--format", "openapi", stdout=out)
+    return yaml.safe_load(out.getvalue())
+
+
+def _component(schema, name):
+    return schema["components"]["schemas"][name]["properties"]
+
+
+def test_fuzz_regression_booking_moved_to_and_event_actor_may_be_null(schema):
+    assert _component(schema, "Booking")["moved_to"]["nullable"] is True
+    assert _component(schema, "BookingEvent")["actor"]["nullable"] is True
+
+
+def test_fuzz_regression_policy_updated_at_may_be_null(schema):
+    assert _component(schema, "BookingPolicy")["updated_at"]["nullable"] is True
+
+
+def test_fuzz_regression_opening_hours_are_hh_mm_not_openapi_time(schema):
+    opens = _component(schema, "OpeningHours")["opens"]
+    assert "format" not in opens
+    assert opens["pattern"]
+
+
+def test_fuzz_regression_blank_email_and_url_carry_no_format(schema):
+    unit = _component(schema, "Unit")
+    assert "format" not in unit["website"]
+    assert "format" not in unit["contact_email"]
+
+
+def test_fuzz_regression_integer_path_parameters_are_not_negative(schema):
+    parameters = schema["paths"]["/api/v1/bookings/{id}/"]["get"]["parameters"]
+    assert [p["schema"].get("minimum") for p in parameters if p["in"] == "path"] == [0]
+
+
+def test_fuzz_regression_units_list_is_documented_paginated(schema):
+    body = schema["paths"]["/api/v1/units/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/PaginatedUnitList"}
+
+
+def test_fuzz_regression_unknown_instrument_in_booking_body_is_documented_404(schema):
+    assert "404" in schema["paths"]["/api/v1/bookings/"]["post"]["responses"]
+
+
+@pytest.mark.django_db
+def test_fuzz_regression_reviews_and_incidents_answer_plain_lists(api_client, user, instrument):
+    start, end = local_slot(days=3)
+    booking = booking_create(instrument=instrument, requester=user, start=start, end=end, purpose="XRD")
+    api_client.force_authenticate(user)
+    for suffix in ["reviews", "incidents"]:
+        response = api_client.get(f"/api/v1/bookings/{booking.pk}/{suffix}/")
+        assert response.status_code == 200
+        assert response.json() == []
+
+
+@pytest.mark.django_db
+def test_fuzz_regression_partner_user_throttle_key_is_plain_whatever_the_external_id(key_client):
+    import warnings
+
+    from django.core.cache.backends.base import CacheKeyWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        response = key_client().post(
+            "/api/v1/partner/users/", {"external_id": "stu 1\x05§\U000589fc", "email": ""}, format="json"
+        )
+    assert response.status_code in {200, 201, 400}
