@@ -23,6 +23,11 @@ RANKED_FIELDS = ("name", "name_en", "model_number", "manufacturer")
 Q_MAX_LENGTH = 200
 
 
+def _is_small_id(value: str) -> bool:
+    """ASCII digits that fit a database integer (str.isdigit() also accepts superscripts and other scripts)."""
+    return value.isascii() and value.isdigit() and len(value) <= 9
+
+
 class CategoryReferenceField(forms.CharField):
     """A category given by its id or its code; an unknown one is an error, not an empty result."""
 
@@ -30,7 +35,10 @@ class CategoryReferenceField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
-        lookup = {"pk": int(value)} if value.isdigit() else {"code": value}
+        # H13 (found by fuzzing): NUL reaches PostgreSQL as a 500, so does a non-ASCII digit or a huge id.
+        if "\x00" in value:
+            raise forms.ValidationError(_("Null characters are not allowed."), code="null_characters_not_allowed")
+        lookup = {"pk": int(value)} if _is_small_id(value) else {"code": value}
         category = InstrumentCategory.objects.filter(**lookup).first()
         if category is None:
             raise forms.ValidationError(
@@ -48,7 +56,7 @@ class RegionReferenceField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
-        if not value.isdigit():
+        if not _is_small_id(value):
             raise forms.ValidationError(
                 _("Region must be a six-digit division code such as 310000, or a region id."), code="invalid_region"
             )

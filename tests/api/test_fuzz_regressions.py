@@ -81,3 +81,19 @@ def test_fuzz_regression_partner_user_throttle_key_is_plain_whatever_the_externa
             "/api/v1/partner/users/", {"external_id": "stu 1\x05§\U000589fc", "email": ""}, format="json"
         )
     assert response.status_code in {200, 201, 400}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("category", ["k\x002", "\u00b2", "9" * 30])
+def test_fuzz_regression_catalogue_odd_category_is_400_not_500(api_client, instrument, category):
+    for url in ["/api/v1/instruments/", "/api/v1/analytics/before-you-buy/"]:
+        response = api_client.get(url, {"category": category})
+        assert response.status_code == 400, (url, response.content)
+        assert response.json()["field"] == "category"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("region", ["\u00b2", "9" * 30])
+def test_fuzz_regression_catalogue_odd_region_is_400_not_500(api_client, instrument, region):
+    response = api_client.get("/api/v1/instruments/", {"region": region})
+    assert response.status_code == 400
