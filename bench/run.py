@@ -776,6 +776,7 @@ def machine() -> dict:
         "ram_gb": round(memory_kb / 1024 / 1024, 1),
         "postgresql": postgres,
         "shared_buffers": shared_buffers,
+        "load_average_1m": round(os.getloadavg()[0], 2),  # other work on the machine skews absolute figures
         "python": platform.python_version(),
         "os": platform.platform(),
     }
@@ -803,6 +804,7 @@ def run_scale(scale_name: str, database_url: str, *, quick: bool) -> dict:
         result[name] = step()
         log(f"[{scale_name}] {name}: {json.dumps(result[name], default=str)[:400]} ({time.monotonic() - started:.1f}s)")
     result["runner_peak_rss_mb"] = rss_mb()
+    result["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
     result["finished_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
     return result
 
