@@ -96,19 +96,22 @@ def _fast_password_hasher(settings):
 @pytest.fixture(autouse=True)
 def _reference_data_in_transactional_tests(request):
     """Transactional tests flush the database afterwards, wiping the categories and provinces the
-    data migration loaded; put them back so every transactional test starts from the same state."""
+    data migration loaded; put them back so every transactional test starts from the same state.
+
+    serialized_rollback alone is not enough: once Playwright's event loop runs in the test thread,
+    asgiref gives the ORM a fresh connection object without Django's serialized test contents."""
     marker = request.node.get_closest_marker("django_db")
     transactional = bool(marker and marker.kwargs.get("transaction")) or any(
         name in request.fixturenames for name in ("transactional_db", "live_server")
     )
-    if not transactional or (marker and marker.kwargs.get("serialized_rollback")):
+    if not transactional:
         return
     request.getfixturevalue("transactional_db")
     from importlib import import_module
 
     from django.apps import apps
 
-    from instruments.models import InstrumentCategory
+    from instruments.models import InstrumentCategory, Region
 
-    if not InstrumentCategory.objects.exists():
+    if not (InstrumentCategory.objects.exists() and Region.objects.filter(code="310000").exists()):
         import_module("instruments.migrations.0002_load_categories").load(apps, None)

@@ -137,7 +137,7 @@ def test_membership_two_admins_demoting_each_other_keep_one():
 
     def demote(actor, membership):
         try:
-            barrier.wait(timeout=5)
+            barrier.wait(timeout=30)
             membership_role_change(actor=actor, membership=membership, role=Membership.Role.MEMBER)
             outcomes.append("ok")
         except DomainConflictError:
