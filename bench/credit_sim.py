@@ -585,7 +585,7 @@ class Simulation:
     def simulate_day(self, day: int) -> None:
         c = self.config
         period_end = (day // c.recompute_days + 1) * c.recompute_days
-        eligible = [u for u in self.users if u.active and u.joined_day <= day and u.role == ""]
+        eligible = [u for u in self.users if u.active and u.joined_day <= day and u.role in {"", "reregistered"}]
         rates = np.array([u.rate for u in eligible]) / MONTH_DAYS
         draws = self.rng.random(len(eligible)) < rates
         for actor, books in zip(eligible, draws, strict=True):
@@ -880,7 +880,10 @@ class Simulation:
     def recovery_figures(self) -> dict:
         c = self.config
         drift_day = c.drift_month * MONTH_DAYS
-        reformed = [a for a in self.actors if a.drift == "reform"]
+        # Only those who had lost the "good" tier when they reformed have something to recover.
+        reformed = [
+            a for a in self.actors if a.drift == "reform" and (self.score_at(a.key, drift_day) or 0) < GOOD_SCORE
+        ]
         out = {"actors": len(reformed), "observed_months": c.months - c.drift_month}
         measures = {
             "model": lambda a, d: self.score_at(a.key, d),
