@@ -266,6 +266,9 @@ class Instrument(BilingualNameMixin, models.Model):
             models.Index(fields=["status", "category"]),
             models.Index(fields=["unit", "status"]),
             models.Index(fields=["hourly_rate_external"]),
+            # The catalogue's default order: lets PostgreSQL walk the first page in order instead of
+            # sorting every listed instrument (118 ms at 50,000 instruments without it; bench/README.md).
+            models.Index(fields=["name", "id"], name="instrument_name_id_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["unit", "asset_number"], name="instrument_asset_number_unique_in_unit"),
