@@ -30,7 +30,8 @@ SETTINGS_NAMES = (
 def production_env(**overrides: str | None) -> dict[str, str]:
     """A clean environment (nothing the settings read leaks in from the shell) with production values."""
     read = env_names_read()
-    env = {key: value for key, value in os.environ.items() if key not in read}
+    # DJANGO_ALLOW_ASYNC_UNSAFE belongs to the browser tests' process only; a deployment never sets it.
+    env = {key: value for key, value in os.environ.items() if key not in read and key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update(
         DJANGO_SETTINGS_MODULE="sharing_platform.settings",
         DEBUG="false",
