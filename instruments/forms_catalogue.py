@@ -7,33 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Instrument, InstrumentCategory, Region
 from .selectors.catalogue import category_tree
-from .services.instruments import SETTABLE_STATUSES
+from .services.instruments import INSTRUMENT_EDITABLE_FIELDS, SETTABLE_STATUSES
 
-INSTRUMENT_FORM_FIELDS = [
-    "category",
-    "asset_number",
-    "name",
-    "name_en",
-    "model_number",
-    "manufacturer",
-    "country_of_origin",
-    "purchase_date",
-    "original_value",
-    "location",
-    "status",
-    "description",
-    "specifications",
-    "services",
-    "hourly_rate_internal",
-    "hourly_rate_external",
-    "deposit",
-    "requires_approval",
-    "requires_qualification",
-    "min_credit_score",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-]
+INSTRUMENT_FORM_FIELDS = list(INSTRUMENT_EDITABLE_FIELDS)
 
 
 def category_choices(*, value_of, include_blank_label=None) -> list:

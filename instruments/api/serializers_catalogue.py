@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Instrument, InstrumentCategory, Region, Unit
-from ..services.instruments import SETTABLE_STATUSES
+from ..services.instruments import INSTRUMENT_EDITABLE_FIELDS, SETTABLE_STATUSES
 
 
 class RegionBriefSerializer(serializers.ModelSerializer):
@@ -150,31 +150,7 @@ class StrictFieldsMixin:
         return super().to_internal_value(data)
 
 
-WRITE_FIELDS = [
-    "category",
-    "asset_number",
-    "name",
-    "name_en",
-    "model_number",
-    "manufacturer",
-    "country_of_origin",
-    "purchase_date",
-    "original_value",
-    "location",
-    "status",
-    "description",
-    "specifications",
-    "services",
-    "hourly_rate_internal",
-    "hourly_rate_external",
-    "deposit",
-    "requires_approval",
-    "requires_qualification",
-    "min_credit_score",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-]
+WRITE_FIELDS = list(INSTRUMENT_EDITABLE_FIELDS)
 
 
 class InstrumentUpdateSerializer(StrictFieldsMixin, serializers.ModelSerializer):

@@ -24,34 +24,34 @@ from sharing_platform.errors import (
 from ..models import Instrument, Unit
 from ..permissions import can_manage_unit_instruments
 
-# What a manager may set; unit, retirement and timestamps are the services' business.
-EDITABLE_FIELDS = frozenset(
-    {
-        "category",
-        "asset_number",
-        "name",
-        "name_en",
-        "model_number",
-        "manufacturer",
-        "country_of_origin",
-        "purchase_date",
-        "original_value",
-        "location",
-        "status",
-        "description",
-        "specifications",
-        "services",
-        "hourly_rate_internal",
-        "hourly_rate_external",
-        "deposit",
-        "requires_approval",
-        "requires_qualification",
-        "min_credit_score",
-        "contact_name",
-        "contact_phone",
-        "contact_email",
-    }
+# What a manager may set, in the order forms and exports show it; unit, retirement and timestamps
+# are the services' business. The API serializer and the page form take their fields from here.
+INSTRUMENT_EDITABLE_FIELDS = (
+    "category",
+    "asset_number",
+    "name",
+    "name_en",
+    "model_number",
+    "manufacturer",
+    "country_of_origin",
+    "purchase_date",
+    "original_value",
+    "location",
+    "status",
+    "description",
+    "specifications",
+    "services",
+    "hourly_rate_internal",
+    "hourly_rate_external",
+    "deposit",
+    "requires_approval",
+    "requires_qualification",
+    "min_credit_score",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
 )
+EDITABLE_FIELDS = frozenset(INSTRUMENT_EDITABLE_FIELDS)
 SETTABLE_STATUSES = frozenset({Instrument.Status.AVAILABLE, Instrument.Status.MAINTENANCE})
 
 
