@@ -7,4 +7,7 @@ class BookingsConfig(AppConfig):
     verbose_name = _("Bookings")
 
     def ready(self):
-        from . import notifications  # noqa: F401 - connects the mail receivers to booking_changed (H4b)
+        from . import (
+            notifications,  # noqa: F401 - connects the mail receivers to booking_changed (H4b)
+            receivers,  # noqa: F401 - answers instruments' instrument_retiring signal
+        )

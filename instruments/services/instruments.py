@@ -23,6 +23,7 @@ from sharing_platform.errors import (
 
 from ..models import Instrument, Unit
 from ..permissions import can_manage_unit_instruments
+from ..signals import instrument_retiring
 
 # What a manager may set, in the order forms and exports show it; unit, retirement and timestamps
 # are the services' business. The API serializer and the page form take their fields from here.
@@ -143,6 +144,13 @@ def instrument_retire(*, actor, instrument: Instrument) -> Instrument:
         _require_manager(actor, locked.unit)
         if locked.status == Instrument.Status.RETIRED:
             raise DomainConflictError(_("This instrument is already retired."), code="retired")
+        problems = [
+            problem
+            for _receiver, answer in instrument_retiring.send(sender=Instrument, instrument=locked)
+            for problem in answer or ()
+        ]
+        if problems:
+            raise DomainConflictError(" ".join(str(problem) for problem in problems), code="retire_blocked")
         locked.status = Instrument.Status.RETIRED
         locked.retired_at = timezone.now()
         locked.save(update_fields=["status", "retired_at", "updated_at"])
