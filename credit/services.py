@@ -36,14 +36,6 @@ from .permissions import can_act_for_subject, can_moderate
 from .recompute import latest_snapshot_queryset
 from .scoring.inputs import reversed_event_ids
 
-_subject_listeners: list = []
-
-
-def credit_subject_changed_connect(listener) -> None:
-    """Register a callable(subject_key) run on commit after a subject's ledger changes (the recompute task)."""
-    if listener not in _subject_listeners:
-        _subject_listeners.append(listener)
-
 
 def credit_event_record(
     *,
@@ -99,8 +91,7 @@ def credit_event_record(
     except IntegrityError:
         # A concurrent recorder won the race for the same fact: return its row.
         return CreditEvent.objects.get(subject_key=key, kind=kind, source_ref=source_ref)
-    for listener in _subject_listeners:
-        transaction.on_commit(lambda listener=listener: listener(key))
+    _on_commit_recompute(key)
     return event
 
 
@@ -217,8 +208,10 @@ def endorsement_create(
 
 
 def _on_commit_recompute(subject_key: str) -> None:
-    for listener in _subject_listeners:
-        transaction.on_commit(lambda listener=listener: listener(subject_key))
+    """Queue the subject's recompute once the surrounding transaction commits (never for a rollback)."""
+    from .tasks import enqueue_recompute  # tasks import these services
+
+    transaction.on_commit(lambda: enqueue_recompute(subject_key))
 
 
 # --- Red and black lists ----------------------------------------------------------------------
