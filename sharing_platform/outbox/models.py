@@ -39,4 +39,3 @@ class OutboxMessage(models.Model):
     def task_id(self) -> str:
         """The Celery task id this message is sent with; the consumer reads the message id back from it."""
         return f"{TASK_ID_PREFIX}{self.pk}"
-

@@ -227,9 +227,9 @@ def messages_prune(*, now: datetime | None = None, limit: int = 10_000) -> int:
     keep = timedelta(days=int(getattr(settings, "OUTBOX_KEEP_DISPATCHED_DAYS", 7)))
     cutoff = (now or timezone.now()) - keep
     ids = list(
-        OutboxMessage.objects.filter(dispatched_at__lt=cutoff).order_by("dispatched_at").values_list("pk", flat=True)[
-            :limit
-        ]
+        OutboxMessage.objects.filter(dispatched_at__lt=cutoff)
+        .order_by("dispatched_at")
+        .values_list("pk", flat=True)[:limit]
     )
     if not ids:
         return 0
