@@ -1,21 +1,24 @@
 """Email notifications of the booking lifecycle: request, decision, cancellation and the day-before reminder.
 
-How it hooks in: the lifecycle services send ``bookings.signals.booking_changed`` (booking id, action,
-actor id) after each change commits. The receiver here, connected when ``BookingsConfig.ready()``
-imports this module, enqueues one Celery task with ``transaction.on_commit``: a refused or
-rolled-back change never mails anybody, and the services need not know that mail exists.
+How it hooks in: ``bookings.signals.booking_changed`` (booking id, action, actor id) is announced
+through the transactional outbox after each change commits. The receiver here, connected when
+``BookingsConfig.ready()`` imports this module, queues one mail task with ``outbox.enqueue`` in the
+announcement's transaction: a refused or rolled-back change never mails anybody, a committed one is
+mailed even if the broker was down at the time, and the services need not know that mail exists.
 
-Tasks take ids, read the rows again, and are safe to run twice: each message is marked as sent
-per (action, booking, recipient) in Django's cache before the next one goes out (each of these
-changes happens at most once per booking), so a retry after a partial failure does not mail the
-same person twice. Transient SMTP and network failures are retried with exponential backoff, a
-bounded number of times.
+Tasks take ids, read the rows again, and are safe to run twice: a task whose outbox message was
+handled already is skipped (``sharing_platform.outbox``), and each mail is marked as sent per
+(action, booking, recipient) in Django's cache before the next one goes out (each of these changes
+happens at most once per booking), so a retry after a partial failure does not mail the same person
+twice. Transient SMTP and network failures are retried with exponential backoff, a bounded number of
+times.
 
 Reminders must never go out twice for one booking, across beat runs, worker restarts and
 concurrent workers, so their marker has to be durable and queryable: the reminder sweep claims a
 booking by appending a ``BookingEvent`` with action ``reminder_sent`` (from_state == to_state, the
-state is unchanged) under a row lock, and only then enqueues the mail on commit. The audit trail
-thereby also shows when the requester was reminded. No model or column is added for it.
+state is unchanged) under a row lock, and writes the mail task to the outbox in the same
+transaction. The audit trail thereby also shows when the requester was reminded. No model or column
+is added for it.
 
 Language: a user's preferred language is not stored, so each message carries every language the
 site offers (``settings.LANGUAGES``, the default one first) whose catalogue translates it; until the
@@ -44,6 +47,7 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from instruments.models import Membership
+from sharing_platform import outbox
 
 from .models import Booking, BookingEvent, BookingState
 from .signals import booking_changed
@@ -306,7 +310,7 @@ def send_booking_reminder(booking_id: int) -> int:
 
 
 def reminder_claim(*, booking_id: int, now: datetime) -> bool:
-    """Mark one booking as reminded and enqueue its mail on commit; False if it is not due or already claimed."""
+    """Mark one booking as reminded and queue its mail with it; False if it is not due or already claimed."""
     with transaction.atomic():
         booking = (
             Booking.objects.select_for_update(of=("self",))
@@ -328,7 +332,7 @@ def reminder_claim(*, booking_id: int, now: datetime) -> bool:
             to_state=booking.state,
             at=now,
         )
-        transaction.on_commit(lambda: send_booking_reminder.delay(booking.pk))
+        outbox.enqueue(send_booking_reminder, booking.pk)
     return True
 
 
@@ -387,9 +391,7 @@ NOTIFIED_ACTIONS = frozenset({"requested", "approved", "refused", "cancelled", "
 
 @receiver(booking_changed, dispatch_uid="bookings.notifications.booking_changed")
 def booking_changed_received(sender, booking_id: int, action: str, actor_id: int | None = None, **kwargs) -> None:
-    """Enqueue the mail for a lifecycle change once the transaction that made it commits."""
+    """Queue the mail for a lifecycle change, in the transaction that announces it (once per change)."""
     if action not in NOTIFIED_ACTIONS:
         return
-    # booking_changed is sent after commit already; on_commit keeps that true if a sender ever
-    # sends it from inside a transaction (outside one, it runs at once).
-    transaction.on_commit(lambda: send_change_notifications.delay(booking_id, action, actor_id))
+    outbox.enqueue(send_change_notifications, booking_id, action, actor_id)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from credit.selectors import credit_black_list_history, credit_standing_for_unit, credit_standing_for_user
 from instruments.models import Instrument, Membership, Unit
 from instruments.permissions import is_platform_admin
+from sharing_platform import outbox
 from sharing_platform.errors import (
     DomainConflictError,
     DomainNotFoundError,
@@ -65,7 +66,7 @@ from .selectors import (
     user_live_bookings,
     weekly_hours,
 )
-from .signals import booking_changed
+from .signals import announce_booking_changed
 
 EXCLUSION_VIOLATION = "23P01"
 # A request answered within this time (and before its start) is answered on time.
@@ -140,9 +141,8 @@ def _record(booking: Booking, *, actor, action: str, from_state: str, reason: st
         at=at,
     )
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-    transaction.on_commit(
-        lambda: booking_changed.send(sender=Booking, booking_id=booking.pk, action=action, actor_id=actor_id)
-    )
+    # Announced after commit through the outbox (booking_changed's receivers: mail, webhooks).
+    outbox.enqueue(announce_booking_changed, booking.pk, action, actor_id)
 
 
 def _raise_problems(problems: Sequence) -> None:

@@ -1,8 +1,27 @@
-"""Signals other parts of the app (notifications, feeds, webhooks) listen to."""
+"""Signals other parts of the app (notifications, feeds, webhooks) listen to, and the task that sends them."""
 
+from celery import shared_task
+from django.db import DatabaseError
 from django.dispatch import Signal
 
-# Sent after the transaction that changed a booking commits.
+from sharing_platform import outbox
+
+from .models import Booking
+
+# Sent after the transaction that changed a booking commits, by ``announce_booking_changed``: the
+# services write that task to the outbox in the transaction of the change, so a committed change is
+# always announced (after a broker outage, later) and a rolled-back one never is. With a broker the
+# receivers run in a Celery worker; without one, in-process right after the commit.
+# Receivers write rows and queue their side effects with ``outbox.enqueue``: their writes commit in
+# one transaction with the announcement (once per change). Wrap your writes in ``transaction.atomic()``
+# so a failure of yours rolls back only your part.
 # kwargs: booking_id (int), action (str: "requested", "approved", "refused", "cancelled", "moved",
 # "checked_in", "checked_out", "no_show", "completed"), actor_id (int | None).
 booking_changed = Signal()
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
+def announce_booking_changed(self, booking_id: int, action: str, actor_id: int | None = None) -> int:
+    """Send booking_changed for one committed change, once per outbox message."""
+    calls = [{"booking_id": booking_id, "action": action, "actor_id": actor_id}]
+    return outbox.signal_send_once(self.request.id, booking_changed, sender=Booking, calls=calls)

@@ -26,6 +26,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from instruments.models import Unit
+from sharing_platform import outbox
 
 from . import params
 from .models import CreditRun, CreditScore
@@ -33,7 +34,7 @@ from .scoring.inputs import build_inputs, split_keys
 from .scoring.model import ScoreResult, score_subject
 from .scoring.reasons import reasons_with_text
 from .scoring.trust import TrustScores, trust_scores
-from .signals import credit_score_changed
+from .signals import announce_score_changes
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def _write_batch(keys: list[str], as_of: datetime, run_id, trust: TrustScores) -
 
 
 def _announce_changes(fresh: list[CreditScore], previous: dict[str, CreditScore]) -> None:
-    """Queue credit_score_changed (sent on commit) for every new snapshot whose score or tier moved."""
+    """Queue credit_score_changed (sent after commit, via the outbox) for each snapshot whose score or tier moved."""
     changes = []
     for snapshot in fresh:
         before = previous.get(snapshot.subject_key)
@@ -141,25 +142,12 @@ def _announce_changes(fresh: list[CreditScore], previous: dict[str, CreditScore]
                     "new_score": snapshot.score,
                     "old_tier": old_tier,
                     "new_tier": snapshot.tier,
-                    "as_of": snapshot.as_of,
+                    "as_of": snapshot.as_of.isoformat(),
                     "snapshot_id": snapshot.pk,
                 }
             )
     if changes:
-        transaction.on_commit(lambda: _send_changes(changes))
-
-
-def _send_changes(changes: list[dict]) -> None:
-    for change in changes:
-        # send_robust: the snapshots are committed; a failing receiver must not fail the recompute.
-        for receiver, result in credit_score_changed.send_robust(sender=CreditScore, **change):
-            if isinstance(result, Exception):
-                logger.error(
-                    "credit_score_changed receiver %r failed for %s",
-                    receiver,
-                    change["subject_key"],
-                    exc_info=(type(result), result, result.__traceback__),
-                )
+        outbox.enqueue(announce_score_changes, changes)
 
 
 def _subject_lock(key: str) -> None:

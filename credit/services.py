@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from instruments.models import Unit
+from sharing_platform import outbox
 from sharing_platform.errors import (
     DomainConflictError,
     DomainPermissionError,
@@ -91,7 +92,7 @@ def credit_event_record(
     except IntegrityError:
         # A concurrent recorder won the race for the same fact: return its row.
         return CreditEvent.objects.get(subject_key=key, kind=kind, source_ref=source_ref)
-    _on_commit_recompute(key)
+    _queue_recompute(key)
     return event
 
 
@@ -207,11 +208,11 @@ def endorsement_create(
     return endorsement
 
 
-def _on_commit_recompute(subject_key: str) -> None:
-    """Queue the subject's recompute once the surrounding transaction commits (never for a rollback)."""
-    from .tasks import enqueue_recompute  # tasks import these services
+def _queue_recompute(subject_key: str) -> None:
+    """Queue the subject's recompute in the outbox, with the change: sent after commit, never for a rollback."""
+    from .tasks import recompute_subject_task  # tasks import these services
 
-    transaction.on_commit(lambda: enqueue_recompute(subject_key))
+    outbox.enqueue(recompute_subject_task, subject_key)
 
 
 # --- Red and black lists ----------------------------------------------------------------------
@@ -387,7 +388,7 @@ def list_entry_confirm(
         entry.published_at, entry.expires_at = now, expires_at
         entry.moderator, entry.decision_reason, entry.decided_at = moderator, reason, now
         entry.save()
-        _on_commit_recompute(entry.subject_key)
+        _queue_recompute(entry.subject_key)
     return entry
 
 

@@ -4,9 +4,30 @@
 committed, by both the per-subject and the full recompute, for every subject whose score or tier
 differs from its previous snapshot (a first snapshot counts: old_score and old_tier are None).
 Keyword arguments: subject_key ("user:<id>" | "unit:<id>"), old_score, new_score, old_tier,
-new_tier, as_of, snapshot_id. Receivers must not raise: the recompute has already committed.
+new_tier, as_of, snapshot_id.
+
+How: the recompute writes ``announce_score_changes`` to the outbox in the transaction of its
+snapshots, so the announcement survives a broker outage and a rolled-back recompute announces
+nothing. With a broker the receivers run in a Celery worker, without one in-process right after the
+commit. Receivers queue their side effects with ``outbox.enqueue``; their writes commit in one
+transaction with the announcement (once per batch of snapshots). Receivers must not raise.
 """
 
+from datetime import datetime
+
+from celery import shared_task
+from django.db import DatabaseError
 from django.dispatch import Signal
 
+from sharing_platform import outbox
+
+from .models import CreditScore
+
 credit_score_changed = Signal()
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
+def announce_score_changes(self, changes: list[dict]) -> int:
+    """Send credit_score_changed for each change of one committed batch of snapshots (as_of in ISO 8601)."""
+    calls = [{**change, "as_of": datetime.fromisoformat(change["as_of"])} for change in changes]
+    return outbox.signal_send_once(self.request.id, credit_score_changed, sender=CreditScore, calls=calls)

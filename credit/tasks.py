@@ -9,6 +9,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
+from sharing_platform import outbox
+
 from . import services
 from .models import CreditRun
 from .recompute import recompute_all, recompute_subject
@@ -18,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def recompute_subject_task(subject_key: str) -> int | None:
-    """Fast path: recompute one subject right after its ledger changed (enqueued on commit)."""
+    """Fast path: recompute one subject right after its ledger changed (queued in the outbox with the change)."""
     snapshot = recompute_subject(subject_key)
     return snapshot.score if snapshot else None
 
@@ -39,8 +41,9 @@ def recompute_all_task(self, run_id: str | None = None) -> str:
         # the advisory lock) may take a moment to go away. Try again shortly instead of dropping the run.
         raise self.retry(countdown=5, max_retries=24)
     if outcome.status == "partial":
-        # Time budget spent: hand over to a fresh task (same run, same as_of) before the time limit hits.
-        recompute_all_task.apply_async(kwargs={"run_id": str(outcome.run_id)})
+        # Time budget spent: hand over to a fresh task (same run, same as_of) before the time limit hits;
+        # through the outbox, so a broker hiccup right now does not leave the run half done until tomorrow.
+        outbox.enqueue(recompute_all_task, run_id=str(outcome.run_id))
     logger.info("credit full run %s: %s (%s subjects)", outcome.run_id, outcome.status, outcome.subjects)
     return outcome.status
 
@@ -61,11 +64,3 @@ def expire_list_entries_task() -> int:
 def review_trusted_badges_task() -> dict:
     """Daily: award this quarter's trusted provider badges and revoke the ones whose criteria lapsed."""
     return services.trusted_badges_review()
-
-
-def enqueue_recompute(subject_key: str) -> None:
-    """Ledger listener (run on commit): queue the subject's recompute; a broker outage must not break the caller."""
-    try:
-        recompute_subject_task.delay(subject_key)
-    except Exception:  # the nightly full run catches up with anything missed here
-        logger.exception("could not queue the credit recompute of %s", subject_key)

@@ -27,6 +27,7 @@ from bookings.signals import booking_changed
 from credit.models import ListEntry
 from credit.signals import credit_score_changed
 from instruments.models import Unit
+from sharing_platform import outbox
 
 from . import selectors, webhooks
 from .models import WebhookEvent
@@ -137,15 +138,12 @@ def on_list_entry_saved(sender, instance: ListEntry, created: bool, **kwargs) ->
 
 
 def on_credit_score_changed(sender, *, subject_key: str, old_tier=None, new_tier=None, **kwargs) -> None:
-    """credit_score_changed (after commit): a changed tier queues the webhook check."""
+    """credit_score_changed (after commit): a changed tier queues the webhook check in the outbox."""
     if old_tier is None or old_tier == new_tier:
         return
     from .tasks import check_tier_change
 
-    try:
-        check_tier_change.delay(subject_key)
-    except Exception:  # a broker outage must not break the recompute that sent the signal
-        logger.exception("could not queue the tier check of %s", subject_key)
+    outbox.enqueue(check_tier_change, subject_key)
 
 
 def tier_change_notify(subject_key: str) -> int:

@@ -27,16 +27,16 @@ def deliver_webhook(delivery_id: int) -> str | None:
 
 
 def enqueue_delivery(delivery_id: int) -> None:
-    """Run on commit: queue the first attempt; a broker outage must not break the caller."""
+    """From the resume sweep (a worker): queue an attempt again; a broker outage is logged, the next sweep retries."""
     try:
         deliver_webhook.delay(delivery_id)
-    except Exception:  # the delivery stays pending and can be replayed from the admin
+    except Exception:
         logger.exception("could not queue webhook delivery %s", delivery_id)
 
 
 @shared_task(acks_late=True)
 def check_tier_change(subject_key: str) -> int:
-    """Queued on credit_score_changed when a subject's tier moved (after the recompute committed): webhooks."""
+    """Queued (outbox) on credit_score_changed when a subject's tier moved: webhooks. Idempotent per snapshot."""
     from .signals import tier_change_notify
 
     return tier_change_notify(subject_key)

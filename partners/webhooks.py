@@ -27,6 +27,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sharing_platform import outbox
+
 from .models import WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -110,7 +112,9 @@ def url_problem(url: str) -> str | None:
 
 
 def deliveries_create(*, endpoints, event: str, event_id: str, data: dict) -> list[WebhookDelivery]:
-    """One delivery per endpoint that wants the event, each sent after commit. Idempotent per event_id."""
+    """One delivery per endpoint that wants the event, each queued in the outbox (sent after commit).
+
+    Idempotent per event_id."""
     created = []
     payload_base = {"id": event_id, "type": event, "created_at": timezone.now().isoformat()}
     for endpoint in endpoints:
@@ -126,10 +130,10 @@ def deliveries_create(*, endpoints, event: str, event_id: str, data: dict) -> li
             continue
         created.append(delivery)
     if created:
-        from .tasks import enqueue_delivery
+        from .tasks import deliver_webhook
 
-        ids = [delivery.pk for delivery in created]
-        transaction.on_commit(lambda: [enqueue_delivery(pk) for pk in ids])
+        for delivery in created:
+            outbox.enqueue(deliver_webhook, delivery.pk)
     return created
 
 
@@ -242,9 +246,9 @@ def delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             status=WebhookDelivery.Status.PENDING, attempts=0, next_retry_at=None, delivered_at=None
         )
-        from .tasks import enqueue_delivery
+        from .tasks import deliver_webhook
 
-        transaction.on_commit(lambda: enqueue_delivery(delivery.pk))
+        outbox.enqueue(deliver_webhook, delivery.pk)
     delivery.refresh_from_db()
     return delivery
 

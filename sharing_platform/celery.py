@@ -6,6 +6,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sharing_platform.settings")
 
-app = Celery("sharing_platform")
+# Every task handles a message of the transactional outbox at most once per message id (see outbox/consumer.py).
+app = Celery("sharing_platform", task_cls="sharing_platform.outbox.consumer:OutboxTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

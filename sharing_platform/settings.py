@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our own static files, no CDN
     "django_celery_beat",
     "django_htmx",
+    "sharing_platform.outbox",  # side effects leave through a table written with the change (issue 12.2)
     "instruments",
     "credit",
     "bookings",
@@ -141,6 +142,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@instrument-sharing.local")
+# Where django.core.mail.backends.filebased.EmailBackend writes one file per connection.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or None
 
 # --- Cache ----------------------------------------------------------------------------------
 # Throttle counters, notification markers and idempotency locks must be shared by every process in
@@ -232,6 +235,13 @@ CELERY_TASK_TIME_LIMIT = CELERY_BROKER_VISIBILITY_TIMEOUT - 10
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_BROKER_VISIBILITY_TIMEOUT - 20
 # Beat: exactly one beat process, reading schedules from the database (CELERY_BEAT_SCHEDULER above)
 # so admins can see and change them; credit's migration 0003 creates its PeriodicTask rows.
+
+# --- Transactional outbox (issue 12.2; the guarantee is spelled out in sharing_platform/outbox) ------
+# Tasks are never queued straight from a request: outbox.enqueue() writes a row in the transaction of
+# the change, sent to the broker right after commit; beat's relay (every 15 seconds, migration
+# outbox/0002) sends what a broker outage left behind. Rows dispatched this many days ago are pruned.
+OUTBOX_KEEP_DISPATCHED_DAYS = 7
+OUTBOX_RELAY_BATCH_SIZE = 200
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

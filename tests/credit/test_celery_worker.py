@@ -6,16 +6,11 @@ so only transactional tests can share data with it.
 
 import os
 import signal
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
-import kombu.pools
 import pytest
 import redis
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from credit.models import CreditEvent, CreditRun, CreditScore
@@ -23,129 +18,22 @@ from credit.recompute import recompute_all, score_keys
 from credit.scoring.trust import trust_scores
 from credit.services import credit_event_record
 from credit.tasks import recompute_all_task
-from sharing_platform.celery import app
+from tests.celery_processes import Worker, broker_configured, wait_for, worker_start, worker_stop
 from tests.credit.factories import record
 from tests.factories import UnitFactory, UserFactory
 
-ROOT = Path(__file__).resolve().parents[2]
 BROKER_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/5"
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.postgres]
-
-
-def _wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    return f"postgres://{s['USER']}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def _pools_reset() -> None:
-    """Drop the app's broker connection pools so the next send connects to the broker now configured."""
-    kombu.pools.reset()  # kombu keeps process-wide pools per broker URL: close and forget them
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 @pytest.fixture
 def broker():
     """Point this process's Celery app at Redis (the suite otherwise runs tasks eagerly), then restore it."""
     redis.Redis.from_url(BROKER_URL).flushdb()
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    app.conf.broker_url = BROKER_URL
-    app.conf.task_always_eager = False
-    _pools_reset()
-    yield BROKER_URL
-    app.conf.update(saved)
-    _pools_reset()
+    with broker_configured(BROKER_URL):
+        yield BROKER_URL
     redis.Redis.from_url(BROKER_URL).flushdb()
-
-
-class Worker:
-    def __init__(self, process: subprocess.Popen, log: Path):
-        self.process = process
-        self.log = log
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def pool_children(self) -> list[int]:
-        """The worker's pool processes: the ones whose parent is the worker we started (from /proc)."""
-        children = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == self.process.pid:
-                children.append(int(stat.parent.name))
-        return children
-
-
-def _worker_start(tmp_path: Path, broker_url: str, extra_env: dict | None = None) -> Worker:
-    log = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "sharing_platform.settings",
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": broker_url,
-        "DB_CONN_MAX_AGE": "0",
-        "LOG_FORMAT": "plain",
-        "LOG_LEVEL": "INFO",  # readiness is read from the "ready." log line
-        **(extra_env or {}),
-    }
-    handle = log.open("wb")
-    process = subprocess.Popen(  # noqa: S603 - fixed arguments, our own virtualenv's celery
-        [
-            str(Path(sys.executable).with_name("celery")),
-            "-A",
-            "sharing_platform",
-            "worker",
-            "-P",
-            "prefork",
-            "-c",
-            "1",
-            "-l",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"credit-test-{uuid.uuid4().hex[:6]}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: teardown ends exactly the worker and its pool
-    )
-    worker = Worker(process, log)
-    try:
-        _wait_for(lambda: "ready." in worker.output() or process.poll() is not None, timeout=60, what="worker ready")
-    except AssertionError:
-        _worker_stop(worker)
-        raise
-    assert process.poll() is None, worker.output()
-    return worker
-
-
-def _worker_stop(worker: Worker) -> None:
-    if worker.process.poll() is None:
-        os.killpg(worker.process.pid, signal.SIGTERM)
-        try:
-            worker.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.process.pid, signal.SIGKILL)
-            worker.process.wait(timeout=5)
 
 
 @pytest.fixture
@@ -153,13 +41,14 @@ def worker_factory(transactional_db, broker, tmp_path):
     started: list[Worker] = []
 
     def start(**extra_env) -> Worker:
-        worker = _worker_start(tmp_path, broker, {key: str(value) for key, value in extra_env.items()})
+        env = {key: str(value) for key, value in extra_env.items()}
+        worker = worker_start(tmp_path, broker, env, name="credit-test")
         started.append(worker)
         return worker
 
     yield start
     for worker in started:
-        _worker_stop(worker)
+        worker_stop(worker)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -170,7 +59,7 @@ def test_celery_worker_recomputes_subject_after_committed_event(worker_factory):
         credit_event_record(subject=user, kind=CreditEvent.Kind.NO_SHOW, source=CreditEvent.Source.BOOKING)
         # Queued on commit only: nothing can have run yet.
         assert not CreditScore.objects.filter(subject_key=f"user:{user.pk}").exists()
-    snapshot = _wait_for(
+    snapshot = wait_for(
         lambda: CreditScore.objects.filter(subject_key=f"user:{user.pk}").first(),
         timeout=30,
         what=f"the worker's snapshot\n{worker.output()}",
@@ -196,7 +85,7 @@ def test_celery_worker_killed_mid_full_recompute_task_returns_and_completes(work
     worker = worker_factory(CREDIT_RECOMPUTE_BATCH_SIZE=2, CREDIT_RECOMPUTE_BATCH_PAUSE_SECONDS=1)
     run_id = uuid.uuid4()
     recompute_all_task.apply_async(task_id=str(run_id))
-    _wait_for(
+    wait_for(
         lambda: CreditRun.objects.filter(run_id=run_id, subjects_seen__gte=3).exists(),
         timeout=30,
         what=f"the first batches\n{worker.output()}",
@@ -209,7 +98,7 @@ def test_celery_worker_killed_mid_full_recompute_task_returns_and_completes(work
     for pid in children:
         os.kill(pid, signal.SIGKILL)  # the pool process running the task dies mid-run
 
-    _wait_for(
+    wait_for(
         lambda: CreditRun.objects.filter(run_id=run_id, status="done").exists(),
         timeout=90,
         interval=0.5,

@@ -9,6 +9,7 @@ Nothing here imports or calls platform code in this process: every step is an HT
 ``celery`` command, or a process of the deployment.
 """
 
+import re
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -215,6 +216,17 @@ def test_scenario_unit_to_black_list_and_back(deployment):
     again = book(researcher, instruments["X-ray diffractometer"], later).expect(201)
     assert again.json()["state"] in {"requested", "approved"}
     step("objection upheld; the entry is lifted and the researcher books again")
+
+    # --- Beat relays the transactional outbox (every 15 seconds); the worker runs the relay ---------------
+    relayed = re.compile(r"Task sharing_platform\.outbox\.tasks\.relay_outbox\[[^\]]+\] succeeded")
+    worker_log = deployment.process("celery-worker")
+    wait_for(
+        lambda: relayed.search(worker_log.output()),
+        timeout=40,
+        interval=1,
+        what="beat's outbox relay to run in the worker",
+    )
+    step("beat sent the outbox relay; the worker ran it")
 
     # --- Every process stops cleanly and none of them logged an error ---------------------------------
     problems = deployment.stop()
