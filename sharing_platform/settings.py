@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "instruments",
     "credit",
     "bookings",
+    "billing",  # issue 15: charges, statements, payments (above bookings)
     "analytics",  # utilisation and evaluation figures (top layer; nothing depends on it)
     "partners",  # H8: partner keys, webhooks, external credit reports (top layer)
 ]
@@ -305,3 +306,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "InstrumentStatusEnum": "instruments.models.Instrument.Status",
     }
 )
+
+# --- Billing (issue 15) -------------------------------------------------------------------------
+# The TrueType font embedded in statement PDFs (it must have Chinese glyphs). Unset: WenQuanYi Micro
+# Hei where Debian's fonts-wqy-microhei puts it (the Dockerfile installs it).
+BILLING_PDF_FONT = os.environ.get("BILLING_PDF_FONT", "")
