@@ -81,6 +81,11 @@ def _description(charge: Charge) -> str:
     return ", ".join(str(part) for part in parts)
 
 
+def _legal_name(unit) -> str:
+    """The registered name, with the English one after it where there is one (statements are formal)."""
+    return f"{unit.name} ({unit.name_en})" if unit.name_en and unit.name_en != unit.name else unit.name
+
+
 def statement_document(statement: Statement) -> dict:
     """Everything a statement file shows, as plain values (three queries)."""
     groups = []
@@ -106,9 +111,9 @@ def statement_document(statement: Statement) -> dict:
         "title": _("Statement %(reference)s") % {"reference": statement.reference},
         "header": [
             (_("Statement"), statement.reference),
-            (_("From (provider)"), statement.provider_unit.display_name),
+            (_("From (provider)"), _legal_name(statement.provider_unit)),
             (_("Provider credit code"), statement.provider_unit.credit_code),
-            (_("To (paying unit)"), statement.payer_unit.display_name),
+            (_("To (paying unit)"), _legal_name(statement.payer_unit)),
             (_("Paying unit credit code"), statement.payer_unit.credit_code),
             (_("Charges up to"), statement.period_end.isoformat()),
             (_("Issued on"), timezone.localtime(statement.issued_at).strftime("%Y-%m-%d")),

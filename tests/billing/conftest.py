@@ -19,7 +19,7 @@ D = Decimal
 
 def local(text: str) -> datetime:
     """An aware datetime from 'YYYY-MM-DD HH:MM' in the project zone (Asia/Shanghai)."""
-    return timezone.make_aware(datetime.strptime(text, "%Y-%m-%d %H:%M"))
+    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=timezone.get_default_timezone())
 
 
 @pytest.fixture(autouse=True)

@@ -63,7 +63,12 @@ def test_charge_internal_rate_for_members_of_the_provider_unit(used, unit):
     booking = used(local("2026-03-02 09:00"), hours=2, user=member)
 
     charge = Charge.objects.get(booking=booking)
-    assert (charge.rate_kind, charge.rate, charge.amount, charge.payer_unit) == ("internal", D("200.00"), D("400.00"), unit)
+    assert (charge.rate_kind, charge.rate, charge.amount, charge.payer_unit) == (
+        "internal",
+        D("200.00"),
+        D("400.00"),
+        unit,
+    )
 
 
 def test_charge_booked_hours_where_the_instrument_bills_booked_time(used, instrument, unit_admin):
@@ -151,7 +156,8 @@ def test_adjustment_is_a_new_line_with_reason_and_author(used, unit_admin):
     assert charge.amount == D("800.00")  # never edited
     assert (adjustment.kind, adjustment.amount, adjustment.adjusts, adjustment.created_by) == (
         "adjustment", D("-150.00"), charge, unit_admin)  # fmt: skip
-    assert adjustment.payer_unit == charge.payer_unit and adjustment.project_code == charge.project_code
+    assert adjustment.payer_unit == charge.payer_unit
+    assert adjustment.project_code == charge.project_code
 
 
 def test_adjustment_refusals_change_nothing(used, unit_admin, researcher, payer_admin, outsider):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -63,7 +63,10 @@ def test_statement_bills_unbilled_charges_grouped_by_project(march, unit, other_
     assert statement.due_date == date(2026, 5, 1)  # 30 days by default
     assert statement.status == "issued"
     groups = group_by_project(statement_charges(statement))
-    assert [(g.project_code, g.subtotal, len(g.charges)) for g in groups] == [("A", D("1200.00"), 2), ("", D("1200.00"), 1)]
+    assert [(g.project_code, g.subtotal, len(g.charges)) for g in groups] == [
+        ("A", D("1200.00"), 2),
+        ("", D("1200.00"), 1),
+    ]
 
 
 def test_statement_numbers_follow_on_per_provider_and_due_days_apply(used, unit, other_unit, provider_admin):
@@ -143,7 +146,11 @@ def test_payments_add_up_and_paid_on_time_is_a_credit_fact_once(march, unit, oth
     statement.refresh_from_db()
     assert (statement.status, statement.amount_paid, statement.paid_on) == ("paid", D("2400.00"), date(2026, 4, 20))
     event = CreditEvent.objects.get(kind="payment_on_time")
-    assert (event.subject_unit, event.source, event.source_ref) == (other_unit, "statement", f"statement:{statement.pk}")
+    assert (event.subject_unit, event.source, event.source_ref) == (
+        other_unit,
+        "statement",
+        f"statement:{statement.pk}",
+    )
     assert event.counterparty_key == f"unit:{unit.pk}"
 
 
@@ -301,8 +308,13 @@ def test_monthly_run_issues_for_providers_that_opted_in_only(used, unit, other_u
     again = services.statements_issue_monthly(now=local("2026-04-03 04:00"))
 
     statement = Statement.objects.get(pk__in=issued)
-    assert (statement.provider_unit, statement.payer_unit, statement.period_end) == (unit, other_unit, date(2026, 3, 31))
-    assert statement.issued_by is None and statement.total == D("800.00")
+    assert (statement.provider_unit, statement.payer_unit, statement.period_end) == (
+        unit,
+        other_unit,
+        date(2026, 3, 31),
+    )
+    assert statement.issued_by is None
+    assert statement.total == D("800.00")
     assert again == []
     assert Charge.objects.filter(provider_unit=elsewhere.unit).exclude(statement_lines__isnull=False).count() == 1
 
