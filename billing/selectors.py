@@ -24,6 +24,7 @@ from .models import (
     StatementStatus,
 )
 from .permissions import PROVIDER_ROLES, charge_visibility, statement_visibility
+from .policy import money
 
 ZERO = Decimal("0.00")
 
@@ -104,7 +105,7 @@ def unbilled_by_payer(*, provider_unit: Unit, before: datetime) -> list[dict]:
             "payer_unit_id": row["payer_unit_id"],
             "payer_unit_name": Unit(name=row["payer_unit__name"], name_en=row["payer_unit__name_en"]).display_name,
             "charges": row["charges"],
-            "total": row["total"] or ZERO,
+            "total": money(row["total"] or ZERO),
         }
         for row in rows
     ]
@@ -211,7 +212,7 @@ def payments_awaiting_confirmation(*, user) -> QuerySet[Payment]:
 def owed_by_project(*, payer_unit: Unit) -> list[dict]:
     """Per project code: charged on open statements, and not billed yet (two grouped queries)."""
     billed = {
-        row["project_code"]: row["total"] or ZERO
+        row["project_code"]: money(row["total"] or ZERO)
         for row in Charge.objects.filter(
             payer_unit=payer_unit,
             statement_lines__voided=False,
@@ -222,7 +223,7 @@ def owed_by_project(*, payer_unit: Unit) -> list[dict]:
         .annotate(total=Sum("amount"))
     }
     unbilled = {
-        row["project_code"]: row["total"] or ZERO
+        row["project_code"]: money(row["total"] or ZERO)
         for row in Charge.objects.filter(payer_unit=payer_unit)
         .exclude(provider_unit=payer_unit)
         .filter(~billed_line_exists())
@@ -246,7 +247,7 @@ def outstanding_total(*, payer_unit: Unit) -> Decimal:
     row = Statement.objects.filter(payer_unit=payer_unit, status__in=OPEN_STATUSES).aggregate(
         total=Coalesce(Sum("total"), ZERO), paid=Coalesce(Sum("amount_paid"), ZERO)
     )
-    return row["total"] - row["paid"]
+    return money(row["total"] - row["paid"])
 
 
 def billing_units_of(user, *, roles) -> QuerySet[Unit]:
