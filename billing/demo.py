@@ -28,6 +28,9 @@ from .models import Statement
 SEED = 15
 PROVIDER_USERNAME = "provider"
 RESEARCHER_USERNAME = "researcher"
+# The paying side of the demo: an administrator of the researcher's unit (sees what the unit owes).
+PAYER_USERNAME = "payer"
+PAYER_PASSWORD = "demo-2026"  # noqa: S105 - the published demo password, like seed_demo's accounts
 OTHER_PAYERS = 2
 PROJECT_CODES = ("NSFC-22175031", "MOST-2023YFA1501", "SH-STCSM-24ZR", "")
 
@@ -95,6 +98,13 @@ def billing_demo_seed(*, months: int = 12, now: datetime | None = None) -> Billi
     if Statement.objects.filter(provider_unit=provider).exists():
         summary.skipped = True
         return summary
+    payer_admin, created = user_model.objects.get_or_create(
+        username=PAYER_USERNAME, defaults={"email": f"{PAYER_USERNAME}@demo.example.cn"}
+    )
+    if created:
+        payer_admin.set_password(PAYER_PASSWORD)
+        payer_admin.save()
+    Membership.objects.get_or_create(user=payer_admin, unit=researcher_unit, defaults={"role": Membership.Role.ADMIN})
     rng = random.Random(SEED)  # noqa: S311 - deterministic demo data, not security
     # Mail goes to memory while the year is written (it would be a year of notifications at once).
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():

@@ -50,7 +50,8 @@ def billing_home(request):
         return redirect("billing:provider", unit_pk=providing[0].pk)
     if len(paying) == 1 and not providing:
         return redirect("billing:owed", unit_pk=paying[0].pk)
-    return render(request, "billing/home.html", {"providing": providing, "paying": paying})
+    mine = list(selectors.charge_list_for(user=request.user).filter(booking__requester=request.user)[:50])
+    return render(request, "billing/home.html", {"providing": providing, "paying": paying, "mine": mine})
 
 
 # --- Provider side ----------------------------------------------------------------------------
@@ -80,6 +81,7 @@ def _provider_page(request, unit: Unit, *, issue_form=None, status: int = 200):
         "statements": statements,
         "charges": charges,
         "declared": declared,
+        "instruments": list(Instrument.objects.filter(unit=unit).order_by("name", "id")[:100]),
         "terms": selectors.provider_billing_get(unit),
         "may_set_terms": can_set_provider_terms(request.user, unit),
     }

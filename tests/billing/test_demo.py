@@ -31,6 +31,9 @@ def test_seed_billing_demo_writes_months_of_statements_once(capsys):
     assert paid >= statements.count() // 2
     assert CreditEvent.objects.filter(kind="payment_on_time").count() >= 1
     assert f"{statements.count()} statements" in first
+    payer = UserFactory._meta.model.objects.get(username="payer")
+    assert payer.check_password("demo-2026")
+    assert Membership.objects.filter(user=payer, role="admin").exists()
 
 
 def test_seed_billing_demo_needs_the_demo_accounts():

@@ -201,3 +201,9 @@ def test_statement_page_in_chinese(client, march, unit, other_unit, provider_adm
     page = client.get(f"/billing/statements/{statement.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "对账单" in page
     assert "按项目编号" in page
+
+
+def test_home_lists_the_charges_of_my_own_bookings(client, march, researcher):
+    page = login(client, researcher).get("/billing/").content.decode()
+    assert 'data-testid="my-charges"' in page
+    assert "800.00 CNY" in page
