@@ -137,8 +137,8 @@ class StatementDetailSerializer(StatementSerializer):
 
 
 class StatementCreateSerializer(serializers.Serializer):
-    provider_unit = serializers.IntegerField()
-    payer_unit = serializers.IntegerField()
+    provider_unit = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    payer_unit = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     period_end = serializers.DateField()
 
 

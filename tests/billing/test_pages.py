@@ -207,3 +207,18 @@ def test_home_lists_the_charges_of_my_own_bookings(client, march, researcher):
     page = login(client, researcher).get("/billing/").content.decode()
     assert 'data-testid="my-charges"' in page
     assert "800.00 CNY" in page
+
+
+def test_admin_lists_billing_records_read_only(client, march, unit, other_unit, provider_admin, platform_admin):
+    statement = statement_issue(provider_unit=unit, payer_unit=other_unit, period_end=timezone.localdate(),
+                                actor=provider_admin)  # fmt: skip
+    login(client, platform_admin)
+    for url in (
+        "/admin/billing/charge/",
+        "/admin/billing/statement/",
+        f"/admin/billing/statement/{statement.pk}/change/",
+    ):
+        assert client.get(url).status_code == 200, url
+    assert client.post(f"/admin/billing/statement/{statement.pk}/change/", {"total": "1"}).status_code == 403
+    statement.refresh_from_db()
+    assert statement.total == D("1200.00")
