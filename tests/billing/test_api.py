@@ -312,3 +312,14 @@ def test_api_period_end_date_is_inclusive(used, unit, other_unit, provider_admin
     assert response.status_code == 201
     assert response.json()["total"] == "800.00"
     assert date.fromisoformat(response.json()["period_end"]) == date(2026, 3, 31)
+
+
+def test_api_statement_pdf_in_chinese(march, unit, other_unit, provider_admin):
+    statement_id = issue_via_api(APIClientFor(provider_admin), None, unit, other_unit).json()["id"]
+    response = APIClientFor(provider_admin).get(
+        f"/api/v1/statements/{statement_id}/", {"format": "pdf"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    text = "".join("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages).split())
+    assert "对账单" in text
+    assert "付款单位" in text
+    assert "合计" in text

@@ -368,3 +368,18 @@ def test_payment_facts_move_the_paying_units_fulfilment(march, unit, other_unit,
 
     assert late.fulfilment < before.fulfilment < on_time.fulfilment
     assert late.score < before.score < on_time.score
+
+
+def test_new_statement_mails_the_paying_units_admins(
+    march, unit, other_unit, provider_admin, payer_admin, researcher, django_capture_on_commit_callbacks
+):
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        statement = issue(provider_admin, unit, other_unit)
+
+    assert [message.to for message in mail.outbox] == [[payer_admin.email]]  # not the requesters: nothing is late
+    message = mail.outbox[0]
+    assert statement.reference in message.subject
+    assert "2400.00" in message.subject
+    assert f"/billing/statements/{statement.pk}/" in message.body
+    assert "对账单" in message.subject  # both site languages, Chinese after English
