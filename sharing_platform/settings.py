@@ -311,3 +311,12 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 # The TrueType font embedded in statement PDFs (it must have Chinese glyphs). Unset: WenQuanYi Micro
 # Hei where Debian's fonts-wqy-microhei puts it (the Dockerfile installs it).
 BILLING_PDF_FONT = os.environ.get("BILLING_PDF_FONT", "")
+# One OpenAPI enum name per billing choice set (the no-show and late-cancellation rules share one).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "ChargeKindEnum": "billing.models.Charge.Kind",
+        "ChargeRuleEnum": "billing.models.ChargeRule",
+        "StatementStatusEnum": "billing.models.StatementStatus",
+        "PaymentStatusEnum": "billing.models.Payment.Status",
+    }
+)

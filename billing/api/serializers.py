@@ -88,7 +88,7 @@ class PaymentInputSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=120)
 
 
-class ReasonSerializer(serializers.Serializer):
+class BillingReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 

@@ -163,9 +163,9 @@ class StatementDetailView(APIView):
 class StatementCancelView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.StatementDetailSerializer)
+    @extend_schema(request=s.BillingReasonSerializer, responses=s.StatementDetailSerializer)
     def post(self, request, pk: int):
-        data = s.ReasonSerializer(data=request.data)
+        data = s.BillingReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         statement = services.statement_cancel(statement_id=pk, actor=request.user, **data.validated_data)
         return Response(_statement_detail(selectors.statement_get_for(user=request.user, pk=statement.pk)))
@@ -221,9 +221,9 @@ class PaymentConfirmView(APIView):
 class PaymentRejectView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.PaymentSerializer)
+    @extend_schema(request=s.BillingReasonSerializer, responses=s.PaymentSerializer)
     def post(self, request, pk: int):
-        data = s.ReasonSerializer(data=request.data)
+        data = s.BillingReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         payment = services.payment_reject(payment_id=pk, actor=request.user, **data.validated_data)
         return Response(s.PaymentSerializer(payment).data)
