@@ -8,8 +8,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=sharing_platform.settings
 
 # gettext: msgfmt for compilemessages. PostgreSQL comes through psycopg2-binary (no libpq needed).
+# fonts-wqy-microhei: the TrueType font (Chinese and Latin) embedded in statement PDFs (billing/exports.py).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext \
+    && apt-get install -y --no-install-recommends gettext fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 
 # The processes run as an unprivileged user.

@@ -11,7 +11,10 @@ How hours are counted (the national evaluation counts machine hours from use rec
 - its hours are the recorded actual hours (measured at check-out, or given by the provider),
   spread evenly over that span, and only the part of the span inside the query window counts,
   so a booking across midnight or across the window boundary is split exactly;
-- income is the booking's price, split the same way;
+- income is what was charged (billing's charges, issue 15): every charge line of the instrument
+  incurred in the window (use, no-show and late-cancellation fees, adjustments, and forfeited
+  deposits set against them), internal when the paying unit is the provider itself; a charge is
+  not split across windows (it counts where it was incurred, at check-out);
 - external service: the requesting unit is not the instrument's own unit (no unit counts as
   external).
 Hours open for booking come from the instrument's weekly opening hours (bookings app) minus its
@@ -43,6 +46,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Greatest, Least
 from django.utils import timezone
 
+from billing.selectors import income_by_instrument, income_by_provider
 from bookings.availability import Interval, intersect, merge, open_intervals, slots
 from bookings.models import Blackout, Booking, BookingPolicy, BookingState, OpeningHours, Review, Side
 from credit.selectors import credit_standing_for_unit, list_entries_for_moderation
@@ -109,11 +113,6 @@ def hours_inside(window: Window):
     return _share_inside(window) * _hours_total()
 
 
-def income_inside(window: Window):
-    """Per booking: the part of its price that falls inside the window."""
-    return _share_inside(window) * Cast("price", FloatField())
-
-
 def completed_in_window(window: Window, bookings: QuerySet[Booking] | None = None) -> QuerySet[Booking]:
     """Completed bookings whose use span meets the window (the rows the hours are summed over)."""
     bookings = Booking.objects.all() if bookings is None else bookings
@@ -126,14 +125,12 @@ def completed_in_window(window: Window, bookings: QuerySet[Booking] | None = Non
 
 
 def _usage_aggregates(window: Window) -> dict:
-    """Conditional sums over `completed_in_window` rows: hours and income split internal/external."""
+    """Conditional sums over `completed_in_window` rows: hours split internal/external."""
     zero = Value(0.0)
-    hours_, income = hours_inside(window), income_inside(window)
+    hours_ = hours_inside(window)
     return {
         "effective": Coalesce(Sum(hours_), zero),
         "internal": Coalesce(Sum(Case(When(INTERNAL, then=hours_), default=zero)), zero),
-        "internal_income": Coalesce(Sum(Case(When(INTERNAL, then=income), default=zero)), zero),
-        "external_income": Coalesce(Sum(Case(When(INTERNAL, then=zero), default=income)), zero),
         "bookings": Count("id"),
     }
 
@@ -205,20 +202,28 @@ def _usage_from_row(row: dict) -> Usage:
     return Usage(
         effective_hours=float(row["effective"]),
         internal_hours=float(row["internal"]),
-        internal_income=indicators.money(row["internal_income"]),
-        external_income=indicators.money(row["external_income"]),
         bookings=row["bookings"],
     )
 
 
+def _with_income(usage: dict[int, Usage], income: dict[int, dict]) -> dict[int, Usage]:
+    """Add charged income to hours (keys with income but no hours, e.g. only no-show fees, too)."""
+    for key, money in income.items():
+        used = usage.setdefault(key, Usage())
+        used.internal_income = indicators.money(money["internal"])
+        used.external_income = indicators.money(money["external"])
+    return usage
+
+
 def usage_by_instrument(window: Window, instruments: QuerySet[Instrument]) -> dict[int, Usage]:
-    """One grouped query: hours and income per instrument of `instruments` inside the window."""
+    """Two grouped queries: hours (bookings) and charged income (billing) per instrument inside the window."""
     rows = (
         completed_in_window(window, Booking.objects.filter(instrument__in=instruments.values("pk")))
         .values("instrument_id")
         .annotate(**_usage_aggregates(window))
     )
-    return {row["instrument_id"]: _usage_from_row(row) for row in rows}
+    usage = {row["instrument_id"]: _usage_from_row(row) for row in rows}
+    return _with_income(usage, income_by_instrument(start=window.start, end=window.end, instruments=instruments))
 
 
 def open_hours_by_instrument(window: Window, instruments: QuerySet[Instrument]) -> dict[int, float]:
@@ -337,7 +342,7 @@ def idle_instruments(
     units: QuerySet[Unit] | None = None,
     now: datetime | None = None,
 ) -> IdleReport:
-    """Listed instruments used under `threshold` of their open hours over the last `days` (five queries).
+    """Listed instruments used under `threshold` of their open hours over the last `days` (six queries).
 
     Sorted by value, most expensive first: where the most money lies idle.
     """
@@ -539,13 +544,14 @@ def unit_evaluation(*, unit: Unit, year: int, min_value: Decimal = Decimal("0"),
 
 
 def platform_medians(*, window: Window, scope: QuerySet[Instrument]) -> dict:
-    """The median unit on the platform (units with instruments in scope), by the same indicators (5 queries)."""
+    """The median unit on the platform (units with instruments in scope), by the same indicators (6 queries)."""
     per_unit_usage = {
         row["instrument__unit_id"]: _usage_from_row(row)
         for row in completed_in_window(window, Booking.objects.filter(instrument__in=scope.values("pk")))
         .values("instrument__unit_id")
         .annotate(**_usage_aggregates(window))
     }
+    _with_income(per_unit_usage, income_by_provider(start=window.start, end=window.end, instruments=scope))
     units = {
         row["unit_id"]: row
         for row in scope.order_by()

@@ -16,7 +16,10 @@ The simulator runs the REAL credit code on a synthetic platform:
   recompute that runs on commit after every event) and ask `credit.policy.proposals_for`.
 
 Hidden types: users are reliable, occasionally late, careless (no-shows, damage) or malicious
-(fraud, fake reviews); providers serve well, refuse arbitrarily or breach. At `drift_month` some
+(fraud, fake reviews); providers serve well, refuse arbitrarily or breach. Units also pay for what
+their members use (billing, issue 15): each unit is a prompt, slow or defaulting payer, and at each
+month's end every unit that used another's instruments settles one statement per provider, on time
+(payment_on_time) or late (payment_late), as billing records them (source "statement"). At `drift_month` some
 careless users and breaching providers reform and some honest ones decay. Attacks: a ring of fresh
 accounts that endorse and review each other (against fresh control accounts), a provider that
 retaliates with one-star reviews, careless users who spread bookings over many providers (against
@@ -107,6 +110,15 @@ DAMAGE_SEVERITY = {
     "dishonest": (("minor", 0.25), ("general", 0.60), ("serious", 0.15)),
 }
 BREACH_SEVERITY = (("general", 0.7), ("serious", 0.3))
+# Paying units: the share of each payer trait by the unit's provider type, and per statement the chance
+# it is paid late. Payment draws use their own random stream, so they change no other draw of a seed.
+PAYER_MIX = {
+    "good": {"prompt": 0.88, "slow": 0.10, "defaulting": 0.02},
+    "refuser": {"prompt": 0.70, "slow": 0.20, "defaulting": 0.10},
+    "breacher": {"prompt": 0.50, "slow": 0.30, "defaulting": 0.20},
+}
+PAYMENT_LATE_RATE = {"prompt": 0.03, "slow": 0.35, "defaulting": 0.80}
+STATEMENT_DUE_DAYS = 30
 BAD_USER_KINDS = {
     K.NO_SHOW, K.LATE_CANCELLATION, K.USAGE_OVERRUN, K.DAMAGE_CONFIRMED, K.MISUSE_CONFIRMED, K.FRAUD_CONFIRMED,
 }  # fmt: skip
@@ -147,6 +159,7 @@ class Actor:
     rate: float = 0.0
     joined_day: int = 0
     drift: str = ""  # "" | reform | decay
+    payer: str = ""  # units: prompt | slow | defaulting
     active: bool = True
     log: list = field(default_factory=list)  # (moment, kind, polarity, stars or None), in order
 
@@ -310,6 +323,10 @@ class Simulation:
         self.twin_pairs: dict[str, list[tuple[Actor, Actor]]] = {"gamer": [], "spreader": []}
         self.timings: dict[str, float] = defaultdict(float)
         self.recompute_runs = 0
+        self.pay_rng = np.random.default_rng(config.seed + 15)
+        self.month_use: dict[tuple[int, int], int] = defaultdict(int)  # (paying unit, provider) -> services
+        self.statement_seq = 0
+        self.statements_settled = {"on_time": 0, "late": 0}
 
     # --- population -----------------------------------------------------------------------------
 
@@ -378,6 +395,10 @@ class Simulation:
         units = self._new_units(c.providers, status=Unit.Status.VERIFIED, joined_day=0)
         for unit in units:
             self._add_unit(unit, self._choice(PROVIDER_MIX))
+        for actor in self.units:
+            mix = PAYER_MIX[actor.type]
+            names = list(mix)
+            actor.payer = names[int(self.pay_rng.choice(len(names), p=np.array(list(mix.values()))))]
         # An honest endorsement graph between the platform's (verified) units, older than the run.
         edges = set()
         for actor in self.units:
@@ -483,6 +504,8 @@ class Simulation:
                       counterparty=user, severity="minor")  # fmt: skip
         self.emit(user, K.BOOKING_FULFILLED, done, ref=ref, source=S.BOOKING, counterparty=provider)
         self.emit(provider, K.SERVICE_DELIVERED, done, ref=ref, source=S.BOOKING, counterparty=user)
+        if user.home >= 0 and user.home != provider.index:
+            self.month_use[(user.home, provider.index)] += 1
         if o["overrun"]:
             self.emit(user, K.USAGE_OVERRUN, done, ref=ref, source=S.BOOKING, counterparty=provider)
         incident_at = done + timedelta(days=2)
@@ -612,6 +635,41 @@ class Simulation:
                 self.booking(spreader, self.pick_good_provider(), self._moment(day + 0.375), outcome)
                 self.booking(twin, self.favourite_provider(twin), self._moment(day + 0.375), outcome)
 
+    def settle_month(self, day: int) -> None:
+        """Month end: one statement per (paying unit, provider) with services this month, paid on time or
+        late by the payer's trait; the fact lands when billing would record it (payment, or the overdue sweep)."""
+        issued = self._moment(day + 1)
+        for (payer_index, provider_index), _services in sorted(self.month_use.items()):
+            payer, provider = self.actors[payer_index], self.actors[provider_index]
+            if payer.role:
+                continue
+            self.statement_seq += 1
+            late = self.pay_rng.random() < PAYMENT_LATE_RATE[payer.payer or "prompt"]
+            days = STATEMENT_DUE_DAYS + 1 if late else int(self.pay_rng.integers(3, STATEMENT_DUE_DAYS))
+            kind = K.PAYMENT_LATE if late else K.PAYMENT_ON_TIME
+            self.emit(payer, kind, issued + timedelta(days=days), ref=f"statement:{self.statement_seq}",
+                      source=S.STATEMENT, counterparty=provider)  # fmt: skip
+            self.statements_settled["late" if late else "on_time"] += 1
+        self.month_use.clear()
+
+    def payment_figures(self) -> dict:
+        """Do late payers score lower? AUC prompt vs slow or defaulting payers among units (month 3, last)."""
+        units = [u for u in self.units[: self.config.providers] if u.role in {"", "retaliator"}]
+        out: dict = {"statements": dict(self.statements_settled), "payers": {}}
+        for trait in ("prompt", "slow", "defaulting"):
+            members = [u for u in units if u.payer == trait]
+            end = [self.score_at(u.key, self.config.months * MONTH_DAYS) for u in members]
+            end = [v for v in end if v is not None]
+            out["payers"][trait] = {"units": len(members), "mean_score": round(sum(end) / len(end), 1) if end else None}
+        for month in sorted({3, self.config.months}):
+            day = month * MONTH_DAYS
+            prompt = [self.score_at(u.key, day) for u in units if u.payer == "prompt"]
+            late = [self.score_at(u.key, day) for u in units if u.payer in {"slow", "defaulting"}]
+            out.setdefault("auc_prompt_vs_late", {})[str(month)] = auc(
+                [v for v in prompt if v is not None], [v for v in late if v is not None]
+            )
+        return out
+
     def pick_good_provider(self) -> Actor:
         good = [u for u in self.units[: self.config.providers] if u.type == "good" and u.role == ""]
         return good[int(self.rng.integers(0, len(good)))]
@@ -687,6 +745,8 @@ class Simulation:
             if day == ring_day + MONTH_DAYS and not self.reregistered:
                 self.reregister(day)
             self.simulate_day(day)
+            if (day + 1) % MONTH_DAYS == 0:
+                self.settle_month(day)
             if (day + 1) % c.recompute_days == 0:
                 self.nightly(day + 1)
         started_probe = time.monotonic()
@@ -774,6 +834,8 @@ class Simulation:
 
     def figures(self) -> dict:
         c = self.config
+        for actor in self.actors:  # statement facts are emitted ahead of their date (at the month's end)
+            actor.log.sort(key=lambda entry: entry[0])
         self.severities = {
             (row["subject_key"], row["occurred_at"], row["kind"]): row["severity"]
             or params.SEVERE_DEFAULT_SEVERITY.get(row["kind"], "")
@@ -841,6 +903,7 @@ class Simulation:
         out["decay_detection_months"] = self.decay_figures()
         out["attacks"] = self.attack_figures(trust_by_day)
         out["trajectories"] = self.trajectories()
+        out["payments"] = self.payment_figures()
         return out
 
     def ring_figures(self) -> dict:

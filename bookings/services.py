@@ -66,7 +66,7 @@ from .selectors import (
     user_live_bookings,
     weekly_hours,
 )
-from .signals import announce_booking_changed
+from .signals import announce_booking_changed, booking_cancelled_late, booking_completed, booking_no_show
 
 EXCLUSION_VIOLATION = "23P01"
 # A request answered within this time (and before its start) is answered on time.
@@ -494,6 +494,7 @@ def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | 
         _record(booking, actor=actor, action="cancelled", from_state=from_state, reason=reason, at=now)
         if late:
             facts.fact_late_cancellation(booking, occurred_at=now)
+            booking_cancelled_late.send(sender=Booking, booking=booking, actor=actor, at=now)
         if not by_requester and from_state == BookingState.APPROVED:
             facts.fact_provider_cancellation(booking, occurred_at=now, reason=reason)
     return booking
@@ -542,6 +543,7 @@ def _finish(booking: Booking, *, actor, action: str, actual_hours: Decimal, now:
     facts.fact_service_delivered(booking, occurred_at=now)
     if usage_overrun(booked_hours=booking.booked_hours, actual_hours=actual_hours):
         facts.fact_usage_overrun(booking, occurred_at=now, booked_hours=booking.booked_hours, actual_hours=actual_hours)
+    booking_completed.send(sender=Booking, booking=booking, actor=actor, at=now)
 
 
 def _hours_since_check_in(booking: Booking, now: datetime) -> Decimal:
@@ -591,6 +593,7 @@ def _no_show(booking: Booking, *, actor, now: datetime, automatic: bool) -> None
     reason = _("Nobody checked in; marked automatically.") if automatic else ""
     _record(booking, actor=actor, action="no_show", from_state=BookingState.APPROVED, reason=reason, at=now)
     facts.fact_no_show(booking, occurred_at=now, automatic=automatic)
+    booking_no_show.send(sender=Booking, booking=booking, actor=actor, at=now)
 
 
 def booking_record_no_show(*, booking_id: int, actor, now: datetime | None = None) -> Booking:

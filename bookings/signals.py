@@ -1,4 +1,4 @@
-"""Signals other parts of the app (notifications, feeds, webhooks) listen to, and the task that sends them."""
+"""Signals other parts of the app (notifications, feeds, webhooks, billing) listen to, and the task that sends them."""
 
 from celery import shared_task
 from django.db import DatabaseError
@@ -25,3 +25,18 @@ def announce_booking_changed(self, booking_id: int, action: str, actor_id: int |
     """Send booking_changed for one committed change, once per outbox message."""
     calls = [{"booking_id": booking_id, "action": action, "actor_id": actor_id}]
     return outbox.signal_send_once(self.request.id, booking_changed, sender=Booking, calls=calls)
+
+
+# The three signals below are sent INSIDE the transaction that made the change, with the booking row
+# locked and already saved, so that a receiver's writes (billing's charges) commit or roll back with
+# it. A receiver that raises makes the change fail. kwargs: booking (Booking, with instrument,
+# instrument.unit and requester_unit loaded), actor (user or None for the system), at (datetime).
+
+booking_completed = Signal()
+"""A booking was completed (checked out, or completed by the provider): actual_hours is set."""
+
+booking_no_show = Signal()
+"""A booking was marked a no-show (by the provider or automatically); a held deposit is now forfeited."""
+
+booking_cancelled_late = Signal()
+"""The requester cancelled an approved booking inside the notice window; a held deposit is now forfeited."""

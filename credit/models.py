@@ -75,6 +75,7 @@ class CreditEvent(models.Model):
         ADMIN = "admin", _("Administrator decision")
         ENDORSEMENT = "endorsement", _("Endorsement")
         EXTERNAL = "external", _("External report")
+        STATEMENT = "statement", _("Statement")
 
     class Severity(models.TextChoices):
         NONE = "", _("None")

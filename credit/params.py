@@ -11,7 +11,7 @@ from .models import CreditEvent
 
 K = CreditEvent.Kind
 
-MODEL_VERSION = "2026.11-3"
+MODEL_VERSION = "2026.12-1"
 
 POSITIVE_KINDS = {
     K.BOOKING_FULFILLED, K.PUNCTUAL_CHECK_IN, K.PAYMENT_ON_TIME, K.APPROVED_ON_TIME, K.REFUSAL_JUSTIFIED,
@@ -109,8 +109,13 @@ FULFILMENT_COMPONENTS = {
         ("response", {K.APPROVED_ON_TIME}, {K.RESPONSE_LATE}),
         ("on_time_service", {K.SERVICE_DELIVERED}, {K.PROVIDER_CANCELLATION, K.DATA_DELIVERED_LATE}),
         ("uptime", {K.SERVICE_DELIVERED}, {K.INSTRUMENT_FAULT}),
+        # 2026.12-1 (billing, issue 15): a unit that pays for services settles statements on time or late.
+        ("payment", {K.PAYMENT_ON_TIME}, {K.PAYMENT_LATE}),
     ),
 }
+# Components that count only for subjects with at least one fact of them: a provider unit that never
+# pays for a service is not pulled towards 0.5 by a payment record it cannot have (2026.12-1).
+FULFILMENT_OPTIONAL = {"unit": {"payment"}}
 
 # --- Identity and qualifications ----------------------------------------------------------------
 IDENTITY_UNIT_STATUS = {"verified": 0.7, "pending": 0.2, "rejected": 0.0, "suspended": 0.0}

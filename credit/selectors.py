@@ -154,3 +154,8 @@ def list_entries_published_for(subject) -> QuerySet[ListEntry]:
 def credit_events_of_subject(subject) -> QuerySet[CreditEvent]:
     """Every ledger event about the subject; the caller orders (newest first) and paginates."""
     return CreditEvent.objects.for_subject(subject)
+
+
+def credit_event_for_fact(*, subject, kind: str, source_ref: str) -> CreditEvent | None:
+    """The ledger row of one recorded fact (subject, kind, source_ref), or None: lets a caller correct it."""
+    return CreditEvent.objects.filter(subject_key=subject_key_for(subject), kind=kind, source_ref=source_ref).first()

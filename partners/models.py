@@ -1,7 +1,7 @@
 """Partner systems (issue 6): organisations, their scoped API keys, the users they book for,
 idempotent request records, and signed webhooks with their delivery log.
 
-Top layer: depends on instruments, credit and bookings; nothing depends on it.
+Top layer: depends on instruments, credit, bookings and billing; nothing depends on it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ class Scope(models.TextChoices):
     CREDIT_READ = "credit:read", _("Read credit lists and scores")
     CREDIT_REPORT = "credit:report", _("Submit external credit reports")
     WEBHOOKS_MANAGE = "webhooks:manage", _("Register and manage webhooks")
+    BILLING_READ = "billing:read", _("Read the charges and statements of the partner's users")
 
 
 class WebhookEvent(models.TextChoices):
@@ -28,6 +29,7 @@ class WebhookEvent(models.TextChoices):
     LIST_ENTRY_PUBLISHED = "list_entry.published", _("A red or black list entry was published")
     LIST_ENTRY_LIFTED = "list_entry.lifted", _("A published list entry was lifted (revoked, repaired, expired)")
     CREDIT_TIER_CHANGED = "credit.tier_changed", _("A unit's (or one of the partner's users') credit tier changed")
+    STATEMENT_ISSUED = "statement.issued", _("A statement billing one of the partner's users was issued")
 
 
 class Partner(models.Model):

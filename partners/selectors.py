@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db.models import F, QuerySet
 
+from billing.models import Charge, Statement
+from billing.selectors import billed_line_exists
 from bookings.models import Booking, BookingEvent
 from credit.selectors import credit_score_history
 
@@ -66,3 +68,71 @@ def tier_change_latest(subject) -> tuple | None:
     if len(rows) == 2 and rows[0].tier != rows[1].tier:
         return rows[0], rows[1]
     return None
+
+
+# --- Billing (issue 15): what the partner's users were charged, and the statements that bill them ------
+
+
+def partner_charge_list(*, partner: Partner) -> QuerySet[Charge]:
+    """Charges of bookings the partner's users made, newest first, with the requester's external_id."""
+    return (
+        Charge.objects.filter(booking__requester__partner_link__partner=partner)
+        .annotate(external_id=F("booking__requester__partner_link__external_id"), billed=billed_line_exists())
+        .select_related("instrument", "provider_unit", "payer_unit", "booking")
+        .order_by("-incurred_at", "-id")
+    )
+
+
+def partner_statement_list(*, partner: Partner) -> QuerySet[Statement]:
+    """Statements that bill at least one charge of the partner's users, newest first."""
+    return (
+        Statement.objects.filter(
+            pk__in=Charge.objects.filter(booking__requester__partner_link__partner=partner).values(
+                "statement_lines__statement_id"
+            )
+        )
+        .select_related("provider_unit", "payer_unit")
+        .order_by("-issued_at", "-id")
+    )
+
+
+def partner_statement_get(*, partner: Partner, pk: int) -> Statement | None:
+    return partner_statement_list(partner=partner).filter(pk=pk).first()
+
+
+def partner_statement_charges(*, partner: Partner, statement: Statement) -> list[Charge]:
+    """The lines of a statement that bill the partner's users (never other people's)."""
+    voided = statement.status == Statement.Status.CANCELLED
+    return list(
+        partner_charge_list(partner=partner)
+        .filter(statement_lines__statement=statement, statement_lines__voided=voided)
+        .order_by("project_code", "incurred_at", "id")
+    )
+
+
+def partner_ids_for_statement(statement: Statement) -> list[int]:
+    return list(
+        PartnerUser.objects.filter(
+            user__bookings__charges__statement_lines__statement=statement,
+            user__bookings__charges__statement_lines__voided=False,
+        )
+        .values_list("partner_id", flat=True)
+        .distinct()
+        .order_by("partner_id")
+    )
+
+
+def partner_charges_by_statement(*, partner: Partner, statements: list[Statement]) -> dict[int, list[Charge]]:
+    """The partner's users' lines of each statement on a page, in one query."""
+    found: dict[int, list[Charge]] = {}
+    rows = (
+        partner_charge_list(partner=partner)
+        .filter(statement_lines__statement__in=[s.pk for s in statements])
+        .annotate(on_statement=F("statement_lines__statement_id"), line_voided=F("statement_lines__voided"))
+        .order_by("project_code", "incurred_at", "id")
+    )
+    cancelled = {s.pk for s in statements if s.status == Statement.Status.CANCELLED}
+    for charge in rows:
+        if charge.line_voided == (charge.on_statement in cancelled):
+            found.setdefault(charge.on_statement, []).append(charge)
+    return found

@@ -6,6 +6,9 @@ What is hooked, and how:
 - list entries published or lifted: pre/post_save on credit.ListEntry (published; revoked or
   repaired via the services' save()). Entries that simply run out are ended by
   credit.services.list_entries_expire with a bulk update(), which sends no signal: not hooked.
+- statements issued: billing's `statement_issued` signal (sent inside the issuing transaction, so
+  the deliveries commit with the statement); sent to each partner whose users the statement bills,
+  with those users' lines only.
 - score tier changes: credit's `credit_score_changed` signal (sent on commit by the per-subject and
   the full recompute for every new snapshot whose score or tier moved); a tier change queues the
   check that sends the latest snapshot's change (idempotent per snapshot). A subject's first
@@ -22,6 +25,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 
+from billing.models import Statement
+from billing.signals import statement_issued
 from bookings.models import Booking
 from bookings.signals import booking_changed
 from credit.models import ListEntry
@@ -170,7 +175,56 @@ def tier_change_notify(subject_key: str) -> int:
     return 1
 
 
+def on_statement_issued(sender, *, statement: Statement, **kwargs) -> None:
+    """statement.issued to each partner whose users the statement bills, with their lines only."""
+    event = WebhookEvent.STATEMENT_ISSUED
+    try:
+        with transaction.atomic():  # a savepoint: a webhook problem never breaks the statement
+            for partner_id in selectors.partner_ids_for_statement(statement):
+                endpoints = webhooks.active_endpoints(event=event, partner_ids=[partner_id])
+                if not endpoints:
+                    continue
+                partner = endpoints[0].partner
+                charges = selectors.partner_statement_charges(partner=partner, statement=statement)
+                data = {"statement": statement_data(statement), "charges": [charge_data(c) for c in charges]}
+                webhooks.deliveries_create(
+                    endpoints=endpoints, event=event, event_id=f"statement:{statement.pk}", data=data
+                )
+    except Exception:
+        logger.exception("could not create webhook deliveries for statement %s", statement.pk)
+
+
+def statement_data(statement: Statement) -> dict:
+    return {
+        "id": statement.pk,
+        "reference": statement.reference,
+        "provider_unit": _subject_data(statement.provider_unit),
+        "payer_unit": _subject_data(statement.payer_unit),
+        "period_end": statement.period_end,
+        "issued_at": statement.issued_at,
+        "due_date": statement.due_date,
+        "total": str(statement.total),
+        "status": statement.status,
+    }
+
+
+def charge_data(charge) -> dict:
+    return {
+        "id": charge.pk,
+        "booking": charge.booking_id,
+        "external_id": charge.external_id,
+        "kind": charge.kind,
+        "project_code": charge.project_code,
+        "hours": str(charge.hours),
+        "rate_kind": charge.rate_kind,
+        "rate": str(charge.rate),
+        "amount": str(charge.amount),
+        "incurred_at": charge.incurred_at,
+    }
+
+
 def connect() -> None:
+    statement_issued.connect(on_statement_issued, dispatch_uid="partners.statement_issued")
     booking_changed.connect(on_booking_changed, dispatch_uid="partners.booking_changed")
     pre_save.connect(on_list_entry_pre_save, sender=ListEntry, dispatch_uid="partners.list_entry_pre")
     post_save.connect(on_list_entry_saved, sender=ListEntry, dispatch_uid="partners.list_entry_post")

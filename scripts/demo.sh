@@ -3,5 +3,6 @@
 SKIP_BROWSER_INSTALL=1 source "$(dirname "$0")/env.sh"
 python manage.py migrate --noinput -v0
 python manage.py seed_demo
-echo "Open http://127.0.0.1:${PORT:-8000}/  (admin: admin / admin-demo-2026; provider: provider / demo-2026; researcher: researcher / demo-2026)"
+python manage.py seed_billing_demo
+echo "Open http://127.0.0.1:${PORT:-8000}/  (admin: admin / admin-demo-2026; provider, researcher, payer: password demo-2026)"
 exec python manage.py runserver "0.0.0.0:${PORT:-8000}"

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "instruments",
     "credit",
     "bookings",
+    "billing",  # issue 15: charges, statements, payments (above bookings)
     "analytics",  # utilisation and evaluation figures (top layer; nothing depends on it)
     "partners",  # H8: partner keys, webhooks, external credit reports (top layer)
 ]
@@ -313,5 +314,19 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "UnitKindEnum": "instruments.models.Unit.Kind",
         "UnitStatusEnum": "instruments.models.Unit.Status",
         "InstrumentStatusEnum": "instruments.models.Instrument.Status",
+    }
+)
+
+# --- Billing (issue 15) -------------------------------------------------------------------------
+# The TrueType font embedded in statement PDFs (it must have Chinese glyphs). Unset: WenQuanYi Micro
+# Hei where Debian's fonts-wqy-microhei puts it (the Dockerfile installs it).
+BILLING_PDF_FONT = os.environ.get("BILLING_PDF_FONT", "")
+# One OpenAPI enum name per billing choice set (the no-show and late-cancellation rules share one).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "ChargeKindEnum": "billing.models.Charge.Kind",
+        "ChargeRuleEnum": "billing.models.ChargeRule",
+        "StatementStatusEnum": "billing.models.StatementStatus",
+        "PaymentStatusEnum": "billing.models.Payment.Status",
     }
 )

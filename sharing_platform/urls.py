@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("sharing_platform.api.urls")),
     path("bookings/", include("bookings.urls")),
+    path("billing/", include("billing.urls")),
     path("credit/", include("credit.urls")),
     path("moderation/", include("credit.urls_moderation")),  # credit: the admins' moderation queue
     path("analytics/", include("analytics.urls")),

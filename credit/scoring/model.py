@@ -102,7 +102,10 @@ def record_score(buckets: tuple[Bucket, ...], today: date) -> float:
 def fulfilment_score(subject_type: str, buckets: tuple[Bucket, ...], today: date) -> float:
     """The mean of beta rates (punctuality, attendance... or acceptance, response...); 0.5 when unknown."""
     rates = []
-    for _name, good_kinds, bad_kinds in params.FULFILMENT_COMPONENTS[subject_type]:
+    optional = params.FULFILMENT_OPTIONAL.get(subject_type, set())
+    for name, good_kinds, bad_kinds in params.FULFILMENT_COMPONENTS[subject_type]:
+        if name in optional and not any(b.kind in good_kinds | bad_kinds for b in buckets):
+            continue
         good = sum(_effective(b, today) for b in buckets if b.kind in good_kinds and b.polarity > 0)
         bad = sum(_effective(b, today) for b in buckets if b.kind in bad_kinds and b.polarity < 0)
         rates.append((good + 1.0) / (good + bad + 2.0))

@@ -43,6 +43,12 @@ _COUNTED = {
     CreditEvent.Kind.RESPONSE_LATE: ngettext_lazy(
         "%(count)d request answered late", "%(count)d requests answered late", "count"
     ),
+    CreditEvent.Kind.PAYMENT_ON_TIME: ngettext_lazy(
+        "%(count)d statement paid on time", "%(count)d statements paid on time", "count"
+    ),
+    CreditEvent.Kind.PAYMENT_LATE: ngettext_lazy(
+        "%(count)d statement paid late or overdue", "%(count)d statements paid late or overdue", "count"
+    ),
 }
 
 

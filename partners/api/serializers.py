@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from billing.api.serializers import ChargeSerializer, StatementSerializer
 from bookings.api.serializers import AwareDateTimeField, BookingSerializer
 from credit.models import ExternalCreditReport
 from sharing_platform.api.schema import ErrorSerializer  # noqa: F401  (the project's error body, used by views)
@@ -137,4 +138,22 @@ class CreditReportSerializer(serializers.ModelSerializer):
             "reference",
             "created_at",
         ]
+        read_only_fields = fields
+
+
+class PartnerChargeSerializer(ChargeSerializer):
+    external_id = serializers.CharField(read_only=True, help_text=_("The partner's id of the requester."))
+
+    class Meta(ChargeSerializer.Meta):
+        fields = [*ChargeSerializer.Meta.fields, "external_id"]
+        read_only_fields = fields
+
+
+class PartnerStatementSerializer(StatementSerializer):
+    """A statement's header and totals, and only the lines that bill the partner's users."""
+
+    charges = PartnerChargeSerializer(many=True, read_only=True, source="partner_charges")
+
+    class Meta(StatementSerializer.Meta):
+        fields = [*StatementSerializer.Meta.fields, "charges"]
         read_only_fields = fields

@@ -13,6 +13,13 @@ urlpatterns = [
         views.PartnerBookingCancelView.as_view(),
         name="api-partner-booking-cancel",
     ),
+    path("partner/charges/", views.PartnerChargeListView.as_view(), name="api-partner-charges"),
+    path("partner/statements/", views.PartnerStatementListView.as_view(), name="api-partner-statements"),
+    path(
+        "partner/statements/<int:pk>/",
+        views.PartnerStatementDetailView.as_view(),
+        name="api-partner-statement-detail",
+    ),
     path("webhooks/", views.WebhookEndpointListCreateView.as_view(), name="api-webhooks"),
     path("webhooks/<int:pk>/", views.WebhookEndpointDetailView.as_view(), name="api-webhook-detail"),
     path("webhooks/<int:pk>/deliveries/", views.WebhookDeliveryListView.as_view(), name="api-webhook-deliveries"),

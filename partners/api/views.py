@@ -9,6 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.api.views import ChargeCursorPagination, StatementCursorPagination
 from sharing_platform.api.pagination import NewestFirstCursorPagination
 from sharing_platform.errors import DomainNotFoundError
 
@@ -260,3 +261,57 @@ class CreditReportCreateView(PartnerAPIView):
         data.is_valid(raise_exception=True)
         report = services.partner_credit_report_submit(partner=self.partner, **data.validated_data)
         return Response(s.CreditReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+
+# --- Billing (issue 15) --------------------------------------------------------------------------
+
+
+class PartnerChargeListView(PartnerAPIView, GenericAPIView):
+    permission_classes = [HasScope(Scope.BILLING_READ)]
+    serializer_class = s.PartnerChargeSerializer
+    pagination_class = ChargeCursorPagination
+    filter_backends = []
+
+    @extend_schema(
+        tags=["partner"],
+        summary="Charges of your users' bookings (cursor pagination, newest first)",
+        responses={200: s.PartnerChargeSerializer(many=True), **LIST_ERRORS},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(selectors.partner_charge_list(partner=self.partner))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class PartnerStatementListView(PartnerAPIView, GenericAPIView):
+    permission_classes = [HasScope(Scope.BILLING_READ)]
+    serializer_class = s.PartnerStatementSerializer
+    pagination_class = StatementCursorPagination
+    filter_backends = []
+
+    @extend_schema(
+        tags=["partner"],
+        summary="Statements that bill your users, each with your users' lines only (newest first)",
+        responses={200: s.PartnerStatementSerializer(many=True), **LIST_ERRORS},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(selectors.partner_statement_list(partner=self.partner))
+        charges = selectors.partner_charges_by_statement(partner=self.partner, statements=page)
+        for statement in page:
+            statement.partner_charges = charges.get(statement.pk, [])
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class PartnerStatementDetailView(PartnerAPIView):
+    permission_classes = [HasScope(Scope.BILLING_READ)]
+
+    @extend_schema(
+        tags=["partner"],
+        summary="One statement that bills your users, with your users' lines",
+        responses={200: s.PartnerStatementSerializer, **AUTH_ERRORS, **NOT_FOUND},
+    )
+    def get(self, request, pk: int):
+        statement = selectors.partner_statement_get(partner=self.partner, pk=pk)
+        if statement is None:
+            raise DomainNotFoundError(_("No such statement for your organisation."))
+        statement.partner_charges = selectors.partner_statement_charges(partner=self.partner, statement=statement)
+        return Response(s.PartnerStatementSerializer(statement).data)

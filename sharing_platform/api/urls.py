@@ -6,6 +6,7 @@ urlpatterns = [
     path("auth/", include("sharing_platform.accounts.api_urls")),
     path("", include("instruments.api.urls")),
     path("", include("bookings.api.urls")),
+    path("", include("billing.api.urls")),  # issue 15: charges/, statements/, payments/, .../billing/
     path("credit/", include("credit.api.urls")),
     path("analytics/", include("analytics.api.urls")),
     path("", include("partners.api.urls")),  # H8: partner/..., webhooks/..., credit/reports/

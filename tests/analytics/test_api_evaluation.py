@@ -61,10 +61,11 @@ def test_evaluation_figures_for_a_year(api_client, unit, unit_member, evaluated)
     assert sharing["idle_instruments_reused"] == 1  # C
     assert sharing["average_stars"] == 4.0
     assert sharing["reviews"] == 1
-    # Income: A 3x400 + 1x400 external, 2x200 internal; B half of 2x400 external; C free.
-    assert operation["external_income"] == "2000.00"
+    # Income (charges): A 3x400 + 1x400 external, 2x200 internal; B 2x400 external, charged at check-out on
+    # 1 January 2025 (a charge is not split across the year boundary); C free (no charge).
+    assert operation["external_income"] == "2400.00"
     assert operation["internal_income"] == "400.00"
-    assert operation["income_rate"] == round((400 + 1.5 * 2000) / 2_000_000, 4)
+    assert operation["income_rate"] == round((400 + 1.5 * 2400) / 2_000_000, 4)
     assert operation["open_hours"] == 3 * 2088.0
     assert operation["instruments_meeting_norm"] == 0
     assert report["organisation"]["idle_instruments"] == 2  # A and B under 10%

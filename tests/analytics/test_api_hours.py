@@ -29,8 +29,9 @@ def test_hours_booking_across_midnight_counts_only_the_part_inside_the_day(api_c
     assert march_first["effective_hours"] == 2.0
     assert feb_last["effective_hours"] == 2.0
     assert march_first["external_hours"] == 2.0
-    # The price (4 h x 400) is split like the hours.
-    assert march_first["income"] == "800.00"
+    # Income is the charge (4 h x 400), counted whole where it was incurred: at check-out, 02:00 on 1 March.
+    assert march_first["income"] == "1600.00"
+    assert feb_last["income"] == "0.00"
 
 
 def test_hours_window_with_offset_against_bookings_stored_in_utc(api_client, instrument, other_unit):
@@ -166,3 +167,29 @@ def test_hours_of_unlisted_instrument_only_for_its_unit(api_client, unit, unit_m
     api_client.force_authenticate(platform_admin)
     assert api_client.get(url).status_code == 200
     assert api_client.get("/api/v1/analytics/instruments/999999/hours/").status_code == 404
+
+
+def test_hours_income_comes_from_charges_not_prices(api_client, unit, other_unit):
+    """A booking without a charge brings no income; an adjustment line changes it; a no-show fee counts."""
+    from billing.models import Charge
+
+    from .factories import charge_of
+
+    instrument = InstrumentFactory(unit=unit, original_value=Decimal("100000.00"))
+    uncharged = used_booking(instrument, start=at("2026-03-02 09:00"), hours=2, requester_unit=other_unit, charged=None)
+    charged = used_booking(instrument, start=at("2026-03-03 09:00"), hours=2, requester_unit=other_unit)
+    original = Charge.objects.get(booking=charged)
+    Charge.objects.create(
+        kind="adjustment", booking=charged, instrument=instrument, provider_unit=unit, payer_unit=other_unit,
+        rate_kind="external", amount=Decimal("-100.00"), adjusts=original, reason="fault", created_by=charged.requester,
+        incurred_at=at("2026-03-04 09:00"),
+    )  # fmt: skip
+    no_show = used_booking(instrument, start=at("2026-03-05 09:00"), hours=2, requester_unit=other_unit,
+                           state=Booking.State.NO_SHOW)  # fmt: skip
+    charge_of(no_show, amount=Decimal("150.00"), at=at("2026-03-05 10:00"), kind="no_show")
+
+    figures = hours_of(api_client, instrument, start="2026-03-01", end="2026-03-07")
+
+    assert uncharged.price == Decimal("800.00")
+    assert figures["effective_hours"] == 4.0
+    assert figures["external_income"] == "850.00"  # 800 - 100 + 150; the uncharged booking brings nothing

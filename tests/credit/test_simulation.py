@@ -139,3 +139,12 @@ def test_simulate_credit_command_is_deterministic_for_a_seed(tmp_path):
     first, second = ({k: v for k, v in json.loads(o).items() if k != "timings_seconds"} for o in outputs)
     assert first == second
     assert (tmp_path / "credit-sim-users.svg").read_text().startswith("<svg")
+
+
+@pytest.mark.django_db
+def test_simulation_small_run_settles_statements_and_late_payers_rank_lower(small_run):
+    payments = small_run["figures"]["payments"]
+    settled = payments["statements"]
+    assert settled["on_time"] > settled["late"] > 0
+    # Units that pay late (slow or defaulting payers) score below prompt ones more often than not.
+    assert payments["auc_prompt_vs_late"][str(SMALL.months)] > 0.5
