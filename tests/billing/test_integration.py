@@ -16,7 +16,8 @@ from billing.models import Charge, Statement, StatementLine
 from billing.tasks import mark_statements_overdue
 from credit.models import CreditEvent
 from instruments.models import Membership
-from tests.credit.test_celery_worker import _wait_for, broker, worker_factory  # noqa: F401 - fixtures
+from tests.celery_processes import wait_for
+from tests.credit.test_celery_worker import broker, worker_factory  # noqa: F401 - fixtures
 from tests.factories import InstrumentFactory, MembershipFactory, UnitFactory
 
 from .conftest import local, use
@@ -111,19 +112,19 @@ def test_celery_worker_marks_overdue_records_payment_late_once_and_mails(worker_
 
     worker = worker_factory()
     mark_statements_overdue.delay()
-    _wait_for(
+    wait_for(
         lambda: Statement.objects.filter(pk=statement.pk, status="overdue").exists(),
         timeout=60,
         what=f"the overdue statement\n{worker.output()}",
     )
     # The console mail backend prints each message (its subject is MIME-encoded: it has Chinese in it).
-    _wait_for(
+    wait_for(
         lambda: "is not paid in full" in worker.output(),
         timeout=90,
         what=f"the overdue mail\n{worker.output()}",
     )
     mark_statements_overdue.delay()  # a second run changes nothing
-    _wait_for(
+    wait_for(
         lambda: worker.output().count("billing.tasks.mark_statements_overdue") >= 4,  # received + succeeded, twice
         timeout=60,
         what=f"the second run\n{worker.output()}",
