@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate, get_user_model, user_logged_in, us
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from instruments.models import Membership
+from sharing_platform.api.schema import ErrorSerializer
 from sharing_platform.errors import DomainValidationError
 
 from .services import api_token_create, user_register
@@ -126,14 +127,23 @@ class RegisterView(APIView):
 
 
 class TokenObtainView(APIView):
-    """Exchange a username and password for a token, used as `Authorization: Token <token>`."""
+    """Exchange a username and password for a token, used as `Authorization: Token <token>`. Failed attempts
+    are counted per account and per client address; over the limit the answer is 429 for a cool-off period
+    (django-axes: its middleware replaces this view's answer, see sharing_platform/accounts/throttling.py)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer},
+        responses={
+            200: TokenSerializer,
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="Too many failed sign-ins for this account or from this address (code signin_locked); "
+                "wait as many seconds as Retry-After (and retry_after) say, or ask a platform administrator.",
+            ),
+        },
         examples=[
             OpenApiExample(
                 "Credentials", request_only=True, value={"username": "li.wei", "password": "s3cret-passw0rd"}
