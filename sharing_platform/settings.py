@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our own static files, no CDN
     "django_celery_beat",
     "django_htmx",
+    "sharing_platform.accounts",  # people's accounts: the unique e-mail rule (a migration), e-mail confirmation
     "instruments",
     "credit",
     "bookings",
