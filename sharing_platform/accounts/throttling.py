@@ -65,7 +65,12 @@ class SignInThrottleHandler(AxesDatabaseHandler):
         scaled = 0
         for parameter, attempts in zip(parameters, self.get_user_attempts(request, credentials), strict=True):
             failures = attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
-            own_limit = settings.SIGNIN_FAILURE_LIMITS[parameter]
+            # A combined parameter (a list, e.g. username and address together) takes the account limit.
+            own_limit = (
+                settings.SIGNIN_FAILURE_LIMITS.get(parameter, account_limit)
+                if isinstance(parameter, str)
+                else account_limit
+            )
             scaled = max(scaled, failures * account_limit // own_limit)
         return scaled
 

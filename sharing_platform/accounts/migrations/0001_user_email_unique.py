@@ -2,9 +2,10 @@
 
 Unit admins add people by e-mail and notices go there, so an address must not be claimed by a second
 account (a partner's user, a sign-up). auth.User is Django's model, so the rule is an index created here:
-unique on LOWER(email) among non-empty addresses (accounts without a confirmed address keep ""). The same
-SQL works on PostgreSQL and SQLite. It fails on a database that already holds duplicates: resolve those first
-(`SELECT LOWER(email), COUNT(*) FROM auth_user WHERE email <> '' GROUP BY 1 HAVING COUNT(*) > 1`).
+unique on UPPER(email), as Django's `email__iexact` compares, among non-empty addresses (accounts without a
+confirmed address keep ""). The same SQL works on PostgreSQL and SQLite. It fails on a database that already
+holds duplicates: resolve those first
+(`SELECT UPPER(email), COUNT(*) FROM auth_user WHERE email <> '' GROUP BY 1 HAVING COUNT(*) > 1`).
 """
 
 from django.db import migrations
@@ -15,7 +16,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunSQL(
-            sql="CREATE UNIQUE INDEX accounts_user_email_ci_unique ON auth_user (LOWER(email)) WHERE email <> ''",
+            sql="CREATE UNIQUE INDEX accounts_user_email_ci_unique ON auth_user (UPPER(email)) WHERE email <> ''",
             reverse_sql="DROP INDEX accounts_user_email_ci_unique",
         )
     ]
