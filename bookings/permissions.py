@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from credit.permissions import can_see_request_tier
 from instruments.permissions import can_manage_instrument, is_platform_admin
 
 
@@ -16,6 +17,14 @@ def is_provider(user, booking) -> bool:
 
 def can_view_booking(user, booking) -> bool:
     return is_requester(user, booking) or is_provider(user, booking)
+
+
+def can_see_requester_tier(user, booking, *, provider: bool | None = None) -> bool:
+    """The requester's credit tier on this booking: the instrument's managers while the request waits for
+    their decision, and whoever may see the requester's whole credit file (credit.permissions).
+    `provider` may be passed when the caller already knows it (lists)."""
+    deciding = booking.state == "requested" and (is_provider(user, booking) if provider is None else provider)
+    return can_see_request_tier(user, booking.requester, deciding_request=deciding)
 
 
 def can_decide_booking(user, booking) -> bool:

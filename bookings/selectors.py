@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from credit.selectors import credit_tiers_of_users
 from instruments.models import Instrument, Membership
 
 from .availability import Slot, open_intervals, slots
@@ -23,7 +24,7 @@ from .models import (
     Qualification,
     Review,
 )
-from .permissions import can_view_booking
+from .permissions import can_see_requester_tier, can_view_booking
 from .policy import QualificationFacts
 
 MANAGER_ROLES = (Membership.Role.MANAGER, Membership.Role.ADMIN)
@@ -68,6 +69,19 @@ def booking_get_for(*, user, pk: int) -> Booking | None:
     if booking is None or not can_view_booking(user, booking):
         return None
     return booking
+
+
+def requester_tiers_visible(*, user, bookings, provider_of=None) -> dict[int, str]:
+    """booking id -> the requester's current credit tier ("" while not scored), for the bookings whose
+    requester's tier this user may see (bookings.permissions.can_see_requester_tier); one query for the
+    tiers. `provider_of(booking)` may say whether the user provides it, to save a query per row."""
+    visible = [
+        booking
+        for booking in bookings
+        if can_see_requester_tier(user, booking, provider=provider_of(booking) if provider_of else None)
+    ]
+    tiers = credit_tiers_of_users(booking.requester_id for booking in visible)
+    return {booking.pk: tiers.get(booking.requester_id, "") for booking in visible}
 
 
 def booking_history(*, booking: Booking) -> QuerySet[BookingEvent]:

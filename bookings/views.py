@@ -180,7 +180,13 @@ def provider_queue(request):
         provider = request.user.is_staff or booking.instrument.unit_id in managed
         return allowed_actions(request.user, booking, provider=provider)
 
-    rows = [(booking, actions(booking)) for booking in queue]
+    # The requester's tier, for a provider deciding the request (bookings.permissions.can_see_requester_tier).
+    tiers = selectors.requester_tiers_visible(
+        user=request.user,
+        bookings=queue,
+        provider_of=lambda booking: request.user.is_staff or booking.instrument.unit_id in managed,
+    )
+    rows = [(booking, actions(booking), tiers.get(booking.pk)) for booking in queue]
     today_rows = [(booking, actions(booking)) for booking in today]
     managed_instruments = selectors_rules.instruments_managed_by(request.user)
     context = {

@@ -63,6 +63,7 @@ def detail_context(request, booking, *, review_form=None, incident_form=None, co
             }
             for incident in incidents
         ],
+        "requester_tier": selectors.requester_tiers_visible(user=user, bookings=[booking]).get(booking.pk),
         "review_form": (review_form or ReviewForm()) if may_review else None,
         "incident_form": (incident_form or IncidentForm()) if may_report else None,
     }

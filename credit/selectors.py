@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from instruments.models import Unit
@@ -78,6 +78,17 @@ def credit_standing_for_unit(unit) -> CreditStanding:
     if unit is None or unit.pk is None:
         return NEUTRAL_STANDING
     return _standing(f"unit:{unit.pk}")
+
+
+def credit_tiers_of_users(user_ids) -> dict[int, str]:
+    """The current tier of each scored user, in one query (the newest snapshot per user). Callers decide
+    who may see it (credit.permissions)."""
+    keys = {f"user:{pk}": pk for pk in set(user_ids)}
+    if not keys:
+        return {}
+    newest = CreditScore.objects.filter(subject_key=OuterRef("subject_key")).order_by("-as_of", "-id").values("id")[:1]
+    rows = CreditScore.objects.filter(subject_key__in=keys, id=Subquery(newest)).values_list("subject_key", "tier")
+    return {keys[key]: tier for key, tier in rows}
 
 
 def credit_black_list_history(subject) -> bool:

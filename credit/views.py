@@ -29,7 +29,7 @@ from .display import (
 )
 from .forms import AppealForm, ConfirmForm, DecisionForm, RejectForm, RepairForm
 from .models import Appeal, ListEntry, RepairRequest
-from .permissions import can_act_for_subject
+from .permissions import can_view_credit
 
 
 def lists(request):
@@ -53,7 +53,7 @@ def _subject_for_page(request):
     unit_id = request.GET.get("unit") or request.POST.get("unit")
     if unit_id:
         unit = get_object_or_404(Unit, pk=unit_id)
-        if not can_act_for_subject(request.user, unit):
+        if not can_view_credit(request.user, unit):
             return None
         return unit
     return request.user

@@ -73,6 +73,10 @@ class PartnerKey(AbstractAPIKey):
     def has_scope(self, scope: str) -> bool:
         return scope in (self.scopes or [])
 
+    def owns_user(self, user) -> bool:
+        """Whether the user was created by this key's partner (credit.permissions asks, duck-typed)."""
+        return PartnerUser.objects.filter(partner_id=self.partner_id, user_id=user.pk).exists()
+
 
 class PartnerUser(models.Model):
     """A platform user created by a partner, known to it by its own external_id. Belongs to one partner only."""

@@ -19,6 +19,7 @@ from credit.models import ExternalCreditReport
 from credit.services import external_report_create
 from instruments.models import Unit
 from instruments.validators import uscc_normalise
+from sharing_platform.accounts.services import email_in_use
 from sharing_platform.errors import DomainConflictError, DomainNotFoundError, DomainValidationError
 
 from . import selectors, webhooks
@@ -76,13 +77,41 @@ def partner_user_upsert(
     """Map the partner's external_id to a platform user, creating the user the first time.
 
     The user is always a new account owned by this partner: an email that matches an existing
-    account is not linked to it (that would let a partner act as someone else).
+    account is not linked to it (that would let a partner act as someone else), and is refused with
+    409 (issue 12.10): another account's address, in any case, stays that account's alone, so unit
+    admins can still add its owner by it. The database holds the same rule (accounts migration 0001).
     """
     external_id = (external_id or "").strip()
     if not external_id:
         raise DomainValidationError(_("Give the user's external_id."), field="external_id")
     user_model = get_user_model()
+    email = (email or "").strip()
     first, _sep, last = (name or "").strip().partition(" ")
+    try:
+        return _partner_user_write(
+            partner=partner, external_id=external_id, email=email, first=first, last=last, user_model=user_model
+        )
+    except IntegrityError:
+        # Two requests claiming one address at once: the database's unique e-mail index decides.
+        if email and email_in_use(email):
+            raise _email_taken_error() from None
+        raise
+
+
+def _email_taken_error() -> DomainConflictError:
+    return DomainConflictError(
+        _(
+            "Another account already uses this e-mail address. A partner cannot give it to one of its users; "
+            "leave the e-mail empty, or ask the person to sign in with their own account."
+        ),
+        field="email",
+        code="email_taken",
+    )
+
+
+def _partner_user_write(
+    *, partner: Partner, external_id: str, email: str, first: str, last: str, user_model
+) -> tuple[PartnerUser, bool]:
     with transaction.atomic():
         existing = (
             PartnerUser.objects.select_for_update()
@@ -90,6 +119,8 @@ def partner_user_upsert(
             .filter(partner=partner, external_id=external_id)
             .first()
         )
+        if email and email_in_use(email, exclude_user_id=existing.user_id if existing else None):
+            raise _email_taken_error()
         if existing is not None:
             user = existing.user
             changed = {"email": email or user.email, "first_name": first[:150] or user.first_name,

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "sharing_platform.outbox",  # side effects leave through a table written with the change (issue 12.2)
+    "sharing_platform.accounts",  # people's accounts: the unique e-mail rule (a migration), e-mail confirmation
     "instruments",
     "credit",
     "bookings",
@@ -330,3 +331,36 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "PaymentStatusEnum": "billing.models.Payment.Status",
     }
 )
+# --- Sign-in throttling (issue 12.5): django-axes, counted in the database ------------------------
+# Failed sign-ins are counted per account and per client address in the database, so every gunicorn
+# worker and host shares the counts; over either limit, every sign-in path (API token, sign-in page,
+# Django admin) answers 429 until the cool-off has passed since the last failure. Admins unlock in
+# the Django admin (Axes > Access attempts) or with `manage.py axes_reset_username NAME`.
+INSTALLED_APPS.append("axes")
+AUTHENTICATION_BACKENDS = [
+    "sharing_platform.accounts.throttling.SignInThrottleBackend",  # refuses locked-out clients first
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as Axes requires: turns a lockout into 429
+AXES_HANDLER = "sharing_platform.accounts.throttling.SignInThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own, each with its limit:
+SIGNIN_FAILURE_LIMITS = {
+    "username": int(os.environ.get("SIGNIN_ACCOUNT_FAILURE_LIMIT", "10")),
+    # A whole campus can sit behind one address: a higher limit, so one person's typos lock no one else.
+    "ip_address": int(os.environ.get("SIGNIN_ADDRESS_FAILURE_LIMIT", "50")),
+}
+AXES_FAILURE_LIMIT = SIGNIN_FAILURE_LIMITS["username"]
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SIGNIN_COOLOFF_MINUTES", "15")))
+# Attempts while locked out are refused without being counted, so the cool-off ends on time.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful sign-in forgets that account's failures from that address (only those: see the handler).
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not logged in the database (the table would only grow)
+AXES_LOCKOUT_CALLABLE = "sharing_platform.accounts.throttling.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "sharing_platform.accounts.throttling.client_ip"
+# Reverse proxies in front of gunicorn that append to X-Forwarded-For. docker-compose.yml puts gunicorn
+# behind one TLS-terminating proxy (production default 1); the development server has none (0). The
+# client address is the entry this many places from the right; DRF's anonymous throttles read it alike.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or (1 if _PRODUCTION else 0))
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # failures and lockouts; not Axes' per-request chatter

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Booking, BookingEvent, Dispute, Incident, Review
@@ -106,10 +107,22 @@ class BookingEventSerializer(serializers.ModelSerializer):
 
 class BookingDetailSerializer(BookingSerializer):
     history = BookingEventSerializer(source="events", many=True, read_only=True)
+    requester_credit_tier = serializers.SerializerMethodField(
+        help_text=_(
+            "The requester's current credit tier (excellent, good, fair, poor, bad; empty while not scored): "
+            "shown to the instrument's managers while the request waits for their decision, and to whoever may "
+            "see the requester's credit; null for everyone else."
+        )
+    )
 
     class Meta(BookingSerializer.Meta):
-        fields = [*BookingSerializer.Meta.fields, "history"]
+        fields = [*BookingSerializer.Meta.fields, "history", "requester_credit_tier"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_requester_credit_tier(self, booking) -> str | None:
+        """Given by the view in the context ({booking id: tier}), only where the viewer may see it."""
+        return self.context.get("requester_tiers", {}).get(booking.pk)
 
 
 class ReviewInputSerializer(serializers.Serializer):

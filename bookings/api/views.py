@@ -63,11 +63,12 @@ class BookingListCreateView(ListAPIView):
         data = s.BookingCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         booking = services.booking_create(requester=request.user, **data.validated_data)
-        return Response(_detail(booking), status=status.HTTP_201_CREATED)
+        return Response(_detail(booking, request.user), status=status.HTTP_201_CREATED)
 
 
-def _detail(booking) -> dict:
-    """The booking with its history, read fresh (3 queries)."""
+def _detail(booking, viewer) -> dict:
+    """The booking with its history, read fresh (3 queries), and the requester's credit tier where the
+    viewer may see it (a provider deciding the request; see bookings.permissions.can_see_requester_tier)."""
     booking = (
         Booking.objects.select_related("instrument", "instrument__unit", "requester", "requester_unit")
         .prefetch_related(
@@ -75,7 +76,8 @@ def _detail(booking) -> dict:
         )
         .get(pk=booking.pk)
     )
-    return s.BookingDetailSerializer(booking).data
+    tiers = selectors.requester_tiers_visible(user=viewer, bookings=[booking])
+    return s.BookingDetailSerializer(booking, context={"requester_tiers": tiers}).data
 
 
 class BookingDetailView(APIView):
@@ -83,7 +85,7 @@ class BookingDetailView(APIView):
 
     @extend_schema(responses=s.BookingDetailSerializer)
     def get(self, request, pk: int):
-        return Response(_detail(_booking_or_404(request, pk)))
+        return Response(_detail(_booking_or_404(request, pk), request.user))
 
 
 class _TransitionView(APIView):
@@ -103,7 +105,7 @@ class _TransitionView(APIView):
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
         result = self.perform(request, booking, **data)
-        return Response(_detail(result))
+        return Response(_detail(result, request.user))
 
 
 class BookingApproveView(_TransitionView):
@@ -186,7 +188,7 @@ class BookingMoveView(_TransitionView):
         serializer = s.BookingMoveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         new = services.booking_move(booking_id=booking.pk, actor=request.user, **serializer.validated_data)
-        return Response(_detail(new), status=status.HTTP_201_CREATED)
+        return Response(_detail(new, request.user), status=status.HTTP_201_CREATED)
 
 
 def _raw_time_params(request) -> dict:

@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -24,7 +25,7 @@ from sharing_platform.errors import DomainNotFoundError, DomainPermissionError, 
 from .. import selectors, services
 from ..display import entry_is_public, subject_public
 from ..models import Appeal, ListEntry, RepairRequest
-from ..permissions import can_act_for_subject
+from ..permissions import can_act_for_subject, can_view_credit
 from . import serializers
 
 
@@ -225,9 +226,11 @@ class EndorsementCreateView(APIView):
 
 
 class SubjectCreditSerializer(drf_serializers.Serializer):
-    """Documentation shape of the subject credit view (public part; "private" adds the rest)."""
+    """Documentation shape of the subject credit view. A person's score and tier are only in the full file
+    ("visibility": "full"); the public part of a person is their published list entries."""
 
     subject = drf_serializers.DictField()
+    visibility = drf_serializers.ChoiceField(choices=["public", "full"])
     score = drf_serializers.IntegerField(allow_null=True)
     tier = drf_serializers.CharField()
     trusted_provider = drf_serializers.BooleanField()
@@ -235,9 +238,21 @@ class SubjectCreditSerializer(drf_serializers.Serializer):
     private = drf_serializers.DictField(required=False)
 
 
+def _partner_key(request):
+    """The partner API key the request carries, if any (a knox token is not one)."""
+    return request.auth if hasattr(request.auth, "has_scope") else None
+
+
+def _user_or_404(pk: int):
+    return _get(get_user_model(), pk, get_user_model().objects.filter(is_active=True))
+
+
 class SubjectCreditView(APIView):
-    """A subject's credit: the public part for everyone; dimensions, reasons, history and every entry for the
-    subject itself, its unit admins and platform admins. A partner key needs the scope credit:read."""
+    """A subject's credit. A unit: score, tier, badge and published entries for everyone; the whole file for
+    its admins and platform admins. A person: the whole file (score, tier, dimensions, reasons, history, every
+    entry) for the person, the admins of their verified units, platform admins and the partner that created
+    them; for anyone else only their published list entries, and 404 when there are none (ids cannot be
+    walked to list people). A partner key needs the scope credit:read."""
 
     authentication_classes = public_read_authentication()
     permission_classes = [PublicReadScope(CREDIT_READ)]
@@ -246,23 +261,28 @@ class SubjectCreditView(APIView):
     def _subject(self, request, pk: int):
         if self.subject_type == "unit":
             return _get(Unit, pk, Unit.objects.visible_to(request.user))
-        return _get(get_user_model(), pk, get_user_model().objects.filter(is_active=True))
+        return _user_or_404(pk)
 
     @extend_schema(responses={200: SubjectCreditSerializer})
     def get(self, request, pk: int):
         subject = self._subject(request, pk)
-        snapshot = selectors.credit_snapshot_latest(subject)
+        is_unit = isinstance(subject, Unit)
+        full = can_view_credit(request.user, subject, partner_key=_partner_key(request))
         entries = list(selectors.list_entries_of_subject(subject).select_related("subject_user", "subject_unit"))
         now = timezone.now()
         published = [entry for entry in entries if entry_is_public(entry, now)]
+        if not (full or is_unit or published):
+            raise DomainNotFoundError(_("Not found."))
+        snapshot = selectors.credit_snapshot_latest(subject) if (full or is_unit) else None
         body = {
             "subject": subject_public(subject),
+            "visibility": "full" if full else "public",
             "score": snapshot.score if snapshot else None,
             "tier": snapshot.tier if snapshot else "",
-            "trusted_provider": bool(isinstance(subject, Unit) and selectors.trusted_badge_current(subject)),
+            "trusted_provider": bool(is_unit and selectors.trusted_badge_current(subject)),
             "published_entries": serializers.PublicListEntrySerializer(published, many=True).data,
         }
-        if can_act_for_subject(request.user, subject):
+        if full:
             body["private"] = {
                 "snapshot": serializers.SnapshotSerializer(snapshot).data if snapshot else None,
                 "history": [{"as_of": s.as_of, "score": s.score} for s in selectors.credit_score_history(subject)],
@@ -285,21 +305,28 @@ class LedgerCursorPagination(NewestFirstCursorPagination):
 
 
 class SubjectEventListView(APIView):
-    """The ledger events about a subject, newest first (cursor pagination): the user themselves, the
-    unit's admins and platform admins."""
+    """The ledger events about a subject, newest first (cursor pagination), for whoever may see its whole
+    credit file (see credit/permissions.py). Another person's events answer 404, as if there were none; a
+    unit's, 403. A partner key (scope credit:read) reads the events of the users its partner created."""
 
-    permission_classes = [IsAuthenticated]
+    authentication_classes = public_read_authentication()
+    permission_classes = [PublicReadScope(CREDIT_READ)]
     pagination_class = LedgerCursorPagination
     subject_type = "user"
 
     @extend_schema(responses={200: serializers.CreditEventSerializer(many=True)})
     def get(self, request, pk: int):
+        partner_key = _partner_key(request)
+        if partner_key is None and not request.user.is_authenticated:
+            raise NotAuthenticated()
         if self.subject_type == "unit":
             subject = _get(Unit, pk, Unit.objects.visible_to(request.user))
+            if not can_view_credit(request.user, subject, partner_key=partner_key):
+                raise DomainPermissionError(_("Only the unit's admins and platform admins see its ledger."))
         else:
-            subject = _get(get_user_model(), pk, get_user_model().objects.filter(is_active=True))
-        if not can_act_for_subject(request.user, subject):
-            raise DomainPermissionError(_("Only the subject, its unit's admins and platform admins see its ledger."))
+            subject = _user_or_404(pk)
+            if not can_view_credit(request.user, subject, partner_key=partner_key):
+                raise DomainNotFoundError(_("Not found."))
         rows = selectors.credit_events_of_subject(subject)
         return _paginated(request, self, rows, serializers.CreditEventSerializer)
 

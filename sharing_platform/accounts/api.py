@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate, get_user_model, user_logged_in, us
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -14,9 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from instruments.models import Membership
+from sharing_platform.api.schema import ErrorSerializer
 from sharing_platform.errors import DomainValidationError
 
-from .services import api_token_create, user_register
+from .services import api_token_create, email_confirm, user_register
 
 
 def serializer_errors_raise(serializer: serializers.Serializer) -> None:
@@ -49,11 +50,6 @@ class RegisterSerializer(serializers.Serializer):
             raise serializers.ValidationError(_("A user with that username already exists."))
         return value
 
-    def validate_email(self, value: str) -> str:
-        if get_user_model().objects.filter(email__iexact=value).exists():
-            raise serializers.ValidationError(_("An account with this email address already exists."))
-        return value
-
     def validate(self, attrs: dict) -> dict:
         user_model = get_user_model()
         candidate = user_model(username=attrs["username"], email=attrs["email"])
@@ -67,10 +63,25 @@ class RegisterSerializer(serializers.Serializer):
 class UserSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     username = serializers.CharField(read_only=True)
-    email = serializers.EmailField(read_only=True)
+    email = serializers.EmailField(read_only=True, help_text="The confirmed e-mail address (empty until confirmed).")
 
     class Meta:
         fields = ["id", "username", "email"]
+
+
+class RegisteredSerializer(UserSerializer):
+    pending_email = serializers.EmailField(read_only=True, help_text="The address a confirmation was sent to.")
+    detail = serializers.CharField(read_only=True)
+
+    class Meta:
+        fields = ["id", "username", "email", "pending_email", "detail"]
+
+
+class EmailConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=1000, help_text="The token of the link in the confirmation mail.")
+
+    class Meta:
+        fields = ["token"]
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -111,29 +122,65 @@ class MeSerializer(serializers.Serializer):
 
 
 class RegisterView(APIView):
-    """Create an account. Anyone may call it; the password must pass the configured validators."""
+    """Create an account. Anyone may call it; the password must pass the configured validators, the username
+    must be free. The answer is the same whether or not the e-mail address belongs to another account: the
+    address is attached once confirmed from the mail sent to it (a link), and an address already in use gets
+    a notice to its owner instead."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
+    @extend_schema(request=RegisterSerializer, responses={201: RegisteredSerializer})
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         if not serializer.is_valid():
             serializer_errors_raise(serializer)
-        user = user_register(**serializer.validated_data)
-        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        user = user_register(**serializer.validated_data, site_url=request.build_absolute_uri("/"))
+        email = serializer.validated_data["email"]
+        body = {
+            "id": user.pk,
+            "username": user.get_username(),
+            "email": user.email,
+            "pending_email": email,
+            "detail": _("Account created. We sent a message to %(email)s: follow its link to confirm the address.")
+            % {"email": email},
+        }
+        return Response(RegisteredSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class EmailConfirmView(APIView):
+    """Attach the e-mail address of a confirmation link to its account (the page at the link does the same)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=EmailConfirmSerializer, responses={200: UserSerializer})
+    def post(self, request):
+        serializer = EmailConfirmSerializer(data=request.data)
+        if not serializer.is_valid():
+            serializer_errors_raise(serializer)
+        user = email_confirm(token=serializer.validated_data["token"])
+        return Response(UserSerializer(user).data)
 
 
 class TokenObtainView(APIView):
-    """Exchange a username and password for a token, used as `Authorization: Token <token>`."""
+    """Exchange a username and password for a token, used as `Authorization: Token <token>`. Failed attempts
+    are counted per account and per client address; over the limit the answer is 429 for a cool-off period
+    (django-axes: its middleware replaces this view's answer, see sharing_platform/accounts/throttling.py)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer},
+        responses={
+            200: TokenSerializer,
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="Too many failed sign-ins for this account or from this address (code signin_locked); "
+                "wait as many seconds as Retry-After (and retry_after) say, or ask a platform administrator.",
+            ),
+        },
         examples=[
             OpenApiExample(
                 "Credentials", request_only=True, value={"username": "li.wei", "password": "s3cret-passw0rd"}

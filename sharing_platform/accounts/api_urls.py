@@ -6,6 +6,7 @@ from . import api
 
 urlpatterns = [
     path("register/", api.RegisterView.as_view(), name="api-auth-register"),
+    path("confirm-email/", api.EmailConfirmView.as_view(), name="api-auth-confirm-email"),
     path("token/", api.TokenObtainView.as_view(), name="api-auth-token"),
     path("logout/", api.TokenLogoutView.as_view(), name="api-auth-logout"),
     path("logoutall/", api.TokenLogoutAllView.as_view(), name="api-auth-logout-all"),

@@ -7,14 +7,20 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SignupForm(UserCreationForm):
-    email = forms.EmailField(label=_("Email"), max_length=254, help_text=_("Unit admins can add you by this address."))
+    """Whether the e-mail address is taken is not checked here: the answer would tell (issue 12.6). The
+    address is attached once confirmed from the mail sent to it (see services.user_register)."""
+
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_("We send a link to this address; once you confirm it, unit admins can add you by it."),
+    )
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("An account with this email address already exists."), code="duplicate")
-        return email
+
+class EmailConfirmForm(forms.Form):
+    """One button: the link in the mail opens a page; only a person's click attaches the address (a mail
+    scanner that follows links must not confirm an address for whoever signed up with it)."""

@@ -1,4 +1,4 @@
-"""Account pages. Log in and log out are Django's own views; sign up is here."""
+"""Account pages. Log in and log out are Django's own views; sign up and e-mail confirmation are here."""
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -9,11 +9,13 @@ from django.utils.translation import gettext as _
 
 from sharing_platform.errors import DomainError
 
-from .forms import SignupForm
-from .services import user_register
+from .forms import EmailConfirmForm, SignupForm
+from .services import email_confirm, user_register
 
 
 def signup(request: HttpRequest) -> HttpResponse:
+    """Create the account and sign in. The same answer whether or not the e-mail address is taken: the mail
+    sent to it says which (a confirmation link, or a notice to the address's owner)."""
     if request.user.is_authenticated:
         return redirect("home")
     next_url = request.POST.get("next") or request.GET.get("next") or ""
@@ -26,11 +28,35 @@ def signup(request: HttpRequest) -> HttpResponse:
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
+                site_url=request.build_absolute_uri("/"),
             )
         except DomainError as error:
             form.add_error(error.field, error.message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Welcome, %(name)s. Your account is ready.") % {"name": user.get_username()})
+            messages.success(
+                request,
+                _(
+                    "Welcome, %(name)s. Your account is ready. We sent a message to %(email)s: follow its link to "
+                    "confirm the address."
+                )
+                % {"name": user.get_username(), "email": form.cleaned_data["email"]},
+            )
             return redirect(next_url or "home")
     return render(request, "registration/signup.html", {"form": form, "next": next_url})
+
+
+def email_confirm_page(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: a page with one button; POST: attach the address to the account (see EmailConfirmForm)."""
+    if request.method == "POST" and EmailConfirmForm(request.POST).is_valid():
+        try:
+            user = email_confirm(token=token)
+        except DomainError as error:
+            return render(request, "registration/email_confirm.html", {"error": error.message}, status=400)
+        messages.success(
+            request,
+            _("The address %(email)s is confirmed for the account %(name)s.")
+            % {"email": user.email, "name": user.get_username()},
+        )
+        return redirect("home")
+    return render(request, "registration/email_confirm.html", {"form": EmailConfirmForm()})

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from partners.models import Scope
+from tests.credit.factories import ListEntryFactory
 
 CATALOGUE = ["/api/v1/instruments/", "/api/v1/categories/", "/api/v1/stats/"]
 CREDIT = ["/api/v1/credit/lists/red/", "/api/v1/credit/lists/black/"]
 
 
 def _credit_subject_urls(user, unit) -> list[str]:
+    """A person's credit is public only through their published list entries (issue 12.6): list them."""
+    now = timezone.now()
+    ListEntryFactory(
+        subject=user, status="published", published_at=now - timedelta(days=1), expires_at=now + timedelta(days=30)
+    )
     return [f"/api/v1/credit/users/{user.pk}/", f"/api/v1/credit/units/{unit.pk}/"]
 
 

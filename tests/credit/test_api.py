@@ -294,20 +294,29 @@ def test_api_user_credit_public_and_private_parts(api_client, user, platform_adm
     recompute_subject(f"user:{user.pk}")
     ListEntryFactory(subject=user, status="proposed")
     url = f"/api/v1/credit/users/{user.pk}/"
-    public = api_client.get(url).json()
-    assert public["score"] is not None
-    assert public["tier"]
-    assert public["published_entries"] == []
-    assert "private" not in public
+    # Nothing published: a person's credit is not public at all (404, as for an unknown id).
+    assert api_client.get(url).status_code == 404
     api_client.force_authenticate(UserFactory())
-    assert "private" not in api_client.get(url).json()
+    assert api_client.get(url).status_code == 404
+    # Once an entry is published, the public sees that entry, but not the score or tier.
+    published = _published(user, list_type="red")
+    for viewer in (None, UserFactory()):
+        api_client.force_authenticate(viewer)
+        public = api_client.get(url).json()
+        assert (public["visibility"], public["score"], public["tier"]) == ("public", None, "")
+        assert [row["id"] for row in public["published_entries"]] == [published.pk]
+        assert "private" not in public
     for viewer in (user, platform_admin):
         api_client.force_authenticate(viewer)
-        private = api_client.get(url).json()["private"]
+        body = api_client.get(url).json()
+        assert body["visibility"] == "full"
+        assert body["score"] is not None
+        assert body["tier"]
+        private = body["private"]
         assert private["snapshot"]["reasons"][0]["text"] == "2 no-shows in the last 90 days"
         assert set(private["snapshot"]) >= {"record", "fulfilment", "external", "identity", "relationships"}
         assert len(private["history"]) == 1
-        assert [e["status"] for e in private["entries"]] == ["proposed"]
+        assert sorted(e["status"] for e in private["entries"]) == ["proposed", "published"]
 
 
 @pytest.mark.django_db

@@ -1,6 +1,7 @@
 """Members API: list, add by username or email, change role, remove; at least one unit admin stays."""
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from instruments.models import Membership, Unit
 from tests.factories import AdminUserFactory, MembershipFactory, UnitFactory, UserFactory
@@ -142,13 +143,16 @@ def test_member_add_bad_input(api_client, unit, unit_admin, body, field):
 
 
 @pytest.mark.django_db
-def test_member_add_ambiguous_email(api_client, unit, unit_admin):
-    UserFactory(email="shared@example.org")
-    UserFactory(email="shared@example.org")
+def test_member_add_email_cannot_be_ambiguous(api_client, unit, unit_admin):
+    """One address belongs to one account at most (a database rule, issue 12.10), so adding by e-mail finds
+    exactly the account that uses it."""
+    owner = UserFactory(email="shared@example.org")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UserFactory(email="Shared@Example.org")
     api_client.force_authenticate(unit_admin)
-    response = api_client.post(members_url(unit), {"email": "shared@example.org"}, format="json")
-    assert response.status_code == 400
-    assert "username instead" in response.json()["detail"]
+    response = api_client.post(members_url(unit), {"email": "SHARED@example.org"}, format="json")
+    assert response.status_code == 201, response.content
+    assert roles(unit)[owner.username] == "member"
 
 
 @pytest.mark.django_db
