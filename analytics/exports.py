@@ -170,7 +170,10 @@ def _cell(value):
 
 
 def evaluation_pdf(report: dict) -> bytes:
-    """A4 PDF with a CJK font built into reportlab (no font files needed for Chinese names)."""
+    """A4 PDF with a CJK font built into reportlab (no font files needed for Chinese names).
+
+    Names come from users: every paragraph is literal text (`text_paragraph`), never markup.
+    """
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
