@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
+from sharing_platform.spreadsheets import FORMULA_PREFIXES, csv_bytes, xlsx_cell, xlsx_row
 
 from ..models import Instrument, InstrumentCategory, Unit
 from ..permissions import can_manage_unit_instruments
@@ -40,9 +41,6 @@ IMPORT_MAX_REPORTED_ERRORS = 200
 ACCEPTED_ENCODINGS = ("UTF-8", "UTF-8 with BOM", "GBK / GB18030")
 MONEY_LIMIT = Decimal("1000000000000")  # 14 digits, 2 of them decimals
 CENT = Decimal("0.01")
-# A text cell starting with one of these is a formula to a spreadsheet; CSV exports quote it with
-# a leading apostrophe (the usual spreadsheet convention) and imports strip that apostrophe again.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -811,49 +809,40 @@ def export_rows(instruments: Iterable[Instrument], *, chinese_headers: bool = Fa
         yield [_export_value(instrument, column) for column in COLUMNS]
 
 
-def _csv_safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def export_csv(rows: Iterable[list[Any]]) -> bytes:
-    """UTF-8 with a BOM, so Excel opens Chinese text correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([_csv_safe(value) for value in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """UTF-8 with a BOM, so Excel opens Chinese text correctly; formula-like text is quoted (an
+    apostrophe the import strips again)."""
+    return csv_bytes(rows)
 
 
 def export_xlsx(rows: Iterable[list[Any]], *, with_help: bool = False) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="instruments")
     for row in rows:
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str) and value.startswith("="):
-                cell.data_type = "s"  # text that looks like a formula stays text
-            elif isinstance(value, date):
+            cell = xlsx_cell(sheet, value)  # text that looks like a formula stays text
+            if isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"
             cells.append(cell)
         sheet.append(cells)
     if with_help:
         help_sheet = workbook.create_sheet(title="help 说明")
-        help_sheet.append(["key", "中文表头", "English", "required 必填", "notes"])
+        help_sheet.append(xlsx_row(help_sheet, ["key", "中文表头", "English", "required 必填", "notes"]))
         for column in COLUMNS:
             help_sheet.append(
-                [
-                    column.key,
-                    column.header_zh,
-                    column.header_en,
-                    "yes 是" if column.required else "",
-                    str(column.help_text),
-                ]
+                xlsx_row(
+                    help_sheet,
+                    [
+                        column.key,
+                        column.header_zh,
+                        column.header_en,
+                        "yes 是" if column.required else "",
+                        str(column.help_text),
+                    ],
+                )
             )
     buffer = io.BytesIO()
     workbook.save(buffer)
