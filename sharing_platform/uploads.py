@@ -51,7 +51,7 @@ RANDOM_NAME = re.compile(r"[0-9a-f]{32}(\.[a-z0-9]+)?\Z")
 
 
 def safe_extension(file_name: str | None) -> str:
-    """ ".png" for "Photo 1.PNG"; "" for no extension or one not in SAFE_EXTENSIONS."""
+    """The extension to keep, lower-cased: ".png" for "Photo 1.PNG"; "" when none is safe."""
     suffix = PurePath((file_name or "").replace("\\", "/")).suffix.lower().lstrip(".")
     return f".{suffix}" if suffix in SAFE_EXTENSIONS else ""
 
