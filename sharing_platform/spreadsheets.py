@@ -10,7 +10,8 @@ writes its cells through this module:
 - XLSX: such text is written as a text cell (never a formula) with Excel's quote-prefix style, so it
   stays text even when someone edits the cell.
 
-Plain numbers stay numbers, negative ones included (`-12.5` as a number or as text).
+Plain numbers stay numbers, negative ones included (`-12.5` as a number or as text), and a lone
+dash (the exports' "no value") stays a dash.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from collections.abc import Iterable
 from typing import Any
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
+# A plain number (negative ones too) and a lone dash, the usual "no value", are not formulas.
+_NOT_A_FORMULA = re.compile(r"(-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|-)\Z")
 
 
 def is_formula_text(value: Any) -> bool:
-    """True for text a spreadsheet would read as a formula; False for plain numbers and other values."""
-    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.match(value)
+    """True for text a spreadsheet would read as a formula; False for plain numbers, "-" and non-text."""
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _NOT_A_FORMULA.match(value)
 
 
 def csv_cell(value: Any) -> Any:

@@ -6,12 +6,13 @@ are moved to random names by the migration.
 """
 
 import re
+from importlib import import_module
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 from django.urls import reverse
 from django.utils import timezone
 
@@ -82,9 +83,14 @@ def test_page_incident_attachment_gets_a_random_name(client, in_use, researcher,
     assert default_storage.open(name).read() == PHOTO
 
 
-@pytest.mark.django_db(transaction=True)
-def test_migration_moves_existing_files_to_random_names(in_use, unit_manager, settings, tmp_path):
-    """Files uploaded before the change (under their original names) are renamed; missing ones left alone."""
+@pytest.mark.django_db
+def test_migration_moves_existing_files_to_random_names(
+    in_use, unit_manager, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """Files uploaded before the change (under their original names) are renamed; missing ones left alone.
+
+    Runs the migration's own data step with the historical models of that migration.
+    """
     settings.MEDIA_ROOT = tmp_path
     incident = services.incident_report(
         booking_id=in_use.pk, reporter=unit_manager, kind="damage", severity="minor", description="Loose stage"
@@ -94,12 +100,12 @@ def test_migration_moves_existing_files_to_random_names(in_use, unit_manager, se
     (old_dir / "IMG_0412.jpg").write_bytes(PHOTO)
     kept = IncidentAttachment.objects.create(incident=incident, file="incidents/2025/03/IMG_0412.jpg")
     missing = IncidentAttachment.objects.create(incident=incident, file="incidents/2025/03/gone.jpg")
-    executor = MigrationExecutor(connection)
-    ours = next(key for key in executor.loader.graph.nodes if key[0] == "bookings" and key[1].endswith("_random_names"))
-    before = [parent for parent in executor.loader.graph.node_map[ours].parents if parent.key[0] == "bookings"]
-    executor.migrate([before[0].key])  # the state before the change
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    loader = MigrationLoader(connection)
+    key = next(key for key in loader.graph.nodes if key[0] == "bookings" and key[1].endswith("_random_names"))
+    migration = import_module(f"bookings.migrations.{key[1]}")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        migration.rename_existing(loader.project_state(key).apps, None)
 
     kept.refresh_from_db()
     missing.refresh_from_db()
