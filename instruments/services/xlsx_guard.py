@@ -47,11 +47,12 @@ XLSX_RATIO_FROM_BYTES = 1024 * 1024
 READ_CHUNK = 256 * 1024
 OVERLAP = 256  # bytes of the previous chunk searched again, so a tag split by a chunk border is seen
 
-# Searched in C: start tags of rows and cells (also with a namespace prefix such as `<x:row `), the
-# declared dimension, and `r="..."` references whose row has 6 digits or more or whose column has 2 or
-# 3 letters (the only candidates past the limits; legitimate sheets have almost none).
-_ROW_TAGS = (b"<row ", b"<row>", b":row ", b":row>")
-_CELL_TAGS = (b"<c ", b"<c>", b"<c/>", b":c ", b":c>", b":c/>")
+# Searched in C: start tags of rows and cells (also with a namespace prefix such as `<x:row `; a
+# prefixed "x:row>" is left out, as end tags end that way too), the declared dimension, and `r="..."`
+# references whose row has 6 digits or more or whose column has 2 or 3 letters (the only candidates
+# past the limits; legitimate sheets have almost none). The tag budget bounds whatever these miss.
+_ROW_TAGS = (b"<row ", b"<row>", b":row ")
+_CELL_TAGS = (b"<c ", b"<c>", b"<c/>", b":c ", b":c/>")
 _DIMENSION = re.compile(rb'dimension\s[^>]{0,200}?\bref\s*=\s*["\']([^"\']{0,64})')
 _FAR_ROW = re.compile(rb' r="\$?[A-Za-z]{0,3}\$?(\d{6,})"')
 _WIDE_CELL = re.compile(rb' r="\$?([A-Za-z]{2,3})\$?(\d+)"')

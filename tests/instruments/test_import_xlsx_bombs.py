@@ -17,6 +17,7 @@ from openpyxl import Workbook
 
 from instruments.models import Instrument
 from instruments.services.transfer import IMPORT_MAX_ROWS
+from instruments.services.xlsx_guard import xlsx_guard
 from tests.factories import TEST_PASSWORD, InstrumentFactory
 
 from .fixtures import HEADER, bombs, instrument_row, upload
@@ -165,3 +166,14 @@ def test_csv_padded_with_empty_columns_still_imports_and_data_past_the_limit_is_
     assert response.json()["code"] == "sheet_too_large"
     assert "at most 200 columns" in response.json()["detail"]
     assert Instrument.objects.filter(unit=unit).count() == 1
+
+
+def test_workbook_with_namespace_prefixes_imports(api_client, unit, unit_manager):
+    """Row and cell counting reads `<x:row ...>` start tags, not their end tags: 60,000 rows pass the check."""
+    xlsx_guard(bombs.prefixed_workbook(empty_rows=60_000))  # no refusal
+    api_client.force_authenticate(unit_manager)
+
+    response = api_client.post(URL, {"unit": unit.pk, "file": upload(bombs.prefixed_workbook(), "i.xlsx", XLSX)})
+
+    assert response.status_code == 200, response.content[:500]
+    assert Instrument.objects.get(unit=unit).asset_number == "PREFIXED-1"
