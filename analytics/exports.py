@@ -5,11 +5,15 @@ All three read the same `evaluation_rows` so the files always agree with the pag
 
 from __future__ import annotations
 
-import csv
 import io
+import re
+from decimal import Decimal
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+
+from sharing_platform.pdf import pdf_font, text_paragraph
+from sharing_platform.spreadsheets import csv_bytes, xlsx_row
 
 from . import indicators
 
@@ -93,6 +97,10 @@ INSTRUMENT_COLUMNS = (
     ("utilisation", "Utilisation"),
 )
 
+# Columns written as text even when they look like numbers (asset number "00123" keeps its zeros).
+TEXT_COLUMNS = frozenset({"asset_number", "name", "category"})
+_NUMBER = re.compile(r"-?\d+(\.\d+)?\Z")
+
 
 def _instrument_header() -> list[str]:
     labels = {
@@ -120,35 +128,40 @@ def _filename(report: dict, extension: str) -> str:
 
 
 def evaluation_csv(report: dict) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([_("Section"), _("Indicator"), _("Value"), _("Platform median")])
-    for section, label, value, median in evaluation_rows(report):
-        writer.writerow([section, label, _display(value), _display(median)])
-    writer.writerow([])
-    writer.writerow(_instrument_header())
-    for row in report["instruments"]:
-        writer.writerow([_display(row[key]) for key, _label in INSTRUMENT_COLUMNS])
-    # A byte-order mark so spreadsheet programs read the Chinese names as UTF-8.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """UTF-8 with a byte-order mark (so spreadsheet programs read Chinese names); names that look
+    like formulas are quoted (sharing_platform.spreadsheets)."""
+    rows: list[list] = [[_("Section"), _("Indicator"), _("Value"), _("Platform median")]]
+    rows += [
+        [section, label, _display(value), _display(median)] for section, label, value, median in evaluation_rows(report)
+    ]
+    rows.append([])
+    rows.append(_instrument_header())
+    rows += [[_display(row[key]) for key, _label in INSTRUMENT_COLUMNS] for row in report["instruments"]]
+    return csv_bytes(rows)
 
 
 def evaluation_xlsx(report: dict) -> bytes:
+    """Two sheets; numbers as numbers, every text as text (never a formula: sharing_platform.spreadsheets)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Indicators")[:31]
-    sheet.append([_title(report)])
+    sheet.append(xlsx_row(sheet, [_title(report)]))
     sheet["A1"].font = Font(bold=True)
-    sheet.append([_("Section"), _("Indicator"), _("Value"), _("Platform median")])
+    sheet.append(xlsx_row(sheet, [_("Section"), _("Indicator"), _("Value"), _("Platform median")]))
     for section, label, value, median in evaluation_rows(report):
-        sheet.append([section, label, _cell(value), _cell(median)])
+        sheet.append(xlsx_row(sheet, [section, label, _cell(value), _cell(median)]))
     instruments = workbook.create_sheet(_("Instruments")[:31])
-    instruments.append(_instrument_header())
+    instruments.append(xlsx_row(instruments, _instrument_header()))
     for row in report["instruments"]:
-        instruments.append([_cell(row[key]) for key, _label in INSTRUMENT_COLUMNS])
+        instruments.append(
+            xlsx_row(
+                instruments,
+                [_display(row[key]) if key in TEXT_COLUMNS else _cell(row[key]) for key, _label in INSTRUMENT_COLUMNS],
+            )
+        )
     for worksheet in (sheet, instruments):
         worksheet.column_dimensions["A"].width = 28
         worksheet.column_dimensions["B"].width = 44
@@ -158,30 +171,28 @@ def evaluation_xlsx(report: dict) -> bytes:
 
 
 def _cell(value):
-    """Numbers stay numbers in the spreadsheet; money strings become numbers too."""
+    """Numbers stay numbers in the spreadsheet; money strings (Decimal as text) become numbers too."""
     if value is None or isinstance(value, bool):
         return _display(value)
     if isinstance(value, int | float):
         return value
-    try:
+    if isinstance(value, Decimal) or (isinstance(value, str) and _NUMBER.match(value)):
         return float(value)
-    except (TypeError, ValueError):
-        return str(value)
+    return str(value)
 
 
 def evaluation_pdf(report: dict) -> bytes:
-    """A4 PDF with a CJK font built into reportlab (no font files needed for Chinese names)."""
+    """A4 PDF with the platform's embedded font (Chinese and Latin text at their real widths).
+
+    Names come from users: every paragraph is literal text (`text_paragraph`), never markup.
+    """
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import PageBreak, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    font = "STSong-Light"
-    if font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    font = pdf_font()
     styles = getSampleStyleSheet()
     for style in styles.byName.values():
         style.fontName = font
@@ -199,8 +210,8 @@ def evaluation_pdf(report: dict) -> bytes:
         ]
     )
     story = [
-        Paragraph(_title(report), styles["Title"]),
-        Paragraph(
+        text_paragraph(_title(report), styles["Title"]),
+        text_paragraph(
             _("Window: %(start)s to %(end)s%(partial)s")
             % {
                 "start": report["window"]["start"].strftime("%Y-%m-%d"),
@@ -217,7 +228,7 @@ def evaluation_pdf(report: dict) -> bytes:
     ]
     story.append(Table(rows, repeatRows=1, style=table_style, colWidths=[60 * mm, 100 * mm, 45 * mm, 45 * mm]))
     story.append(
-        Paragraph(
+        text_paragraph(
             _(
                 "Reference points: %(norm)s effective hours a year (education ministry norm); national averages "
                 "%(effective)s effective and %(external)s external hours per instrument."
@@ -231,7 +242,7 @@ def evaluation_pdf(report: dict) -> bytes:
         )
     )
     if report["instruments"]:
-        story += [PageBreak(), Paragraph(_("Instruments"), styles["Heading2"])]
+        story += [PageBreak(), text_paragraph(_("Instruments"), styles["Heading2"])]
         instrument_rows = [_instrument_header()]
         instrument_rows += [[_display(row[key]) for key, _label in INSTRUMENT_COLUMNS] for row in report["instruments"]]
         story.append(Table(instrument_rows, repeatRows=1, style=table_style))

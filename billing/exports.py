@@ -2,28 +2,25 @@
 
 All three read `statement_document` so the files always agree with the page and the API.
 
-- PDF: ReportLab with an embedded TrueType font that covers Chinese and Latin (WenQuanYi Micro Hei,
-  Debian package fonts-wqy-microhei; `BILLING_PDF_FONT` names another file). Every text that a
-  person typed (unit names, project codes, references, reasons) is escaped before it goes into
-  Paragraph markup.
-- XLSX and CSV: every text cell passes `cell_text`, which neutralises what a spreadsheet would run
-  as a formula.
+- PDF: ReportLab with the platform's embedded TrueType font (`sharing_platform.pdf`). Every text that
+  a person typed (unit names, project codes, references, reasons) goes through `text_paragraph`, so
+  it is shown and never read as markup.
+- XLSX and CSV: every cell goes through `sharing_platform.spreadsheets`, so nothing a person typed
+  becomes a formula.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
-from xml.sax.saxutils import escape
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from sharing_platform.pdf import pdf_font, text_paragraph
+from sharing_platform.spreadsheets import csv_bytes, xlsx_row
 
 from .models import Charge, Payment, Statement
 from .selectors import group_by_project, statement_charges, statement_payments
@@ -34,16 +31,6 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
 }
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell_text(value: str) -> str:
-    """Neutralise a text cell a spreadsheet would read as a formula (=, +, -, @, tab, CR): prefix a quote.
-
-    The one place to swap for the project's shared spreadsheet-cell helper.
-    """
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 # --- One document shape for every format ------------------------------------------------------
@@ -174,29 +161,20 @@ def _summary_rows(document: dict) -> list[list]:
 # --- CSV and XLSX -----------------------------------------------------------------------------
 
 
-def _spreadsheet_value(value):
-    if isinstance(value, Decimal):
-        return value
-    return cell_text(value)
+def _spreadsheet_rows(document: dict) -> list[list]:
+    """The rows both spreadsheet formats write, top to bottom."""
+    rows: list[list] = [[document["title"]]]
+    rows += [[label, value] for label, value in document["header"]]
+    rows.append([])
+    rows += _table_rows(document)
+    rows.append([])
+    rows += _summary_rows(document)
+    rows += [[_("Payment"), paid_on, reference, amount] for paid_on, reference, amount in document["payments"]]
+    return rows
 
 
 def statement_csv(statement: Statement) -> bytes:
-    document = statement_document(statement)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([cell_text(document["title"])])
-    for label, value in document["header"]:
-        writer.writerow([cell_text(label), cell_text(value)])
-    writer.writerow([])
-    for row in _table_rows(document):
-        writer.writerow([_spreadsheet_value(value) for value in row])
-    writer.writerow([])
-    for row in _summary_rows(document):
-        writer.writerow([_spreadsheet_value(value) for value in row])
-    for paid_on, reference, amount in document["payments"]:
-        writer.writerow([cell_text(_("Payment")), cell_text(paid_on), cell_text(reference), amount])
-    # A byte-order mark so spreadsheet programs read the Chinese names as UTF-8.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes(_spreadsheet_rows(statement_document(statement)))
 
 
 def statement_xlsx(statement: Statement) -> bytes:
@@ -207,18 +185,9 @@ def statement_xlsx(statement: Statement) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Statement")[:31]
-    sheet.append([cell_text(document["title"])])
+    for row in _spreadsheet_rows(document):
+        sheet.append(xlsx_row(sheet, row))
     sheet["A1"].font = Font(bold=True)
-    for label, value in document["header"]:
-        sheet.append([cell_text(label), cell_text(value)])
-    sheet.append([])
-    for row in _table_rows(document):
-        sheet.append([_spreadsheet_value(value) for value in row])
-    sheet.append([])
-    for row in _summary_rows(document):
-        sheet.append([_spreadsheet_value(value) for value in row])
-    for paid_on, reference, amount in document["payments"]:
-        sheet.append([cell_text(_("Payment")), cell_text(paid_on), cell_text(reference), amount])
     for column, width in zip("ABCDEFGHI", (18, 12, 10, 30, 14, 40, 8, 12, 14), strict=True):
         sheet.column_dimensions[column].width = width
     for row in sheet.iter_rows():
@@ -232,42 +201,6 @@ def statement_xlsx(statement: Statement) -> bytes:
 
 # --- PDF --------------------------------------------------------------------------------------
 
-PDF_FONT_NAME = "StatementCJK"
-PDF_FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",  # Debian/Ubuntu: fonts-wqy-microhei
-    "/usr/share/fonts/wenquanyi/wqy-microhei/wqy-microhei.ttc",  # Fedora, Arch
-)
-
-
-def pdf_font_path() -> Path:
-    """The TrueType font embedded in statement PDFs: BILLING_PDF_FONT, else the first candidate found."""
-    configured = getattr(settings, "BILLING_PDF_FONT", "")
-    candidates = [configured] if configured else list(PDF_FONT_CANDIDATES)
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    raise ImproperlyConfigured(
-        "No font for statement PDFs: install fonts-wqy-microhei (Debian) or set BILLING_PDF_FONT to a TrueType "
-        f"font with Chinese glyphs (looked at {', '.join(candidates)})."
-    )
-
-
-def _register_font() -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if PDF_FONT_NAME not in pdfmetrics.getRegisteredFontNames():
-        path = pdf_font_path()
-        pdfmetrics.registerFont(TTFont(PDF_FONT_NAME, str(path), subfontIndex=0))
-    return PDF_FONT_NAME
-
-
-def _p(text, style):
-    """A Paragraph of user-provided text: escaped, so <, > and & are shown, never read as markup."""
-    from reportlab.platypus import Paragraph
-
-    return Paragraph(escape(str(text)), style)
-
 
 def statement_pdf(statement: Statement) -> bytes:
     """A4 portrait: header table, one table of lines with project subtotals, totals and payments."""
@@ -277,7 +210,7 @@ def statement_pdf(statement: Statement) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
-    font = _register_font()
+    font = pdf_font()
     document = statement_document(statement)
     styles = getSampleStyleSheet()
     for style in styles.byName.values():
@@ -302,20 +235,20 @@ def statement_pdf(statement: Statement) -> bytes:
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ]
     )
-    story = [_p(document["title"], styles["Title"])]
+    story = [text_paragraph(document["title"], styles["Title"])]
     story.append(
         Table(
-            [[_p(label, cell), _p(value, cell)] for label, value in document["header"]],
+            [[text_paragraph(label, cell), text_paragraph(value, cell)] for label, value in document["header"]],
             colWidths=[45 * mm, 130 * mm],
             style=grid,
         )
     )
     story.append(Spacer(1, 5 * mm))
     rows = _table_rows(document)
-    body = [[_p(value, cell) for value in rows[0]]]
+    body = [[text_paragraph(value, cell) for value in rows[0]]]
     subtotal_rows = []
     for index, row in enumerate(rows[1:], start=1):
-        body.append([_p(value if value != "" else "", cell) for value in row])
+        body.append([text_paragraph(value if value != "" else "", cell) for value in row])
         if row[5] == _("Subtotal"):
             subtotal_rows.append(index)
     lines_style = TableStyle(
@@ -328,9 +261,14 @@ def statement_pdf(statement: Statement) -> bytes:
     widths = [22, 16, 13, 30, 18, 42, 10, 13, 16]
     story.append(Table(body, repeatRows=1, colWidths=[w * mm for w in widths], style=lines_style))
     story.append(Spacer(1, 5 * mm))
-    summary = [[_p(label, cell), _p(value, cell)] for label, value in _summary_rows(document)]
+    summary = [[text_paragraph(label, cell), text_paragraph(value, cell)] for label, value in _summary_rows(document)]
     for paid_on, reference, amount in document["payments"]:
-        summary.append([_p(_("Payment %(date)s") % {"date": paid_on}, cell), _p(f"{amount} ({reference})", cell)])
+        summary.append(
+            [
+                text_paragraph(_("Payment %(date)s") % {"date": paid_on}, cell),
+                text_paragraph(f"{amount} ({reference})", cell),
+            ]
+        )
     story.append(Table(summary, colWidths=[45 * mm, 130 * mm], style=grid))
     pdf.build(story)
     return buffer.getvalue()

@@ -18,6 +18,7 @@ from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
 
 from instruments.models import Instrument, Unit
+from sharing_platform.uploads import RandomUploadPath
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
 
@@ -452,7 +453,7 @@ class Incident(models.Model):
 
 class IncidentAttachment(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(_("file"), upload_to="incidents/%Y/%m/")
+    file = models.FileField(_("file"), upload_to=RandomUploadPath("incidents"))
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:

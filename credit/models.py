@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from instruments.models import Unit
+from sharing_platform.uploads import RandomUploadPath
 
 
 class LedgerIsAppendOnlyError(Exception):
@@ -462,7 +463,7 @@ class RepairRequest(models.Model):
     )
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proof_text = models.TextField(_("proof of correction"))
-    proof_file = models.FileField(_("proof document"), upload_to="credit/repair/%Y/%m/", blank=True)
+    proof_file = models.FileField(_("proof document"), upload_to=RandomUploadPath("credit/repair"), blank=True)
     commitment_signed = models.BooleanField(_("credit commitment signed"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)

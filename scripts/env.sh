@@ -17,7 +17,7 @@ export PATH="$ROOT/.venv/bin:$PATH"
 # Statement PDFs embed WenQuanYi Micro Hei (billing/exports.py); the demo and the tests need it too.
 if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && [ "$(id -u)" = "0" ]; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei) >/dev/null 2>&1 \
-    || echo "warning: could not install fonts-wqy-microhei; statement PDFs will fail (set BILLING_PDF_FONT)" >&2
+    || echo "warning: could not install fonts-wqy-microhei; PDF exports will fail (set PDF_FONT)" >&2
 fi
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 if [ "${SKIP_BROWSER_INSTALL:-}" != "1" ] && { ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi wqy; } && [ "$(id -u)" = "0" ]; then

@@ -318,10 +318,10 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     }
 )
 
-# --- Billing (issue 15) -------------------------------------------------------------------------
-# The TrueType font embedded in statement PDFs (it must have Chinese glyphs). Unset: WenQuanYi Micro
+# --- PDF exports and billing (issue 15) -------------------------------------------------------------------------
+# The TrueType font embedded in every PDF export (it must have Chinese glyphs). Unset: WenQuanYi Micro
 # Hei where Debian's fonts-wqy-microhei puts it (the Dockerfile installs it).
-BILLING_PDF_FONT = os.environ.get("BILLING_PDF_FONT", "")
+PDF_FONT = os.environ.get("PDF_FONT", "")
 # One OpenAPI enum name per billing choice set (the no-show and late-cancellation rules share one).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {

@@ -15,7 +15,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -29,20 +29,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
+from sharing_platform.spreadsheets import FORMULA_PREFIXES, csv_bytes, xlsx_cell, xlsx_row
 
 from ..models import Instrument, InstrumentCategory, Unit
 from ..permissions import can_manage_unit_instruments
+from .xlsx_guard import (
+    IMPORT_MAX_COLUMNS,
+    IMPORT_MAX_SHEET_ROWS,
+    check_declared_size,
+    sheet_too_long_error,
+    sheet_too_wide_error,
+    unreadable_error,
+    xlsx_guard,
+)
 
 IMPORT_MAX_ROWS = 5000
-# Formatted but empty rows at the bottom of a sheet are skipped; past this many we stop reading.
-IMPORT_MAX_SHEET_ROWS = 100_000
 IMPORT_MAX_REPORTED_ERRORS = 200
 ACCEPTED_ENCODINGS = ("UTF-8", "UTF-8 with BOM", "GBK / GB18030")
 MONEY_LIMIT = Decimal("1000000000000")  # 14 digits, 2 of them decimals
 CENT = Decimal("0.01")
-# A text cell starting with one of these is a formula to a spreadsheet; CSV exports quote it with
-# a leading apostrophe (the usual spreadsheet convention) and imports strip that apostrophe again.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -251,8 +256,14 @@ def _grid_to_sheet(grid: Iterable[Iterable[Any]]) -> Sheet:
     rows: list[tuple[int, list[Any]]] = []
     for number, raw in enumerate(grid, start=1):
         if number > IMPORT_MAX_SHEET_ROWS:
-            raise _too_many_rows_error()
+            raise sheet_too_long_error()
         cells = list(raw)
+        if len(cells) > IMPORT_MAX_COLUMNS:
+            # Empty cells past the limit (a CSV padded with commas) are dropped; data there is refused.
+            extra = [index for index, cell in enumerate(cells) if not _cell_is_blank(cell)]
+            if extra and extra[-1] >= IMPORT_MAX_COLUMNS:
+                raise sheet_too_wide_error(number, extra[-1] + 1)
+            del cells[IMPORT_MAX_COLUMNS:]
         if all(_cell_is_blank(cell) for cell in cells):
             continue
         if header is None:
@@ -307,27 +318,36 @@ def _read_csv(content: bytes) -> Sheet:
         ) from error
 
 
+def _xlsx_rows(sheet) -> Iterator[tuple]:
+    """The sheet's rows as far as their last real cell, refusing a row that reaches past the column limit.
+
+    The declared size is not used for padding (`reset_dimensions`), so the work follows the cells the
+    file really holds; openpyxl yields an empty row for each missing one, which `_grid_to_sheet` counts.
+    """
+    sheet.reset_dimensions()
+    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if len(row) > IMPORT_MAX_COLUMNS:
+            raise sheet_too_wide_error(number, len(row))
+        yield row
+
+
 def _read_xlsx(content: bytes) -> Sheet:
     from openpyxl import load_workbook
 
+    xlsx_guard(content)  # unpacked sizes, compression ratio, XML tags: before openpyxl opens the file
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds (zip, XML, key errors) for broken files
-        raise DomainValidationError(
-            _("The file is not a readable Excel workbook (.xlsx). Save it again as .xlsx or CSV."),
-            field="file",
-            code="malformed_file",
-        ) from error
+        raise unreadable_error() from error
     try:
         if not workbook.worksheets:
             raise DomainValidationError(_("The workbook has no sheets."), field="file", code="empty_file")
-        return _grid_to_sheet(workbook.worksheets[0].iter_rows(values_only=True))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise DomainValidationError(
-            _("The file is not a readable Excel workbook (.xlsx). Save it again as .xlsx or CSV."),
-            field="file",
-            code="malformed_file",
-        ) from error
+        sheet = workbook.worksheets[0]
+        check_declared_size(sheet)  # before a single row is read
+        return _grid_to_sheet(_xlsx_rows(sheet))
+    # XML parse errors are SyntaxErrors (ElementTree's and lxml's).
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, SyntaxError) as error:
+        raise unreadable_error() from error
     finally:
         workbook.close()
 
@@ -811,49 +831,40 @@ def export_rows(instruments: Iterable[Instrument], *, chinese_headers: bool = Fa
         yield [_export_value(instrument, column) for column in COLUMNS]
 
 
-def _csv_safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def export_csv(rows: Iterable[list[Any]]) -> bytes:
-    """UTF-8 with a BOM, so Excel opens Chinese text correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([_csv_safe(value) for value in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """UTF-8 with a BOM, so Excel opens Chinese text correctly; formula-like text is quoted (an
+    apostrophe the import strips again)."""
+    return csv_bytes(rows)
 
 
 def export_xlsx(rows: Iterable[list[Any]], *, with_help: bool = False) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="instruments")
     for row in rows:
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str) and value.startswith("="):
-                cell.data_type = "s"  # text that looks like a formula stays text
-            elif isinstance(value, date):
+            cell = xlsx_cell(sheet, value)  # text that looks like a formula stays text
+            if isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"
             cells.append(cell)
         sheet.append(cells)
     if with_help:
         help_sheet = workbook.create_sheet(title="help 说明")
-        help_sheet.append(["key", "中文表头", "English", "required 必填", "notes"])
+        help_sheet.append(xlsx_row(help_sheet, ["key", "中文表头", "English", "required 必填", "notes"]))
         for column in COLUMNS:
             help_sheet.append(
-                [
-                    column.key,
-                    column.header_zh,
-                    column.header_en,
-                    "yes 是" if column.required else "",
-                    str(column.help_text),
-                ]
+                xlsx_row(
+                    help_sheet,
+                    [
+                        column.key,
+                        column.header_zh,
+                        column.header_en,
+                        "yes 是" if column.required else "",
+                        str(column.help_text),
+                    ],
+                )
             )
     buffer = io.BytesIO()
     workbook.save(buffer)

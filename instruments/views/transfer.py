@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from pathlib import PurePosixPath
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from sharing_platform.errors import DomainError, DomainNotFoundError, DomainPermissionError
+from sharing_platform.uploads import random_file_name
 
 from ..api.transfer import export_response
 from ..forms_transfer import InstrumentImportConfirmForm, InstrumentImportForm
@@ -47,8 +47,7 @@ def _pending_store(request, unit, name: str, content: bytes) -> str:
     """Keep a checked file until it is confirmed; the session remembers which one and its hash."""
     _pending_discard(request, unit)
     token = uuid.uuid4().hex
-    suffix = PurePosixPath(name).suffix.lower()[:6] if name else ""
-    path = default_storage.save(f"{PENDING_DIR}/{token}{suffix}", ContentFile(content))
+    path = default_storage.save(f"{PENDING_DIR}/{random_file_name(name)}", ContentFile(content))
     request.session[_session_key(unit)] = {
         "token": token,
         "path": path,

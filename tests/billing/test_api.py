@@ -295,9 +295,12 @@ def test_api_statement_csv_and_xlsx_neutralise_formulas(march, unit, other_unit,
 
     xlsx_response = client.get(f"/api/v1/statements/{statement_id}/", {"format": "xlsx"})
     sheet = load_workbook(io.BytesIO(xlsx_response.content)).active
-    values = [cell.value for row in sheet.iter_rows() for cell in row if cell.value is not None]
-    assert '\'=HYPERLINK("http://x")' in values
-    assert not any(isinstance(v, str) and v.startswith("=") for v in values)
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    values = [cell.value for cell in cells]
+    hostile = [cell for cell in cells if cell.value == '=HYPERLINK("http://x")']
+    assert hostile, "the project code is in the file, as text"
+    assert all(cell.data_type == "s" and cell.quotePrefix for cell in hostile)
+    assert not any(cell.data_type == "f" for cell in cells)
     assert 2400 in [float(v) for v in values if isinstance(v, int | float)]
 
 

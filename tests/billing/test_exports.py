@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from billing.exports import PDF_FONT_CANDIDATES, cell_text, pdf_font_path
+from sharing_platform.pdf import PDF_FONT_CANDIDATES, pdf_font_path
+from sharing_platform.spreadsheets import csv_cell
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,17 +24,17 @@ ROOT = Path(__file__).resolve().parents[2]
         ("测试单位", "测试单位"),
     ],
 )
-def test_cell_text_neutralises_formula_like_text(value, expected):
-    assert cell_text(value) == expected
+def test_csv_cell_neutralises_formula_like_text(value, expected):
+    assert csv_cell(value) == expected
 
 
 def test_pdf_font_is_the_debian_package_path_by_default(settings):
-    settings.BILLING_PDF_FONT = ""
+    settings.PDF_FONT = ""
     assert pdf_font_path() == Path(PDF_FONT_CANDIDATES[0])
 
 
 def test_pdf_font_setting_pointing_nowhere_is_a_clear_error(settings, tmp_path):
-    settings.BILLING_PDF_FONT = str(tmp_path / "missing.ttf")
+    settings.PDF_FONT = str(tmp_path / "missing.ttf")
     with pytest.raises(ImproperlyConfigured, match="fonts-wqy-microhei"):
         pdf_font_path()
 
