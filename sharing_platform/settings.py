@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our own static files, no CDN
     "django_celery_beat",
     "django_htmx",
+    "sharing_platform.database",  # core: append-only triggers' SQL, the db_app_role command
     "instruments",
     "credit",
     "bookings",
@@ -98,6 +99,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+# The restricted role the application runs as (docker-compose.yml: web, worker and beat connect with this
+# URL). Read only by `manage.py db_app_role`, which the table owner (DATABASE_URL) runs after migrating.
+DATABASE_APP_URL = os.environ.get("DATABASE_APP_URL", "")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
