@@ -352,11 +352,15 @@ class Booking(models.Model):
 
 
 class BookingEvent(models.Model):
-    """The audit trail of a booking: every state change with actor and reason. Append-only."""
+    """The audit trail of a booking: every state change with actor and reason. Append-only.
 
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events", verbose_name=_("booking"))
+    On PostgreSQL the database refuses UPDATE, DELETE and TRUNCATE (migration 0003). The booking and the
+    actor are PROTECTed, so deleting either is refused instead of rewriting or dropping the trail.
+    """
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="events", verbose_name=_("booking"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     action = models.CharField(_("action"), max_length=32)
     from_state = models.CharField(_("from state"), max_length=16, blank=True)

@@ -1,6 +1,10 @@
 """The credit ledger. Other credit models (scores, list entries, appeals...) build on it.
 
 CreditEvent is append-only: the ORM refuses updates and deletes; corrections are reversing events.
+On PostgreSQL the database refuses them too, whoever connects (triggers in migration 0004, see
+sharing_platform/database/append_only.py), as it does for score snapshots and for list entries,
+objections and repair requests once decided. Who recorded or decided something is PROTECTed: such a
+user cannot be deleted (deactivate the account instead), so history never loses its author.
 """
 
 from django.conf import settings
@@ -108,7 +112,7 @@ class CreditEvent(models.Model):
     occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     objects = CreditEventQuerySet.as_manager()
@@ -387,7 +391,7 @@ class ListEntry(SubjectMixin):
     published_at = models.DateTimeField(_("published from"), null=True, blank=True)
     expires_at = models.DateTimeField(_("published until"), null=True, blank=True)
     moderator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decision_reason = models.TextField(_("decision reason"), blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
@@ -433,7 +437,7 @@ class Appeal(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
     due_on = models.DateField(_("to be decided by"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decision_reason = models.TextField(_("decision reason"), blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
@@ -468,7 +472,7 @@ class RepairRequest(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decision_reason = models.TextField(_("decision reason"), blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "sharing_platform.outbox",  # side effects leave through a table written with the change (issue 12.2)
     "sharing_platform.accounts",  # people's accounts: the unique e-mail rule (a migration), e-mail confirmation
+    "sharing_platform.database",  # core: append-only triggers' SQL, the db_app_role command
     "instruments",
     "credit",
     "bookings",
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -101,6 +103,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+# The restricted role the application runs as (docker-compose.yml: web, worker and beat connect with this
+# URL). Read only by `manage.py db_app_role`, which the table owner (DATABASE_URL) runs after migrating.
+DATABASE_APP_URL = os.environ.get("DATABASE_APP_URL", "")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -274,6 +279,24 @@ if env_bool("TRUST_X_FORWARDED_PROTO", _PRODUCTION):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp), in development too so the browser tests see what production
+# sends: scripts and styles only from our own static files (no inline <script>, no on*= handlers, no
+# style="", no eval), images from ourselves and data: URIs (Swagger UI's icons), nothing embeds us.
+# The API docs use drf-spectacular's split view, whose init script is a separate same-origin file.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 # collectstatic writes here (the image builds it at /app/staticfiles; tests point it elsewhere).
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or STATIC_ROOT)
 # Logs go to stdout, as JSON lines in production (LOG_FORMAT=json|plain).

@@ -35,6 +35,27 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_may_truncate_append_only_tables():
+    """Transactional tests end with Django's flush: one TRUNCATE of every table, which the append-only
+    triggers refuse unless the table owner's session turned ``sharing_platform.flush`` on (see
+    sharing_platform/database/append_only.py). Turn it on for the flush statements only (SET LOCAL: the
+    flush runs in its own transaction), so every other statement in the tests meets the triggers."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    from sharing_platform.database.append_only import FLUSH_SETTING
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        return [f"SET LOCAL {FLUSH_SETTING} = 'on'", *statements] if statements else statements
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = original
+
+
 @pytest.fixture
 def api_client():
     return APIClient()

@@ -11,6 +11,10 @@ from rest_framework.pagination import BasePagination, CursorPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+# The largest OFFSET + LIMIT the databases accept (a signed 64-bit integer, PostgreSQL's bigint and
+# SQLite's INTEGER): a page beyond it cannot hold rows, and asking the database for it fails.
+MAX_ROW_INDEX = 2**63 - 1
+
 
 class CheapPageNumberPagination(BasePagination):
     page_size = 20
@@ -35,11 +39,11 @@ class CheapPageNumberPagination(BasePagination):
         raw_page = request.query_params.get(self.page_query_param, "1")
         try:
             self.page_number = int(raw_page)
-            if self.page_number < 1:
-                raise ValueError
-        except ValueError:
+        except ValueError:  # also digits beyond Python's int-parsing limit
             raise NotFound(_("Invalid page.")) from None
         offset = (self.page_number - 1) * self.page_size_value
+        if self.page_number < 1 or offset + self.page_size_value + 1 > MAX_ROW_INDEX:
+            raise NotFound(_("Invalid page."))
         rows = list(queryset[offset : offset + self.page_size_value + 1])
         self.has_next = len(rows) > self.page_size_value
         if not rows and self.page_number > 1:

@@ -6,6 +6,7 @@ themselves are synchronous and safe, so Django's async guard is relaxed for thes
 
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,52 @@ def page(browser, live_server, language):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+# Runs in every document before its own code (Playwright's init scripts are not subject to the page's CSP)
+# and hands each Content-Security-Policy violation to the test through a binding.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__reportCspViolation({
+    page: location.pathname + location.search,
+    directive: event.effectiveDirective || event.violatedDirective,
+    blocked: event.blockedURI,
+    source: event.sourceFile ? `${event.sourceFile}:${event.lineNumber}` : "",
+    sample: event.sample,
+  });
+}, true);
+"""
+
+
+@dataclass
+class PageProblems:
+    """CSP violations and console errors/warnings seen on every page a test loaded."""
+
+    violations: list[dict] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+
+    def console_message(self, message) -> None:
+        url = message.location.get("url", "")
+        if url.endswith("/favicon.ico"):  # the browser asks for it by itself; the admin pages name none
+            return
+        if message.type in {"error", "warning"}:
+            self.console.append(f"{message.type}: {message.text} ({url})")
+
+    def assert_none(self, page) -> None:
+        page.wait_for_timeout(300)  # violation events are queued as tasks; let the last page's arrive
+        assert self.violations == [], f"Content-Security-Policy violations: {self.violations}"
+        assert self.console == [], f"console errors or warnings: {self.console}"
+
+
+@pytest.fixture
+def page_problems(page):
+    """Collects CSP violations (securitypolicyviolation events) and console errors of every page loaded
+    from now on in `page`; call ``page_problems.assert_none(page)`` at the end."""
+    problems = PageProblems()
+    page.expose_binding("__reportCspViolation", lambda _source, violation: problems.violations.append(violation))
+    page.add_init_script(CSP_LISTENER)
+    page.on("console", problems.console_message)
+    return problems
 
 
 @pytest.fixture

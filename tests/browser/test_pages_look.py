@@ -76,7 +76,7 @@ def assert_empty_state_says_what_to_do(page, name: str) -> None:
     assert empty.locator("a[href]").count() >= 1, f"{name}: an empty state links to the next step"
 
 
-def test_pages_look_finished_on_phone_and_desktop(page, language, screenshot):
+def test_pages_look_finished_on_phone_and_desktop(page, language, screenshot, page_problems):
     admin, researcher, raman, requested = platform_in_use()
     journeys = [
         (
@@ -136,3 +136,4 @@ def test_pages_look_finished_on_phone_and_desktop(page, language, screenshot):
                     assert_empty_state_says_what_to_do(page, name)
                 screenshot(page, f"look-{language}-{width_name}-{name}")
     assert not too_wide, f"pages wider than the screen (page, width, extra px): {too_wide}"
+    page_problems.assert_none(page)  # under the strict Content-Security-Policy, on every page above

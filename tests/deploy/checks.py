@@ -29,6 +29,10 @@ ENV_EXAMPLE = ROOT / ".env.example"
 # The modules that read the environment: Django settings, and gunicorn's configuration file.
 ENV_READERS = (ROOT / "sharing_platform" / "settings.py", ROOT / "gunicorn.conf.py")
 APP_SERVICES = ("web", "worker", "beat")
+# The one-off service that migrates as the table owner, then grants the application's role (db_app_role).
+MIGRATE_SERVICE = "migrate"
+MIGRATE_STEPS = ("migrate", "db_app_role")
+OWNER_VARIABLES = ("${POSTGRES_USER", "${POSTGRES_PASSWORD")
 # What the image needs at run time: it must be copied, not excluded by .dockerignore.
 IMAGE_NEEDS = (
     "manage.py",
@@ -236,11 +240,68 @@ def named_volume_mounts(service: dict) -> set[str]:
     return names
 
 
+def completed_dependencies(service: dict) -> set[str]:
+    depends_on = service.get("depends_on") or {}
+    if isinstance(depends_on, list):
+        return set()
+    return {
+        name for name, rule in depends_on.items() if (rule or {}).get("condition") == "service_completed_successfully"
+    }
+
+
+def service_environment_declared(service: dict) -> dict:
+    environment = service.get("environment") or {}
+    if isinstance(environment, list):
+        environment = dict(item.split("=", 1) if "=" in item else (item, "") for item in environment)
+    return environment
+
+
+def migrate_problems(services: dict) -> list[str]:
+    """The owner migrates and grants; the app services connect only as the role it grants, after it."""
+    migrate = services[MIGRATE_SERVICE]
+    problems = []
+    steps = shell_steps(migrate.get("command"))
+    commands = [step[2] for step in steps if step[:2] == ["python", "manage.py"] and len(step) > 2]
+    if commands[: len(MIGRATE_STEPS)] != list(MIGRATE_STEPS):
+        problems.append(f"migrate must run {' then '.join(MIGRATE_STEPS)} (manage.py), not {commands}")
+    for step in steps:
+        if step[0] == "python":
+            problems.extend(manage_py_problems(step))
+    if str(migrate.get("restart", "")) != "no":
+        problems.append('migrate runs once: it needs restart: "no"')
+    if "db" not in healthy_dependencies(migrate):
+        problems.append("migrate does not wait for a healthy db")
+    environment = service_environment_declared(migrate)
+    owner_url = str(environment.get("DATABASE_URL", ""))
+    if not all(variable in owner_url for variable in OWNER_VARIABLES):
+        problems.append("migrate must connect as the owner (POSTGRES_USER, POSTGRES_PASSWORD)")
+    app_url = str(environment.get("DATABASE_APP_URL", ""))
+    if not app_url:
+        problems.append("migrate does not set DATABASE_APP_URL (the role db_app_role grants)")
+    for name in APP_SERVICES:
+        service = services[name]
+        url = str(service_environment_declared(service).get("DATABASE_URL", ""))
+        if any(variable in url for variable in OWNER_VARIABLES):
+            problems.append(f"service {name!r} connects as the table owner; it must use the application's role")
+        elif app_url and url != app_url:
+            problems.append(f"service {name!r} connects with a DATABASE_URL other than migrate's DATABASE_APP_URL")
+        if MIGRATE_SERVICE not in completed_dependencies(service):
+            problems.append(f"service {name!r} does not wait for migrate to complete successfully")
+        managed = [step[2:3] for step in shell_steps(service.get("command")) if step[:2] == ["python", "manage.py"]]
+        if ["migrate"] in managed:
+            problems.append(f"service {name!r} runs migrations; only migrate (the owner) may")
+    return problems
+
+
 def compose_problems(compose: dict) -> list[str]:
     from django.urls import Resolver404, resolve
 
     services = compose.get("services") or {}
-    problems = [f"service {name!r} is missing" for name in ("db", "redis", *APP_SERVICES) if name not in services]
+    problems = [
+        f"service {name!r} is missing"
+        for name in ("db", "redis", MIGRATE_SERVICE, *APP_SERVICES)
+        if name not in services
+    ]
     if problems:
         return problems
     declared_volumes = set((compose.get("volumes") or {}).keys())
@@ -265,7 +326,7 @@ def compose_problems(compose: dict) -> list[str]:
     )
 
     env_read = env_names_read()
-    for name in APP_SERVICES:
+    for name in (MIGRATE_SERVICE, *APP_SERVICES):
         service = services[name]
         build = service.get("build")
         context = build if isinstance(build, str) else (build or {}).get("context")
@@ -287,8 +348,9 @@ def compose_problems(compose: dict) -> list[str]:
         )
         if str(environment.get("DEBUG", "")).lower() != "false":
             problems.append(f"service {name!r} must run with DEBUG=false")
-        if "redis" not in healthy_dependencies(service):
+        if name != MIGRATE_SERVICE and "redis" not in healthy_dependencies(service):
             problems.append(f"service {name!r} does not wait for a healthy redis")
+    problems.extend(migrate_problems(services))
 
     web_steps = shell_steps(services["web"].get("command"))
     programs = [step[0] for step in web_steps]
@@ -296,9 +358,6 @@ def compose_problems(compose: dict) -> list[str]:
         problems.append("web does not run gunicorn")
     else:
         gunicorn_at = programs.index("gunicorn")
-        before = [step[2] for step in web_steps[:gunicorn_at] if step[:2] == ["python", "manage.py"] and len(step) > 2]
-        if "migrate" not in before:
-            problems.append("web does not run migrations before gunicorn")
         for step in web_steps:
             if step[0] == "python":
                 problems.extend(manage_py_problems(step))
@@ -322,11 +381,6 @@ def compose_problems(compose: dict) -> list[str]:
     problems.extend(celery_problems(beat_steps[-1], "beat") if beat_steps else ["beat has no command"])
     if (beat.get("deploy") or {}).get("replicas") != 1:
         problems.append("beat must run exactly one replica (deploy.replicas: 1)")
-    problems.extend(
-        f"service {name!r} does not wait for the database (or for web, which migrates it)"
-        for name in ("worker", "beat")
-        if not {"web", "db"} & healthy_dependencies(services[name])
-    )
 
     missing = sorted(interpolated_names(compose) - env_example_names())
     if missing:

@@ -41,7 +41,7 @@ def test_compose_every_command_refers_to_things_that_exist(compose):
 
 def test_compose_names_the_expected_topology(compose):
     services = compose["services"]
-    assert set(services) == {"db", "redis", "web", "worker", "beat"}
+    assert set(services) == {"db", "redis", "migrate", "web", "worker", "beat"}
     assert services["db"]["image"] == "postgres:16"
     assert services["redis"]["image"] == "redis:7"
     assert "pgdata" in compose["volumes"]
@@ -101,10 +101,42 @@ def web_command(compose) -> str:
             "gunicorn WSGI target 'sharing_platform.wsgi:app_missing' cannot be imported",
         ),
         (
-            lambda c: c["services"]["web"]["command"].__setitem__(
-                2, web_command(c).replace("python manage.py migrate --noinput &&", "")
+            lambda c: c["services"]["web"]["command"].__setitem__(2, "python manage.py migrate && " + web_command(c)),
+            "service 'web' runs migrations; only migrate (the owner) may",
+        ),
+        (
+            lambda c: c["services"]["migrate"]["command"].__setitem__(2, "python manage.py migrate --noinput"),
+            "migrate must run migrate then db_app_role",
+        ),
+        (
+            lambda c: c["services"]["migrate"]["command"].__setitem__(
+                2, "python manage.py migrate && python manage.py db_app_rol"
             ),
-            "web does not run migrations before gunicorn",
+            "manage.py has no command 'db_app_rol'",
+        ),
+        (
+            lambda c: c["services"]["web"]["environment"].__setitem__(
+                "DATABASE_URL", c["services"]["migrate"]["environment"]["DATABASE_URL"]
+            ),
+            "service 'web' connects as the table owner; it must use the application's role",
+        ),
+        (
+            lambda c: c["services"]["migrate"]["environment"].__setitem__(
+                "DATABASE_URL", c["services"]["web"]["environment"]["DATABASE_URL"]
+            ),
+            "migrate must connect as the owner (POSTGRES_USER, POSTGRES_PASSWORD)",
+        ),
+        (
+            lambda c: c["services"]["migrate"]["environment"].pop("DATABASE_APP_URL"),
+            "migrate does not set DATABASE_APP_URL",
+        ),
+        (
+            lambda c: c["services"]["worker"]["depends_on"].pop("migrate"),
+            "service 'worker' does not wait for migrate to complete successfully",
+        ),
+        (
+            lambda c: c["services"]["migrate"].__setitem__("restart", "unless-stopped"),
+            "migrate runs once",
         ),
         (
             lambda c: c["services"]["web"]["command"].__setitem__(

@@ -7,6 +7,11 @@ PostgreSQL (a fresh ``e2e_<random>`` database) and Redis (database 12), paths un
 temporary folder, and gunicorn binds to 127.0.0.1 on a free port. The compose variables an operator
 puts in ``.env`` (SECRET_KEY, ALLOWED_HOSTS, SECURE_SSL_REDIRECT...) are given as such.
 
+As in compose, the one-off migrate service runs first as the owner of the tables (the local PostgreSQL
+user stands in for POSTGRES_USER) and creates the application's role, ``e2e_app_<random>`` here (roles
+are shared by the whole server); gunicorn, the worker and beat then connect only as that role, with
+the name and password compose gives them. The role is dropped with the database.
+
 Every wait is bounded; every process writes its output to a log file that is scanned at the end.
 """
 
@@ -50,6 +55,7 @@ PG_USER = os.environ.get("E2E_PG_USER", "postgres")
 PG_PASSWORD = os.environ.get("E2E_PG_PASSWORD", "")
 REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/12")
 DATABASE_PREFIX = "e2e_"
+APP_ROLE_PREFIX = "e2e_app_"
 BIN = Path(sys.executable).parent  # the virtualenv's gunicorn and celery sit next to its python
 
 # What a log line must never say: errors, critical failures, tracebacks.
@@ -112,6 +118,28 @@ def database_drop(name: str) -> None:
         connection.close()
 
 
+def role_drop(name: str) -> None:
+    """Drop the deployment's application role (after its database: nothing else refers to it)."""
+    assert name.startswith(APP_ROLE_PREFIX), name  # never anything but our own scratch role
+    connection = _pg_connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+    finally:
+        connection.close()
+
+
+def database_users(name: str) -> set[str]:
+    """The roles of the sessions open on database ``name`` (our own checks connect to another database)."""
+    connection = _pg_connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = %s", [name])
+            return {row[0] for row in cursor.fetchall()}
+    finally:
+        connection.close()
+
+
 def database_url(name: str) -> str:
     password = f":{PG_PASSWORD}" if PG_PASSWORD else ""
     return f"postgres://{PG_USER}{password}@{PG_HOST}:{PG_PORT}/{name}"
@@ -170,11 +198,18 @@ class Surroundings:
     compose_variables: dict[str, str]
 
 
-def _local_url(value: str, surroundings: Surroundings) -> str:
-    """A URL naming a compose service host (db, redis) rewritten to the local service we use instead."""
+def _local_url(value: str, surroundings: Surroundings, database_owner: str) -> str:
+    """A URL naming a compose service host (db, redis) rewritten to the local service we use instead.
+
+    The owner's URL becomes the local superuser's; any other role keeps its name and password from
+    compose (the application's role, which the migrate service creates) on the local server."""
     parts = urlsplit(value)
     if parts.scheme.startswith("postgres") and parts.hostname == "db":
-        return surroundings.database_url
+        if parts.username == database_owner:
+            return surroundings.database_url
+        local = urlsplit(surroundings.database_url)
+        userinfo = parts.netloc.rpartition("@")[0]
+        return urlunsplit((local.scheme, f"{userinfo}@{local.hostname}:{local.port}", local.path, "", ""))
     if parts.scheme in {"redis", "rediss"} and parts.hostname == "redis":
         local = urlsplit(surroundings.redis_url)
         return urlunsplit((local.scheme, local.netloc, local.path, parts.query, parts.fragment))
@@ -188,9 +223,12 @@ def service_environment(service: str, surroundings: Surroundings) -> dict[str, s
     if isinstance(declared, list):
         declared = dict(item.split("=", 1) if "=" in item else (item, "") for item in declared)
     env = dockerfile_env()
+    database_owner = interpolate(
+        str(compose["services"]["db"]["environment"]["POSTGRES_USER"]), surroundings.compose_variables
+    )
     for name, raw in declared.items():
         value = interpolate("" if raw is None else str(raw), surroundings.compose_variables)
-        value = _local_url(value, surroundings)
+        value = _local_url(value, surroundings, database_owner)
         if value.startswith("/app/"):
             value = str(surroundings.workdir / value.removeprefix("/app/"))
         env[name] = value
@@ -288,6 +326,10 @@ def run(name: str, step: list[str], env: dict[str, str], logs: Path, *, timeout:
     return output
 
 
+def _step_name(step: list[str]) -> str:
+    return step[2] if step[:2] == ["python", "manage.py"] else step[0]
+
+
 def start(name: str, step: list[str], env: dict[str, str], logs: Path) -> Process:
     log = logs / f"{name}.log"
     command = _executable(step)
@@ -334,6 +376,8 @@ class Deployment:
     base_url: str = ""
     admin_username: str = "e2e-admin"
     admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    app_role: str = field(default_factory=lambda: f"{APP_ROLE_PREFIX}{secrets.token_hex(4)}")
+    app_role_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
     report: Callable[[str], None] = print  # where progress goes (the fixture passes pytest's terminal)
     processes: list[Process] = field(default_factory=list)
@@ -352,7 +396,9 @@ class Deployment:
             compose_variables={
                 # What an operator writes in .env (see .env.example); the rest keep their compose defaults.
                 "SECRET_KEY": self.secret_key,
-                "POSTGRES_PASSWORD": PG_PASSWORD or "unused-here",  # only inside the db URL we replace
+                "POSTGRES_PASSWORD": PG_PASSWORD or "unused-here",  # only inside the owner's URL we replace
+                "POSTGRES_APP_USER": self.app_role,
+                "POSTGRES_APP_PASSWORD": self.app_role_password,
                 "ALLOWED_HOSTS": "127.0.0.1",
                 "SECURE_SSL_REDIRECT": "false",  # no TLS proxy in front of gunicorn here
                 "WEB_CONCURRENCY": "2",
@@ -379,11 +425,15 @@ class Deployment:
         (self.workdir / "app" / "media").mkdir(parents=True, exist_ok=True)
         self.database = database_create()
         redis_flush()
+        migrate_env = self.env("migrate")
+        assert migrate_env["DATABASE_URL"] == database_url(self.database), "migrate must run as the owner"
+        for index, step in enumerate(service_command("migrate")):  # migrate, db_app_role: as the owner
+            run(f"migrate-step{index + 1}-{_step_name(step)}", step, migrate_env, self.logs, timeout=180)
         web_env = self.env("web")
+        assert f"//{self.app_role}:" in web_env["DATABASE_URL"], "web must connect as the application's role"
         *before_serving, server = service_command("web")
-        for index, step in enumerate(before_serving):  # migrate, collectstatic: run before it serves
-            run(f"web-step{index + 1}-{step[2] if step[:2] == ['python', 'manage.py'] else step[0]}", step, web_env,
-                self.logs, timeout=120)  # fmt: skip
+        for index, step in enumerate(before_serving):  # collectstatic: run before it serves
+            run(f"web-step{index + 1}-{_step_name(step)}", step, web_env, self.logs, timeout=120)
         run("createsuperuser", ["python", "manage.py", "createsuperuser", "--noinput"], web_env, self.logs, timeout=60)
         self.timings["prepare"] = time.monotonic() - began
 
@@ -468,10 +518,34 @@ class Deployment:
             problems.extend(log_problems(process))
         return problems
 
+    def database_users(self) -> set[str]:
+        """The roles connected to the deployment's database right now."""
+        return database_users(self.database)
+
+    def as_app_role(self, statements: list[str]) -> dict[str, str]:
+        """Run each statement as the application's role (web's DATABASE_URL), each in a transaction rolled
+        back afterwards; the error each one met ("" when it ran)."""
+        outcomes = {}
+        connection = psycopg2.connect(self.env("web")["DATABASE_URL"], connect_timeout=5)
+        try:
+            for statement in statements:
+                try:
+                    with connection.cursor() as cursor:
+                        cursor.execute(statement)
+                    outcomes[statement] = ""
+                except psycopg2.Error as error:
+                    outcomes[statement] = str(error).strip()
+                finally:
+                    connection.rollback()
+        finally:
+            connection.close()
+        return outcomes
+
     def drop(self) -> None:
         if self.database:
             database_drop(self.database)
             self.database = ""
+        role_drop(self.app_role)
         redis_flush()
 
 

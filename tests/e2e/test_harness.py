@@ -19,8 +19,15 @@ SURROUNDINGS = Surroundings(
     database_url="postgres://postgres@127.0.0.1:5432/e2e_test",
     redis_url="redis://127.0.0.1:6379/12",
     workdir=Path("/srv/e2e-work"),
-    compose_variables={"SECRET_KEY": "s3cret", "POSTGRES_PASSWORD": "pw", "SECURE_SSL_REDIRECT": "false"},
+    compose_variables={
+        "SECRET_KEY": "s3cret",
+        "POSTGRES_PASSWORD": "pw",
+        "POSTGRES_APP_USER": "e2e_app_test",
+        "POSTGRES_APP_PASSWORD": "app-pw",
+        "SECURE_SSL_REDIRECT": "false",
+    },
 )
+APP_URL = "postgres://e2e_app_test:app-pw@127.0.0.1:5432/e2e_test"
 
 
 @pytest.mark.parametrize(
@@ -46,7 +53,7 @@ def test_harness_interpolate_refuses_missing_required_variable():
 def test_harness_environment_points_compose_services_at_local_ones():
     env = service_environment("worker", SURROUNDINGS)
 
-    assert env["DATABASE_URL"] == SURROUNDINGS.database_url
+    assert env["DATABASE_URL"] == APP_URL  # the application's role, on the local server
     assert env["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/12"
     assert env["SECRET_KEY"] == "s3cret"
     assert env["DEBUG"] == "false"
@@ -56,9 +63,22 @@ def test_harness_environment_points_compose_services_at_local_ones():
     assert not [value for value in env.values() if "@db:" in value or "//redis:" in value]
 
 
+def test_harness_migrate_runs_as_the_owner_and_grants_the_app_role():
+    env = service_environment("migrate", SURROUNDINGS)
+
+    assert env["DATABASE_URL"] == SURROUNDINGS.database_url  # the owner: the local superuser stands in
+    assert env["DATABASE_APP_URL"] == APP_URL
+    assert service_environment("web", SURROUNDINGS)["DATABASE_URL"] == APP_URL
+    assert service_environment("beat", SURROUNDINGS)["DATABASE_URL"] == APP_URL
+
+
 def test_harness_commands_come_from_compose():
+    assert service_command("migrate") == [
+        ["python", "manage.py", "migrate", "--noinput"],
+        ["python", "manage.py", "db_app_role"],
+    ]
     *before, server = service_command("web")
-    assert ["python", "manage.py", "migrate", "--noinput"] in before
+    assert [step[2] for step in before] == ["collectstatic"]
     assert server[:2] == ["gunicorn", "sharing_platform.wsgi:application"]
     assert with_option(server, "--bind", "127.0.0.1:9")[-2:] == ["--bind", "127.0.0.1:9"]
     (worker,) = service_command("worker")

@@ -40,6 +40,17 @@ SHORT_NOTICE_RULES = {
     "allow_multi_day": True,  # the run may cross midnight in Shanghai
     "allow_overnight": True,
 }
+# What the role web, worker and beat connect as may not do (issue 12, item 7): each must be refused.
+APP_ROLE_MUST_NOT = [
+    "ALTER TABLE credit_creditevent DISABLE TRIGGER append_only_row",
+    "DROP TRIGGER append_only_row ON credit_creditevent",
+    "DROP TABLE bookings_bookingevent",
+    "TRUNCATE credit_creditevent CASCADE",
+    "UPDATE credit_creditevent SET weight = weight",
+    "DELETE FROM bookings_bookingevent",
+    "SET session_replication_role = replica",
+    "CREATE TABLE e2e_probe (id integer)",
+]
 LEAD = timedelta(seconds=12)  # bookings start this far ahead: time to book and approve, then a short wait
 
 
@@ -227,6 +238,15 @@ def test_scenario_unit_to_black_list_and_back(deployment):
         what="beat's outbox relay to run in the worker",
     )
     step("beat sent the outbox relay; the worker ran it")
+
+    # --- The processes ran as the application's role, which cannot alter the tables or their triggers ---
+    assert deployment.database_users() == {deployment.app_role}
+    refusals = deployment.as_app_role(APP_ROLE_MUST_NOT)
+    assert all(refusals.values()), f"the application's role could: {[s for s, e in refusals.items() if not e]}"
+    assert deployment.as_app_role(["SELECT count(*) FROM credit_creditevent"]) == {
+        "SELECT count(*) FROM credit_creditevent": ""
+    }
+    step(f"the deployment ran as {deployment.app_role}, refused {len(refusals)} changes to tables and triggers")
 
     # --- Every process stops cleanly and none of them logged an error ---------------------------------
     problems = deployment.stop()
