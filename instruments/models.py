@@ -25,19 +25,27 @@ class BilingualNameMixin:
 class Region(BilingualNameMixin, models.Model):
     """An administrative division (GB/T 2260 six-digit code): province, city or district."""
 
+    class Level(models.IntegerChoices):
+        PROVINCE = 1, _("Province-level division")
+        PREFECTURE = 2, _("Prefecture-level division")
+        COUNTY = 3, _("County-level division")
+
     code = models.CharField(_("division code"), max_length=6, unique=True)
     name_zh = models.CharField(_("Chinese name"), max_length=64)
     name_en = models.CharField(_("English name"), max_length=64)
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
     )
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("region")
         verbose_name_plural = _("regions")
+        indexes = [models.Index(fields=["level", "code"], name="region_level_code_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{6}$"), name="region_code_six_digits"),
+            models.CheckConstraint(condition=Q(level__gte=1, level__lte=3), name="region_level_one_to_three"),
         ]
 
     def __str__(self) -> str:
@@ -46,6 +54,15 @@ class Region(BilingualNameMixin, models.Model):
     @property
     def name(self) -> str:
         return self.localized(self.name_zh, self.name_en)
+
+    @property
+    def full_name(self) -> str:
+        """Province, city and district in the active language (load parent__parent to avoid queries)."""
+        names, region = [], self
+        while region is not None:
+            names.insert(0, region.name)
+            region = region.parent
+        return " · ".join(names)
 
 
 class UnitQuerySet(models.QuerySet):

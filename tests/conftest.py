@@ -95,8 +95,8 @@ def _fast_password_hasher(settings):
 
 @pytest.fixture(autouse=True)
 def _reference_data_in_transactional_tests(request):
-    """Transactional tests flush the database afterwards, wiping the categories and provinces the
-    data migration loaded; put them back so every transactional test starts from the same state.
+    """Transactional tests flush the database afterwards, wiping the categories and the national
+    division list the data migrations loaded; put them back so every transactional test starts from the same state.
 
     serialized_rollback alone is not enough: once Playwright's event loop runs in the test thread,
     asgiref gives the ORM a fresh connection object without Django's serialized test contents."""
@@ -112,6 +112,8 @@ def _reference_data_in_transactional_tests(request):
     from django.apps import apps
 
     from instruments.models import InstrumentCategory, Region
+    from instruments.region_data import regions_load
 
-    if not (InstrumentCategory.objects.exists() and Region.objects.filter(code="310000").exists()):
+    if not (InstrumentCategory.objects.exists() and Region.objects.filter(code="150223").exists()):
+        regions_load(Region)  # first: migration 0002 below then finds the provinces and only renames them
         import_module("instruments.migrations.0002_load_categories").load(apps, None)
