@@ -40,8 +40,9 @@ BIG_UNIT_INSTRUMENTS = 130
 # A unit owns at most this many instruments of one type (each of a different make where the type has several).
 MAX_COPIES = 4
 WEIGHT_EXPONENT = 0.15
-# How many instruments of one type the platform lists at most (945 instruments over 183 types: about five each).
-PLATFORM_MAX = 8
+# How many instruments of one type the platform lists at most: a city has a few XPS or TEMs, more HPLCs.
+# (upper end of the type's price range in 10,000 CNY, at most): 38 dear, 66 middling and 79 cheaper types.
+PLATFORM_MAX = [(300, 4), (100, 7), (0, 9)]
 
 BAOTOU = "150200"
 # Baotou's districts and counties (GB/T 2260): Chinese, English, and streets the addresses use.
@@ -726,6 +727,10 @@ def _weight(template: InstrumentTemplate) -> float:
     return (low * high) ** -WEIGHT_EXPONENT
 
 
+def platform_max(template: InstrumentTemplate) -> int:
+    return next(most for price, most in PLATFORM_MAX if template.value_range[1] >= price)
+
+
 def _pick_templates(
     rng: random.Random, candidates: list[InstrumentTemplate], count: int, platform: Counter[str]
 ) -> list[InstrumentTemplate]:
@@ -734,7 +739,7 @@ def _pick_templates(
     come last, so that no type fills the catalogue's pages."""
 
     def common(template: InstrumentTemplate) -> bool:
-        return platform[template.name_en] >= PLATFORM_MAX
+        return platform[template.name_en] >= platform_max(template)
 
     keyed = sorted(
         candidates, key=lambda template: (not common(template), rng.random() ** (1 / _weight(template))), reverse=True

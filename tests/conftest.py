@@ -93,6 +93,23 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """serialized_rollback restores the migrations' data before each such test by saving every row one by one;
+    the 3,212 divisions of the national region list made that take half a minute per test on a busy machine.
+    Regions are left out of that copy: the fixture below bulk-loads them (regions_load) in a few queries."""
+    import json
+
+    from django.db import connections
+
+    for connection in connections.all():
+        contents = getattr(connection, "_test_serialized_contents", None)
+        if contents:
+            rows = [row for row in json.loads(contents) if row["model"] != "instruments.region"]
+            connection._test_serialized_contents = json.dumps(rows)
+    return django_db_setup
+
+
 @pytest.fixture(autouse=True)
 def _reference_data_in_transactional_tests(request):
     """Transactional tests flush the database afterwards, wiping the categories and the national
