@@ -10,7 +10,6 @@ from sharing_platform.configuration import settings_load_or_exit
 
 # Check the environment in the master, before any worker starts: a missing SECRET_KEY ends gunicorn with
 # one line on stderr instead of workers failing to boot with tracebacks, over and over.
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sharing_platform.settings")
 settings_load_or_exit()
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")  # a container listens on all interfaces

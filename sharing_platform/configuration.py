@@ -8,11 +8,14 @@ Deliberately free of app imports: it runs before Django is set up.
 
 from __future__ import annotations
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
 
 def settings_load_or_exit() -> None:
     """Load the settings module now; a configuration problem becomes `SystemExit("Configuration error: ...")`."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sharing_platform.settings")
     from django.conf import settings
 
     try:

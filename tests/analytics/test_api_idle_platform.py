@@ -191,7 +191,11 @@ def test_before_you_buy_free_slots_skip_taken_time(api_client, other_unit):
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({}, "category"), ({"category": "no-such"}, "category"), ({"category": "analytical", "region": "99"}, "region")],
+    [
+        ({}, "category"),
+        ({"category": "no-such"}, "category"),
+        ({"category": "analytical", "region": "999999"}, "region"),
+    ],
 )
 def test_before_you_buy_bad_input_is_400(api_client, params, field):
     response = api_client.get("/api/v1/analytics/before-you-buy/", params)
