@@ -154,4 +154,5 @@ def test_regions_reload_after_a_flush_is_fast():
     with CaptureQueriesContext(connection) as queries:
         created = regions_load(Region)
     assert created == 2845
-    assert len(queries) <= 12
+    # Batched inserts, not a query per row (SQLite caps a statement's parameters, so it needs more batches).
+    assert len(queries) <= 30
