@@ -6,6 +6,12 @@ The command line (``--bind``, ``--workers``) wins over these values.
 
 import os
 
+from sharing_platform.configuration import settings_load_or_exit
+
+# Check the environment in the master, before any worker starts: a missing SECRET_KEY ends gunicorn with
+# one line on stderr instead of workers failing to boot with tracebacks, over and over.
+settings_load_or_exit()
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")  # a container listens on all interfaces
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))

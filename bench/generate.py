@@ -178,7 +178,7 @@ def generate(cursor, *, scale: dict, seed: int = 2026, now: datetime | None = No
     unit_cols = [
         "id", "name", "name_en", "kind", "credit_code", "address", "contact_name", "contact_phone", "contact_email",
         "website", "accreditations", "description", "status", "status_reason", "credit_tier", "created_at",
-        "updated_at", "region_id",
+        "updated_at", "region_id", "description_en",
     ]  # fmt: skip
     stream = CopyStream(cursor, "instruments_unit", unit_cols)
     unit_status = []
@@ -193,7 +193,7 @@ def generate(cursor, *, scale: dict, seed: int = 2026, now: datetime | None = No
         code = uscc(f"12{region_code}{base31(pk, 9)}")
         stream.add(
             f"{pk}\t基准单位{pk}\tBench unit {pk}\t{rng.choice(UNIT_KINDS)}\t{code}\t\t\t\t\t\t{accreditations}"
-            f"\t\t{status}\t\t\t{created}\t{created}\t{region_id}\n"
+            f"\t\t{status}\t\t\t{created}\t{created}\t{region_id}\t\n"
         )
     stream.flush()
     log(f"units: {n_units:,} ({time.monotonic() - started:.1f}s)")
@@ -235,7 +235,7 @@ def generate(cursor, *, scale: dict, seed: int = 2026, now: datetime | None = No
         "purchase_date", "original_value", "location", "status", "description", "specifications", "services",
         "hourly_rate_internal", "hourly_rate_external", "deposit", "requires_approval", "requires_qualification",
         "min_credit_score", "contact_name", "contact_phone", "contact_email", "retired_at", "created_at",
-        "updated_at", "category_id", "unit_id",
+        "updated_at", "category_id", "unit_id", "location_en", "description_en", "specifications_en", "services_en",
     ]  # fmt: skip
     stream = CopyStream(cursor, "instruments_instrument", inst_cols)
     rigs = min(CONTENTION_RIGS, max(1, n_instruments // 10))
@@ -268,7 +268,7 @@ def generate(cursor, *, scale: dict, seed: int = 2026, now: datetime | None = No
             f"{pk}\tA{pk:08d}\t{name}\t{maker} {name_en} {model}\t{model}\t{maker}\t\t{purchased}\t{value}.00\t"
             f"Building {rng.randrange(1, 40)}\t{status}\t{name_en} for shared use ({maker} {model}).\t\t\t"
             f"{internal}.00\t{external}.00\t{deposit}\t{approval}\tf\t{min_credit}\t\t\t\t{retired}\t{created}\t"
-            f"{created}\t{category_id}\t{unit}\n"
+            f"{created}\t{category_id}\t{unit}\t\t\t\t\n"
         )
     stream.flush()
     log(f"instruments: {n_instruments:,} ({time.monotonic() - started:.1f}s)")

@@ -1,17 +1,23 @@
-"""The demo city platform: Shanghai, 47 verified units, 945 instruments worth about 350 million CNY.
+"""The demo city platform: Baotou, 47 verified units, 945 instruments worth 350,000,000.00 CNY.
 
-Everything is generated from a seeded random.Random, so every run produces the same data; writing
-is keyed on credit codes, (unit, asset number) and usernames, so a second run adds nothing.
-Unit names are invented (believable, not real institutions); credit codes are valid but fictitious.
+The figures are those of the city platform the product is modelled on. Its units sit in Baotou's
+districts and counties: Inner Mongolia's universities, institutes, metrology and inspection centres,
+hospitals and enterprises. The institutions are named after real ones in Baotou (and a few invented
+where a district needed one); every credit code, contact, address detail and instrument list is
+fictitious, generated here. Instrument types, makes and specifications come from demo_catalogue.py.
+
+Everything is drawn from a seeded random.Random, so every run produces the same data; writing is keyed
+on credit codes, (unit, asset number) and usernames, so a second run adds nothing.
 """
 
 # ruff: noqa: S311 - a seeded PRNG makes demo data deterministic; nothing here is security-related
-# ruff: noqa: RUF001 - Chinese text uses full-width punctuation and specifications use real unit symbols
+# ruff: noqa: RUF001 - Chinese text uses full-width punctuation
 
 from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,6 +25,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from .category_data import CATEGORY_TREE
+from .demo_catalogue import APPLICATIONS, SERVICES, TEMPLATES, InstrumentTemplate
 from .models import Instrument, InstrumentCategory, Membership, Region, Unit
 from .validators import USCC_ALPHABET, uscc_build
 
@@ -26,270 +34,280 @@ SEED = 20260401
 UNIT_COUNT = 47
 INSTRUMENT_COUNT = 945
 TOTAL_VALUE = Decimal("350000000.00")
-# One institute listed 130 instruments in a single bulk import; the demo keeps that unit.
-BIG_UNIT_INDEX = 12
+# One institute listed 130 instruments in a single bulk import; in the demo that is the rare-earth institute.
+BIG_UNIT_NAME = "包头稀土研究院"
 BIG_UNIT_INSTRUMENTS = 130
+# A unit owns at most this many instruments of one type (each of a different make where the type has several).
+MAX_COPIES = 4
+WEIGHT_EXPONENT = 0.15
+# How many instruments of one type the platform lists at most: a city has a few XPS or TEMs, more HPLCs.
+# (upper end of the type's price range in 10,000 CNY, at most): 38 dear, 66 middling and 79 cheaper types.
+PLATFORM_MAX = [(300, 4), (100, 7), (0, 9)]
 
-SHANGHAI = "310000"
-DISTRICTS = [
-    ("310101", "Huangpu", "黄浦区"),
-    ("310104", "Xuhui", "徐汇区"),
-    ("310105", "Changning", "长宁区"),
-    ("310106", "Jing'an", "静安区"),
-    ("310107", "Putuo", "普陀区"),
-    ("310109", "Hongkou", "虹口区"),
-    ("310110", "Yangpu", "杨浦区"),
-    ("310112", "Minhang", "闵行区"),
-    ("310113", "Baoshan", "宝山区"),
-    ("310114", "Jiading", "嘉定区"),
-    ("310115", "Pudong", "浦东新区"),
-    ("310116", "Jinshan", "金山区"),
-    ("310117", "Songjiang", "松江区"),
-    ("310118", "Qingpu", "青浦区"),
-    ("310120", "Fengxian", "奉贤区"),
-    ("310151", "Chongming", "崇明区"),
-]
+BAOTOU = "150200"
+# Baotou's districts and counties (GB/T 2260): Chinese, English, and streets the addresses use.
+DISTRICTS = {
+    "150202": ("东河区", "Donghe District", ["巴彦塔拉大街", "南门外大街", "环城路", "和平路"]),
+    "150203": ("昆都仑区", "Kundulun District", ["阿尔丁大街", "钢铁大街", "林荫路", "少先路", "友谊大街"]),
+    "150204": ("青山区", "Qingshan District", ["青年路", "幸福路", "文化路", "民主路", "富强路"]),
+    "150205": ("石拐区", "Shiguai District", ["石拐大街", "五当召路"]),
+    "150206": ("白云鄂博矿区", "Bayan Obo Mining District", ["白云路", "矿山路"]),
+    "150207": ("九原区", "Jiuyuan District", ["黄河大街", "建华南路", "滨河路", "稀土大街"]),
+    "150221": ("土默特右旗", "Tumed Right Banner", ["萨拉齐镇人民路", "萨拉齐镇新华街"]),
+    "150222": ("固阳县", "Guyang County", ["金山镇迎宾大街", "金山镇新建街"]),
+    "150223": ("达尔罕茂明安联合旗", "Darhan Muminggan United Banner", ["百灵庙镇艾不盖路", "百灵庙镇乌兰街"]),
+}
 
-U, R, M, E = (
+U, R, M, E, H = (  # H: hospitals, of kind "other"
     Unit.Kind.UNIVERSITY,
     Unit.Kind.RESEARCH_INSTITUTE,
     Unit.Kind.METROLOGY_INSTITUTE,
     Unit.Kind.ENTERPRISE,
+    Unit.Kind.OTHER,
 )
 
 # (Chinese name, English name, kind, district, profile, accreditations, instrument weight)
 UNITS = [
-    ("申江大学", "Shenjiang University", U, "310110", "comprehensive", ["CMA"], 4.0),
-    ("浦江理工大学", "Pujiang University of Science and Technology", U, "310112", "materials", ["CMA"], 3.2),
-    ("华东海洋大学", "East China Maritime University", U, "310115", "marine", [], 2.2),
-    ("沪西师范大学", "Huxi Normal University", U, "310104", "chemistry", [], 1.8),
-    ("东海医科大学", "Donghai Medical University", U, "310101", "medical", ["CMA"], 2.8),
-    ("松江工程技术大学", "Songjiang University of Engineering and Technology", U, "310117", "manufacturing", [], 1.6),
-    ("嘉定汽车工程学院", "Jiading Institute of Automotive Engineering", U, "310114", "inspection", [], 1.2),
-    ("宝山冶金大学", "Baoshan University of Metallurgy", U, "310113", "materials", ["CMA"], 1.8),
-    ("长宁电子信息学院", "Changning College of Electronics and Information", U, "310105", "electronics", [], 1.3),
-    ("临港材料科学大学", "Lingang University of Materials Science", U, "310115", "materials", [], 1.9),
-    ("奉贤化工学院", "Fengxian Institute of Chemical Technology", U, "310120", "chemistry", [], 1.1),
-    ("虹口理工学院", "Hongkou Institute of Technology", U, "310109", "comprehensive", [], 1.0),
-    ("上海微纳电子研究所", "Shanghai Institute of Micro- and Nanoelectronics", R, "310104", "electronics", ["CNAS"], 0),
-    ("上海先进光学研究院", "Shanghai Academy of Advanced Optics", R, "310112", "optics", ["CNAS"], 2.0),
-    ("上海有机功能材料研究所", "Shanghai Institute of Functional Organic Materials", R, "310104", "chemistry", [], 2.1),
-    ("上海生物医药创新研究院", "Shanghai Institute for Biomedical Innovation", R, "310115", "bio", ["CNAS"], 2.4),
+    # Universities and colleges
+    ("内蒙古科技大学", "Inner Mongolia University of Science and Technology", U, "150203", "materials", ["CMA"], 4.0),
+    ("包头医学院", "Baotou Medical College", U, "150202", "medical", ["CMA"], 2.6),
+    ("包头师范学院", "Baotou Teachers' College", U, "150202", "teachers", [], 1.8),
+    ("包头职业技术学院", "Baotou Vocational and Technical College", U, "150204", "manufacturing", [], 1.2),
+    ("包头轻工职业技术学院", "Baotou Light Industry Vocational Technical College", U, "150203", "environment", [], 1.0),
+    ("包头铁道职业技术学院", "Baotou Railway Vocational and Technical College", U, "150207", "inspection", [], 0.8),
+    ("包头钢铁职业技术学院", "Baotou Iron and Steel Vocational Technical College", U, "150203", "steel", [], 0.9),
+    # Research institutes
+    (BIG_UNIT_NAME, "Baotou Research Institute of Rare Earths", R, "150207", "rare_earth", ["CMA", "CNAS"], 0),
     (
-        "上海海洋环境监测研究中心",
-        "Shanghai Marine Environment Monitoring Research Centre",
+        "瑞科稀土冶金及功能材料国家工程研究中心",
+        "National Engineering Research Center of Rare Earth Metallurgy and Functional Materials",
         R,
-        "310151",
-        "marine",
-        [],
-        1.0,
+        "150207",
+        "rare_earth",
+        ["CNAS"],
+        1.6,
     ),
-    ("上海大气环境科学研究所", "Shanghai Institute of Atmospheric Environment Sciences", R, "310106", "atmos", [], 1.2),
-    ("上海地球物理勘探研究所", "Shanghai Institute of Geophysical Exploration", R, "310107", "earth", [], 1.1),
-    ("上海核技术应用研究所", "Shanghai Institute of Applied Nuclear Technology", R, "310114", "nuclear", ["CMA"], 1.0),
-    ("上海天文与空间观测中心", "Shanghai Centre for Astronomy and Space Observation", R, "310117", "astro", [], 0.7),
     (
-        "上海硅酸盐与陶瓷研究所",
-        "Shanghai Institute of Silicate and Ceramics Research",
+        "中国科学院包头稀土研发中心",
+        "Baotou Rare Earth R&D Centre, Chinese Academy of Sciences",
         R,
-        "310105",
+        "150207",
         "materials",
         [],
-        1.7,
+        1.5,
     ),
     (
-        "上海脑与类脑智能研究院",
-        "Shanghai Institute of Brain and Brain-inspired Intelligence",
+        "上海交通大学包头材料研究院",
+        "Baotou Institute of Materials, Shanghai Jiao Tong University",
         R,
-        "310104",
-        "bio",
+        "150207",
+        "materials",
         [],
         1.3,
     ),
-    ("上海高性能计算中心", "Shanghai High-Performance Computing Centre", R, "310115", "computing", [], 0.6),
-    ("上海农业生物技术研究所", "Shanghai Institute of Agricultural Biotechnology", R, "310118", "bio", [], 1.0),
-    ("上海新能源材料研究院", "Shanghai Research Institute of New Energy Materials", R, "310114", "materials", [], 1.4),
     (
-        "上海东方计量测试研究院",
-        "Shanghai Dongfang Institute of Metrology and Testing",
+        "北京科技大学包头创新研究院",
+        "Baotou Innovation Institute, University of Science and Technology Beijing",
+        R,
+        "150207",
+        "steel",
+        [],
+        1.0,
+    ),
+    (
+        "包头市农牧业科学研究院",
+        "Baotou Academy of Agricultural and Animal Husbandry Sciences",
+        R,
+        "150207",
+        "bio",
+        [],
+        1.2,
+    ),
+    (
+        "内蒙古自治区第一地质矿产勘查开发院",
+        "First Geological and Mineral Exploration Institute of Inner Mongolia",
+        R,
+        "150203",
+        "earth",
+        ["CMA"],
+        1.1,
+    ),
+    ("包头市气象台", "Baotou Meteorological Observatory", R, "150207", "atmos", [], 0.8),
+    ("包头市生态环境科学研究院", "Baotou Academy of Eco-environmental Sciences", R, "150204", "environment", [], 0.9),
+    (
+        "包头核技术应用研究所",
+        "Baotou Institute of Nuclear Technology Applications",
+        R,
+        "150204",
+        "nuclear",
+        ["CMA"],
+        0.9,
+    ),
+    ("包头云计算与大数据研究院", "Baotou Institute of Cloud Computing and Big Data", R, "150207", "computing", [], 0.3),
+    (
+        "达尔罕茂明安联合旗草原生态研究站",
+        "Darhan Muminggan Grassland Ecology Research Station",
+        R,
+        "150223",
+        "grassland",
+        [],
+        0.5,
+    ),
+    # Metrology and inspection
+    (
+        "包头市计量测试研究院",
+        "Baotou Institute of Metrology and Testing",
         M,
-        "310104",
+        "150202",
         "metrology",
         ["CMA", "CNAS"],
         2.2,
     ),
     (
-        "上海市产品质量检验研究院",
-        "Shanghai Institute of Product Quality Inspection",
+        "包头市产品质量检验检测研究院",
+        "Baotou Product Quality Inspection and Testing Institute",
         M,
-        "310107",
+        "150203",
         "inspection",
         ["CMA", "CNAS"],
         1.6,
     ),
     (
-        "上海市特种设备检测研究院",
-        "Shanghai Special Equipment Inspection Institute",
+        "国家稀土产品质量检验检测中心（内蒙古）",
+        "National Rare Earth Products Quality Inspection and Testing Centre (Inner Mongolia)",
         M,
-        "310109",
+        "150207",
+        "rare_earth",
+        ["CMA", "CNAS"],
+        1.4,
+    ),
+    (
+        "包头市特种设备检验所",
+        "Baotou Special Equipment Inspection Institute",
+        M,
+        "150204",
         "inspection",
+        ["CMA", "CNAS"],
+        1.1,
+    ),
+    (
+        "包头市食品药品检验检测中心",
+        "Baotou Food and Drug Inspection and Testing Centre",
+        M,
+        "150202",
+        "food",
         ["CMA", "CNAS"],
         1.2,
     ),
-    ("浦江食品药品检测中心", "Pujiang Food and Drug Testing Centre", M, "310112", "environment", ["CMA", "CNAS"], 1.3),
     (
-        "上海市环境监测技术中心",
-        "Shanghai Environmental Monitoring Technology Centre",
+        "包头市生态环境监测站",
+        "Baotou Ecological Environment Monitoring Station",
         M,
-        "310106",
+        "150204",
         "environment",
         ["CMA"],
-        1.2,
+        1.1,
     ),
+    ("包头海关技术中心", "Baotou Customs Technical Centre", M, "150207", "chemistry", ["CMA", "CNAS"], 1.0),
     (
-        "上海市建筑材料检测研究院",
-        "Shanghai Institute of Building Materials Testing",
+        "包头市建设工程质量检测中心",
+        "Baotou Construction Engineering Quality Testing Centre",
         M,
-        "310113",
+        "150203",
         "inspection",
-        ["CMA", "CNAS"],
-        1.0,
-    ),
-    (
-        "上海市电子产品检测中心",
-        "Shanghai Electronic Products Testing Centre",
-        M,
-        "310105",
-        "metrology",
-        ["CMA", "CNAS"],
-        1.0,
-    ),
-    (
-        "上海市纤维与纺织品检验所",
-        "Shanghai Fibre and Textile Inspection Institute",
-        M,
-        "310120",
-        "chemistry",
         ["CMA"],
-        0.7,
-    ),
-    (
-        "上海申微半导体设备有限公司",
-        "Shanghai Shenwei Semiconductor Equipment Co., Ltd.",
-        E,
-        "310115",
-        "electronics",
-        [],
         0.9,
     ),
+    ("包头市疾病预防控制中心", "Baotou Center for Disease Control and Prevention", M, "150202", "bio", ["CMA"], 1.0),
     (
-        "上海恒谱分析仪器有限公司",
-        "Shanghai Hengpu Analytical Instruments Co., Ltd.",
-        E,
-        "310117",
-        "chemistry",
-        ["CNAS"],
-        0.8,
-    ),
-    (
-        "上海汇能新材料科技有限公司",
-        "Shanghai Huineng New Materials Technology Co., Ltd.",
-        E,
-        "310116",
-        "materials",
-        [],
-        0.6,
-    ),
-    ("上海启明生物医药有限公司", "Shanghai Qiming Biopharmaceutical Co., Ltd.", E, "310115", "bio", [], 0.8),
-    (
-        "上海博远检测技术有限公司",
-        "Shanghai Boyuan Testing Technology Co., Ltd.",
-        E,
-        "310112",
-        "environment",
-        ["CMA", "CNAS"],
-        0.8,
-    ),
-    (
-        "上海东岳汽车零部件研究有限公司",
-        "Shanghai Dongyue Automotive Components Research Co., Ltd.",
-        E,
-        "310114",
-        "inspection",
-        [],
-        0.6,
-    ),
-    (
-        "上海金山石化分析测试有限公司",
-        "Shanghai Jinshan Petrochemical Analysis and Testing Co., Ltd.",
-        E,
-        "310116",
-        "chemistry",
-        ["CNAS"],
-        0.6,
-    ),
-    ("上海临港激光科技有限公司", "Shanghai Lingang Laser Technology Co., Ltd.", E, "310115", "optics", [], 0.5),
-    (
-        "上海宝联金属材料检测有限公司",
-        "Shanghai Baolian Metal Materials Testing Co., Ltd.",
-        E,
-        "310113",
-        "inspection",
-        ["CNAS"],
-        0.6,
-    ),
-    (
-        "上海青浦智能制造研究院有限公司",
-        "Shanghai Qingpu Intelligent Manufacturing Research Institute Co., Ltd.",
-        E,
-        "310118",
-        "manufacturing",
-        [],
-        0.6,
-    ),
-    (
-        "上海崇明生态环境科技有限公司",
-        "Shanghai Chongming Eco-environment Technology Co., Ltd.",
-        E,
-        "310151",
-        "environment",
-        [],
-        0.4,
-    ),
-    (
-        "上海虹桥航空材料检测有限公司",
-        "Shanghai Hongqiao Aviation Materials Testing Co., Ltd.",
-        E,
-        "310105",
-        "inspection",
-        ["CNAS"],
+        "土默特右旗农畜产品质量安全检测中心",
+        "Tumed Right Banner Agricultural and Livestock Products Testing Centre",
+        M,
+        "150221",
+        "food",
+        ["CMA"],
         0.5,
     ),
+    ("固阳县矿产品质量检测中心", "Guyang County Mineral Products Testing Centre", M, "150222", "mineral", ["CMA"], 0.5),
+    ("石拐区煤炭质量检测中心", "Shiguai District Coal Quality Testing Centre", M, "150205", "coal", ["CMA"], 0.4),
+    # Enterprises
+    ("包头钢铁（集团）有限责任公司技术中心", "Baotou Steel Group R&D Centre", E, "150203", "steel", ["CNAS"], 2.0),
     (
-        "上海奉贤美谷化妆品检测有限公司",
-        "Shanghai Fengxian Beauty Valley Cosmetics Testing Co., Ltd.",
+        "中国北方稀土（集团）高科技股份有限公司",
+        "China Northern Rare Earth (Group) High-Tech Co., Ltd.",
         E,
-        "310120",
-        "environment",
-        ["CMA"],
+        "150203",
+        "rare_earth",
+        ["CNAS"],
+        1.6,
+    ),
+    (
+        "内蒙古第一机械集团有限公司",
+        "Inner Mongolia First Machinery Group Co., Ltd.",
+        E,
+        "150204",
+        "manufacturing",
+        ["CNAS"],
+        1.6,
+    ),
+    (
+        "内蒙古北方重工业集团有限公司",
+        "Inner Mongolia North Heavy Industries Group Co., Ltd.",
+        E,
+        "150204",
+        "inspection",
+        ["CNAS"],
+        1.2,
+    ),
+    ("中核北方核燃料元件有限公司", "China North Nuclear Fuel Co., Ltd.", E, "150204", "nuclear", ["CNAS"], 0.9),
+    ("包头铝业有限公司", "Baotou Aluminium Co., Ltd.", E, "150202", "steel", [], 0.8),
+    ("包头天和磁材科技股份有限公司", "Baotou Tianhe Magnetics Technology Co., Ltd.", E, "150207", "magnets", [], 0.7),
+    ("包头韵升强磁材料有限公司", "Baotou Yunsheng Strong Magnet Materials Co., Ltd.", E, "150207", "magnets", [], 0.6),
+    (
+        "双良硅材料（包头）有限公司",
+        "Shuangliang Silicon Materials (Baotou) Co., Ltd.",
+        E,
+        "150204",
+        "electronics",
+        [],
+        0.7,
+    ),
+    ("弘元新材料（包头）有限公司", "Hongyuan New Materials (Baotou) Co., Ltd.", E, "150204", "electronics", [], 0.6),
+    ("包头东宝生物技术股份有限公司", "Baotou Dongbao Bio-Tech Co., Ltd.", E, "150207", "bio", ["CNAS"], 0.6),
+    ("包钢集团白云鄂博铁矿", "Bayan Obo Iron Mine, Baotou Steel Group", E, "150206", "earth", [], 0.6),
+    (
+        "内蒙古达茂风电技术检测有限公司",
+        "Darhan Muminggan Wind Power Testing Co., Ltd.",
+        E,
+        "150223",
+        "windpower",
+        [],
         0.4,
     ),
+    ("包头华美稀土高科有限公司", "Baotou Huamei Rare Earth High-Tech Co., Ltd.", E, "150203", "magnets", [], 0.5),
+    # Hospitals
+    ("包头市中心医院", "Baotou Central Hospital", H, "150202", "medical", [], 0.8),
+    ("包头医学院第一附属医院", "First Affiliated Hospital of Baotou Medical College", H, "150203", "medical", [], 0.9),
 ]
 
+# Which categories of the national classification each kind of unit owns instruments in.
 PROFILES = {
-    "comprehensive": [
-        "electron-optics",
+    "rare_earth": [
+        "spectroscopy",
         "mass-spectrometry",
         "x-ray",
-        "spectroscopy",
-        "chromatography",
-        "magnetic-resonance",
+        "electron-optics",
         "thermal-analysis",
-        "mechanical-testing",
-        "network-spectrum-analyzers",
-        "high-performance-computing",
-        "cell-analysis",
+        "materials-physical",
+        "particle-size",
+        "sample-preparation",
+        "environmental-analysis",
+        "materials-processing",
+        "electrochemistry",
         "microscopy-imaging",
+        "radiation-detection",
+        "magnetic-resonance",
+        "micro-nano-fabrication",
     ],
     "materials": [
         "electron-optics",
@@ -299,15 +317,40 @@ PROFILES = {
         "materials-physical",
         "spectroscopy",
         "particle-size",
+        "materials-processing",
+        "microscopy-imaging",
         "micro-nano-fabrication",
+        "additive-manufacturing",
+        "high-performance-computing",
+        "electrochemistry",
+        "magnetic-resonance",
+        "ocean-hydrology",
+        "semiconductor-lasers",
+    ],
+    "steel": [
+        "spectroscopy",
+        "environmental-analysis",
+        "mechanical-testing",
+        "microscopy-imaging",
+        "electron-optics",
+        "x-ray",
+        "thermal-analysis",
+        "non-destructive-testing",
+        "sample-preparation",
+        "fiber-lasers",
+        "length-metrology",
         "materials-processing",
     ],
-    "marine": [
-        "ocean-hydrology",
-        "marine-geophysics",
-        "marine-biology",
-        "underwater-acoustics",
+    "magnets": [
+        "materials-physical",
+        "materials-processing",
+        "spectroscopy",
+        "x-ray",
+        "electron-optics",
+        "particle-size",
         "environmental-analysis",
+        "environmental-chambers",
+        "length-metrology",
     ],
     "chemistry": [
         "mass-spectrometry",
@@ -318,6 +361,24 @@ PROFILES = {
         "thermal-analysis",
         "sample-preparation",
         "x-ray",
+        "environmental-analysis",
+        "radiation-detection",
+        "security-inspection",
+        "other-general",
+    ],
+    "teachers": [
+        "spectroscopy",
+        "chromatography",
+        "magnetic-resonance",
+        "electrochemistry",
+        "microscopy-imaging",
+        "optical-telescopes",
+        "radio-telescopes",
+        "solar-instruments",
+        "solid-state-lasers",
+        "ultrafast-lasers",
+        "gene-sequencing",
+        "other-general",
     ],
     "medical": [
         "medical-imaging",
@@ -327,51 +388,41 @@ PROFILES = {
         "microscopy-imaging",
         "biochemical-separation",
         "laboratory-animal",
+        "chromatography",
+        "other-general",
     ],
     "bio": [
         "gene-sequencing",
         "cell-analysis",
         "biochemical-separation",
         "microscopy-imaging",
-        "laboratory-animal",
+        "chromatography",
         "mass-spectrometry",
-        "magnetic-resonance",
+        "laboratory-animal",
+        "environmental-analysis",
+        "other-general",
+    ],
+    "food": [
+        "chromatography",
+        "mass-spectrometry",
+        "spectroscopy",
+        "sample-preparation",
+        "environmental-analysis",
+        "gene-sequencing",
+        "biochemical-separation",
+        "other-general",
     ],
     "electronics": [
+        "semiconductor-testing",
         "oscilloscopes",
         "signal-generators",
         "network-spectrum-analyzers",
-        "semiconductor-testing",
         "communication-testing",
+        "optoelectronic-testing",
         "micro-nano-fabrication",
         "electron-optics",
-    ],
-    "optics": [
-        "solid-state-lasers",
-        "fiber-lasers",
-        "ultrafast-lasers",
-        "optoelectronic-testing",
         "spectroscopy",
-        "optical-metrology",
     ],
-    "atmos": [
-        "weather-radar",
-        "atmospheric-radiation",
-        "atmospheric-composition",
-        "surface-meteorology",
-        "environmental-analysis",
-    ],
-    "earth": [
-        "seismic",
-        "gravity-magnetic",
-        "electrical-prospecting",
-        "drilling-logging",
-        "x-ray",
-        "mass-spectrometry",
-    ],
-    "nuclear": ["radiation-detection", "accelerators", "nuclear-spectroscopy", "ionizing-radiation-metrology"],
-    "astro": ["optical-telescopes", "radio-telescopes", "solar-instruments", "high-performance-computing"],
-    "computing": ["high-performance-computing", "storage-systems", "visualisation"],
     "metrology": [
         "length-metrology",
         "mass-force-metrology",
@@ -379,8 +430,11 @@ PROFILES = {
         "time-frequency",
         "electromagnetic-metrology",
         "optical-metrology",
+        "ionizing-radiation-metrology",
         "oscilloscopes",
         "signal-generators",
+        "network-spectrum-analyzers",
+        "underwater-acoustics",
     ],
     "inspection": [
         "non-destructive-testing",
@@ -389,6 +443,9 @@ PROFILES = {
         "security-inspection",
         "fire-explosion-testing",
         "length-metrology",
+        "spectroscopy",
+        "acoustics-vibration",
+        "communication-testing",
     ],
     "manufacturing": [
         "additive-manufacturing",
@@ -397,6 +454,10 @@ PROFILES = {
         "length-metrology",
         "environmental-chambers",
         "non-destructive-testing",
+        "fiber-lasers",
+        "gas-lasers",
+        "solid-state-lasers",
+        "acoustics-vibration",
     ],
     "environment": [
         "environmental-analysis",
@@ -405,809 +466,140 @@ PROFILES = {
         "spectroscopy",
         "atmospheric-composition",
         "sample-preparation",
+        "marine-biology",
+        "ocean-hydrology",
+        "marine-geophysics",
+    ],
+    "earth": [
+        "seismic",
+        "gravity-magnetic",
+        "electrical-prospecting",
+        "drilling-logging",
+        "x-ray",
+        "mass-spectrometry",
+        "spectroscopy",
+        "magnetic-resonance",
+    ],
+    "mineral": ["x-ray", "spectroscopy", "sample-preparation", "environmental-analysis", "mass-spectrometry"],
+    "coal": ["environmental-analysis", "sample-preparation", "x-ray", "spectroscopy", "thermal-analysis"],
+    "nuclear": [
+        "radiation-detection",
+        "accelerators",
+        "nuclear-spectroscopy",
+        "ionizing-radiation-metrology",
+        "mass-spectrometry",
+        "non-destructive-testing",
+    ],
+    "atmos": [
+        "weather-radar",
+        "atmospheric-radiation",
+        "atmospheric-composition",
+        "surface-meteorology",
+        "high-performance-computing",
+    ],
+    "grassland": ["surface-meteorology", "atmospheric-radiation", "environmental-analysis", "gene-sequencing"],
+    "computing": ["high-performance-computing", "storage-systems", "visualisation"],
+    "windpower": [
+        "weather-radar",
+        "acoustics-vibration",
+        "surface-meteorology",
+        "electromagnetic-metrology",
+        "network-spectrum-analyzers",
+        "non-destructive-testing",
     ],
 }
 
+# What each kind of unit does, for its description: (Chinese, English).
+FOCUS = {
+    "rare_earth": (
+        "从事稀土冶炼分离、稀土功能材料与分析检测研究",
+        "works on rare-earth separation, functional materials and analysis",
+    ),
+    "materials": (
+        "从事金属材料、稀土新材料与先进制造研究",
+        "works on metals, new rare-earth materials and advanced manufacturing",
+    ),
+    "steel": (
+        "从事钢铁与有色金属冶炼、加工与检验",
+        "works on smelting, processing and testing of steel and non-ferrous metals",
+    ),
+    "magnets": (
+        "生产和研发稀土永磁与稀土功能材料",
+        "makes and develops rare-earth permanent magnets and functional materials",
+    ),
+    "chemistry": ("开展化学分析与进出口商品检验", "carries out chemical analysis and import and export inspection"),
+    "teachers": (
+        "开展化学、物理、生物与天文教学科研",
+        "teaches and researches chemistry, physics, biology and astronomy",
+    ),
+    "medical": ("开展临床诊疗、医学教育与医学研究", "provides clinical care, medical education and research"),
+    "bio": ("开展生物技术、疾病防控与农牧业研究", "works on biotechnology, disease control and farming research"),
+    "food": ("承担食品、药品与农畜产品质量检验", "tests food, medicines and farm and livestock products"),
+    "electronics": ("生产单晶硅与光伏材料并开展电子测试", "makes monocrystalline silicon and photovoltaic materials"),
+    "metrology": (
+        "承担全市计量检定、校准与量值传递",
+        "provides the city's legal metrology, calibration and traceability",
+    ),
+    "inspection": (
+        "承担产品质量、特种设备与工程质量检验",
+        "inspects products, special equipment and construction quality",
+    ),
+    "manufacturing": (
+        "从事装备制造、工艺试验与职业培训",
+        "works on equipment manufacturing, process trials and training",
+    ),
+    "environment": ("开展生态环境监测与环境科学研究", "monitors the environment and researches environmental science"),
+    "earth": ("从事地质矿产勘查与矿山开采", "works on geological exploration and mining"),
+    "mineral": ("承担矿产品化学成分与物相检测", "analyses the composition and phases of mineral products"),
+    "coal": ("承担煤炭与焦炭质量检验", "tests the quality of coal and coke"),
+    "nuclear": ("从事核燃料元件制造与核技术应用", "works on nuclear fuel and nuclear technology applications"),
+    "atmos": (
+        "承担天气预报、气候与风能太阳能资源观测",
+        "forecasts the weather and observes climate, wind and solar resources",
+    ),
+    "grassland": ("开展草原生态、气象与牧草研究", "researches grassland ecology, weather and forage"),
+    "computing": ("提供科学计算、大数据与人工智能算力服务", "provides scientific computing, big-data and AI services"),
+    "windpower": ("开展风电机组与风电场检测", "tests wind turbines and wind farms"),
+}
 
-@dataclass(frozen=True)
-class InstrumentTemplate:
-    category: str
-    name_zh: str
-    name_en: str
-    value_range: tuple[int, int]  # in 10,000 CNY (万元), before scaling to the platform total
-    makes: tuple[tuple[str, str, str], ...]  # (manufacturer, country, model)
-    spec: str
-
-
-T = InstrumentTemplate
-TEMPLATES = [
-    T(
-        "electron-optics",
-        "场发射扫描电子显微镜",
-        "Field-emission scanning electron microscope",
-        (280, 520),
-        (("Hitachi", "Japan", "SU8230"), ("Carl Zeiss", "Germany", "Sigma 300"), ("Thermo Fisher", "USA", "Apreo 2")),
-        "分辨率 0.8 nm @ 15 kV；加速电压 0.02–30 kV；配 EDS 能谱",
-    ),
-    T(
-        "electron-optics",
-        "透射电子显微镜",
-        "Transmission electron microscope",
-        (600, 1500),
-        (("JEOL", "Japan", "JEM-2100F"), ("Thermo Fisher", "USA", "Talos F200X")),
-        "点分辨率 0.19 nm；加速电压 200 kV；STEM-HAADF、EDS",
-    ),
-    T(
-        "electron-optics",
-        "聚焦离子束双束电镜",
-        "Focused ion beam / SEM dual-beam system",
-        (500, 1100),
-        (("Thermo Fisher", "USA", "Helios 5 UX"), ("Carl Zeiss", "Germany", "Crossbeam 550")),
-        "离子束分辨率 2.5 nm；TEM 制样；三维重构",
-    ),
-    T(
-        "mass-spectrometry",
-        "液相色谱-串联质谱联用仪",
-        "Liquid chromatography tandem mass spectrometer",
-        (180, 420),
-        (("Agilent", "USA", "6470B"), ("SCIEX", "USA", "Triple Quad 6500+"), ("Waters", "USA", "Xevo TQ-XS")),
-        "质量范围 5–2000 m/z；MRM 通道 ≥ 4000",
-    ),
-    T(
-        "mass-spectrometry",
-        "高分辨轨道阱质谱仪",
-        "High-resolution Orbitrap mass spectrometer",
-        (350, 700),
-        (("Thermo Fisher", "USA", "Orbitrap Exploris 480"),),
-        "分辨率 480,000 FWHM；质量精度 < 1 ppm",
-    ),
-    T(
-        "mass-spectrometry",
-        "电感耦合等离子体质谱仪",
-        "Inductively coupled plasma mass spectrometer",
-        (120, 260),
-        (("Agilent", "USA", "7900"), ("PerkinElmer", "USA", "NexION 2000")),
-        "检出限 ppt 级；质量范围 2–260 amu",
-    ),
-    T(
-        "mass-spectrometry",
-        "气相色谱-质谱联用仪",
-        "Gas chromatograph-mass spectrometer",
-        (60, 140),
-        (("Shimadzu", "Japan", "GCMS-QP2020 NX"), ("Agilent", "USA", "8890-5977B")),
-        "EI/CI 源；质量范围 1.5–1090 m/z",
-    ),
-    T(
-        "x-ray",
-        "X射线衍射仪",
-        "X-ray diffractometer",
-        (90, 260),
-        (
-            ("Bruker", "Germany", "D8 Advance"),
-            ("Rigaku", "Japan", "SmartLab 9kW"),
-            ("Malvern Panalytical", "Netherlands", "Empyrean"),
-        ),
-        "Cu 靶；测角精度 0.0001°；薄膜与粉末衍射",
-    ),
-    T(
-        "x-ray",
-        "X射线光电子能谱仪",
-        "X-ray photoelectron spectrometer",
-        (380, 650),
-        (("Thermo Fisher", "USA", "ESCALAB Xi+"), ("Kratos", "UK", "AXIS Supra+")),
-        "能量分辨率 ≤ 0.45 eV；单色化 Al Kα",
-    ),
-    T(
-        "x-ray",
-        "X射线荧光光谱仪",
-        "X-ray fluorescence spectrometer",
-        (70, 160),
-        (("Rigaku", "Japan", "ZSX Primus IV"), ("Bruker", "Germany", "S8 Tiger")),
-        "元素范围 Be–U；波长色散",
-    ),
-    T(
-        "spectroscopy",
-        "激光共聚焦拉曼光谱仪",
-        "Confocal Raman spectrometer",
-        (90, 220),
-        (("Horiba", "France", "LabRAM HR Evolution"), ("Renishaw", "UK", "inVia Qontor")),
-        "光谱分辨率 ≤ 0.3 cm⁻¹；532/633/785 nm 激光",
-    ),
-    T(
-        "spectroscopy",
-        "傅里叶变换红外光谱仪",
-        "Fourier-transform infrared spectrometer",
-        (40, 120),
-        (("Thermo Fisher", "USA", "Nicolet iS50"), ("Bruker", "Germany", "INVENIO R")),
-        "光谱范围 7800–350 cm⁻¹；分辨率 0.09 cm⁻¹",
-    ),
-    T(
-        "spectroscopy",
-        "电感耦合等离子体发射光谱仪",
-        "ICP optical emission spectrometer",
-        (50, 110),
-        (("Agilent", "USA", "5110"), ("PerkinElmer", "USA", "Avio 550 Max")),
-        "波长范围 167–785 nm；同步垂直双向观测",
-    ),
-    T(
-        "chromatography",
-        "高效液相色谱仪",
-        "High-performance liquid chromatograph",
-        (25, 70),
-        (("Waters", "USA", "Arc HPLC"), ("Agilent", "USA", "1260 Infinity II"), ("Shimadzu", "Japan", "LC-20AD")),
-        "四元梯度；二极管阵列检测器",
-    ),
-    T(
-        "chromatography",
-        "超高效液相色谱仪",
-        "Ultra-high-performance liquid chromatograph",
-        (50, 110),
-        (("Waters", "USA", "ACQUITY UPLC H-Class"), ("Thermo Fisher", "USA", "Vanquish Flex")),
-        "耐压 1300 bar；PDA 与荧光检测",
-    ),
-    T(
-        "chromatography",
-        "气相色谱仪",
-        "Gas chromatograph",
-        (20, 55),
-        (("Agilent", "USA", "8890"), ("Shimadzu", "Japan", "GC-2030"), ("Fuli", "China", "GC9790Plus")),
-        "FID/ECD/TCD 检测器；顶空进样",
-    ),
-    T(
-        "magnetic-resonance",
-        "核磁共振波谱仪 (600 MHz)",
-        "NMR spectrometer (600 MHz)",
-        (700, 1400),
-        (("Bruker", "Germany", "AVANCE NEO 600"), ("JEOL", "Japan", "JNM-ECZ600R")),
-        "超低温探头；1H 灵敏度 ≥ 6000:1",
-    ),
-    T(
-        "magnetic-resonance",
-        "核磁共振波谱仪 (400 MHz)",
-        "NMR spectrometer (400 MHz)",
-        (250, 450),
-        (("Bruker", "Germany", "AVANCE NEO 400"),),
-        "BBO 宽带探头；自动进样 24 位",
-    ),
-    T(
-        "magnetic-resonance",
-        "电子顺磁共振波谱仪",
-        "Electron paramagnetic resonance spectrometer",
-        (260, 500),
-        (("Bruker", "Germany", "EMXplus"),),
-        "X 波段；变温 4–500 K",
-    ),
-    T(
-        "electrochemistry",
-        "电化学工作站",
-        "Electrochemical workstation",
-        (8, 30),
-        (
-            ("Metrohm Autolab", "Netherlands", "PGSTAT302N"),
-            ("CH Instruments", "China", "CHI760E"),
-            ("BioLogic", "France", "VSP-300"),
-        ),
-        "电位范围 ±10 V；阻抗 10 µHz–1 MHz",
-    ),
-    T(
-        "microscopy-imaging",
-        "激光扫描共聚焦显微镜",
-        "Confocal laser scanning microscope",
-        (200, 480),
-        (("Leica", "Germany", "STELLARIS 8"), ("Carl Zeiss", "Germany", "LSM 980"), ("Nikon", "Japan", "AX R")),
-        "405/488/561/640 nm；超分辨 Airyscan",
-    ),
-    T(
-        "microscopy-imaging",
-        "原子力显微镜",
-        "Atomic force microscope",
-        (120, 300),
-        (("Bruker", "Germany", "Dimension Icon"), ("Oxford Instruments", "UK", "Cypher ES")),
-        "Z 向噪声 < 30 pm；PeakForce 模式",
-    ),
-    T(
-        "thermal-analysis",
-        "同步热分析仪",
-        "Simultaneous thermal analyser",
-        (40, 110),
-        (("Netzsch", "Germany", "STA 449 F3"), ("Mettler Toledo", "Switzerland", "TGA/DSC 3+")),
-        "室温–1600 °C；TG-DSC 同步",
-    ),
-    T(
-        "thermal-analysis",
-        "差示扫描量热仪",
-        "Differential scanning calorimeter",
-        (25, 70),
-        (("TA Instruments", "USA", "DSC 2500"), ("Netzsch", "Germany", "DSC 214 Polyma")),
-        "温度范围 −180–725 °C",
-    ),
-    T(
-        "biochemical-separation",
-        "超速离心机",
-        "Ultracentrifuge",
-        (60, 140),
-        (("Beckman Coulter", "USA", "Optima XPN-100"), ("Thermo Fisher", "USA", "Sorvall WX+")),
-        "最高转速 100,000 rpm；RCF 802,000 ×g",
-    ),
-    T(
-        "biochemical-separation",
-        "蛋白纯化系统",
-        "Protein purification system",
-        (45, 90),
-        (("Cytiva", "Sweden", "ÄKTA pure 25"),),
-        "流速 0.001–25 mL/min；多波长检测",
-    ),
-    T(
-        "environmental-analysis",
-        "总有机碳分析仪",
-        "Total organic carbon analyser",
-        (30, 70),
-        (("Shimadzu", "Japan", "TOC-L CPH"), ("Elementar", "Germany", "vario TOC cube")),
-        "检测范围 4 µg/L–30,000 mg/L",
-    ),
-    T(
-        "environmental-analysis",
-        "离子色谱仪",
-        "Ion chromatograph",
-        (35, 80),
-        (("Thermo Fisher", "USA", "Dionex ICS-6000"), ("Metrohm", "Switzerland", "940 Professional IC")),
-        "抑制电导检测；阴阳离子同时分析",
-    ),
-    T(
-        "sample-preparation",
-        "微波消解仪",
-        "Microwave digestion system",
-        (25, 55),
-        (("CEM", "USA", "MARS 6"), ("Anton Paar", "Austria", "Multiwave 7000")),
-        "最高 300 °C / 199 bar",
-    ),
-    T(
-        "mechanical-testing",
-        "电子万能材料试验机",
-        "Universal testing machine",
-        (45, 150),
-        (("Instron", "USA", "5985"), ("Zwick/Roell", "Germany", "Z250"), ("MTS", "USA", "E45.305")),
-        "最大载荷 250 kN；精度 0.5 级",
-    ),
-    T(
-        "mechanical-testing",
-        "电液伺服疲劳试验机",
-        "Servo-hydraulic fatigue testing system",
-        (120, 380),
-        (("MTS", "USA", "Landmark 370.25"), ("Instron", "USA", "8802")),
-        "动态载荷 ±250 kN；频率 0.01–100 Hz",
-    ),
-    T(
-        "mechanical-testing",
-        "纳米压痕仪",
-        "Nanoindenter",
-        (150, 320),
-        (("Bruker", "Germany", "Hysitron TI 980"), ("KLA", "USA", "iMicro")),
-        "载荷分辨率 < 1 nN；位移分辨率 0.006 nm",
-    ),
-    T(
-        "optoelectronic-testing",
-        "太阳能电池量子效率测试系统",
-        "Solar cell quantum efficiency system",
-        (40, 90),
-        (("Enlitech", "China", "QE-R"), ("Newport", "USA", "IQE-200B")),
-        "波长 300–1800 nm",
-    ),
-    T(
-        "acoustics-vibration",
-        "激光多普勒测振仪",
-        "Laser Doppler vibrometer",
-        (90, 240),
-        (("Polytec", "Germany", "PSV-500"),),
-        "频率 0–25 MHz；全场扫描",
-    ),
-    T(
-        "particle-size",
-        "激光粒度分析仪",
-        "Laser diffraction particle size analyser",
-        (35, 80),
-        (("Malvern Panalytical", "UK", "Mastersizer 3000"), ("Bettersize", "China", "BT-9300ST")),
-        "测量范围 0.01–3500 µm",
-    ),
-    T(
-        "materials-physical",
-        "综合物性测量系统",
-        "Physical property measurement system",
-        (350, 650),
-        (("Quantum Design", "USA", "PPMS DynaCool"),),
-        "温度 1.8–400 K；磁场 ±9 T",
-    ),
-    T(
-        "materials-physical",
-        "比表面与孔径分析仪",
-        "Surface area and porosity analyser",
-        (25, 60),
-        (("Micromeritics", "USA", "ASAP 2460"), ("Quantachrome", "USA", "Autosorb-iQ")),
-        "比表面 ≥ 0.0005 m²/g；微孔分析",
-    ),
-    T(
-        "length-metrology",
-        "三坐标测量机",
-        "Coordinate measuring machine",
-        (80, 260),
-        (("Hexagon", "Sweden", "Global S 9.15.8"), ("Carl Zeiss", "Germany", "CONTURA 10/16/6")),
-        "MPE_E = 1.5 + L/350 µm",
-    ),
-    T(
-        "length-metrology",
-        "激光干涉仪",
-        "Laser interferometer",
-        (40, 90),
-        (("Renishaw", "UK", "XL-80"), ("Keysight", "USA", "5530")),
-        "线性精度 ±0.5 ppm",
-    ),
-    T(
-        "mass-force-metrology",
-        "标准力源机",
-        "Deadweight force standard machine",
-        (120, 300),
-        (("GTM", "Germany", "DKM 100 kN"), ("NIM Instruments", "China", "BZLJ-100K")),
-        "不确定度 2×10⁻⁵ (k=2)",
-    ),
-    T(
-        "thermal-metrology",
-        "标准铂电阻温度计检定装置",
-        "Standard platinum resistance thermometer system",
-        (30, 80),
-        (("Fluke Calibration", "USA", "1595A"), ("Isotech", "UK", "microK 70")),
-        "测温范围 −196–660 °C；0.1 mK 分辨",
-    ),
-    T(
-        "time-frequency",
-        "氢原子钟",
-        "Hydrogen maser",
-        (300, 600),
-        (("Microsemi", "USA", "MHM 2010"), ("Shanghai Astronomical Instruments", "China", "SOHM-4")),
-        "日稳定度 2×10⁻¹⁵",
-    ),
-    T(
-        "electromagnetic-metrology",
-        "多功能校准源",
-        "Multi-product calibrator",
-        (30, 70),
-        (("Fluke Calibration", "USA", "5730A"), ("Transmille", "UK", "4010")),
-        "直流电压不确定度 3.5 ppm",
-    ),
-    T(
-        "optical-metrology",
-        "光谱辐射计",
-        "Spectroradiometer",
-        (40, 100),
-        (("Konica Minolta", "Japan", "CS-2000A"), ("Instrument Systems", "Germany", "CAS 140D")),
-        "波长 380–780 nm；亮度 0.003–500,000 cd/m²",
-    ),
-    T(
-        "ionizing-radiation-metrology",
-        "电离室剂量标准装置",
-        "Ionisation chamber dosimetry standard",
-        (90, 200),
-        (("PTW", "Germany", "UNIDOS Tango"),),
-        "空气比释动能；不确定度 0.5 %",
-    ),
-    T(
-        "oscilloscopes",
-        "高速数字示波器",
-        "High-speed digital oscilloscope",
-        (60, 220),
-        (("Keysight", "USA", "UXR0334A"), ("Tektronix", "USA", "MSO68B"), ("RIGOL", "China", "DS70000")),
-        "带宽 8–33 GHz；采样率 128 GSa/s",
-    ),
-    T(
-        "signal-generators",
-        "矢量信号发生器",
-        "Vector signal generator",
-        (40, 120),
-        (("Rohde & Schwarz", "Germany", "SMW200A"), ("Keysight", "USA", "M9384B")),
-        "频率 100 kHz–44 GHz",
-    ),
-    T(
-        "network-spectrum-analyzers",
-        "矢量网络分析仪",
-        "Vector network analyser",
-        (80, 260),
-        (("Keysight", "USA", "N5227B"), ("Rohde & Schwarz", "Germany", "ZNA67"), ("Ceyear", "China", "3672E")),
-        "频率 10 MHz–67 GHz；动态范围 130 dB",
-    ),
-    T(
-        "network-spectrum-analyzers",
-        "频谱分析仪",
-        "Spectrum analyser",
-        (50, 150),
-        (("Rohde & Schwarz", "Germany", "FSW43"), ("Keysight", "USA", "N9040B")),
-        "频率 2 Hz–43.5 GHz",
-    ),
-    T(
-        "semiconductor-testing",
-        "半导体参数分析仪",
-        "Semiconductor parameter analyser",
-        (70, 180),
-        (("Keysight", "USA", "B1500A"), ("Tektronix", "USA", "4200A-SCS")),
-        "电流分辨率 0.1 fA；C-V 测量",
-    ),
-    T(
-        "semiconductor-testing",
-        "探针台",
-        "Probe station",
-        (40, 130),
-        (("FormFactor", "USA", "MPS150"), ("MPI", "China", "TS2000-SE")),
-        "8 英寸晶圆；−60–300 °C",
-    ),
-    T(
-        "communication-testing",
-        "5G 无线综合测试仪",
-        "5G wireless communications tester",
-        (120, 280),
-        (("Rohde & Schwarz", "Germany", "CMX500"), ("Keysight", "USA", "UXM 5G")),
-        "FR1/FR2；NSA 与 SA 模式",
-    ),
-    T(
-        "micro-nano-fabrication",
-        "电子束光刻系统",
-        "Electron-beam lithography system",
-        (900, 1800),
-        (("Raith", "Germany", "EBPG 5200"), ("JEOL", "Japan", "JBX-8100FS")),
-        "最小线宽 < 8 nm；100 kV",
-    ),
-    T(
-        "micro-nano-fabrication",
-        "电感耦合等离子体刻蚀机",
-        "Inductively coupled plasma etcher",
-        (180, 420),
-        (("Oxford Instruments", "UK", "PlasmaPro 100 Cobra"), ("NAURA", "China", "GSE C200")),
-        "氯基/氟基刻蚀；6 英寸",
-    ),
-    T(
-        "micro-nano-fabrication",
-        "原子层沉积系统",
-        "Atomic layer deposition system",
-        (120, 280),
-        (("Beneq", "Finland", "TFS 200"), ("Picosun", "Finland", "R-200 Advanced")),
-        "热/等离子体 ALD；8 英寸",
-    ),
-    T(
-        "materials-processing",
-        "放电等离子烧结炉",
-        "Spark plasma sintering furnace",
-        (150, 350),
-        (("Fuji Electronic", "Japan", "SPS-3.20MK-V"),),
-        "最高 2200 °C；压力 200 kN",
-    ),
-    T(
-        "additive-manufacturing",
-        "金属激光选区熔化 3D 打印机",
-        "Metal laser powder-bed fusion printer",
-        (250, 600),
-        (("EOS", "Germany", "M 290"), ("BLT", "China", "BLT-S310")),
-        "成形尺寸 250×250×325 mm；400 W 激光",
-    ),
-    T(
-        "environmental-chambers",
-        "高低温湿热试验箱",
-        "Temperature and humidity test chamber",
-        (15, 45),
-        (("ESPEC", "Japan", "PL-3KPH"), ("Weiss Technik", "Germany", "ClimeEvent C/340")),
-        "−70–180 °C；10–98 % RH",
-    ),
-    T(
-        "environmental-chambers",
-        "电动振动试验系统",
-        "Electrodynamic shaker system",
-        (60, 180),
-        (("Brüel & Kjær", "Denmark", "LDS V8900"), ("Suzhou Sushi", "China", "DC-6000")),
-        "推力 60 kN；频率 2–2700 Hz",
-    ),
-    T(
-        "non-destructive-testing",
-        "工业 CT 检测系统",
-        "Industrial computed tomography system",
-        (300, 800),
-        (("Waygate Technologies", "Germany", "phoenix v|tome|x m"), ("Zeiss", "Germany", "METROTOM 1500")),
-        "分辨率 < 1 µm；300 kV 射线源",
-    ),
-    T(
-        "non-destructive-testing",
-        "相控阵超声检测仪",
-        "Phased-array ultrasonic flaw detector",
-        (25, 60),
-        (("Evident", "Japan", "OmniScan X3"), ("Doppler", "China", "Phascan II")),
-        "64 阵元；TFM 全聚焦",
-    ),
-    T(
-        "security-inspection",
-        "X射线安全检查设备",
-        "X-ray security inspection system",
-        (30, 90),
-        (("Nuctech", "China", "CX6040BI"), ("Smiths Detection", "UK", "HI-SCAN 6040-2is")),
-        "双能分辨；穿透钢板 38 mm",
-    ),
-    T(
-        "fire-explosion-testing",
-        "锥形量热仪",
-        "Cone calorimeter",
-        (50, 110),
-        (("Fire Testing Technology", "UK", "iCone Classic"),),
-        "热辐射 0–100 kW/m²；ISO 5660",
-    ),
-    T(
-        "ocean-hydrology",
-        "多参数温盐深剖面仪",
-        "CTD profiler",
-        (60, 150),
-        (("Sea-Bird Scientific", "USA", "SBE 911plus"), ("RBR", "Canada", "RBRmaestro3")),
-        "深度 10,500 m；电导率精度 0.0003 S/m",
-    ),
-    T(
-        "ocean-hydrology",
-        "声学多普勒流速剖面仪",
-        "Acoustic Doppler current profiler",
-        (40, 110),
-        (("Teledyne RDI", "USA", "Workhorse 300 kHz"), ("Nortek", "Norway", "Signature500")),
-        "剖面范围 165 m",
-    ),
-    T(
-        "marine-geophysics",
-        "多波束测深系统",
-        "Multibeam echosounder",
-        (250, 600),
-        (("Kongsberg", "Norway", "EM 712"), ("R2Sonic", "USA", "2024")),
-        "测深 3–3000 m；波束 512",
-    ),
-    T(
-        "marine-biology",
-        "流式细胞浮游生物分析仪",
-        "Imaging flow cytobot",
-        (120, 260),
-        (("McLane", "USA", "IFCB"),),
-        "粒径 10–150 µm；原位连续观测",
-    ),
-    T(
-        "underwater-acoustics",
-        "水听器校准系统",
-        "Hydrophone calibration system",
-        (80, 200),
-        (("Brüel & Kjær", "Denmark", "Type 8104 kit"),),
-        "频率 0.1 Hz–180 kHz",
-    ),
-    T(
-        "seismic",
-        "宽频带地震仪",
-        "Broadband seismometer",
-        (30, 80),
-        (("Nanometrics", "Canada", "Trillium 120"), ("Güralp", "UK", "CMG-3T")),
-        "频带 120 s–150 Hz",
-    ),
-    T(
-        "gravity-magnetic",
-        "相对重力仪",
-        "Relative gravimeter",
-        (80, 180),
-        (("Scintrex", "Canada", "CG-6"), ("Micro-g LaCoste", "USA", "gPhoneX")),
-        "读数分辨率 0.1 µGal",
-    ),
-    T(
-        "electrical-prospecting",
-        "高密度电法仪",
-        "Multi-electrode resistivity system",
-        (30, 70),
-        (("ABEM", "Sweden", "Terrameter LS 2"), ("Chongqing Pentium", "China", "WGMD-9")),
-        "电极 64–256 道",
-    ),
-    T(
-        "drilling-logging",
-        "数字测井系统",
-        "Digital well-logging system",
-        (90, 220),
-        (("Mount Sopris", "USA", "Matrix"),),
-        "自然伽马、声波、电阻率",
-    ),
-    T(
-        "weather-radar",
-        "测风激光雷达",
-        "Doppler wind lidar",
-        (120, 280),
-        (("Leosphere", "France", "WindCube 100S"), ("Everise", "China", "WindMast WP350")),
-        "探测距离 3 km；风速精度 0.1 m/s",
-    ),
-    T(
-        "atmospheric-radiation",
-        "太阳辐射观测系统",
-        "Solar radiation station",
-        (30, 70),
-        (("Kipp & Zonen", "Netherlands", "SOLYS2"),),
-        "直射、散射与总辐射",
-    ),
-    T(
-        "atmospheric-composition",
-        "气溶胶质谱仪",
-        "Aerosol mass spectrometer",
-        (300, 520),
-        (("Aerodyne", "USA", "HR-ToF-AMS"),),
-        "时间分辨 1 min；PM1 化学组分",
-    ),
-    T(
-        "atmospheric-composition",
-        "温室气体分析仪",
-        "Greenhouse gas analyser",
-        (40, 90),
-        (("Picarro", "USA", "G2401"), ("LI-COR", "USA", "LI-7810")),
-        "CO2/CH4/CO/H2O 同步测量",
-    ),
-    T(
-        "surface-meteorology",
-        "自动气象站",
-        "Automatic weather station",
-        (8, 25),
-        (("Vaisala", "Finland", "MAWS301"), ("Huayun", "China", "DZZ5")),
-        "温湿压风雨 1 分钟观测",
-    ),
-    T(
-        "solid-state-lasers",
-        "可调谐钛宝石激光器",
-        "Tunable Ti:sapphire laser",
-        (90, 220),
-        (("Coherent", "USA", "Chameleon Ultra II"), ("Spectra-Physics", "USA", "Mai Tai DeepSee")),
-        "波长 680–1080 nm",
-    ),
-    T(
-        "fiber-lasers",
-        "高功率光纤激光器",
-        "High-power fibre laser",
-        (40, 160),
-        (("IPG Photonics", "USA", "YLS-6000"), ("Raycus", "China", "RFL-C6000")),
-        "输出功率 6 kW；BPP < 2.5",
-    ),
-    T(
-        "ultrafast-lasers",
-        "飞秒激光放大系统",
-        "Femtosecond laser amplifier",
-        (300, 700),
-        (("Coherent", "USA", "Astrella"), ("Light Conversion", "Lithuania", "PHAROS")),
-        "脉宽 < 35 fs；单脉冲能量 7 mJ",
-    ),
-    T(
-        "high-performance-computing",
-        "高性能计算集群",
-        "High-performance computing cluster",
-        (400, 1200),
-        (("Sugon", "China", "TC6600"), ("Inspur", "China", "NF5688M6"), ("Lenovo", "China", "ThinkSystem SD650")),
-        "峰值 1.2 PFLOPS；GPU 节点 32 个",
-    ),
-    T(
-        "storage-systems",
-        "并行存储系统",
-        "Parallel storage system",
-        (120, 350),
-        (("DDN", "USA", "ES400NVX2"), ("Huawei", "China", "OceanStor Pacific")),
-        "容量 4 PB；带宽 100 GB/s",
-    ),
-    T(
-        "visualisation",
-        "沉浸式可视化系统",
-        "Immersive visualisation system",
-        (80, 200),
-        (("Barco", "Belgium", "F90-4K13"),),
-        "LED 拼接 8K；三维立体显示",
-    ),
-    T(
-        "radiation-detection",
-        "高纯锗伽马能谱仪",
-        "High-purity germanium gamma spectrometer",
-        (60, 150),
-        (("Mirion Canberra", "USA", "BE6530"), ("ORTEC", "USA", "GEM-C5970")),
-        "能量分辨率 1.8 keV @ 1332 keV",
-    ),
-    T(
-        "accelerators",
-        "电子直线加速器",
-        "Electron linear accelerator",
-        (900, 1800),
-        (("Varian", "USA", "TrueBeam"), ("CGN Dasheng", "China", "DZ-10/20")),
-        "能量 10 MeV；辐照加工与研究",
-    ),
-    T(
-        "nuclear-spectroscopy",
-        "液体闪烁计数器",
-        "Liquid scintillation counter",
-        (60, 130),
-        (("PerkinElmer", "USA", "Quantulus GCT 6220"), ("Hidex", "Finland", "300 SL")),
-        "超低本底；α/β 甄别",
-    ),
-    T(
-        "optical-telescopes",
-        "1 米光学望远镜",
-        "1-metre optical telescope",
-        (900, 1600),
-        (("Nanjing Astronomical Instruments", "China", "NAOC-1.0m"), ("PlaneWave", "USA", "PW1000")),
-        "口径 1.0 m；CCD 4K×4K",
-    ),
-    T(
-        "radio-telescopes",
-        "13 米射电望远镜接收系统",
-        "13-metre radio telescope receiver",
-        (700, 1500),
-        (("CETC 54th Institute", "China", "VGOS-13"),),
-        "频率 2–14 GHz；VLBI",
-    ),
-    T(
-        "solar-instruments",
-        "太阳色球望远镜",
-        "Solar chromosphere telescope",
-        (150, 300),
-        (("Nanjing Astronomical Instruments", "China", "ONSET"),),
-        'Hα 线心成像；空间分辨 1"',
-    ),
-    T(
-        "medical-imaging",
-        "小动物活体成像系统",
-        "In vivo small-animal imaging system",
-        (180, 420),
-        (("PerkinElmer", "USA", "IVIS Spectrum"), ("Bruker", "Germany", "In-Vivo Xtreme")),
-        "生物发光与荧光三维成像",
-    ),
-    T(
-        "medical-imaging",
-        "小动物磁共振成像仪",
-        "Preclinical MRI scanner",
-        (800, 1500),
-        (("Bruker", "Germany", "BioSpec 94/30"), ("MR Solutions", "UK", "FLEXIscan 7T")),
-        "9.4 T；梯度 660 mT/m",
-    ),
-    T(
-        "cell-analysis",
-        "流式细胞分选仪",
-        "Flow cytometer cell sorter",
-        (250, 520),
-        (("BD Biosciences", "USA", "FACSAria Fusion"), ("Beckman Coulter", "USA", "MoFlo Astrios EQ")),
-        "5 激光 18 色；四路分选",
-    ),
-    T(
-        "cell-analysis",
-        "高内涵细胞成像分析系统",
-        "High-content cell imaging system",
-        (150, 300),
-        (("Revvity", "USA", "Operetta CLS"), ("Molecular Devices", "USA", "ImageXpress Micro 4")),
-        "共聚焦模式；活细胞长时程",
-    ),
-    T(
-        "gene-sequencing",
-        "高通量基因测序仪",
-        "High-throughput DNA sequencer",
-        (300, 900),
-        (("Illumina", "USA", "NovaSeq 6000"), ("MGI", "China", "DNBSEQ-T7")),
-        "单次通量 6 Tb；PE150",
-    ),
-    T(
-        "gene-sequencing",
-        "实时荧光定量 PCR 仪",
-        "Real-time quantitative PCR system",
-        (25, 60),
-        (("Thermo Fisher", "USA", "QuantStudio 7 Pro"), ("Bio-Rad", "USA", "CFX Opus 384")),
-        "384 孔；6 通道荧光",
-    ),
-    T(
-        "laboratory-animal",
-        "独立通气笼系统",
-        "Individually ventilated cage system",
-        (20, 50),
-        (("Tecniplast", "Italy", "GM500"), ("Suhang", "China", "IVC-128")),
-        "128 笼位；SPF 级",
-    ),
-    T(
-        "other-general",
-        "超纯水系统",
-        "Ultrapure water system",
-        (8, 20),
-        (("Merck Millipore", "Germany", "Milli-Q IQ 7000"), ("Sartorius", "Germany", "arium pro")),
-        "电阻率 18.2 MΩ·cm",
-    ),
+# Buildings by kind of unit: (Chinese, English).
+BUILDINGS = {
+    U: [
+        ("分析测试中心", "Analysis and Testing Centre"),
+        ("材料楼", "Materials Building"),
+        ("理化楼", "Physics and Chemistry Building"),
+        ("生命科学楼", "Life Sciences Building"),
+        ("工程训练中心", "Engineering Training Centre"),
+        ("科技楼", "Science and Technology Building"),
+    ],
+    R: [
+        ("综合实验楼", "Main Laboratory Building"),
+        ("分析检测中心", "Analysis and Testing Centre"),
+        ("中试基地", "Pilot Plant"),
+        ("科研楼", "Research Building"),
+    ],
+    M: [
+        ("检验检测大楼", "Inspection and Testing Building"),
+        ("计量检定楼", "Calibration Building"),
+        ("理化实验室", "Physical and Chemical Laboratory"),
+    ],
+    E: [
+        ("技术中心实验楼", "R&D Centre Laboratory"),
+        ("质检中心", "Quality Control Centre"),
+        ("理化检测室", "Physical and Chemical Testing Room"),
+    ],
+    H: [
+        ("医技楼", "Medical Technology Building"),
+        ("中心实验室", "Central Laboratory"),
+        ("科研楼", "Research Building"),
+    ],
+}
+SHARING = [
+    ("面向校内外及企业用户开放共享。", "Open to users from other institutions and companies."),
+    ("可为包头市及周边企业提供检测服务。", "Serves companies in Baotou and the surrounding region."),
+    ("纳入包头市大型科研仪器开放共享平台统一管理。", "Managed on the Baotou platform for sharing large instruments."),
 ]
-
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈乌云"
 GIVEN = [
     "伟",
     "芳",
@@ -1237,26 +629,12 @@ GIVEN = [
     "雨婷",
     "浩然",
     "晨曦",
+    "巴特尔",
+    "其其格",
+    "斯琴",
 ]
-BUILDINGS = ["实验楼", "分析测试中心", "科研楼", "综合楼", "仪器共享平台", "材料楼", "生命科学楼", "测试大楼"]
-ROADS = [
-    "科学路",
-    "创新路",
-    "学府路",
-    "张衡路",
-    "华山路",
-    "长阳路",
-    "沪闵路",
-    "宝杨路",
-    "嘉松北路",
-    "龙腾大道",
-    "临港大道",
-    "松卫北路",
-    "淞沪路",
-    "汶水路",
-    "天山路",
-    "金山大道",
-]
+
+TOP_OF = {child[0]: top[0] for top in CATEGORY_TREE for child in top[3]}
 
 
 @dataclass
@@ -1279,14 +657,18 @@ def _person(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + rng.choice(GIVEN)
 
 
+def _phone(rng: random.Random) -> str:
+    return f"0472-{rng.randrange(2100000, 6999999)}"
+
+
 def _unit_specs(rng: random.Random) -> list[UnitSpec]:
     specs = []
-    districts = {code: zh for code, _en, zh in DISTRICTS}
     for index, (name, name_en, kind, district, profile, accreditations, weight) in enumerate(UNITS):
+        district_zh, district_en, streets = DISTRICTS[district]
         authority = "91" if kind == Unit.Kind.ENTERPRISE else "12"
         organisation = f"{rng.randrange(10**6):06d}{index:02d}{rng.choice(USCC_ALPHABET)}"
-        code = uscc_build(f"{authority}{district}{organisation}")
         domain = f"demo-unit-{index + 1:02d}.example.cn"
+        focus_zh, focus_en = FOCUS[profile]
         specs.append(
             UnitSpec(
                 index=index,
@@ -1296,15 +678,22 @@ def _unit_specs(rng: random.Random) -> list[UnitSpec]:
                     "name": name,
                     "name_en": name_en,
                     "kind": kind,
-                    "credit_code": code,
+                    "credit_code": uscc_build(f"{authority}{district}{organisation}"),
                     "region_code": district,
-                    "address": f"上海市{districts[district]}{rng.choice(ROADS)}{rng.randrange(1, 1500)}号",
+                    "address": f"内蒙古自治区包头市{district_zh}{rng.choice(streets)}{rng.randrange(1, 300)}号",
                     "contact_name": _person(rng),
-                    "contact_phone": f"021-{rng.randrange(5000, 6999)}{rng.randrange(1000, 9999)}",
+                    "contact_phone": _phone(rng),
                     "contact_email": f"share@{domain}",
                     "website": f"https://www.{domain}/",
                     "accreditations": accreditations,
-                    "description": f"{name}面向社会开放共享大型科研仪器，提供测试、分析与技术咨询服务。",
+                    "description": (
+                        f"{name}位于包头市{district_zh}，{focus_zh}，"
+                        "通过包头市大型科研仪器开放共享平台向社会提供仪器共享与检测服务。"
+                    ),
+                    "description_en": (
+                        f"{name_en}, in {district_en} of Baotou, {focus_en}. It offers its instruments and testing "
+                        "services to other users through the Baotou platform for sharing large instruments."
+                    ),
                 },
             )
         )
@@ -1313,16 +702,14 @@ def _unit_specs(rng: random.Random) -> list[UnitSpec]:
 
 def _instrument_counts(specs: list[UnitSpec]) -> list[int]:
     """Instruments per unit, proportional to weight, the big institute fixed, summing to the total exactly."""
+    big = next(spec.index for spec in specs if spec.fields["name"] == BIG_UNIT_NAME)
     remaining = INSTRUMENT_COUNT - BIG_UNIT_INSTRUMENTS
-    weights = [spec.weight for spec in specs]
-    total_weight = sum(weight for index, weight in enumerate(weights) if index != BIG_UNIT_INDEX)
-    shares = [0.0 if index == BIG_UNIT_INDEX else remaining * w / total_weight for index, w in enumerate(weights)]
+    total_weight = sum(spec.weight for spec in specs if spec.index != big)
+    shares = [0.0 if spec.index == big else remaining * spec.weight / total_weight for spec in specs]
     counts = [max(1, math.floor(share)) for share in shares]
-    counts[BIG_UNIT_INDEX] = BIG_UNIT_INSTRUMENTS
+    counts[big] = BIG_UNIT_INSTRUMENTS
     order = sorted(
-        (index for index in range(len(specs)) if index != BIG_UNIT_INDEX),
-        key=lambda index: shares[index] - math.floor(shares[index]),
-        reverse=True,
+        (i for i in range(len(specs)) if i != big), key=lambda i: shares[i] - math.floor(shares[i]), reverse=True
     )
     position = 0
     while sum(counts) != INSTRUMENT_COUNT:
@@ -1334,44 +721,101 @@ def _instrument_counts(specs: list[UnitSpec]) -> list[int]:
     return counts
 
 
+def _weight(template: InstrumentTemplate) -> float:
+    """Cheaper instruments are more common than million-yuan ones, as on real city platforms."""
+    low, high = template.value_range
+    return (low * high) ** -WEIGHT_EXPONENT
+
+
+def platform_max(template: InstrumentTemplate) -> int:
+    return next(most for price, most in PLATFORM_MAX if template.value_range[1] >= price)
+
+
+def _pick_templates(
+    rng: random.Random, candidates: list[InstrumentTemplate], count: int, platform: Counter[str]
+) -> list[InstrumentTemplate]:
+    """A unit's instruments: different types first (weighted sampling without replacement), then a few more of
+    the cheaper types, never more than MAX_COPIES of one; types already common on the platform (PLATFORM_MAX)
+    come last, so that no type fills the catalogue's pages."""
+
+    def common(template: InstrumentTemplate) -> bool:
+        return platform[template.name_en] >= platform_max(template)
+
+    keyed = sorted(
+        candidates, key=lambda template: (not common(template), rng.random() ** (1 / _weight(template))), reverse=True
+    )
+    chosen = keyed[:count]
+    copies = Counter(template.name_en for template in chosen)
+    platform.update(copies)
+    while len(chosen) < count:
+        open_ = [template for template in candidates if copies[template.name_en] < MAX_COPIES]
+        open_ = [template for template in open_ if not common(template)] or open_
+        template = rng.choices(open_, weights=[_weight(t) ** 2 for t in open_])[0]
+        chosen.append(template)
+        copies[template.name_en] += 1
+        platform[template.name_en] += 1
+    return chosen
+
+
+def _instrument_fields(
+    rng: random.Random, spec: UnitSpec, template: InstrumentTemplate, make_index: int, sequence: int
+):
+    make = template.makes[make_index % len(template.makes)]
+    low, high = template.value_range
+    value = math.exp(rng.uniform(math.log(low), math.log(high))) * 10_000
+    purchased = date(2008, 1, 1) + timedelta(days=rng.randrange((date(2025, 12, 31) - date(2008, 1, 1)).days))
+    application_zh, application_en = rng.choice(APPLICATIONS[template.category])
+    sharing_zh, sharing_en = rng.choice(SHARING)
+    services_zh, services_en = rng.choice(SERVICES[TOP_OF[template.category]])
+    building_zh, building_en = rng.choice(BUILDINGS[spec.fields["kind"]])
+    room = f"{rng.choice('ABCD')}{rng.randrange(1, 6)}{rng.randrange(1, 30):02d}"
+    fields = {
+        "asset_number": f"{purchased.year}-{sequence:04d}",
+        "category_code": template.category,
+        "name": template.name_zh,
+        "name_en": template.name_en,
+        "model_number": make.model,
+        "manufacturer": make.manufacturer,
+        "country_of_origin": make.country,
+        "purchase_date": purchased,
+        "location": f"{building_zh} {room}室",
+        "location_en": f"{building_en}, room {room}",
+        "status": Instrument.Status.MAINTENANCE if rng.random() < 0.04 else Instrument.Status.AVAILABLE,
+        "description": (
+            f"{template.name_zh}（{make.manufacturer} {make.model}），{purchased.year}年购置，"
+            f"主要用于{application_zh}。{sharing_zh}"
+        ),
+        "description_en": (
+            f"{template.name_en} ({make.manufacturer} {make.model}), purchased in {purchased.year}, used mainly for "
+            f"{application_en}. {sharing_en}"
+        ),
+        "specifications": template.spec_zh,
+        "specifications_en": template.spec_en,
+        "services": services_zh,
+        "services_en": services_en,
+        "requires_approval": rng.random() < 0.85,
+        "min_credit_score": rng.choice([None, None, None, None, 600, 600, 650]),
+        "contact_name": _person(rng),
+        "contact_phone": _phone(rng),
+    }
+    return fields, value
+
+
 def _instrument_specs(rng: random.Random, specs: list[UnitSpec]) -> list[tuple[int, dict]]:
-    """(unit index, instrument fields) for every demo instrument, values scaled to the platform total."""
+    """(unit index, instrument fields) for every demo instrument, values scaled to the platform total exactly."""
     counts = _instrument_counts(specs)
-    first_day = date(2008, 1, 1)
-    span = (date(2025, 12, 31) - first_day).days
+    platform: Counter[str] = Counter()  # instruments of each type on the platform so far
     raw: list[tuple[int, dict, float]] = []
     for spec, count in zip(specs, counts, strict=True):
         profile = set(PROFILES[spec.profile])
         candidates = [template for template in TEMPLATES if template.category in profile]
-        # Cheaper instruments are more common than million-yuan ones, as on real city platforms.
-        weights = [(template.value_range[0] * template.value_range[1]) ** -0.9 for template in candidates]
-        for sequence in range(1, count + 1):
-            template = rng.choices(candidates, weights=weights)[0]
-            manufacturer, country, model = rng.choice(template.makes)
-            low, high = template.value_range
-            value = math.exp(rng.uniform(math.log(low), math.log(high))) * 10_000
-            purchased = first_day + timedelta(days=rng.randrange(span))
-            fields = {
-                "asset_number": f"{purchased.year}-{sequence:04d}",
-                "category_code": template.category,
-                "name": template.name_zh,
-                "name_en": template.name_en,
-                "model_number": model,
-                "manufacturer": manufacturer,
-                "country_of_origin": country,
-                "purchase_date": purchased,
-                "location": f"{rng.choice(BUILDINGS)} {rng.choice('ABCDE')}{rng.randrange(101, 540)}",
-                "status": Instrument.Status.MAINTENANCE if rng.random() < 0.04 else Instrument.Status.AVAILABLE,
-                "description": (
-                    f"{template.name_zh}（{manufacturer} {model}），{spec.fields['name']}购置，面向校内外开放共享。"
-                ),
-                "specifications": template.spec,
-                "services": "样品测试、数据分析、操作培训；可预约上机或委托测试。",
-                "requires_approval": rng.random() < 0.85,
-                "min_credit_score": rng.choice([None, None, None, None, 600, 600, 650]),
-                "contact_name": _person(rng),
-                "contact_phone": f"021-{rng.randrange(5000, 6999)}{rng.randrange(1000, 9999)}",
-            }
+        # A second instrument of one type is of the next make, so a unit lists identical ones only when it owns
+        # more of a type than there are makes.
+        next_make: dict[str, int] = {}
+        for sequence, template in enumerate(_pick_templates(rng, candidates, count, platform), start=1):
+            make_index = next_make.setdefault(template.name_en, rng.randrange(len(template.makes)))
+            next_make[template.name_en] += 1
+            fields, value = _instrument_fields(rng, spec, template, make_index, sequence)
             raw.append((spec.index, fields, value))
     scale = float(TOTAL_VALUE) / sum(value for _index, _fields, value in raw)
     result = []
@@ -1382,18 +826,23 @@ def _instrument_specs(rng: random.Random, specs: list[UnitSpec]) -> list[tuple[i
             original_value=original,
             hourly_rate_external=_round_to(external, 10),
             hourly_rate_internal=_round_to(external * rng.uniform(0.45, 0.7), 10),
-            deposit=_round_to(min(max(float(original) * 0.0005, 500), 20000), 100)
-            if original >= 500_000
-            else _money(0),
             requires_qualification=original >= 1_000_000 and rng.random() < 0.6,
         )
         result.append((unit_index, fields))
+    # Rounding to whole hundreds leaves a remainder: the most valuable instrument absorbs it, so the
+    # platform total is exactly TOTAL_VALUE.
+    largest = max(result, key=lambda row: row[1]["original_value"])[1]
+    largest["original_value"] += TOTAL_VALUE - sum(fields["original_value"] for _index, fields in result)
+    for _index, fields in result:
+        original = fields["original_value"]
+        fields["deposit"] = (
+            _round_to(min(max(float(original) * 0.0005, 500), 20000), 100) if original >= 500_000 else _money(0)
+        )
     return result
 
 
 @dataclass
 class SeedSummary:
-    regions_created: int
     units_created: int
     instruments_created: int
     users_created: int
@@ -1403,36 +852,24 @@ class SeedSummary:
 
     def line(self) -> str:
         return (
-            f"Demo city platform: {self.units_total} units, {self.instruments_total} instruments, "
-            f"{self.value_total:,.2f} CNY in total (created now: {self.regions_created} regions, "
-            f"{self.units_created} units, {self.instruments_created} instruments, {self.users_created} accounts)."
+            f"Demo city platform (Baotou): {self.units_total} units, {self.instruments_total} instruments, "
+            f"{self.value_total:,.2f} CNY in total (created now: {self.units_created} units, "
+            f"{self.instruments_created} instruments, {self.users_created} accounts)."
         )
 
 
 DEMO_ACCOUNTS = [
     # (username, password, is_staff/superuser, unit index, role)
     ("admin", "admin-demo-2026", True, None, None),
-    ("provider", "demo-2026", False, 0, Membership.Role.ADMIN),
-    ("researcher", "demo-2026", False, 4, Membership.Role.MEMBER),
+    ("provider", "demo-2026", False, 0, Membership.Role.ADMIN),  # Inner Mongolia University of Science and Technology
+    ("researcher", "demo-2026", False, 1, Membership.Role.MEMBER),  # Baotou Medical College
 ]
 
 
-def _seed_regions() -> int:
-    shanghai = Region.objects.get(code=SHANGHAI)
-    existing = set(
-        Region.objects.filter(code__in=[code for code, _en, _zh in DISTRICTS]).values_list("code", flat=True)
-    )
-    missing = [
-        Region(code=code, name_en=name_en, name_zh=name_zh, parent=shanghai)
-        for code, name_en, name_zh in DISTRICTS
-        if code not in existing
-    ]
-    Region.objects.bulk_create(missing)
-    return len(missing)
-
-
 def _seed_units(specs: list[UnitSpec], status_date: datetime) -> tuple[list[Unit], int]:
-    regions = {region.code: region for region in Region.objects.filter(code__in=[c for c, _e, _z in DISTRICTS])}
+    regions = {region.code: region for region in Region.objects.filter(code__in=list(DISTRICTS))}
+    if len(regions) != len(DISTRICTS):
+        raise RuntimeError("Baotou's districts are missing: run `python manage.py migrate` first.")
     codes = [spec.fields["credit_code"] for spec in specs]
     existing = {unit.credit_code: unit for unit in Unit.objects.filter(credit_code__in=codes)}
     missing = []
@@ -1491,13 +928,11 @@ def demo_seed() -> SeedSummary:
     instrument_specs = _instrument_specs(rng, specs)
     status_date = timezone.make_aware(datetime(2026, 1, 5, 9, 0))  # noqa: DTZ001 - made aware right here
     with transaction.atomic():
-        regions_created = _seed_regions()
         units, units_created = _seed_units(specs, status_date)
         instruments_created = _seed_instruments(units, instrument_specs)
         users_created = _seed_accounts(units)
     demo_instruments = Instrument.objects.filter(unit__in=units)
     return SeedSummary(
-        regions_created=regions_created,
         units_created=units_created,
         instruments_created=instruments_created,
         users_created=users_created,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from .models import Instrument, InstrumentCategory, Region, Unit
+from .models import Instrument, InstrumentCategory, Region, Unit, name_order
 
 SEARCH_FIELDS = ("name", "name_en", "model_number", "manufacturer", "description")
 RANKED_FIELDS = ("name", "name_en", "model_number", "manufacturer")
@@ -108,11 +108,13 @@ class IntegerFilter(django_filters.NumberFilter):
 
 
 class NullsLastOrderingFilter(django_filters.OrderingFilter):
-    """Orders with missing values (an unscored provider) last either way, then by id so pages are stable."""
+    """Orders with missing values (an unscored provider) last either way, then by id so pages are stable.
+    "name" is the name in the active language (models.name_order), not always the Chinese one."""
 
     def get_ordering_value(self, param: str):
         descending = param.startswith("-")
-        field = F(self.param_map[param.lstrip("-")])
+        name = self.param_map[param.lstrip("-")]
+        field = name_order() if name == "name" else F(name)
         return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
 
     def filter(self, qs: QuerySet, value):
@@ -239,5 +241,5 @@ class InstrumentFilter(django_filters.FilterSet):
             text = " ".join(terms)
             rank = Greatest(*(TrigramWordSimilarity(text, field) for field in RANKED_FIELDS))
             # The ordering filter runs after this one and replaces this order when `ordering` is given.
-            qs = qs.annotate(search_rank=rank).order_by("-search_rank", "name", "id")
+            qs = qs.annotate(search_rank=rank).order_by("-search_rank", name_order(), "id")
         return qs

@@ -1,29 +1,64 @@
 """Units (organisations), their members, the category tree and the instrument registry."""
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .validators import validate_uscc
+
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def language_is_chinese() -> bool:
+    return (get_language() or "en").lower().startswith("zh")
+
+
+def english_or_chinese(en_field: str = "name_en", zh_field: str = "name"):
+    """The English text, or the Chinese where a row has none: what the English interface shows and sorts by.
+    Indexed as written (see the Meta.indexes below), so keep the expression identical."""
+    return Coalesce(NullIf(F(en_field), Value("")), F(zh_field))
+
+
+def name_order(*, en_field: str = "name_en", zh_field: str = "name"):
+    """Sort key "by name" in the active language: the Chinese name in Chinese, the English one (or the Chinese
+    where there is none) in English, so that English lists are not ordered by Chinese names."""
+    return F(zh_field) if language_is_chinese() else english_or_chinese(en_field, zh_field)
 
 
 class BilingualNameMixin:
     """Picks the Chinese or English name by the active language, falling back to the other."""
 
     def localized(self, zh: str, en: str) -> str:
-        language = (get_language() or "en").lower()
-        if language.startswith("zh"):
+        if language_is_chinese():
             return zh or en
         return en or zh
+
+    def localized_text(self, field: str) -> tuple[str, str]:
+        """(text, language it falls back to, or "") for a field with an `_en` twin: `description` holds the
+        unit's own text (usually Chinese), `description_en` the English one; each interface falls back to the
+        other when one is missing, and says so (instruments/templatetags/bilingual.py)."""
+        primary, english = getattr(self, field) or "", getattr(self, f"{field}_en") or ""
+        if language_is_chinese():
+            return (primary, "") if primary else (english, "en" if english else "")
+        if english:
+            return english, ""
+        return primary, "zh-Hans" if CJK.search(primary) else ""
 
 
 class Region(BilingualNameMixin, models.Model):
     """An administrative division (GB/T 2260 six-digit code): province, city or district."""
+
+    class Level(models.IntegerChoices):
+        PROVINCE = 1, _("Province-level division")
+        PREFECTURE = 2, _("Prefecture-level division")
+        COUNTY = 3, _("County-level division")
 
     code = models.CharField(_("division code"), max_length=6, unique=True)
     name_zh = models.CharField(_("Chinese name"), max_length=64)
@@ -31,13 +66,16 @@ class Region(BilingualNameMixin, models.Model):
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
     )
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("region")
         verbose_name_plural = _("regions")
+        indexes = [models.Index(fields=["level", "code"], name="region_level_code_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{6}$"), name="region_code_six_digits"),
+            models.CheckConstraint(condition=Q(level__gte=1, level__lte=3), name="region_level_one_to_three"),
         ]
 
     def __str__(self) -> str:
@@ -46,6 +84,15 @@ class Region(BilingualNameMixin, models.Model):
     @property
     def name(self) -> str:
         return self.localized(self.name_zh, self.name_en)
+
+    @property
+    def full_name(self) -> str:
+        """Province, city and district in the active language (load parent__parent to avoid queries)."""
+        names, region = [], self
+        while region is not None:
+            names.insert(0, region.name)
+            region = region.parent
+        return " · ".join(names)
 
 
 class UnitQuerySet(models.QuerySet):
@@ -93,6 +140,7 @@ class Unit(BilingualNameMixin, models.Model):
         _("accreditations"), default=list, blank=True, help_text=_("For example CMA, CNAS.")
     )
     description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description in English"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     status_reason = models.TextField(_("reason for the status"), blank=True)
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
@@ -111,7 +159,12 @@ class Unit(BilingualNameMixin, models.Model):
         ordering = ["name", "id"]
         verbose_name = _("unit")
         verbose_name_plural = _("units")
-        indexes = [models.Index(fields=["status", "region"])]
+        indexes = [
+            models.Index(fields=["status", "region"]),
+            # Unit lists by name in each language (name_order()).
+            models.Index(fields=["name", "id"], name="unit_name_id_idx"),
+            models.Index(english_or_chinese(), F("id"), name="unit_name_en_id_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(credit_score__isnull=True) | Q(credit_score__gte=350, credit_score__lte=950),
@@ -234,10 +287,14 @@ class Instrument(BilingualNameMixin, models.Model):
     purchase_date = models.DateField(_("purchase date"), null=True, blank=True)
     original_value = models.DecimalField(_("original value (CNY)"), **MONEY)
     location = models.CharField(_("location"), max_length=200, blank=True)
+    location_en = models.CharField(_("location in English"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.AVAILABLE)
     description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description in English"), blank=True)
     specifications = models.TextField(_("technical specifications"), blank=True)
+    specifications_en = models.TextField(_("technical specifications in English"), blank=True)
     services = models.TextField(_("services offered"), blank=True)
+    services_en = models.TextField(_("services offered in English"), blank=True)
     hourly_rate_internal = models.DecimalField(_("hourly rate, internal (CNY)"), **MONEY)
     hourly_rate_external = models.DecimalField(_("hourly rate, external (CNY)"), **MONEY)
     deposit = models.DecimalField(_("deposit (CNY)"), default=Decimal("0"), **MONEY)
@@ -269,6 +326,8 @@ class Instrument(BilingualNameMixin, models.Model):
             # The catalogue's default order: lets PostgreSQL walk the first page in order instead of
             # sorting every listed instrument (118 ms at 50,000 instruments without it; bench/README.md).
             models.Index(fields=["name", "id"], name="instrument_name_id_idx"),
+            # The same order in English (name_order()): the English name, or the Chinese one where none is given.
+            models.Index(english_or_chinese(), F("id"), name="instrument_name_en_id_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["unit", "asset_number"], name="instrument_asset_number_unique_in_unit"),

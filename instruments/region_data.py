@@ -1,5 +1,21 @@
-"""Provincial-level administrative divisions (GB/T 2260). Cities and districts are added as units need them."""
+"""China's administrative divisions (GB/T 2260): provinces, prefecture-level and county-level divisions.
 
+The list ships as `instruments/data/regions.tsv.gz` (3,212 divisions with Chinese and English names and
+parent codes; its first line names the source and version, and `instruments/data/README.md` says how
+it is rebuilt). Migration 0005 loads it; tests/conftest.py reloads it after transactional tests flush
+the database. Nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DIVISIONS_FILE = Path(__file__).resolve().parent / "data" / "regions.tsv.gz"
+
+# Provincial level only: what migration 0002 loaded before the full list shipped (kept for that migration).
 PROVINCES = [
     ("110000", "Beijing", "北京市"),
     ("120000", "Tianjin", "天津市"),
@@ -36,3 +52,74 @@ PROVINCES = [
     ("810000", "Hong Kong", "香港特别行政区"),
     ("820000", "Macao", "澳门特别行政区"),
 ]
+
+
+@dataclass(frozen=True)
+class Division:
+    code: str
+    parent_code: str  # "" for a provincial-level division
+    level: int  # 1 provincial, 2 prefecture-level, 3 county-level
+    name_zh: str
+    name_en: str
+
+
+@cache
+def national_divisions() -> tuple[Division, ...]:
+    """Every division in the shipped list, parents before children (sorted by level, then code)."""
+    with gzip.open(DIVISIONS_FILE, "rt", encoding="utf-8") as lines:
+        rows = [line.rstrip("\n").split("\t") for line in lines if not line.startswith("#")]
+    header, body = rows[0], rows[1:]
+    if header != ["code", "parent", "level", "name_zh", "name_en"]:
+        raise ValueError(f"{DIVISIONS_FILE.name}: unexpected columns {header}")
+    divisions = [Division(code, parent, int(level), zh, en) for code, parent, level, zh, en in body]
+    return tuple(sorted(divisions, key=lambda division: (division.level, division.code)))
+
+
+def regions_load(region_model) -> int:
+    """Create or update every shipped division, with parent links; returns how many were created.
+
+    Idempotent and set-based (a handful of queries per level), so migrations and the test suite's
+    reload after a flush stay fast. Regions that are not in the list (added by hand) are kept.
+    `region_model` is the historical model in a migration, the real one elsewhere.
+    """
+    existing = {
+        code: (pk, name_zh, name_en, parent_id, level)
+        for code, pk, name_zh, name_en, parent_id, level in region_model.objects.values_list(
+            "code", "id", "name_zh", "name_en", "parent_id", "level"
+        )
+    }
+    ids = {code: values[0] for code, values in existing.items()}
+    created = 0
+    for level in (1, 2, 3):
+        divisions = [division for division in national_divisions() if division.level == level]
+        missing, changed = [], []
+        for division in divisions:
+            parent_id = ids.get(division.parent_code) if division.parent_code else None
+            wanted = (division.name_zh, division.name_en, parent_id, division.level)
+            if division.code not in existing:
+                missing.append(
+                    region_model(
+                        code=division.code,
+                        name_zh=division.name_zh,
+                        name_en=division.name_en,
+                        parent_id=parent_id,
+                        level=division.level,
+                    )
+                )
+            elif existing[division.code][1:] != wanted:
+                changed.append(
+                    region_model(
+                        pk=existing[division.code][0],
+                        code=division.code,
+                        name_zh=division.name_zh,
+                        name_en=division.name_en,
+                        parent_id=parent_id,
+                        level=division.level,
+                    )
+                )
+        region_model.objects.bulk_create(missing, batch_size=500)
+        region_model.objects.bulk_update(changed, ["name_zh", "name_en", "parent", "level"], batch_size=500)
+        created += len(missing)
+        if missing:
+            ids.update(region_model.objects.filter(level=level).values_list("code", "id"))
+    return created

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,7 +26,11 @@ DEBUG = env_bool("DEBUG", True)
 # The development default is only used when DEBUG is on; production must set SECRET_KEY.
 SECRET_KEY = os.environ.get("SECRET_KEY") or ("dev-insecure-key-change-me" if DEBUG else "")
 if not SECRET_KEY:
-    raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
+    # manage.py, wsgi.py and gunicorn.conf.py turn this into one line on stderr (see sharing_platform/configuration.py).
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off "
+        "(set SECRET_KEY to a long random value, or DEBUG=true for development)"
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -304,7 +309,7 @@ LOGGING["formatters"]["json"] = {"()": "sharing_platform.logging.JsonFormatter"}
 LOGGING["handlers"]["console"]["stream"] = "ext://sys.stdout"
 _LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("json" if _PRODUCTION else "plain")
 if _LOG_FORMAT not in LOGGING["formatters"]:
-    raise RuntimeError(f"LOG_FORMAT must be one of {sorted(LOGGING['formatters'])}, not {_LOG_FORMAT!r}")
+    raise ImproperlyConfigured(f"LOG_FORMAT must be one of {sorted(LOGGING['formatters'])}, not {_LOG_FORMAT!r}")
 LOGGING["handlers"]["console"]["formatter"] = _LOG_FORMAT
 # Celery workers and beat keep the LOGGING above instead of installing their own root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -3,13 +3,36 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.http import HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static as static_url
+from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from sharing_platform.health import healthz
 
+
+@csrf_exempt  # it never writes; without this a POST to a wrong /api/ URL would get the CSRF page, not JSON
+def api_not_found(request, *args, **kwargs):
+    """Any /api/ path no route matched: a JSON 404 in the API's error shape, never an HTML page."""
+    return JsonResponse(
+        {
+            "detail": _("No API endpoint at %(path)s; the API root is /api/v1/.") % {"path": request.path},
+            "code": "not_found",
+        },
+        status=404,
+    )
+
+
+def favicon(request):
+    """The icon in static files (its hashed name in production), for clients that ask /favicon.ico."""
+    return HttpResponseRedirect(static_url("favicon.ico"))
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),  # liveness/readiness: database and broker
+    path("favicon.ico", favicon),  # browsers ask for it whatever the pages link to
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("sharing_platform.accounts.urls")),
@@ -17,6 +40,8 @@ urlpatterns = [
     # The split view serves Swagger UI's init script as its own file (?script): no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("sharing_platform.api.urls")),
+    path("api/auth/", include("rest_framework.urls")),  # the browsable API's "Log in" link
+    re_path(r"^api/", api_not_found),  # last of the /api/ routes: everything else there is a JSON 404
     path("bookings/", include("bookings.urls")),
     path("billing/", include("billing.urls")),
     path("credit/", include("credit.urls")),

@@ -114,10 +114,27 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """serialized_rollback restores the migrations' data before each such test by saving every row one by one;
+    the 3,212 divisions of the national region list made that take half a minute per test on a busy machine.
+    Regions are left out of that copy: the fixture below bulk-loads them (regions_load) in a few queries."""
+    import json
+
+    from django.db import connections
+
+    for connection in connections.all():
+        contents = getattr(connection, "_test_serialized_contents", None)
+        if contents:
+            rows = [row for row in json.loads(contents) if row["model"] != "instruments.region"]
+            connection._test_serialized_contents = json.dumps(rows)
+    return django_db_setup
+
+
 @pytest.fixture(autouse=True)
 def _reference_data_in_transactional_tests(request):
-    """Transactional tests flush the database afterwards, wiping the categories and provinces the
-    data migration loaded; put them back so every transactional test starts from the same state.
+    """Transactional tests flush the database afterwards, wiping the categories and the national
+    division list the data migrations loaded; put them back so every transactional test starts from the same state.
 
     serialized_rollback alone is not enough: once Playwright's event loop runs in the test thread,
     asgiref gives the ORM a fresh connection object without Django's serialized test contents."""
@@ -133,6 +150,8 @@ def _reference_data_in_transactional_tests(request):
     from django.apps import apps
 
     from instruments.models import InstrumentCategory, Region
+    from instruments.region_data import regions_load
 
-    if not (InstrumentCategory.objects.exists() and Region.objects.filter(code="310000").exists()):
+    if not (InstrumentCategory.objects.exists() and Region.objects.filter(code="150223").exists()):
+        regions_load(Region)  # first: migration 0002 below then finds the provinces and only renames them
         import_module("instruments.migrations.0002_load_categories").load(apps, None)

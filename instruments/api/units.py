@@ -89,6 +89,7 @@ class UnitSerializer(serializers.ModelSerializer):
             "website",
             "accreditations",
             "description",
+            "description_en",
             "status",
             "status_display",
             "status_reason",
@@ -149,6 +150,7 @@ class UnitWriteSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=60), required=False, max_length=30, allow_empty=True
     )
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    description_en = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
     class Meta:
         fields = [
@@ -164,6 +166,7 @@ class UnitWriteSerializer(serializers.Serializer):
             "website",
             "accreditations",
             "description",
+            "description_en",
         ]
 
 

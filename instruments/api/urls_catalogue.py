@@ -1,9 +1,10 @@
-"""API routes for the catalogue and instrument registry, categories and statistics."""
+"""API routes for the catalogue and instrument registry, categories, regions and statistics."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from .catalogue import CategoryTreeView, InstrumentViewSet, PlatformStatsView
+from .regions import RegionDetailView, RegionListView
 
 router = SimpleRouter()
 router.register("instruments", InstrumentViewSet, basename="api-instrument")
@@ -11,5 +12,7 @@ router.register("instruments", InstrumentViewSet, basename="api-instrument")
 urlpatterns = [
     path("categories/", CategoryTreeView.as_view(), name="api-category-tree"),
     path("stats/", PlatformStatsView.as_view(), name="api-stats"),
+    path("regions/", RegionListView.as_view(), name="api-region-list"),
+    re_path(r"^regions/(?P<code>[0-9]{6})/$", RegionDetailView.as_view(), name="api-region-detail"),
     path("", include(router.urls)),
 ]

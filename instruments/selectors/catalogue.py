@@ -7,14 +7,15 @@ from django.utils.translation import gettext as _
 
 from sharing_platform.errors import DomainNotFoundError
 
-from ..models import Instrument, InstrumentCategory, Membership, Unit
+from ..models import Instrument, InstrumentCategory, Membership, Unit, name_order
 
 CATALOGUE_JOINS = ("unit__region", "category__parent")
 
 
 def instrument_catalogue_queryset() -> QuerySet[Instrument]:
-    """What the public catalogue lists: not retired, offered by a verified unit."""
-    return Instrument.objects.active().select_related(*CATALOGUE_JOINS)
+    """What the public catalogue lists: not retired, offered by a verified unit; by name in the active language
+    (an index serves each language's order)."""
+    return Instrument.objects.active().select_related(*CATALOGUE_JOINS).order_by(name_order(), "id")
 
 
 def instrument_visible_queryset(*, user) -> QuerySet[Instrument]:

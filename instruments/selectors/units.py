@@ -10,23 +10,25 @@ from django.utils.translation import gettext_lazy
 
 from sharing_platform.errors import DomainNotFoundError, DomainValidationError
 
-from ..models import Instrument, Membership, Region, Unit
+from ..models import Instrument, Membership, Region, Unit, name_order
 
 # Longer digit strings would overflow a 64-bit key in PostgreSQL.
 MAX_ID_DIGITS = 18
 
 
 class RegionFilter(django_filters.CharFilter):
-    """A region by primary key or by its six-digit division code; a province includes its cities."""
+    """A region by primary key or by its six-digit division code; a province includes its cities and their
+    districts and counties, a city its districts and counties."""
 
     def filter(self, qs, value):
         if value in (None, ""):
             return qs
         value = str(value).strip()
         if len(value) == 6 and value.isdigit():
-            condition = Q(region__code=value) | Q(region__parent__code=value)
+            condition = Q(region__code=value) | Q(region__parent__code=value) | Q(region__parent__parent__code=value)
         elif value.isdigit() and len(value) <= MAX_ID_DIGITS:
-            condition = Q(region_id=int(value)) | Q(region__parent_id=int(value))
+            region_id = int(value)
+            condition = Q(region_id=region_id) | Q(region__parent_id=region_id) | Q(region__parent__parent_id=region_id)
         else:
             return qs.none()
         return qs.filter(condition)
@@ -74,7 +76,7 @@ def unit_list(*, user, filters: dict | None = None) -> QuerySet[Unit]:
             field, messages = next(iter(errors.items()))
             raise DomainValidationError(f"{field}: {messages[0]}", field=field, errors=errors)
         queryset = filterset.qs
-    return queryset.order_by("name", "id")
+    return queryset.order_by(name_order(), "id")
 
 
 def unit_get(*, user, unit_id) -> Unit:
@@ -87,7 +89,7 @@ def unit_get(*, user, unit_id) -> Unit:
         raise DomainNotFoundError(_("No such unit."))
     unit = (
         _with_instrument_count(Unit.objects.visible_to(user))
-        .select_related("region", "region__parent", "status_changed_by")
+        .select_related("region__parent__parent", "status_changed_by")
         .filter(pk=unit_id)
         .first()
     )

@@ -35,6 +35,7 @@ UNIT_CONTACT_FIELDS = (
     "website",
     "accreditations",
     "description",
+    "description_en",
 )
 # Identity fields: fixed once a platform admin has verified them (a platform admin may still correct them).
 UNIT_IDENTITY_FIELDS = ("name", "kind", "credit_code", "region")
@@ -105,6 +106,7 @@ def unit_register(
     website: str = "",
     accreditations: Iterable[str] = (),
     description: str = "",
+    description_en: str = "",
 ) -> Unit:
     """Register a unit as pending verification; the registering user becomes its unit admin."""
     if not actor.is_authenticated:
@@ -123,6 +125,7 @@ def unit_register(
         website=website,
         accreditations=accreditations_clean(accreditations),
         description=description,
+        description_en=description_en,
         status=Unit.Status.PENDING,
     )
     _full_clean(unit)
@@ -218,7 +221,11 @@ def unit_update(*, actor, unit: Unit, changes: dict[str, Any]) -> Unit:
         if "accreditations" in changes:
             changes = {**changes, "accreditations": accreditations_clean(changes["accreditations"])}
         for field, value in changes.items():
-            setattr(locked, field, value.strip() if isinstance(value, str) and field != "description" else value)
+            setattr(
+                locked,
+                field,
+                value.strip() if isinstance(value, str) and not field.startswith("description") else value,
+            )
         if locked.status == Unit.Status.REJECTED and changes and not is_platform_admin(actor):
             # A rejected unit that corrects its data goes back to the verification queue.
             locked.status = Unit.Status.PENDING

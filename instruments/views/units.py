@@ -121,8 +121,13 @@ def unit_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+REGION_REFRESH = "_region_refresh"  # the picker's "Show cities and districts" button (no JavaScript)
+
+
 @login_required
 def unit_register_page(request: HttpRequest) -> HttpResponse:
+    if REGION_REFRESH in request.POST:
+        return render(request, "instruments/units/register.html", {"form": UnitForm.refreshed(request.POST)})
     form = UnitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -151,9 +156,14 @@ def unit_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_administer_unit(request.user, unit):
         raise PermissionDenied(_("Only this unit's administrators may edit it."))
     identity_locked = unit.is_verified and not is_platform_admin(request.user)
+    if REGION_REFRESH in request.POST:
+        form = UnitForm.refreshed(request.POST, identity_locked=identity_locked)
+        context = {"unit": unit, "form": form, "identity_locked": identity_locked}
+        return render(request, "instruments/units/edit.html", context)
     form = UnitForm(request.POST or None, initial=UnitForm.initial_from(unit), identity_locked=identity_locked)
     if request.method == "POST" and form.is_valid():
-        changes = {field: value for field, value in form.cleaned_data.items() if field in form.changed_data}
+        changed = form.changed_fields()
+        changes = {field: value for field, value in form.cleaned_data.items() if field in changed}
         try:
             unit_update(actor=request.user, unit=unit, changes=changes)
         except DomainValidationError as error:

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from partners.models import Scope
 from tests.credit.factories import ListEntryFactory
 
-CATALOGUE = ["/api/v1/instruments/", "/api/v1/categories/", "/api/v1/stats/"]
+CATALOGUE = ["/api/v1/instruments/", "/api/v1/categories/", "/api/v1/stats/", "/api/v1/regions/"]
 CREDIT = ["/api/v1/credit/lists/red/", "/api/v1/credit/lists/black/"]
 
 

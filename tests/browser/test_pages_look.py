@@ -102,6 +102,7 @@ def test_pages_look_finished_on_phone_and_desktop(page, language, screenshot, pa
                 "units": reverse("unit-list"),
                 "my-units": reverse("my-units"),
                 "verification-queue": reverse("unit-verification-queue"),
+                "unit-register": reverse("unit-register"),
                 "moderation": reverse("moderation"),
                 "disputes": reverse("bookings:disputes"),
                 "analytics": reverse("analytics:platform"),

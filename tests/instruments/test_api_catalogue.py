@@ -21,10 +21,9 @@ def ids(response) -> list[int]:
 
 
 @pytest.fixture
-def pudong(db) -> Region:
-    shanghai = region_get("310000")
-    city = Region.objects.create(code="310100", name_zh="市辖区", name_en="Shanghai districts", parent=shanghai)
-    return Region.objects.create(code="310115", name_zh="浦东新区", name_en="Pudong", parent=city)
+def kundulun(db) -> Region:
+    """A district of a city of a province: Inner Mongolia > Baotou > Kundulun District."""
+    return region_get("150203")
 
 
 def test_catalogue_lists_only_active_instruments(api_client, unit):
@@ -89,12 +88,13 @@ def test_catalogue_category_top_level_includes_children(api_client, unit):
     assert ids(api_client.get(URL, {"category": category_get("physical-testing").pk})) == [tensile.pk]
 
 
-def test_catalogue_region_province_includes_children(api_client, pudong):
-    in_pudong = InstrumentFactory(unit=UnitFactory(region=pudong))
-    in_shanghai = InstrumentFactory(unit=UnitFactory(region=region_get("310000")))
+def test_catalogue_region_province_includes_children(api_client, kundulun):
+    in_kundulun = InstrumentFactory(unit=UnitFactory(region=kundulun))
+    in_province = InstrumentFactory(unit=UnitFactory(region=region_get("150000")))
     in_beijing = InstrumentFactory(unit=UnitFactory(region=region_get("110000")))
-    assert sorted(ids(api_client.get(URL, {"region": "310000"}))) == sorted([in_pudong.pk, in_shanghai.pk])
-    assert ids(api_client.get(URL, {"region": "310115"})) == [in_pudong.pk]
+    assert sorted(ids(api_client.get(URL, {"region": "150000"}))) == sorted([in_kundulun.pk, in_province.pk])
+    assert ids(api_client.get(URL, {"region": "150200"})) == [in_kundulun.pk]
+    assert ids(api_client.get(URL, {"region": "150203"})) == [in_kundulun.pk]
     assert ids(api_client.get(URL, {"region": str(region_get("110000").pk)})) == [in_beijing.pk]
 
 
@@ -111,13 +111,25 @@ def test_catalogue_unit_rate_and_status_filters(api_client, unit, other_unit):
 
 def test_catalogue_ordering(api_client):
     low = InstrumentFactory(
-        name="A", hourly_rate_external=Decimal("10"), original_value=Decimal("5"), unit=UnitFactory(credit_score=600)
+        name="A",
+        name_en="A",
+        hourly_rate_external=Decimal("10"),
+        original_value=Decimal("5"),
+        unit=UnitFactory(credit_score=600),
     )
     high = InstrumentFactory(
-        name="C", hourly_rate_external=Decimal("30"), original_value=Decimal("1"), unit=UnitFactory(credit_score=900)
+        name="C",
+        name_en="C",
+        hourly_rate_external=Decimal("30"),
+        original_value=Decimal("1"),
+        unit=UnitFactory(credit_score=900),
     )
     unscored = InstrumentFactory(
-        name="B", hourly_rate_external=Decimal("20"), original_value=Decimal("9"), unit=UnitFactory(credit_score=None)
+        name="B",
+        name_en="B",
+        hourly_rate_external=Decimal("20"),
+        original_value=Decimal("9"),
+        unit=UnitFactory(credit_score=None),
     )
     assert ids(api_client.get(URL, {"ordering": "name"})) == [low.pk, unscored.pk, high.pk]
     assert ids(api_client.get(URL, {"ordering": "hourly_rate_external"})) == [low.pk, unscored.pk, high.pk]
@@ -128,6 +140,25 @@ def test_catalogue_ordering(api_client):
     # Provider credit, best first, unscored providers last either way.
     assert ids(api_client.get(URL, {"ordering": "-unit__credit_score"})) == [high.pk, low.pk, unscored.pk]
     assert ids(api_client.get(URL, {"ordering": "unit__credit_score"})) == [low.pk, high.pk, unscored.pk]
+
+
+def test_catalogue_orders_by_the_name_in_the_active_language(api_client, django_assert_num_queries):
+    """In English "by name" follows the English names (a row without one sorts by its Chinese name);
+    in Chinese it follows the Chinese names. Both the default order and ordering=name, both directions."""
+    spectrometer = InstrumentFactory(name="质谱仪", name_en="Mass spectrometer")
+    microscope = InstrumentFactory(name="原子力显微镜", name_en="Atomic force microscope")
+    chinese_only = InstrumentFactory(name="X射线衍射仪", name_en="")
+    centrifuge = InstrumentFactory(name="超速离心机", name_en="Ultracentrifuge")
+    english = [microscope.pk, spectrometer.pk, centrifuge.pk, chinese_only.pk]  # Atomic, Mass, Ultra, X射线
+    # The database's collation orders the Chinese names (code points on SQLite, the locale on PostgreSQL).
+    chinese = list(Instrument.objects.order_by("name", "id").values_list("pk", flat=True))
+    for language, expected in (("en", english), ("zh-hans", chinese)):
+        headers = {"HTTP_ACCEPT_LANGUAGE": language}
+        with django_assert_num_queries(1):
+            assert ids(api_client.get(URL, **headers)) == expected, language
+        assert ids(api_client.get(URL, {"ordering": "name"}, **headers)) == expected, language
+        assert ids(api_client.get(URL, {"ordering": "-name"}, **headers)) == expected[::-1], language
+    assert english != chinese
 
 
 @pytest.mark.parametrize(
@@ -215,8 +246,26 @@ def test_catalogue_search_uses_trigram_indexes_on_postgres(unit):
 
 @pytest.mark.postgres
 def test_catalogue_search_ranks_closest_names_first_on_postgres(api_client, unit):
-    loose = InstrumentFactory(unit=unit, name="Aaa", name_en="Holder", description="fits a confocal microscope")
+    loose = InstrumentFactory(unit=unit, name="Aaa", name_en="Adapter", description="fits a confocal microscope")
     close = InstrumentFactory(unit=unit, name="Zzz", name_en="Confocal microscope")
     assert ids(api_client.get(URL, {"q": "confocal microscope"})) == [close.pk, loose.pk]
     # An explicit ordering wins over relevance.
     assert ids(api_client.get(URL, {"q": "confocal microscope", "ordering": "name"})) == [loose.pk, close.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("language", "index"), [("en", "instrument_name_en_id_idx"), ("zh-hans", "instrument_name_id_idx")]
+)
+def test_catalogue_name_order_is_served_by_an_index_in_each_language(unit, language, index):
+    from django.utils import translation
+
+    from instruments.models import name_order
+
+    InstrumentFactory.create_batch(3, unit=unit)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+    with translation.override(language):
+        plan = Instrument.objects.order_by(name_order(), "id")[:20].explain()
+    assert index in plan

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from instruments.models import Instrument, Region, Unit
+from instruments.models import Instrument, Unit
 from tests.factories import InstrumentFactory, UnitFactory, category_get, region_get
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,8 @@ def test_stats_empty_platform(api_client):
 
 def test_stats_figures_group_children_under_their_parents(api_client):
     shanghai = region_get("310000")
-    pudong = Region.objects.create(code="310115", name_zh="浦东新区", name_en="Pudong", parent=shanghai)
+    pudong = region_get("310115")
+    assert pudong.parent == shanghai
     shanghai_unit = UnitFactory(region=pudong)
     beijing_unit = UnitFactory(region=region_get("110000"))
     UnitFactory(status=Unit.Status.PENDING)

@@ -494,3 +494,55 @@ def test_unit_suspend_and_reinstate(api_client, unit, platform_admin, unit_admin
     api_client.force_authenticate(platform_admin)
     response = api_client.post(f"{UNITS}{unit.pk}/verify/", {"approved": True, "reason": "Resolved"}, format="json")
     assert response.json()["status"] == "verified"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("region", "name_en"), [("150200", "Baotou"), ("150203", "Kundulun District")])
+def test_unit_register_in_baotou_and_its_district(api_client, user, region, name_en):
+    api_client.force_authenticate(user)
+    code = uscc_build(f"12{region}MB000000{region[-1]}")
+    response = api_client.post(UNITS, payload(credit_code=code, region=region), format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["region"]["code"] == region
+    assert response.json()["region"]["name_en"] == name_en
+    listed = api_client.get(UNITS, {"region": "150000", "status": "pending"}).json()["results"]
+    assert [unit["credit_code"] for unit in listed] == [code]  # a province includes its cities' districts
+
+
+@pytest.mark.django_db
+def test_unit_register_refuses_an_unknown_division(api_client, user):
+    api_client.force_authenticate(user)
+    response = api_client.post(UNITS, payload(region="150299"), format="json")
+    assert response.status_code == 400
+    assert response.json()["field"] == "region"
+    assert snapshot() == (0, 0)
+
+
+@pytest.mark.django_db
+def test_unit_list_orders_by_the_name_in_the_active_language(api_client):
+    steel = UnitFactory(name="包钢集团研发中心", name_en="Baotou Steel R&D Centre")
+    university = UnitFactory(name="内蒙古科技大学", name_en="Inner Mongolia University of Science and Technology")
+    chinese_only = UnitFactory(name="固阳县检测站", name_en="")
+    english = [steel.pk, university.pk, chinese_only.pk]  # Baotou…, Inner…, then 固阳… by its Chinese name
+    chinese = list(Unit.objects.order_by("name", "id").values_list("pk", flat=True))
+    assert english != chinese
+    for language, expected in (("en", english), ("zh-hans", chinese)):
+        rows = api_client.get(UNITS, HTTP_ACCEPT_LANGUAGE=language).json()["results"]
+        assert [row["id"] for row in rows] == expected, language
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "index"), [("en", "unit_name_en_id_idx"), ("zh-hans", "unit_name_id_idx")])
+def test_unit_name_order_is_served_by_an_index_in_each_language(language, index):
+    from django.utils import translation
+
+    from instruments.models import name_order
+
+    UnitFactory.create_batch(3)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+    with translation.override(language):
+        plan = Unit.objects.order_by(name_order(), "id")[:20].explain()
+    assert index in plan

@@ -1,5 +1,7 @@
 """Catalogue, instrument detail and the manager's create/edit/retire pages, through the Django test client."""
 
+# ruff: noqa: RUF001 - Chinese texts use full-width punctuation on purpose
+
 from decimal import Decimal
 
 import pytest
@@ -312,3 +314,68 @@ def test_catalogue_page_offers_listing_links_to_managers(unit_manager, unit):
     assert reverse("instrument-create", args=[unit.pk]) in body
     plain = client_for(UserFactory()).get(reverse("catalogue")).content.decode()
     assert reverse("instrument-create", args=[unit.pk]) not in plain
+
+
+# --- names and texts in the active language ---------------------------------------------------------------------
+
+
+def _positions(page: str, *names: str) -> list[int]:
+    return [page.index(name) for name in names]
+
+
+def test_catalogue_page_orders_by_the_name_in_the_active_language():
+    InstrumentFactory(name="离心机甲", name_en="Zeta centrifuge")
+    InstrumentFactory(name="显微镜乙", name_en="Alpha microscope")
+    InstrumentFactory(name="光谱仪丙", name_en="Mu spectrometer")
+    english = Client(HTTP_ACCEPT_LANGUAGE="en").get(reverse("catalogue")).content.decode()
+    found = _positions(english, "Alpha microscope", "Mu spectrometer", "Zeta centrifuge")
+    assert found == sorted(found)
+    chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-hans").get(reverse("catalogue")).content.decode()
+    by_database = list(Instrument.objects.order_by("name").values_list("name", flat=True))
+    found = _positions(chinese, *by_database)
+    assert found == sorted(found)
+    assert by_database != ["显微镜乙", "光谱仪丙", "离心机甲"]  # the Chinese order is not the English one
+
+
+def test_instrument_page_shows_english_texts_and_falls_back_to_chinese_clearly():
+    both = InstrumentFactory(
+        description="场发射扫描电镜，面向校内外开放。",
+        description_en="Field-emission SEM open to all users.",
+        specifications="分辨率 0.8 nm",
+        specifications_en="Resolution 0.8 nm",
+        services="样品测试",
+        services_en="Sample testing",
+        location="分析测试中心 A101",
+        location_en="Analysis and Testing Centre, room A101",
+    )
+    page = Client(HTTP_ACCEPT_LANGUAGE="en").get(reverse("instrument-detail", args=[both.pk])).content.decode()
+    for text in ("Field-emission SEM open to all users.", "Resolution 0.8 nm", "Sample testing", "room A101"):
+        assert text in page
+    assert "场发射扫描电镜" not in page
+    assert "Not given in English" not in page
+    page = Client(HTTP_ACCEPT_LANGUAGE="zh-hans").get(reverse("instrument-detail", args=[both.pk])).content.decode()
+    assert "场发射扫描电镜，面向校内外开放。" in page
+    assert "分析测试中心 A101" in page
+    assert "Field-emission SEM" not in page
+
+    chinese_only = InstrumentFactory(description="仅有中文的简介。", location="实验楼 B202")
+    page = Client(HTTP_ACCEPT_LANGUAGE="en").get(reverse("instrument-detail", args=[chinese_only.pk])).content.decode()
+    assert '<p lang="zh-Hans">仅有中文的简介。</p>' in page
+    assert page.count("Not given in English; shown in Chinese.") == 2  # description and location
+
+    english_only = InstrumentFactory(description="", description_en="Only an English description.")
+    url = reverse("instrument-detail", args=[english_only.pk])
+    page = Client(HTTP_ACCEPT_LANGUAGE="zh-hans").get(url).content.decode()
+    assert '<p lang="en">Only an English description.</p>' in page
+    assert "暂无中文，以下为英文。" in page
+
+
+def test_instrument_form_takes_the_english_texts(unit):
+    manager = MembershipFactory(unit=unit, role=Membership.Role.MANAGER).user
+    english = {"description_en": "About it", "specifications_en": "Specs", "services_en": "Testing"}
+    data = form_data(description="简介", location_en="Lab 1", **english)
+    response = client_for(manager).post(reverse("instrument-create", args=[unit.pk]), data)
+    assert response.status_code == 302, response.context["form"].errors
+    instrument = Instrument.objects.get(asset_number="PAGE-1")
+    assert {name: getattr(instrument, name) for name in english} == english
+    assert instrument.location_en == "Lab 1"

@@ -16,7 +16,9 @@ def form_data(**changes):
         "name_en": "Fudan Analysis Centre",
         "kind": "university",
         "credit_code": GOOD_CODE,
-        "region": region_get("310000").pk,
+        "province": "310000",
+        "city": "",
+        "county": "",
         "address": "220 Handan Road",
         "contact_name": "",
         "contact_phone": "",
@@ -137,7 +139,10 @@ def test_unit_register_page_creates_pending_unit(client, user):
         ({"credit_code": GOOD_CODE[:-1]}, "credit_code", "18 characters"),
         ({"credit_code": GOOD_CODE[:-1] + ("0" if GOOD_CODE[-1] != "0" else "1")}, "credit_code", "check character"),
         ({"credit_code": "12310000S25000001" + "0"}, "credit_code", "not allowed"),
-        ({"region": "999999"}, "region", "valid choice"),
+        ({"province": "999999"}, "province", "from the list"),
+        ({"province": ""}, "province", "Choose the province"),
+        ({"city": "150200"}, "city", "not a division of"),
+        ({"province": "150000", "city": "150200", "county": "310104"}, "county", "not a division of"),
         ({"kind": "castle"}, "kind", "valid choice"),
         ({"name": ""}, "name", "required"),
     ],
@@ -390,3 +395,112 @@ def test_unit_detail_page_links_for_managers(client, unit, unit_manager, unit_me
     response = client.get(reverse("unit-detail", args=[unit.pk]))
     assert reverse("instrument-create", kwargs={"unit_pk": unit.pk}) not in response.text
     assert reverse("unit-edit", args=[unit.pk]) not in response.text
+
+
+# --- the region picker: Baotou (150200) and its districts, without JavaScript --------------------
+
+BAOTOU_CODE = uscc_build("12150200MB0000001")
+KUNDULUN_CODE = uscc_build("91150203MA0000002")
+
+
+def option(code: str, label: str, selected: bool = False) -> str:
+    return f'<option value="{code}"{" selected" if selected else ""}>{label}</option>'
+
+
+@pytest.mark.django_db
+def test_unit_register_page_picks_baotou_then_a_district_without_javascript(client, user):
+    client.force_login(user)
+    page = client.get(reverse("unit-register")).text
+    assert option("150000", "Inner Mongolia") in page
+    assert 'data-regions-url="/api/v1/regions/"' in page
+    assert "js/region-picker.js" in page
+    assert option("150200", "Baotou") not in page  # cities come once a province is chosen
+
+    typed = form_data(name="包头稀土研究院测试中心", credit_code=BAOTOU_CODE, province="150000", _region_refresh="1")
+    page = client.post(reverse("unit-register"), typed).text
+    assert Unit.objects.count() == 0  # showing the cities registers nothing
+    assert option("150000", "Inner Mongolia", selected=True) in page
+    assert option("150200", "Baotou") in page
+    assert option("150800", "Bayannur") in page
+    assert 'value="包头稀土研究院测试中心"' in page  # what was typed is kept
+    assert 'role="alert"' not in page  # and no errors yet
+
+    page = client.post(reverse("unit-register"), {**typed, "city": "150200"}).text
+    assert option("150200", "Baotou", selected=True) in page
+    assert option("150203", "Kundulun District") in page
+    assert option("150223", "Darhan Muminggan United Banner") in page
+
+    del typed["_region_refresh"]
+    response = client.post(reverse("unit-register"), {**typed, "city": "150200"})
+    assert response.status_code == 302
+    assert Unit.objects.get(credit_code=BAOTOU_CODE).region.code == "150200"
+
+    response = client.post(
+        reverse("unit-register"),
+        {**typed, "name": "包头市昆都仑区检测公司", "credit_code": KUNDULUN_CODE, "city": "150200", "county": "150203"},
+    )
+    assert response.status_code == 302
+    unit = Unit.objects.get(credit_code=KUNDULUN_CODE)
+    assert unit.region.code == "150203"
+    detail = client.get(reverse("unit-detail", args=[unit.pk])).text
+    assert "Kundulun District (150203)" in detail
+
+
+@pytest.mark.django_db
+def test_unit_register_page_region_picker_in_chinese(client, user):
+    client.force_login(user)
+    data = form_data(province="150000", city="150200", _region_refresh="1")
+    page = client.post(reverse("unit-register"), data, HTTP_ACCEPT_LANGUAGE="zh-hans").text
+    assert option("150000", "内蒙古自治区", selected=True) in page
+    assert option("150200", "包头市", selected=True) in page
+    assert option("150206", "白云鄂博矿区") in page
+
+
+@pytest.mark.django_db
+def test_unit_edit_page_shows_and_changes_the_district(client, user):
+    unit = UnitFactory(status=Unit.Status.PENDING, region=region_get("150203"))
+    MembershipFactory(unit=unit, user=user, role=Membership.Role.ADMIN)
+    client.force_login(user)
+    page = client.get(reverse("unit-edit", args=[unit.pk])).text
+    assert option("150000", "Inner Mongolia", selected=True) in page
+    assert option("150200", "Baotou", selected=True) in page
+    assert option("150203", "Kundulun District", selected=True) in page
+
+    data = form_data(name=unit.name, credit_code=unit.credit_code, province="150000", city="150200", county="150222")
+    assert client.post(reverse("unit-edit", args=[unit.pk]), data).status_code == 302
+    unit.refresh_from_db()
+    assert unit.region.code == "150222"
+
+    # Moving to a district of another city without pressing "Show cities and districts" is refused.
+    data["county"] = "150102"
+    response = client.post(reverse("unit-edit", args=[unit.pk]), data)
+    assert response.status_code == 200
+    assert "county" in response.context["form"].errors
+    unit.refresh_from_db()
+    assert unit.region.code == "150222"
+
+
+@pytest.mark.django_db
+def test_unit_list_page_orders_by_the_name_in_the_active_language(client):
+    UnitFactory(name="内蒙古科技大学", name_en="Inner Mongolia University of Science and Technology")
+    UnitFactory(name="包钢集团研发中心", name_en="Baotou Steel R&D Centre")
+    page = client.get(reverse("unit-list"), HTTP_ACCEPT_LANGUAGE="en").text
+    assert page.index("Baotou Steel R&amp;D Centre") < page.index("Inner Mongolia University")
+    page = client.get(reverse("unit-list"), HTTP_ACCEPT_LANGUAGE="zh-hans").text
+    by_database = list(Unit.objects.order_by("name").values_list("name", flat=True))
+    assert page.index(by_database[0]) < page.index(by_database[1])
+
+
+@pytest.mark.django_db
+def test_unit_page_description_falls_back_to_the_other_language(client):
+    unit = UnitFactory(description="包头市的检测中心。", description_en="")
+    page = client.get(reverse("unit-detail", args=[unit.pk]), HTTP_ACCEPT_LANGUAGE="en").text
+    assert '<p lang="zh-Hans">包头市的检测中心。</p>' in page
+    assert "Not given in English; shown in Chinese." in page
+    unit.description_en = "A testing centre in Baotou."
+    unit.save()
+    page = client.get(reverse("unit-detail", args=[unit.pk]), HTTP_ACCEPT_LANGUAGE="en").text
+    assert "<p>A testing centre in Baotou.</p>" in page
+    assert "包头市的检测中心" not in page
+    page = client.get(reverse("unit-detail", args=[unit.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans").text
+    assert "包头市的检测中心。" in page

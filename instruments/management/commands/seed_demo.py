@@ -1,4 +1,4 @@
-"""`python manage.py seed_demo`: the demo city platform (Shanghai, 47 units, 945 instruments). Safe to repeat."""
+"""`python manage.py seed_demo`: the demo city platform (Baotou, 47 units, 945 instruments). Safe to repeat."""
 
 from django.core.management.base import BaseCommand
 
@@ -6,7 +6,7 @@ from instruments.demo_data import demo_seed
 
 
 class Command(BaseCommand):
-    help = "Load the demo city platform: 47 verified units in Shanghai, 945 instruments, demo accounts."
+    help = "Load the demo city platform: 47 verified units in Baotou, 945 instruments, demo accounts."
 
     def handle(self, *args, **options):
         summary = demo_seed()
