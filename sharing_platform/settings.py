@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "instruments",
+    "identity",  # institutional sign-on (CAS, LDAP, OIDC) and the person behind accounts; above instruments
+    "notifications",  # WeCom / DingTalk group robots; above instruments, below credit and bookings
     "credit",
     "bookings",
     "analytics",  # utilisation and evaluation figures (top layer; nothing depends on it)
@@ -305,3 +307,19 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "InstrumentStatusEnum": "instruments.models.Instrument.Status",
     }
 )
+
+# --- Institutional sign-on (issue 17): CAS, LDAP, OpenID Connect per unit -------------------------
+# Fernet keys (comma-separated, newest first) that encrypt provider secrets at rest; generate one with
+# python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())".
+# Unset: one key derived from SECRET_KEY (then changing SECRET_KEY makes stored secrets unreadable).
+IDENTITY_SECRET_KEYS = env_list("IDENTITY_SECRET_KEYS", "")
+# Plain http:// CAS and OIDC servers are refused in production; allowed in development and tests.
+IDENTITY_ALLOW_INSECURE_URLS = env_bool("IDENTITY_ALLOW_INSECURE_URLS", DEBUG)
+# How long the "confirm with your password" step of linking an existing account stays open.
+IDENTITY_LINK_TTL_SECONDS = int(os.environ.get("IDENTITY_LINK_TTL_SECONDS", "600"))
+
+# --- Group robot notifications (issue 17): WeCom and DingTalk ----------------------------------
+# Robot webhooks may only point at these hosts (the services' own); tests add their local receiver.
+NOTIFICATIONS_ROBOT_HOSTS = env_list("NOTIFICATIONS_ROBOT_HOSTS", "qyapi.weixin.qq.com,oapi.dingtalk.com")
+NOTIFICATIONS_ROBOT_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_ROBOT_MAX_ATTEMPTS", "6"))
+NOTIFICATIONS_ROBOT_TIMEOUT_SECONDS = float(os.environ.get("NOTIFICATIONS_ROBOT_TIMEOUT_SECONDS", "5"))
