@@ -368,12 +368,14 @@ def cas_session_remember(*, provider: IdentityProvider, ticket: str, session_key
         )
 
 
-def cas_single_logout(*, provider: IdentityProvider, ticket: str) -> int:
-    """End the platform session the ticket opened (the CAS server's single log-out request); 0 if unknown."""
+def cas_single_logout(*, provider: IdentityProvider | None, ticket: str) -> tuple[IdentityProvider, Any] | None:
+    """End the platform session the ticket opened (a CAS single log-out request): (provider, user), or None."""
     store = import_module(settings.SESSION_ENGINE).SessionStore
     with transaction.atomic():
-        rows = list(CasSession.objects.select_for_update().filter(provider=provider, ticket=ticket))
-        for row in rows:
-            store(session_key=row.session_key).delete()
-        CasSession.objects.filter(pk__in=[row.pk for row in rows]).delete()
-    return len(rows)
+        rows = CasSession.objects.select_for_update(of=("self",)).select_related("provider", "user")
+        row = rows.filter(ticket=ticket, **({"provider": provider} if provider else {})).first()
+        if row is None:
+            return None
+        store(session_key=row.session_key).delete()
+        row.delete()
+    return row.provider, row.user

@@ -213,14 +213,22 @@ def cas_callback(request: HttpRequest) -> HttpResponse:
 
 
 def _cas_single_logout(request: HttpRequest, provider: IdentityProvider | None) -> HttpResponse:
-    """A CAS single log-out request: end the session the named ticket opened (unknown tickets change nothing)."""
+    """A CAS single log-out request: end the session the named ticket opened (unknown tickets change nothing).
+
+    Some servers (django-mama-cas) post to the service URL without its query, so the provider may be
+    unknown here; the ticket alone names the session (tickets are unique and unguessable).
+    """
     ticket = cas_logout_request_ticket(request.POST.get("logoutRequest", ""))
-    if provider is None or not ticket:
+    if not ticket:
         return HttpResponse(status=400)
     ended = services.cas_single_logout(provider=provider, ticket=ticket)
     if ended:
         services.sign_in_event_record(
-            outcome=SignInEvent.Outcome.LOGGED_OUT, provider=provider, code="single_logout", ip_address=_ip(request)
+            outcome=SignInEvent.Outcome.LOGGED_OUT,
+            provider=ended[0],
+            code="single_logout",
+            user=ended[1],
+            ip_address=_ip(request),
         )
     return HttpResponse(status=200)
 

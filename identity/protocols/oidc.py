@@ -110,9 +110,14 @@ def oidc_authorization_url(provider: IdentityProvider, request: HttpRequest, *, 
 def oidc_callback_profile(provider: IdentityProvider, request: HttpRequest) -> ExternalProfile:
     """Exchange the code (with the PKCE verifier) and verify the ID token; the profile of its claims."""
     client = oidc_client(provider)
-    _metadata(provider, client)
+    metadata = _metadata(provider, client)
+    # Authlib checks aud only through azp unless told: name the issuer and this client as the audience.
+    claims_options = {
+        "iss": {"essential": True, "values": [metadata["issuer"]]},
+        "aud": {"essential": True, "values": [provider.oidc_client_id]},
+    }
     try:
-        token = client.authorize_access_token(request)
+        token = client.authorize_access_token(request, claims_options=claims_options)
     except MismatchingStateError as error:
         raise security_refusal(provider, "state", repr(error)) from None
     except OAuthError as error:
@@ -126,7 +131,7 @@ def oidc_callback_profile(provider: IdentityProvider, request: HttpRequest) -> E
     except jose_errors.ExpiredTokenError as error:
         raise security_refusal(provider, "exp", repr(error)) from None
     except jose_errors.ClaimError as error:
-        check = error.claim if error.claim in {"nonce", "aud", "iss"} else "token"
+        check = {"nonce": "nonce", "aud": "aud", "azp": "aud", "iss": "iss"}.get(error.claim, "token")
         raise security_refusal(provider, check, f"{type(error).__name__}: {error.claim}") from None
     except jose_errors.JoseError as error:
         raise security_refusal(provider, "token", f"{type(error).__name__}: {error}") from None
