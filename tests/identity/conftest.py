@@ -37,7 +37,8 @@ def assert_refused(client, response, *, code: str, message: str, before: dict[st
     assert message in html.unescape(page.content.decode()), html.unescape(page.content.decode())[:3000]
     assert counts() == before
     event = SignInEvent.objects.filter(outcome=SignInEvent.Outcome.REFUSED).order_by("-pk").first()
-    assert event is not None and event.code == code, (event and event.code, event and event.detail)
+    assert event is not None
+    assert event.code == code, (event.code, event.detail)
     assert any(
         record.levelno == logging.WARNING and f"code={code}" in record.getMessage()
         for record in caplog.records

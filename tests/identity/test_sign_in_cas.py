@@ -36,16 +36,19 @@ def test_cas_sign_in_creates_the_person_in_the_unit_and_finds_them_next_time(cli
 
     response, _ticket = cas_round_trip(client, idp_server, provider, "zhang.san", "campus-pass-1")
 
-    assert response.status_code == 302 and response["Location"] == "/"
+    assert response.status_code == 302
+    assert response["Location"] == "/"
     identity = ExternalIdentity.objects.select_related("user").get(provider=provider, external_id="zhang.san")
     user = identity.user
     assert int(client.session["_auth_user_id"]) == user.pk
-    assert user.email == "zhang.san@btu.example.edu.cn" and user.first_name == "张三"
+    assert user.email == "zhang.san@btu.example.edu.cn"
+    assert user.first_name == "张三"
     assert not user.has_usable_password()
     assert (identity.staff_number, identity.department) == ("BT2026001", "物理学院")
     assert Membership.objects.get(user=user, unit=provider.unit).role == Membership.Role.MEMBER
     person = Person.objects.get(accounts__user=user)
-    assert person.verified_by == provider and person.verified_at is not None
+    assert person.verified_by == provider
+    assert person.verified_at is not None
     assert SignInEvent.objects.filter(outcome=SignInEvent.Outcome.CREATED, user=user, provider=provider).exists()
 
     client.logout()
@@ -68,7 +71,7 @@ def test_cas_sign_in_without_automatic_membership_adds_no_membership(client, idp
 
 def test_cas_sign_in_keeps_an_existing_role_in_the_unit(client, idp_server):
     provider = cas_provider(idp_server)
-    response, _ticket = cas_round_trip(client, idp_server, provider, "chen.qi", "campus-pass-5")
+    _response, _ticket = cas_round_trip(client, idp_server, provider, "chen.qi", "campus-pass-5")
     user = ExternalIdentity.objects.get(provider=provider).user
     Membership.objects.filter(user=user).update(role=Membership.Role.ADMIN)
     client.logout()
@@ -95,7 +98,8 @@ def test_cas_forged_ticket_is_refused(client, idp_server, sign_in_log):
 def test_cas_replayed_ticket_is_refused(client, idp_server, sign_in_log):
     provider = cas_provider(idp_server)
     response, ticket = cas_round_trip(client, idp_server, provider, "zhao.liu", "campus-pass-4")
-    assert response.status_code == 302 and client.session.get("_auth_user_id")
+    assert response.status_code == 302
+    assert client.session.get("_auth_user_id")
     client.logout()
     client.get(f"/accounts/sso/{provider.pk}/start/")
     before = counts()
@@ -241,7 +245,8 @@ def test_cas_single_log_out_from_the_server_ends_the_platform_session(live_serve
     assert back.startswith(live_server.url)
     assert browser.get(back, allow_redirects=False, timeout=30).status_code == 302
     me = browser.get(f"{live_server.url}/api/v1/auth/me/", timeout=30)
-    assert me.status_code == 200 and me.json()["username"] == "zhang.san"
+    assert me.status_code == 200
+    assert me.json()["username"] == "zhang.san"
 
     logout = browser.get(f"{idp_server.cas_url}logout", timeout=30)
     assert logout.status_code == 200

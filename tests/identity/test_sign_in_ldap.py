@@ -32,7 +32,8 @@ def test_ldap_sign_in_page_offers_the_directory_form(client, slapd_server):
 def test_ldap_bind_as_the_user_creates_the_account_and_finds_it_next_time(client, slapd_server):
     provider = ldap_provider(slapd_server)
     response = ldap_post(client, provider, "zhang.san", "campus-pass-1", next="/catalogue/")
-    assert response.status_code == 302 and response["Location"] == "/catalogue/"
+    assert response.status_code == 302
+    assert response["Location"] == "/catalogue/"
     identity = ExternalIdentity.objects.select_related("user").get(provider=provider, external_id="zhang.san")
     assert identity.user.email == "zhang.san@btu.example.edu.cn"
     assert (identity.display_name, identity.staff_number, identity.department) == ("张三", "BT2026001", "物理学院")
@@ -54,7 +55,8 @@ def test_ldap_search_then_bind_over_starttls_with_the_directory_ca(client, slapd
         ldap_ca_certificate=slapd_server.ca_pem,
     )
     response = ldap_post(client, provider, "li.si", "campus-pass-2")
-    assert response.status_code == 302 and response["Location"] == "/"
+    assert response.status_code == 302
+    assert response["Location"] == "/"
     assert ExternalIdentity.objects.get(provider=provider).external_id == "li.si"
 
 

@@ -36,11 +36,14 @@ def test_oidc_sign_in_uses_pkce_and_creates_the_person_then_finds_them(client, i
     assert authorize.startswith(f"{idp_server.issuer}/authorize?")
     assert query_value(authorize, "code_challenge_method") == "S256"
     assert len(query_value(authorize, "code_challenge")) >= 43
-    assert query_value(authorize, "nonce") and query_value(authorize, "state")
+    assert query_value(authorize, "nonce")
+    assert query_value(authorize, "state")
     assert query_value(authorize, "scope") == "openid email profile"
-    assert response.status_code == 302 and response["Location"] == "/"
+    assert response.status_code == 302
+    assert response["Location"] == "/"
     identity = ExternalIdentity.objects.select_related("user").get(provider=provider, external_id="zhang.san")
-    assert identity.user.email == "zhang.san@btu.example.edu.cn" and identity.display_name == "张三"
+    assert identity.user.email == "zhang.san@btu.example.edu.cn"
+    assert identity.display_name == "张三"
     assert int(client.session["_auth_user_id"]) == identity.user_id
     assert Membership.objects.filter(user=identity.user, unit=provider.unit).exists()
     assert Person.objects.get(accounts__user=identity.user).verified_by == provider
@@ -48,7 +51,8 @@ def test_oidc_sign_in_uses_pkce_and_creates_the_person_then_finds_them(client, i
     client.logout()
     before = counts()
     _authorize, again = oidc_round_trip(client, idp_server, provider, "zhang.san", "campus-pass-1")
-    assert again.status_code == 302 and int(client.session["_auth_user_id"]) == identity.user_id
+    assert again.status_code == 302
+    assert int(client.session["_auth_user_id"]) == identity.user_id
     assert counts() == before
 
 
@@ -113,25 +117,31 @@ def test_oidc_existing_account_is_linked_only_after_its_password(client, idp_ser
     local = UserFactory(username="zhaoliu-local", email="zhao.liu@btu.example.edu.cn")
     before = counts()
     _authorize, response = oidc_round_trip(client, idp_server, provider, "zhao.liu", "campus-pass-4")
-    assert response.status_code == 302 and response["Location"] == "/accounts/sso/link/"
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/sso/link/"
     assert not client.session.get("_auth_user_id")
     page = client.get("/accounts/sso/link/").content.decode()
-    assert "zhaoliu-local" in page and "zhao.liu@btu.example.edu.cn" in page
+    assert "zhaoliu-local" in page
+    assert "zhao.liu@btu.example.edu.cn" in page
 
     wrong = client.post("/accounts/sso/link/", {"password": "not-it"})
-    assert wrong.status_code == 200 and "That is not the password of this account." in wrong.content.decode()
-    assert counts() == before and not client.session.get("_auth_user_id")
+    assert wrong.status_code == 200
+    assert "That is not the password of this account." in wrong.content.decode()
+    assert counts() == before
+    assert not client.session.get("_auth_user_id")
     assert SignInEvent.objects.filter(outcome="refused", code="wrong_password", user=local).exists()
 
     linked = client.post("/accounts/sso/link/", {"password": TEST_PASSWORD})
-    assert linked.status_code == 302 and int(client.session["_auth_user_id"]) == local.pk
+    assert linked.status_code == 302
+    assert int(client.session["_auth_user_id"]) == local.pk
     assert ExternalIdentity.objects.get(provider=provider, external_id="zhao.liu").user == local
     assert Person.objects.get(accounts__user=local).verified_by == provider
     assert get_user_model().objects.count() == before["users"]
 
     client.logout()
     _authorize, again = oidc_round_trip(client, idp_server, provider, "zhao.liu", "campus-pass-4")
-    assert again["Location"] == "/" and int(client.session["_auth_user_id"]) == local.pk
+    assert again["Location"] == "/"
+    assert int(client.session["_auth_user_id"]) == local.pk
 
 
 def test_oidc_link_can_be_cancelled_and_expires(client, idp_server, settings):
@@ -157,6 +167,7 @@ def test_oidc_unverified_email_never_links_an_existing_account(client, idp_serve
     _authorize, response = oidc_round_trip(client, idp_server, provider, "unverified.mail", "campus-pass-8")
     assert response["Location"] == "/"
     identity = ExternalIdentity.objects.select_related("user").get(provider=provider)
-    assert identity.user != local and identity.user.email == ""
+    assert identity.user != local
+    assert identity.user.email == ""
     assert identity.email == "zhou.jiu@btu.example.edu.cn"
     assert not ExternalIdentity.objects.filter(user=local).exists()
