@@ -88,6 +88,12 @@ class IdentityProviderForm(forms.ModelForm):
             raise forms.ValidationError(_("The attribute mapping must be an object of attribute names."))
         return value
 
+    def _post_clean(self):
+        # The mapping is not a model form field; put it on the instance so the model's clean() checks it too.
+        if "attribute_map" in self.cleaned_data:
+            self.instance.attribute_map = self.cleaned_data["attribute_map"]
+        super()._post_clean()
+
     def values(self) -> dict:
         """The model fields as a dict for the services (the secret is passed on its own)."""
         return {name: self.cleaned_data[name] for name in [*self.Meta.fields, "attribute_map"]}

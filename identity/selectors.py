@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from sharing_platform.errors import DomainNotFoundError
 
@@ -19,7 +20,7 @@ def identity_provider_list() -> QuerySet[IdentityProvider]:
 def identity_provider_get(*, provider_id) -> IdentityProvider:
     provider = IdentityProvider.objects.select_related("unit").filter(pk=provider_id).first()
     if provider is None:
-        raise DomainNotFoundError("No such identity provider.")
+        raise DomainNotFoundError(_("No such identity provider."))
     return provider
 
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("auth/", include("sharing_platform.accounts.api_urls")),
     path("", include("instruments.api.urls")),
+    path("", include("identity.api.urls")),  # identity-providers/ (platform admins)
     path("", include("bookings.api.urls")),
     path("credit/", include("credit.api.urls")),
     path("analytics/", include("analytics.api.urls")),
