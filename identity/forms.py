@@ -96,7 +96,12 @@ class IdentityProviderForm(forms.ModelForm):
 
     def values(self) -> dict:
         """The model fields as a dict for the services (the secret is passed on its own)."""
-        return {name: self.cleaned_data[name] for name in [*self.Meta.fields, "attribute_map"]}
+        # IdentityProviderForm.Meta, not self.Meta: the admin's generated subclass lists the extra fields too.
+        return {
+            name: self.cleaned_data[name]
+            for name in [*IdentityProviderForm.Meta.fields, "attribute_map"]
+            if name in self.cleaned_data
+        }
 
     def secret_value(self) -> str | None:
         """The new secret, "" to remove it, None to keep it."""
