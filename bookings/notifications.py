@@ -329,6 +329,11 @@ def reminder_claim(*, booking_id: int, now: datetime) -> bool:
             at=now,
         )
         transaction.on_commit(lambda: send_booking_reminder.delay(booking.pk))
+        from .robots import booking_reminder_robots  # robots imports this module
+
+        booking_reminder_robots(
+            Booking.objects.select_related("instrument__unit", "requester", "requester_unit").get(pk=booking.pk)
+        )
     return True
 
 

@@ -160,7 +160,7 @@ class IdentityProvider(BilingualNameMixin, models.Model):
 
     def secret(self) -> str:
         """The LDAP service account's password or the OIDC client secret ("" when none is configured)."""
-        from .secret_store import secret_decrypt, secret_from_environment
+        from sharing_platform.secret_box import secret_decrypt, secret_from_environment
 
         if self.secret_env_var:
             return secret_from_environment(self.secret_env_var)

@@ -28,10 +28,10 @@ from django.utils.translation import gettext as _
 from instruments.permissions import is_platform_admin
 from instruments.services.units import membership_ensure_member
 from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
+from sharing_platform.secret_box import secret_encrypt
 
 from .models import CasSession, ExternalIdentity, IdentityProvider, Person, PersonAccount, SignInEvent
 from .protocols import ExternalProfile, SignInRefusedError
-from .secret_store import secret_encrypt
 from .signals import person_verified
 
 logger = logging.getLogger("identity.sign_in")

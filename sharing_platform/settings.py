@@ -309,10 +309,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 )
 
 # --- Institutional sign-on (issue 17): CAS, LDAP, OpenID Connect per unit -------------------------
-# Fernet keys (comma-separated, newest first) that encrypt provider secrets at rest; generate one with
+# Fernet keys (comma-separated, newest first) that encrypt stored secrets (provider secrets, DingTalk
+# signing secrets); generate one with
 # python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())".
 # Unset: one key derived from SECRET_KEY (then changing SECRET_KEY makes stored secrets unreadable).
-IDENTITY_SECRET_KEYS = env_list("IDENTITY_SECRET_KEYS", "")
+SECRET_ENCRYPTION_KEYS = env_list("SECRET_ENCRYPTION_KEYS", "")
 # Plain http:// CAS and OIDC servers are refused in production; allowed in development and tests.
 IDENTITY_ALLOW_INSECURE_URLS = env_bool("IDENTITY_ALLOW_INSECURE_URLS", DEBUG)
 # How long the "confirm with your password" step of linking an existing account stays open.

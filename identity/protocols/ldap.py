@@ -11,8 +11,9 @@ from ldap3.core import exceptions as ldap_errors
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn
 
+from sharing_platform.secret_box import SecretUnavailableError
+
 from ..models import IdentityProvider
-from ..secret_store import SecretUnavailableError
 from . import ExternalProfile, SignInRefusedError, profile_build
 
 logger = logging.getLogger(__name__)

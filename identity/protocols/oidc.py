@@ -12,8 +12,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from joserfc import errors as jose_errors
 
+from sharing_platform.secret_box import SecretUnavailableError
+
 from ..models import IdentityProvider
-from ..secret_store import SecretUnavailableError
 from . import ExternalProfile, SignInRefusedError, profile_build
 
 logger = logging.getLogger(__name__)

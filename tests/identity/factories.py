@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from identity.models import IdentityProvider
-from identity.secret_store import secret_encrypt
+from sharing_platform.secret_box import secret_encrypt
 from tests.factories import UnitFactory
 
 from .idp.directory import OIDC_CLIENT_ID, OIDC_CLIENT_SECRET

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from identity.models import ExternalIdentity, IdentityProvider
-from identity.secret_store import secret_decrypt
+from sharing_platform.secret_box import secret_decrypt
 from tests.factories import MembershipFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from identity.models import IdentityProvider, SignInEvent
-from identity.secret_store import secret_decrypt
+from sharing_platform.secret_box import secret_decrypt
 from tests.factories import TEST_PASSWORD, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from identity.models import ExternalIdentity, IdentityProvider, Person
-from identity.secret_store import secret_encrypt
 from instruments.models import Membership
+from sharing_platform.secret_box import secret_encrypt
 
 from .conftest import assert_refused, counts
 from .factories import ldap_provider

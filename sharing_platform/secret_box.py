@@ -1,6 +1,7 @@
-"""Provider secrets at rest: Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`) with keys from settings.
+"""Secrets at rest (identity provider secrets, DingTalk signing secrets): Fernet (AES-128-CBC +
+HMAC-SHA256, from `cryptography`) with keys from settings. Core: imports no app.
 
-IDENTITY_SECRET_KEYS lists Fernet keys, newest first: the first encrypts, every one decrypts, so a
+SECRET_ENCRYPTION_KEYS lists Fernet keys, newest first: the first encrypts, every one decrypts, so a
 key can be rotated without re-entering the secrets at once. Unset, one key is derived from
 SECRET_KEY (HKDF-SHA256), which ties the stored secrets to SECRET_KEY: production sets its own keys.
 """
@@ -17,7 +18,7 @@ from django.conf import settings
 
 
 class SecretUnavailableError(Exception):
-    """A provider's secret cannot be read: wrong key, or the named environment variable is unset."""
+    """A stored secret cannot be read: wrong key, or the named environment variable is unset."""
 
 
 def _derived_key() -> bytes:
@@ -26,7 +27,7 @@ def _derived_key() -> bytes:
 
 
 def _fernet() -> MultiFernet:
-    keys = [key for key in getattr(settings, "IDENTITY_SECRET_KEYS", []) if key] or [_derived_key()]
+    keys = [key for key in getattr(settings, "SECRET_ENCRYPTION_KEYS", []) if key] or [_derived_key()]
     return MultiFernet([Fernet(key) for key in keys])
 
 
@@ -38,7 +39,7 @@ def secret_decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise SecretUnavailableError("the stored secret does not decrypt with IDENTITY_SECRET_KEYS") from None
+        raise SecretUnavailableError("the stored secret does not decrypt with SECRET_ENCRYPTION_KEYS") from None
 
 
 def secret_from_environment(name: str) -> str:
