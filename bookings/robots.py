@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from notifications.models import RobotEvent
-from notifications.services import robot_notify
+from notifications.services import in_each_language, robot_notify
 
 from .models import Booking
 from .notifications import booking_context
@@ -19,13 +19,15 @@ from .signals import booking_changed
 def robot_context(booking: Booking) -> dict:
     mail = booking_context(booking)
     return {
-        "instrument": mail["instrument_name"],
-        "provider_unit": mail["unit_name"],
+        "instrument": in_each_language(lambda: booking.instrument.display_name),
+        "provider_unit": in_each_language(lambda: booking.instrument.unit.display_name),
         "location": mail["location"],
         "start": mail["start_text"],
         "end": mail["end_text"],
         "requester": mail["requester_name"],
-        "requester_unit": booking.requester_unit.display_name if booking.requester_unit_id else "",
+        "requester_unit": in_each_language(lambda: booking.requester_unit.display_name)
+        if booking.requester_unit_id
+        else "",
         "url": mail["booking_url"],
     }
 

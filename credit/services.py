@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from instruments.models import Unit
 from notifications.models import RobotEvent
-from notifications.services import robot_notify, site_url
+from notifications.services import in_each_language, robot_notify, site_url
 from sharing_platform.errors import (
     DomainConflictError,
     DomainPermissionError,
@@ -397,8 +397,10 @@ def list_entry_confirm(
 
 def _list_entry_robots(entry: ListEntry) -> None:
     """Tell the listed subject's group robots (WeCom, DingTalk) that the entry is published."""
-    subject = entry.subject_unit or entry.subject_user
-    name = subject.display_name if entry.subject_unit_id else (subject.get_full_name() or subject.get_username())
+    if entry.subject_unit_id:
+        name = in_each_language(lambda: entry.subject_unit.display_name)
+    else:
+        name = entry.subject_user.get_full_name() or entry.subject_user.get_username()
     robot_notify(
         event=RobotEvent.LIST_ENTRY,
         dedup_key=f"list_entry:{entry.pk}:published",

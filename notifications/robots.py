@@ -72,10 +72,19 @@ class RenderedMessage:
     text: str
 
 
+def _in_language(value, language: str):
+    """A context value given per language ({"zh-hans": ..., "en": ...}) in the robot's language."""
+    if isinstance(value, dict) and value and set(value) <= set(RobotWebhook.Language.values):
+        return value.get(language) or next((text for text in value.values() if text), "")
+    return value
+
+
 def message_render(message: RobotMessage) -> RenderedMessage:
     """Markdown in the robot's language, from notifications/robot/<event>.md."""
-    with translation.override(message.webhook.language):
-        text = render_to_string(f"notifications/robot/{message.event}.md", message.context).strip()
+    language = message.webhook.language
+    context = {key: _in_language(value, language) for key, value in message.context.items()}
+    with translation.override(language):
+        text = render_to_string(f"notifications/robot/{message.event}.md", context).strip()
     title = text.splitlines()[0].lstrip("# ").strip() if text else message.event
     return RenderedMessage(title=title[:64], text=text)
 

@@ -5,7 +5,8 @@ messages. robot_notify is what the other apps call, inside their own transaction
     robot_notify(event=RobotEvent.STATEMENT_OVERDUE, dedup_key=f"statement:{statement.pk}:overdue",
                  context={...}, unit_ids=[statement.paying_unit_id])
 
-It writes one RobotMessage per robot that wants the event (at most once per fact: dedup_key) in the
+Context values are plain JSON; a value given per language ({"zh-hans": ..., "en": ...}, see
+in_each_language) is shown in each robot's language. It writes one RobotMessage per robot that wants the event (at most once per fact: dedup_key) in the
 caller's transaction and queues the Celery task on commit, so a rolled-back change sends nothing.
 """
 
@@ -30,6 +31,17 @@ from .models import RobotEvent, RobotMessage, RobotWebhook
 from .robots import message_render, post_message, url_problem
 
 logger = logging.getLogger(__name__)
+
+
+def in_each_language(make) -> dict[str, str]:
+    """{"zh-hans": make(), "en": make()} with each language active (names that follow the language)."""
+    from django.utils import translation
+
+    values = {}
+    for language in RobotWebhook.Language.values:
+        with translation.override(language):
+            values[language] = make()
+    return values
 
 
 def site_url(path: str) -> str:

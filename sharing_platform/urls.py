@@ -24,6 +24,7 @@ urlpatterns = [
     path("credit/", include("credit.urls")),
     path("moderation/", include("credit.urls_moderation")),  # credit: the admins' moderation queue
     path("analytics/", include("analytics.urls")),
+    path("notifications/", include("notifications.urls")),  # WeCom / DingTalk group robots
     path("", include("instruments.urls")),
 ]
 

@@ -12,7 +12,10 @@ from django.utils import translation
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-SOURCE_DIRS = ["sharing_platform", "instruments", "bookings", "credit", "analytics", "partners", "templates", "locale"]
+SOURCE_DIRS = [
+    "sharing_platform", "instruments", "identity", "notifications", "bookings", "credit", "analytics", "partners",
+    "templates", "locale",
+]  # fmt: skip
 
 
 def test_translations_chinese_catalogue_is_complete():
