@@ -6,8 +6,9 @@ messages. robot_notify is what the other apps call, inside their own transaction
                  context={...}, unit_ids=[statement.paying_unit_id])
 
 Context values are plain JSON; a value given per language ({"zh-hans": ..., "en": ...}, see
-in_each_language) is shown in each robot's language. It writes one RobotMessage per robot that wants the event (at most once per fact: dedup_key) in the
-caller's transaction and queues the Celery task on commit, so a rolled-back change sends nothing.
+in_each_language) is shown in each robot's language. It writes one RobotMessage per robot that wants
+the event (at most once per fact: dedup_key) in the caller's transaction and queues the Celery task
+on commit, so a rolled-back change sends nothing.
 """
 
 from __future__ import annotations
