@@ -80,11 +80,11 @@ def _in_language(value, language: str):
 
 
 def message_render(message: RobotMessage) -> RenderedMessage:
-    """Markdown in the robot's language, from notifications/robot/<event>.md."""
+    """Markdown in the robot's language, from notifications/robot/<event>.txt."""
     language = message.webhook.language
     context = {key: _in_language(value, language) for key, value in message.context.items()}
     with translation.override(language):
-        text = render_to_string(f"notifications/robot/{message.event}.md", context).strip()
+        text = render_to_string(f"notifications/robot/{message.event}.txt", context).strip()
     title = text.splitlines()[0].lstrip("# ").strip() if text else message.event
     return RenderedMessage(title=title[:64], text=text)
 
