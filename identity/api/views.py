@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
 from instruments.api.units import payload_dict, serializer_errors_raise
@@ -23,7 +23,7 @@ def _validated(request, *, partial: bool) -> tuple[dict, str | None]:
     return values, values.pop("secret", None)
 
 
-class IdentityProviderListView(GenericAPIView):
+class IdentityProviderListView(ListAPIView):
     permission_classes = [IsPlatformAdmin]
     serializer_class = IdentityProviderSerializer
     filter_backends: list = []
@@ -31,10 +31,9 @@ class IdentityProviderListView(GenericAPIView):
     def get_queryset(self):
         return identity_provider_list()
 
-    @extend_schema(tags=["identity"], summary="List identity providers", responses={200: IdentityProviderSerializer})
-    def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(IdentityProviderSerializer(page, many=True).data)
+    @extend_schema(tags=["identity"], summary="List identity providers")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=["identity"],
