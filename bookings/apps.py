@@ -10,4 +10,5 @@ class BookingsConfig(AppConfig):
         from . import (
             notifications,  # noqa: F401 - connects the mail receivers to booking_changed (H4b)
             receivers,  # noqa: F401 - answers instruments' instrument_retiring signal
+            robots,  # noqa: F401 - booking decisions to WeCom / DingTalk group robots (issue 17)
         )

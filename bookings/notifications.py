@@ -333,6 +333,11 @@ def reminder_claim(*, booking_id: int, now: datetime) -> bool:
             at=now,
         )
         outbox.enqueue(send_booking_reminder, booking.pk)
+        from .robots import booking_reminder_robots  # robots imports this module
+
+        booking_reminder_robots(
+            Booking.objects.select_related("instrument__unit", "requester", "requester_unit").get(pk=booking.pk)
+        )
     return True
 
 

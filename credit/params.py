@@ -11,7 +11,8 @@ from .models import CreditEvent
 
 K = CreditEvent.Kind
 
-MODEL_VERSION = "2026.12-1"
+# -1: payment facts count in units' fulfilment; -2: a person verified by their institution counts in identity
+MODEL_VERSION = "2026.12-2"
 
 POSITIVE_KINDS = {
     K.BOOKING_FULFILLED, K.PUNCTUAL_CHECK_IN, K.PAYMENT_ON_TIME, K.APPROVED_ON_TIME, K.REFUSAL_JUSTIFIED,
@@ -123,7 +124,7 @@ IDENTITY_PER_ACCREDITATION = 0.1
 IDENTITY_ACCREDITATIONS_MAX = 0.3
 IDENTITY_USER_BASE = 0.2
 IDENTITY_USER_EMAIL = 0.1
-IDENTITY_USER_VERIFIED_UNIT = 0.5  # a member of a verified unit: the unit vouches for the person
+IDENTITY_USER_VERIFIED_UNIT = 0.5  # a member of a verified unit, or verified by their institution's sign-on
 IDENTITY_USER_SENIORITY = 0.2
 IDENTITY_USER_SENIORITY_DAYS = 180
 

@@ -9,10 +9,13 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from instruments.models import Unit
+from notifications.models import RobotEvent
+from notifications.services import in_each_language, robot_notify, site_url
 from sharing_platform import outbox
 from sharing_platform.errors import (
     DomainConflictError,
@@ -389,7 +392,30 @@ def list_entry_confirm(
         entry.moderator, entry.decision_reason, entry.decided_at = moderator, reason, now
         entry.save()
         _queue_recompute(entry.subject_key)
+        _list_entry_robots(entry)
     return entry
+
+
+def _list_entry_robots(entry: ListEntry) -> None:
+    """Tell the listed subject's group robots (WeCom, DingTalk) that the entry is published."""
+    if entry.subject_unit_id:
+        name = in_each_language(lambda: entry.subject_unit.display_name)
+    else:
+        name = entry.subject_user.get_full_name() or entry.subject_user.get_username()
+    robot_notify(
+        event=RobotEvent.LIST_ENTRY,
+        dedup_key=f"list_entry:{entry.pk}:published",
+        context={
+            "list": entry.list_type,
+            "subject": name,
+            "reason": entry.reason,
+            "published_at": timezone.localtime(entry.published_at).strftime("%Y-%m-%d"),
+            "expires_at": timezone.localtime(entry.expires_at).strftime("%Y-%m-%d") if entry.expires_at else "",
+            "url": site_url(reverse("credit:mine")) if entry.subject_user_id else "",
+        },
+        unit_ids=[entry.subject_unit_id] if entry.subject_unit_id else [],
+        user_ids=[entry.subject_user_id] if entry.subject_user_id else [],
+    )
 
 
 def list_entry_reject(*, entry: ListEntry, moderator, reason: str) -> ListEntry:

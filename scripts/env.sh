@@ -24,6 +24,11 @@ if [ "${SKIP_BROWSER_INSTALL:-}" != "1" ] && { ! command -v chromium >/dev/null 
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei) >/dev/null 2>&1 \
     || echo "warning: could not install chromium; browser tests will fail" >&2
 fi
+# The sign-on tests run a real OpenLDAP server (tests/identity/servers.py): Debian's slapd.
+if [ "${SKIP_SLAPD_INSTALL:-}" != "1" ] && [ ! -x /usr/sbin/slapd ] && [ "$(id -u)" = "0" ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils) >/dev/null 2>&1 \
+    || echo "warning: could not install slapd; the LDAP sign-on tests will fail" >&2
+fi
 if [ -z "$(find . -path ./.venv -prune -o -name '*.po' -print -quit)" ]; then
   :  # no catalogues yet
 elif command -v msgfmt >/dev/null 2>&1; then

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "sharing_platform.accounts",  # people's accounts: the unique e-mail rule (a migration), e-mail confirmation
     "sharing_platform.database",  # core: append-only triggers' SQL, the db_app_role command
     "instruments",
+    "identity",  # institutional sign-on (CAS, LDAP, OIDC) and the person behind accounts; above instruments
+    "notifications",  # WeCom / DingTalk group robots; above instruments, below credit and bookings
     "credit",
     "bookings",
     "billing",  # issue 15: charges, statements, payments (above bookings)
@@ -392,3 +394,21 @@ AXES_CLIENT_IP_CALLABLE = "sharing_platform.accounts.throttling.client_ip"
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or (1 if _PRODUCTION else 0))
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # failures and lockouts; not Axes' per-request chatter
+# --- Institutional sign-on (issue 17): CAS, LDAP, OpenID Connect per unit -------------------------
+# Fernet keys (comma-separated, newest first) that encrypt stored secrets (provider secrets, DingTalk
+# signing secrets); generate one with
+# python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())".
+# Unset: one key derived from SECRET_KEY (then changing SECRET_KEY makes stored secrets unreadable).
+SECRET_ENCRYPTION_KEYS = env_list("SECRET_ENCRYPTION_KEYS", "")
+# Plain http:// CAS and OIDC servers are refused in production; allowed in development and tests.
+IDENTITY_ALLOW_INSECURE_URLS = env_bool("IDENTITY_ALLOW_INSECURE_URLS", DEBUG)
+# How long the "confirm with your password" step of linking an existing account stays open.
+IDENTITY_LINK_TTL_SECONDS = int(os.environ.get("IDENTITY_LINK_TTL_SECONDS", "600"))
+
+# --- Group robot notifications (issue 17): WeCom and DingTalk ----------------------------------
+# Robot webhooks may only point at these hosts (the services' own); tests add their local receiver.
+NOTIFICATIONS_ROBOT_HOSTS = env_list("NOTIFICATIONS_ROBOT_HOSTS", "qyapi.weixin.qq.com,oapi.dingtalk.com")
+NOTIFICATIONS_ROBOT_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_ROBOT_MAX_ATTEMPTS", "6"))
+NOTIFICATIONS_ROBOT_TIMEOUT_SECONDS = float(os.environ.get("NOTIFICATIONS_ROBOT_TIMEOUT_SECONDS", "5"))
+# Backoff: the n-th retry waits NOTIFICATIONS_ROBOT_RETRY_SECONDS x 2^(n-1) seconds (at most an hour).
+NOTIFICATIONS_ROBOT_RETRY_SECONDS = float(os.environ.get("NOTIFICATIONS_ROBOT_RETRY_SECONDS", "30"))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from identity.views import SignInView
 from sharing_platform.health import healthz
 
 
@@ -35,7 +36,10 @@ urlpatterns = [
     path("favicon.ico", favicon),  # browsers ask for it whatever the pages link to
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # identity: the sign-in page lists the institutions' providers (same name and path as Django's login)
+    path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/", include("sharing_platform.accounts.urls")),
+    path("", include("identity.urls")),  # /accounts/cas/callback/, /accounts/oidc/callback/, /identity/providers/
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's init script as its own file (?script): no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -47,6 +51,7 @@ urlpatterns = [
     path("credit/", include("credit.urls")),
     path("moderation/", include("credit.urls_moderation")),  # credit: the admins' moderation queue
     path("analytics/", include("analytics.urls")),
+    path("notifications/", include("notifications.urls")),  # WeCom / DingTalk group robots
     path("", include("instruments.urls")),
 ]
 

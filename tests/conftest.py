@@ -9,6 +9,9 @@ from instruments.models import Membership
 
 from .factories import AdminUserFactory, InstrumentFactory, MembershipFactory, UnitFactory, UserFactory
 
+# The real sign-on servers (CAS + OIDC test server, slapd), started on first use.
+pytest_plugins = ["tests.identity.fixtures"]
+
 
 def pytest_collection_modifyitems(config, items):
     """On SQLite, PostgreSQL-only tests are deselected (never skipped); on PostgreSQL they all run."""

@@ -15,6 +15,8 @@ CATALOGUE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 SOURCE_DIRS = [
     "sharing_platform",
     "instruments",
+    "identity",
+    "notifications",
     "bookings",
     "billing",
     "credit",

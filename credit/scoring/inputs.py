@@ -1,7 +1,8 @@
 """Aggregate the ledger and the facts around it into SubjectInputs, for many subjects at once.
 
 Set-based: one grouped query over the ledger per batch (per subject, kind, polarity, severity and
-local day), plus one query each for identity facts and external reports. Events later than as_of
+local day), plus one query each for identity facts (units, memberships, users, people verified by
+their institution) and external reports. Events later than as_of
 and reversed events are left out, and so is everything *recorded* after as_of (a back-dated fact
 reported later must not change an old snapshot), so a snapshot can be reproduced from its as_of.
 """
@@ -16,6 +17,7 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from identity.selectors import users_verified_by_institution
 from instruments.models import Membership, Unit
 
 from .. import params
@@ -116,6 +118,7 @@ def build_inputs(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[s
         memberships = Membership.objects.filter(user_id__in=user_ids, unit__status=Unit.Status.VERIFIED)
         for user_id, unit_id in memberships.values_list("user_id", "unit_id"):
             verified_units[user_id].append(unit_id)
+        verified_people = users_verified_by_institution(user_ids)  # one query
         for pk, email, joined in (
             get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "email", "date_joined")
         ):
@@ -123,6 +126,7 @@ def build_inputs(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[s
             identities[key] = IdentityFacts(
                 has_email=bool(email),
                 verified_member=bool(verified_units.get(pk)),
+                verified_person=pk in verified_people,
                 seniority_days=(today - timezone.localtime(joined).date()).days,
             )
             best = max((trust.by_unit.get(unit_id, 0.0) for unit_id in verified_units.get(pk, [])), default=0.0)

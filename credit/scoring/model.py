@@ -30,6 +30,7 @@ class IdentityFacts:
     accreditations: int = 0
     has_email: bool = False  # users only
     verified_member: bool = False  # users: member of a verified unit
+    verified_person: bool = False  # users: verified by their institution's sign-on (identity app)
     seniority_days: int = 0
 
 
@@ -121,7 +122,8 @@ def identity_score(subject_type: str, facts: IdentityFacts) -> float:
     score = params.IDENTITY_USER_BASE
     if facts.has_email:
         score += params.IDENTITY_USER_EMAIL
-    if facts.verified_member:
+    if facts.verified_member or facts.verified_person:
+        # A verified unit's membership and the institution's own sign-on vouch for the same thing: once.
         score += params.IDENTITY_USER_VERIFIED_UNIT
     if facts.seniority_days >= params.IDENTITY_USER_SENIORITY_DAYS:
         score += params.IDENTITY_USER_SENIORITY
@@ -244,8 +246,8 @@ def _reasons(inputs, today, dimensions, raw, cap, cap_until, cap_kind, score) ->
         )  # fmt: skip
     else:
         reasons.append(
-            {"code": "person_identity", "params": {"verified_member": inputs.identity.verified_member},
-             "impact": round(identity_impact, 1)}
+            {"code": "person_identity", "params": {"verified_member": inputs.identity.verified_member,
+             "verified_person": inputs.identity.verified_person}, "impact": round(identity_impact, 1)}
         )  # fmt: skip
     external_impact = (
         span * params.DIMENSION_WEIGHTS["external"] * (float(dimensions["external"]) - params.EXTERNAL_NEUTRAL)

@@ -97,6 +97,8 @@ def reason_text(reason: dict) -> str:
             }
         return text
     if code == "person_identity":
+        if p.get("verified_person"):
+            return _("Verified by their institution's sign-on")
         return _("Member of a verified unit") if p.get("verified_member") else _("Not a member of any verified unit")
     if code == "external":
         if not p.get("count"):

@@ -311,3 +311,16 @@ def membership_remove(*, actor, membership: Membership) -> None:
         if locked.role == Membership.Role.ADMIN and _admin_count(locked_unit) <= 1:
             raise _last_admin_error()
         locked.delete()
+
+
+def membership_ensure_member(*, unit: Unit, user) -> Membership:
+    """The system (institutional sign-on) makes a person a member of a unit; an existing role is left alone.
+
+    No actor: the unit chose this when its identity provider was registered with automatic membership.
+    """
+    with transaction.atomic():
+        locked = _unit_lock(unit.pk)
+        membership = Membership.objects.filter(unit=locked, user=user).first()
+        if membership is None:
+            membership = Membership.objects.create(unit=locked, user=user, role=Membership.Role.MEMBER)
+    return membership

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -164,12 +165,18 @@ class EmailConfirmView(APIView):
 
 
 class TokenObtainView(APIView):
-    """Exchange a username and password for a token, used as `Authorization: Token <token>`. Failed attempts
-    are counted per account and per client address; over the limit the answer is 429 for a cool-off period
-    (django-axes: its middleware replaces this view's answer, see sharing_platform/accounts/throttling.py)."""
+    """Exchange a username and password for a token, used as `Authorization: Token <token>`.
+
+    Failed attempts are counted per account and per client address; over the limit the answer is 429
+    for a cool-off period (django-axes: its middleware replaces this view's answer, see
+    sharing_platform/accounts/throttling.py). People who signed in through their institution (CAS,
+    LDAP, OpenID Connect) have no password here: a session-authenticated request (the browser's
+    session cookie and its CSRF token) with an empty body gets a token for the signed-in user.
+    """
 
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    # Session only: DRF then enforces CSRF for session-authenticated requests.
+    authentication_classes = [SessionAuthentication]
 
     @extend_schema(
         request=TokenRequestSerializer,
@@ -191,18 +198,24 @@ class TokenObtainView(APIView):
         ],
     )
     def post(self, request):
-        serializer = TokenRequestSerializer(data=request.data)
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
-        user = authenticate(
-            request._request,
-            username=serializer.validated_data["username"],
-            password=serializer.validated_data["password"],
+        has_credentials = hasattr(request.data, "keys") and any(
+            request.data.get(name) not in (None, "") for name in ("username", "password")
         )
-        if user is None:
-            raise DomainValidationError(
-                _("Unable to log in with that username and password."), code="invalid_credentials"
+        if request.user.is_authenticated and not has_credentials:
+            user = request.user
+        else:
+            serializer = TokenRequestSerializer(data=request.data)
+            if not serializer.is_valid():
+                serializer_errors_raise(serializer)
+            user = authenticate(
+                request._request,
+                username=serializer.validated_data["username"],
+                password=serializer.validated_data["password"],
             )
+            if user is None:
+                raise DomainValidationError(
+                    _("Unable to log in with that username and password."), code="invalid_credentials"
+                )
         instance, token = api_token_create(user=user)
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response(TokenSerializer({"token": token, "expiry": instance.expiry}).data)

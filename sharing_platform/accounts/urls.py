@@ -8,4 +8,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", views.signup, name="signup"),
     path("confirm-email/<str:token>/", views.email_confirm_page, name="email-confirm"),
+    path("tokens/", views.api_tokens, name="api-tokens"),
 ]

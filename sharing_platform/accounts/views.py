@@ -2,15 +2,18 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from knox.models import AuthToken
 
 from sharing_platform.errors import DomainError
 
 from .forms import EmailConfirmForm, SignupForm
-from .services import email_confirm, user_register
+from .services import api_token_create, email_confirm, user_register
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -60,3 +63,19 @@ def email_confirm_page(request: HttpRequest, token: str) -> HttpResponse:
         )
         return redirect("home")
     return render(request, "registration/email_confirm.html", {"form": EmailConfirmForm()})
+
+
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The account menu's token page: make an API token (shown once), see how many are live.
+
+    For everybody, and the only way for people who sign in through their institution (no password here).
+    """
+    token = None
+    if request.method == "POST":
+        try:
+            _instance, token = api_token_create(user=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+    live = AuthToken.objects.filter(user=request.user, expiry__gt=timezone.now()).order_by("-created")
+    return render(request, "registration/api_tokens.html", {"token": token, "live_tokens": live})

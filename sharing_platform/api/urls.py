@@ -63,6 +63,7 @@ urlpatterns = [
     path("", ApiRootView.as_view(), name="api-root"),
     path("auth/", include("sharing_platform.accounts.api_urls")),
     path("", include("instruments.api.urls")),
+    path("", include("identity.api.urls")),  # identity-providers/ (platform admins)
     path("", include("bookings.api.urls")),
     path("", include("billing.api.urls")),  # issue 15: charges/, statements/, payments/, .../billing/
     path("credit/", include("credit.api.urls")),

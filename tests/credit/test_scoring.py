@@ -39,6 +39,7 @@ inputs_strategy = st.builds(
         accreditations=st.integers(0, 5),
         has_email=st.booleans(),
         verified_member=st.booleans(),
+        verified_person=st.booleans(),
         seniority_days=st.integers(0, 2000),
     ),
     external=st.lists(

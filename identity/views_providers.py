@@ -1,0 +1,66 @@
+"""Pages for platform admins: the identity providers of member units (list, register, edit, delete)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from instruments.views.units import domain_errors_as_http, platform_admin_required
+from sharing_platform.errors import DomainError
+
+from . import services
+from .forms import IdentityProviderForm
+from .selectors import identity_provider_get, identity_provider_list
+
+
+@platform_admin_required
+def provider_list_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "identity/providers.html", {"providers": identity_provider_list()})
+
+
+def _form_page(request: HttpRequest, provider=None) -> HttpResponse:
+    form = IdentityProviderForm(request.POST or None, instance=provider)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if provider is None:
+                saved = services.identity_provider_create(
+                    actor=request.user, values=form.values(), secret=form.secret_value()
+                )
+            else:
+                saved = services.identity_provider_update(
+                    actor=request.user, provider=provider, changes=form.values(), secret=form.secret_value()
+                )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, _("Saved %(name)s.") % {"name": saved.name})
+            return redirect("identity:provider-list")
+    return render(request, "identity/provider_form.html", {"form": form, "provider": provider})
+
+
+@platform_admin_required
+def provider_create_page(request: HttpRequest) -> HttpResponse:
+    return _form_page(request)
+
+
+@platform_admin_required
+@domain_errors_as_http
+def provider_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
+    return _form_page(request, identity_provider_get(provider_id=pk))
+
+
+@platform_admin_required
+@domain_errors_as_http
+@require_POST
+def provider_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
+    provider = identity_provider_get(provider_id=pk)
+    try:
+        services.identity_provider_delete(actor=request.user, provider=provider)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Deleted %(name)s.") % {"name": provider.name})
+    return redirect("identity:provider-list")

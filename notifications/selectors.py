@@ -1,0 +1,32 @@
+"""Reads for group robots."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from instruments.models import Membership, Unit
+from sharing_platform.errors import DomainNotFoundError
+
+from .models import RobotWebhook
+
+
+def units_administered(user) -> QuerySet[Unit]:
+    return Unit.objects.filter(memberships__user=user, memberships__role=Membership.Role.ADMIN).order_by("name")
+
+
+def robot_webhook_list(*, user) -> QuerySet[RobotWebhook]:
+    """The person's own robots and those of the units they administer (platform admins: all). One query."""
+    robots = RobotWebhook.objects.select_related("unit", "user").order_by("pk")
+    if user.is_staff:
+        return robots
+    administered = Membership.objects.filter(user=user, role=Membership.Role.ADMIN).values("unit_id")
+    return robots.filter(Q(user=user) | Q(unit_id__in=administered))
+
+
+def robot_webhook_get(*, user, webhook_id) -> RobotWebhook:
+    robot = robot_webhook_list(user=user).filter(pk=webhook_id).first()
+    if robot is None:
+        from django.utils.translation import gettext as _
+
+        raise DomainNotFoundError(_("No such robot."))
+    return robot

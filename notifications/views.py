@@ -1,0 +1,53 @@
+"""The group robots page: a person's own robots and those of the units they administer."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from instruments.views.units import domain_errors_as_http
+from sharing_platform.errors import DomainError
+
+from . import services
+from .forms import RobotWebhookForm
+from .selectors import robot_webhook_get, robot_webhook_list, units_administered
+
+
+@login_required
+def robots_page(request: HttpRequest) -> HttpResponse:
+    units = list(units_administered(request.user))
+    form = RobotWebhookForm(request.POST or None, user=request.user, units=units)
+    if request.method == "POST" and form.is_valid():
+        owner = form.cleaned_data["owner"]
+        unit = next((u for u in units if owner == f"unit:{u.pk}"), None)
+        try:
+            services.robot_webhook_create(
+                actor=request.user,
+                unit=unit,
+                user=None if unit else request.user,
+                service=form.cleaned_data["service"],
+                name=form.cleaned_data["name"],
+                url=form.cleaned_data["url"],
+                secret=form.cleaned_data["secret"],
+                events=form.cleaned_data["events"],
+                language=form.cleaned_data["language"],
+            )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, _("The robot was added."))
+            return redirect("notifications:robots")
+    return render(request, "notifications/robots.html", {"form": form, "robots": robot_webhook_list(user=request.user)})
+
+
+@login_required
+@require_POST
+@domain_errors_as_http
+def robot_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    services.robot_webhook_delete(actor=request.user, webhook=robot_webhook_get(user=request.user, webhook_id=pk))
+    messages.success(request, _("The robot was removed."))
+    return redirect("notifications:robots")
