@@ -8,7 +8,8 @@ from django.db import transaction
 
 from notifications.models import RobotEvent, RobotMessage
 from notifications.services import robot_notify, robot_webhook_create
-from tests.credit.test_celery_worker import _wait_for, broker, worker_factory  # noqa: F401 - fixtures
+from tests.celery_processes import wait_for
+from tests.credit.test_celery_worker import broker, worker_factory  # noqa: F401 - fixtures
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.postgres]
@@ -31,7 +32,7 @@ def test_robot_worker_retries_with_backoff_until_the_robot_answers(worker_factor
             event=RobotEvent.STATEMENT_OVERDUE, dedup_key="statement:9:overdue",
             context={"number": "CHEM-2026-0009", "amount": "88.00"}, user_ids=[person.pk],
         )  # fmt: skip
-    sent = _wait_for(
+    sent = wait_for(
         lambda: RobotMessage.objects.filter(pk=message.pk, status=RobotMessage.Status.SENT).first(),
         timeout=60,
         what=f"the robot message to be sent\n{worker.output()}",
