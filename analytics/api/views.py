@@ -13,8 +13,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from instruments.api.catalogue import validation_error
 from instruments.models import Unit
+from sharing_platform.api.exceptions import validation_error
 from sharing_platform.api.permissions import IsPlatformAdmin
 from sharing_platform.errors import DomainNotFoundError, DomainPermissionError, DomainValidationError
 

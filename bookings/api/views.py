@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sharing_platform.api.pagination import NewestFirstCursorPagination
+from sharing_platform.api.parsers import OPTIONAL_UPLOAD_PARSERS
 from sharing_platform.api.permissions import IsPlatformAdmin
 from sharing_platform.errors import DomainNotFoundError
 
@@ -258,6 +259,7 @@ class BookingReviewsView(GenericAPIView):
 
 class BookingIncidentsView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    parser_classes = OPTIONAL_UPLOAD_PARSERS  # evidence files come as multipart
     pagination_class = None  # the answer is the whole (short) list, as the schema says
     serializer_class = s.IncidentSerializer
     queryset = Booking.objects.none()  # for the schema only; reads go through selectors

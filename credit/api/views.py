@@ -9,14 +9,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from instruments.api.units import payload_dict, serializer_errors_raise
 from instruments.models import Unit
 from sharing_platform.api.pagination import CheapPageNumberPagination, NewestFirstCursorPagination
+from sharing_platform.api.parsers import OPTIONAL_UPLOAD_PARSERS
 from sharing_platform.api.permissions import IsPlatformAdmin
 from sharing_platform.api.public_reads import CREDIT_READ, PublicReadScope, public_read_authentication
 from sharing_platform.errors import DomainNotFoundError, DomainPermissionError, DomainValidationError
@@ -29,9 +28,8 @@ from . import serializers
 
 
 def _validated(serializer_class, request) -> dict:
-    serializer = serializer_class(data=payload_dict(request))
-    if not serializer.is_valid():
-        serializer_errors_raise(serializer)
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
 
@@ -146,7 +144,7 @@ class EntryRepairView(APIView):
     """The listed subject asks for credit repair (proof, optional document, signed commitment)."""
 
     permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = OPTIONAL_UPLOAD_PARSERS
 
     @extend_schema(request=serializers.RepairSubmitSerializer, responses={201: serializers.RepairRequestSerializer})
     def post(self, request, pk: int):

@@ -16,8 +16,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sharing_platform.api.exceptions import validation_error
 from sharing_platform.api.public_reads import CATALOGUE_READ, PublicReadScope, public_read_authentication
-from sharing_platform.errors import DomainValidationError
 
 from ..filters import InstrumentFilter
 from ..selectors.catalogue import category_tree, instrument_catalogue_queryset, instrument_visible_queryset
@@ -33,22 +33,7 @@ from .serializers_catalogue import (
 )
 
 READ_ACTIONS = {"list", "retrieve"}
-GENERAL_ERROR_KEYS = {"non_field_errors", "__all__"}
 
-
-def validation_error(errors) -> DomainValidationError:
-    """Serializer or filter errors in the project's error shape: the first message as detail, all per field."""
-    if not isinstance(errors, dict):
-        errors = {"non_field_errors": errors}
-    flat = {
-        name: [str(message) for message in (messages if isinstance(messages, list) else [messages])]
-        for name, messages in errors.items()
-    }
-    field, messages = next(iter(flat.items()))
-    general = field in GENERAL_ERROR_KEYS
-    return DomainValidationError(
-        messages[0] if general else f"{field}: {messages[0]}", field=None if general else field, errors=flat
-    )
 
 
 class CatalogueFilterBackend(DjangoFilterBackend):
@@ -155,8 +140,7 @@ class InstrumentViewSet(
     @extend_schema(request=InstrumentCreateSerializer, responses={201: InstrumentDetailSerializer})
     def create(self, request, *args, **kwargs):
         serializer = InstrumentCreateSerializer(data=request.data)
-        if not serializer.is_valid():
-            raise validation_error(serializer.errors)
+        serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         unit = fields.pop("unit")
         instrument = instrument_create(actor=request.user, unit=unit, **fields)
@@ -167,8 +151,7 @@ class InstrumentViewSet(
         partial = kwargs.pop("partial", False)
         instrument = self.get_object()
         serializer = InstrumentUpdateSerializer(instrument, data=request.data, partial=partial)
-        if not serializer.is_valid():
-            raise validation_error(serializer.errors)
+        serializer.is_valid(raise_exception=True)
         instrument = instrument_update(actor=request.user, instrument=instrument, **serializer.validated_data)
         return self._detail(instrument)
 

@@ -16,6 +16,7 @@ from sharing_platform.api.pagination import CheapPageNumberPagination
 from sharing_platform.api.permissions import IsPlatformAdmin
 from sharing_platform.errors import DomainPermissionError, DomainValidationError
 
+from ..error_codes import InstrumentErrorCode
 from ..models import Membership, Region, Unit
 from ..permissions import can_administer_unit, is_platform_admin
 from ..selectors.units import membership_get, region_resolve, unit_get, unit_list, unit_membership_list
@@ -30,28 +31,6 @@ from ..services.units import (
     unit_verify,
 )
 from ..validators import uscc_normalise, uscc_problem
-
-
-def serializer_errors_raise(serializer: serializers.Serializer) -> None:
-    """Serializer errors in the project's error shape: the first message as detail, every message per field."""
-    raw = serializer.errors
-    if not isinstance(raw, dict):
-        raw = {"non_field_errors": raw}
-    errors = {
-        name: [str(message) for message in (messages if isinstance(messages, list) else [messages])]
-        for name, messages in raw.items()
-    }
-    field, messages = next(iter(errors.items()))
-    detail = messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}"
-    raise DomainValidationError(detail, field=None if field == "non_field_errors" else field, errors=errors)
-
-
-def payload_dict(request) -> dict:
-    """The request body as a mapping, or a clear 400 (a JSON list or scalar is not an object)."""
-    if not hasattr(request.data, "keys"):
-        raise DomainValidationError(_("The request body must be a JSON object."), code="not_an_object")
-    return request.data
-
 
 # --- serializers ---------------------------------------------------------------------------------
 
@@ -130,7 +109,7 @@ class CreditCodeField(serializers.CharField):
         code = uscc_normalise(super().to_internal_value(data))
         problem = uscc_problem(code)
         if problem:
-            raise serializers.ValidationError(problem, code="invalid_credit_code")
+            raise serializers.ValidationError(problem, code=InstrumentErrorCode.INVALID_CREDIT_CODE)
         return code
 
 
@@ -259,9 +238,8 @@ class UnitListCreateView(APIView):
 
     @extend_schema(request=UnitWriteSerializer, responses={201: UnitSerializer})
     def post(self, request):
-        serializer = UnitWriteSerializer(data=payload_dict(request))
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer = UnitWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         unit = unit_register(actor=request.user, **serializer.validated_data)
         return Response(
             UnitSerializer(unit_get(user=request.user, unit_id=unit.pk)).data, status=status.HTTP_201_CREATED
@@ -283,17 +261,16 @@ class UnitDetailView(APIView):
         unit = unit_get(user=request.user, unit_id=pk)
         if not can_administer_unit(request.user, unit):
             raise DomainPermissionError(_("Only this unit's administrators may edit it."))
-        data = payload_dict(request)
-        unknown = sorted(set(data) - set(UNIT_EDITABLE_FIELDS))
+        data = request.data
+        unknown = sorted(set(data) - set(UNIT_EDITABLE_FIELDS)) if isinstance(data, dict) else []
         if unknown:
             raise DomainValidationError(
                 _("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(unknown)},
                 field=unknown[0],
-                code="read_only",
+                code=InstrumentErrorCode.READ_ONLY,
             )
         serializer = UnitWriteSerializer(data=data, partial=True)
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer.is_valid(raise_exception=True)
         unit_update(actor=request.user, unit=unit, changes=dict(serializer.validated_data))
         return Response(UnitSerializer(unit_get(user=request.user, unit_id=pk)).data)
 
@@ -306,9 +283,8 @@ class UnitVerifyView(APIView):
     @extend_schema(request=VerifySerializer, responses={200: UnitSerializer})
     def post(self, request, pk):
         unit = unit_get(user=request.user, unit_id=pk)
-        serializer = VerifySerializer(data=payload_dict(request))
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer = VerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         unit_verify(actor=request.user, unit=unit, **serializer.validated_data)
         return Response(UnitSerializer(unit_get(user=request.user, unit_id=pk)).data)
 
@@ -321,9 +297,8 @@ class UnitSuspendView(APIView):
     @extend_schema(request=SuspendSerializer, responses={200: UnitSerializer})
     def post(self, request, pk):
         unit = unit_get(user=request.user, unit_id=pk)
-        serializer = SuspendSerializer(data=payload_dict(request))
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer = SuspendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         unit_suspend(actor=request.user, unit=unit, reason=serializer.validated_data["reason"])
         return Response(UnitSerializer(unit_get(user=request.user, unit_id=pk)).data)
 
@@ -351,10 +326,9 @@ class UnitMemberListView(APIView):
         unit = unit_get(user=request.user, unit_id=pk)
         if not can_administer_unit(request.user, unit):
             raise DomainPermissionError(_("Only this unit's administrators manage its members."))
-        data = payload_dict(request)
+        data = request.data
         serializer = MemberAddSerializer(data=data)
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer.is_valid(raise_exception=True)
         membership = membership_add(
             actor=request.user,
             unit=unit,
@@ -379,10 +353,9 @@ class UnitMemberDetailView(APIView):
         membership = self._membership(request, pk, user_id)
         if not can_administer_unit(request.user, membership.unit):
             raise DomainPermissionError(_("Only this unit's administrators manage its members."))
-        data = payload_dict(request)
+        data = request.data
         serializer = MemberRoleSerializer(data=data)
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer.is_valid(raise_exception=True)
         membership = membership_role_change(
             actor=request.user, membership=membership, role=serializer.validated_data["role"]
         )

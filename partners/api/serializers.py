@@ -7,7 +7,6 @@ from rest_framework import serializers
 
 from bookings.api.serializers import AwareDateTimeField, BookingSerializer
 from credit.models import ExternalCreditReport
-from sharing_platform.api.schema import ErrorSerializer  # noqa: F401  (the project's error body, used by views)
 
 from ..models import PartnerUser, WebhookDelivery, WebhookEndpoint, WebhookEvent
 

@@ -10,11 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sharing_platform.api.pagination import NewestFirstCursorPagination
+from sharing_platform.api.schema import ErrorSerializer
 from sharing_platform.errors import DomainNotFoundError
 
 from .. import selectors, services
 from ..authentication import PartnerKeyAuthentication
-from ..idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from ..idempotency import idempotent
 from ..models import Scope
 from ..permissions import HasScope
 from ..throttling import PARTNER_THROTTLES
@@ -22,7 +23,7 @@ from . import serializers as s
 
 
 def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=s.ErrorSerializer, description=description)
+    return OpenApiResponse(response=ErrorSerializer, description=description)
 
 
 AUTH_ERRORS = {
@@ -30,7 +31,7 @@ AUTH_ERRORS = {
     403: _error("The key lacks the scope this endpoint needs (the message names it)."),
     429: _error("Too many requests; see the Retry-After header."),
 }
-ERRORS = {**AUTH_ERRORS, 400: _error("Invalid input: {detail, code, field?, errors?} or {field: [messages]}.")}
+ERRORS = {**AUTH_ERRORS, 400: _error("Invalid input: `field` names the first input at fault, `errors` lists each.")}
 LIST_ERRORS = {**AUTH_ERRORS, 404: _error("Invalid cursor.")}
 NOT_FOUND = {404: _error("Not found for your organisation.")}
 IDEMPOTENT_ERRORS = {
@@ -55,7 +56,6 @@ class PartnerUserCreateView(PartnerAPIView):
         tags=["partner"],
         summary="Create (or update) the platform user for one of your users",
         request=s.PartnerUserInputSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: s.PartnerUserSerializer, 200: s.PartnerUserSerializer, **IDEMPOTENT_ERRORS},
         examples=[
             OpenApiExample(
@@ -95,7 +95,6 @@ class PartnerBookingListCreateView(PartnerAPIView, GenericAPIView):
         tags=["partner"],
         summary="Book for one of your users",
         request=s.PartnerBookingCreateSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: s.PartnerBookingSerializer, **IDEMPOTENT_ERRORS},
         examples=[
             OpenApiExample(
@@ -173,7 +172,6 @@ class WebhookEndpointListCreateView(PartnerAPIView):
         tags=["webhooks"],
         summary="Register a webhook endpoint (the signing secret is in this response only)",
         request=s.WebhookEndpointCreateSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: s.WebhookEndpointCreatedSerializer, **IDEMPOTENT_ERRORS},
         examples=[
             OpenApiExample(
@@ -236,7 +234,6 @@ class CreditReportCreateView(PartnerAPIView):
         tags=["credit"],
         summary="Submit an external credit report (normalised into the external dimension; subject recomputed)",
         request=s.CreditReportInputSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: s.CreditReportSerializer, **IDEMPOTENT_ERRORS},
         examples=[
             OpenApiExample(

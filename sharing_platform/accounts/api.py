@@ -16,18 +16,8 @@ from rest_framework.views import APIView
 from instruments.models import Membership
 from sharing_platform.errors import DomainValidationError
 
+from .error_codes import AccountErrorCode
 from .services import api_token_create, user_register
-
-
-def serializer_errors_raise(serializer: serializers.Serializer) -> None:
-    """Serializer errors in the project's error shape: the first message as detail, every message per field."""
-    errors = {
-        name: [str(message) for message in (messages if isinstance(messages, list) else [messages])]
-        for name, messages in serializer.errors.items()
-    }
-    field, messages = next(iter(errors.items()))
-    detail = messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}"
-    raise DomainValidationError(detail, field=None if field == "non_field_errors" else field, errors=errors)
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -119,8 +109,7 @@ class RegisterView(APIView):
     @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer.is_valid(raise_exception=True)
         user = user_register(**serializer.validated_data)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -145,8 +134,7 @@ class TokenObtainView(APIView):
     )
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer.is_valid(raise_exception=True)
         user = authenticate(
             request._request,
             username=serializer.validated_data["username"],
@@ -154,7 +142,7 @@ class TokenObtainView(APIView):
         )
         if user is None:
             raise DomainValidationError(
-                _("Unable to log in with that username and password."), code="invalid_credentials"
+                _("Unable to log in with that username and password."), code=AccountErrorCode.INVALID_CREDENTIALS
             )
         instance, token = api_token_create(user=user)
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)

@@ -13,6 +13,8 @@ from knox.models import AuthToken
 
 from sharing_platform.errors import DomainPermissionError, DomainValidationError
 
+from .error_codes import AccountErrorCode
+
 
 def user_register(*, username: str, email: str, password: str) -> AbstractBaseUser:
     """Create an active user; input is validated by the caller (form or serializer), the database has the last word."""
@@ -24,7 +26,7 @@ def user_register(*, username: str, email: str, password: str) -> AbstractBaseUs
             user.save()
     except IntegrityError:
         raise DomainValidationError(
-            _("A user with that username already exists."), field="username", code="duplicate"
+            _("A user with that username already exists."), field="username", code=AccountErrorCode.DUPLICATE
         ) from None
     return user
 
@@ -41,6 +43,6 @@ def api_token_create(*, user: AbstractBaseUser) -> tuple[AuthToken, str]:
             if live >= limit:
                 raise DomainPermissionError(
                     _("You already hold %(limit)d active tokens. Log out of another session first.") % {"limit": limit},
-                    code="token_limit",
+                    code=AccountErrorCode.TOKEN_LIMIT,
                 )
         return AuthToken.objects.create(user=user)
