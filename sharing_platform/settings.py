@@ -317,5 +317,17 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "UnitKindEnum": "instruments.models.Unit.Kind",
         "UnitStatusEnum": "instruments.models.Unit.Status",
         "InstrumentStatusEnum": "instruments.models.Instrument.Status",
+        "CreditTierEnum": "instruments.models.CreditTier",
+        "CreditEventKindEnum": "credit.models.CreditEvent.Kind",
+        "ListTypeEnum": "credit.models.ListEntry.List",
+        "ListEntryStatusEnum": "credit.models.ListEntry.Status",
+        "SeverityEnum": "credit.models.ListEntry.Severity",
+        "SubjectTypeEnum": ["unit", "user"],
+        "ImportRowActionEnum": ["create", "update"],
+        "ReasonCodeEnum": ["cap", "events", "unit_status", "person_identity", "external", "endorsements"],
+        "ReasonWindowEnum": ["90d", "12m", "all"],
+        "AppealStatusEnum": "credit.models.Appeal.Status",
+        "RepairRequestStatusEnum": "credit.models.RepairRequest.Status",
+        "EndorsementKindEnum": "credit.models.Endorsement.Kind",
     }
 )

@@ -21,7 +21,13 @@ from sharing_platform.errors import DomainNotFoundError, DomainPermissionError, 
 from .. import access, selectors
 from ..exports import EXPORT_FORMATS, evaluation_response
 from ..windows import parse_days, parse_threshold, parse_year, window_parse
-from .serializers import IdleReportSerializer
+from .serializers import (
+    BeforeYouBuySerializer,
+    IdleReportSerializer,
+    InstrumentHoursSerializer,
+    PlatformDashboardSerializer,
+    UnitEvaluationSerializer,
+)
 
 MAX_MONTHS = 60
 
@@ -71,7 +77,7 @@ class InstrumentHoursView(APIView):
             OpenApiParameter("start", OpenApiTypes.STR, description="Date (local day) or ISO 8601 datetime"),
             OpenApiParameter("end", OpenApiTypes.STR, description="Date (inclusive local day) or ISO 8601 datetime"),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=InstrumentHoursSerializer,
     )
     def get(self, request, pk: int):
         instrument = access.instrument_for_hours(request.user, pk)
@@ -79,18 +85,17 @@ class InstrumentHoursView(APIView):
             raise DomainNotFoundError(_("No such instrument."))
         window = window_parse(request.query_params.get("start"), request.query_params.get("end"))
         figures = selectors.instrument_hours(instrument=instrument, window=window)
-        return Response(
-            {
-                "instrument": {
-                    "id": instrument.pk,
-                    "name": instrument.display_name,
-                    "unit": instrument.unit_id,
-                    "original_value": str(instrument.original_value),
-                },
-                "window": _window_dict(window),
-                **figures,
-            }
-        )
+        body = {
+            "instrument": {
+                "id": instrument.pk,
+                "name": instrument.display_name,
+                "unit": instrument.unit_id,
+                "original_value": instrument.original_value,
+            },
+            "window": _window_dict(window),
+            **figures,
+        }
+        return Response(InstrumentHoursSerializer(body).data)
 
 
 def idle_report_for(user, params) -> selectors.IdleReport:
@@ -151,14 +156,14 @@ class UnitEvaluationView(APIView):
             OpenApiParameter("min_value", OpenApiTypes.NUMBER, description="Only instruments worth this much (CNY)"),
             OpenApiParameter("format", OpenApiTypes.STR, enum=["json", *EXPORT_FORMATS]),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=UnitEvaluationSerializer,
     )
     def get(self, request, pk: int):
         report = unit_evaluation_for(request.user, pk, request.query_params)
         export_format = request.query_params.get("format")
         if export_format in EXPORT_FORMATS:
             return evaluation_response(report, export_format)
-        return Response(report)
+        return Response(UnitEvaluationSerializer(report).data)
 
 
 class BeforeYouBuyView(APIView):
@@ -172,7 +177,7 @@ class BeforeYouBuyView(APIView):
             OpenApiParameter("region", OpenApiTypes.STR, description="Six-digit division code or id"),
             OpenApiParameter("q", OpenApiTypes.STR, description="Model or specification keywords"),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=BeforeYouBuySerializer,
     )
     def get(self, request):
         if not request.query_params.get("category"):
@@ -180,7 +185,7 @@ class BeforeYouBuyView(APIView):
         filterset = selectors.before_you_buy_filter(request.query_params)
         if not filterset.is_valid():
             raise validation_error(filterset.errors)
-        return Response(selectors.before_you_buy(instruments=filterset.qs))
+        return Response(BeforeYouBuySerializer(selectors.before_you_buy(instruments=filterset.qs)).data)
 
 
 class PlatformDashboardView(APIView):
@@ -190,7 +195,8 @@ class PlatformDashboardView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("months", OpenApiTypes.INT, description="How many months (default 12)")],
-        responses=OpenApiTypes.OBJECT,
+        responses=PlatformDashboardSerializer,
     )
     def get(self, request):
-        return Response(selectors.platform_dashboard(months=parse_months(request.query_params.get("months"))))
+        dashboard = selectors.platform_dashboard(months=parse_months(request.query_params.get("months")))
+        return Response(PlatformDashboardSerializer(dashboard).data)

@@ -98,10 +98,10 @@ class QualificationSerializer(serializers.Serializer):
     user = serializers.IntegerField(source="qualification.user_id")
     username = serializers.CharField(source="qualification.user.username")
     granted_at = serializers.DateTimeField(source="qualification.granted_at")
-    granted_by = serializers.CharField(source="qualification.granted_by.username", default=None)
-    last_used_at = serializers.DateTimeField(source="qualification.last_used_at")
-    revoked_at = serializers.DateTimeField(source="qualification.revoked_at")
-    status = serializers.CharField(help_text="valid, lapsed or revoked")
+    granted_by = serializers.CharField(source="qualification.granted_by.username", default=None, allow_null=True)
+    last_used_at = serializers.DateTimeField(source="qualification.last_used_at", allow_null=True)
+    revoked_at = serializers.DateTimeField(source="qualification.revoked_at", allow_null=True)
+    status = serializers.ChoiceField(choices=["valid", "lapsed", "revoked"])
 
 
 # --- Views ------------------------------------------------------------------------------------

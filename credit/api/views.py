@@ -7,7 +7,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -206,7 +205,7 @@ class EndorsementCreateView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=serializers.EndorsementCreateSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=serializers.EndorsementCreateSerializer, responses={201: serializers.EndorsementSerializer})
     def post(self, request):
         data = _validated(serializers.EndorsementCreateSerializer, request)
         endorsement = services.endorsement_create(
@@ -216,21 +215,7 @@ class EndorsementCreateView(APIView):
             kind=data["kind"],
             note=data["note"],
         )
-        return Response(
-            {"id": endorsement.pk, "endorser": endorsement.endorser_id, "endorsed": endorsement.endorsed_id},
-            status=status.HTTP_201_CREATED,
-        )
-
-
-class SubjectCreditSerializer(drf_serializers.Serializer):
-    """Documentation shape of the subject credit view (public part; "private" adds the rest)."""
-
-    subject = drf_serializers.DictField()
-    score = drf_serializers.IntegerField(allow_null=True)
-    tier = drf_serializers.CharField()
-    trusted_provider = drf_serializers.BooleanField()
-    published_entries = serializers.PublicListEntrySerializer(many=True)
-    private = drf_serializers.DictField(required=False)
+        return Response(serializers.EndorsementSerializer(endorsement).data, status=status.HTTP_201_CREATED)
 
 
 class SubjectCreditView(APIView):
@@ -246,7 +231,7 @@ class SubjectCreditView(APIView):
             return _get(Unit, pk, Unit.objects.visible_to(request.user))
         return _get(get_user_model(), pk, get_user_model().objects.filter(is_active=True))
 
-    @extend_schema(responses={200: SubjectCreditSerializer})
+    @extend_schema(responses={200: serializers.SubjectCreditSerializer})
     def get(self, request, pk: int):
         subject = self._subject(request, pk)
         snapshot = selectors.credit_snapshot_latest(subject)
@@ -258,15 +243,15 @@ class SubjectCreditView(APIView):
             "score": snapshot.score if snapshot else None,
             "tier": snapshot.tier if snapshot else "",
             "trusted_provider": bool(isinstance(subject, Unit) and selectors.trusted_badge_current(subject)),
-            "published_entries": serializers.PublicListEntrySerializer(published, many=True).data,
+            "published_entries": published,
         }
         if can_act_for_subject(request.user, subject):
             body["private"] = {
-                "snapshot": serializers.SnapshotSerializer(snapshot).data if snapshot else None,
-                "history": [{"as_of": s.as_of, "score": s.score} for s in selectors.credit_score_history(subject)],
-                "entries": serializers.ListEntrySerializer(entries, many=True).data,
+                "snapshot": snapshot,
+                "history": selectors.credit_score_history(subject),
+                "entries": entries,
             }
-        return Response(body)
+        return Response(serializers.SubjectCreditSerializer(body).data)
 
 
 class UnitCreditView(SubjectCreditView):

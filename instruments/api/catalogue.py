@@ -35,7 +35,6 @@ from .serializers_catalogue import (
 READ_ACTIONS = {"list", "retrieve"}
 
 
-
 class CatalogueFilterBackend(DjangoFilterBackend):
     """The shared FilterSet; a bad filter value is a 400 in the project's error shape, never ignored."""
 
@@ -61,7 +60,7 @@ CATALOGUE_ROW_EXAMPLE = {
         "status": "verified",
         "region": 330000,
         "credit_score": 812,
-        "credit_tier": "A",
+        "credit_tier": "excellent",
     },
     "category": {
         "id": 41,
@@ -87,7 +86,8 @@ CATALOGUE_ROW_EXAMPLE = {
 
 # H13 (issue 6): reads accept a partner key with catalogue:read; examples for the contract.
 @extend_schema_view(
-    list=extend_schema(examples=[OpenApiExample("Catalogue page", response_only=True, value=CATALOGUE_ROW_EXAMPLE)])
+    list=extend_schema(examples=[OpenApiExample("Catalogue page", response_only=True, value=CATALOGUE_ROW_EXAMPLE)]),
+    partial_update=extend_schema(request=InstrumentUpdateSerializer, responses={200: InstrumentDetailSerializer}),
 )
 class InstrumentViewSet(
     mixins.ListModelMixin,

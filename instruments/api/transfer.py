@@ -30,6 +30,15 @@ class ImportRequestSerializer(serializers.Serializer):
         fields = ["unit", "file", "dry_run"]
 
 
+class ImportRowSerializer(serializers.Serializer):
+    """A row that creates or changes an instrument (unchanged rows are not listed)."""
+
+    row = serializers.IntegerField(help_text="The row number the spreadsheet shows (the header is row 1).")
+    action = serializers.ChoiceField(choices=["create", "update"])
+    asset_number = serializers.CharField()
+    name = serializers.CharField()
+    changed_fields = serializers.ListField(child=serializers.CharField())
+
 
 class InstrumentImportView(APIView):
     """Create and update a unit's instruments from a CSV (UTF-8 or GBK) or XLSX file, all rows or none."""
@@ -49,7 +58,7 @@ class InstrumentImportView(APIView):
                     "created": serializers.IntegerField(),
                     "updated": serializers.IntegerField(),
                     "unchanged": serializers.IntegerField(),
-                    "rows": serializers.ListField(child=serializers.DictField()),
+                    "rows": ImportRowSerializer(many=True),
                 },
             )
         },

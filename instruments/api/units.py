@@ -17,7 +17,7 @@ from sharing_platform.api.permissions import IsPlatformAdmin
 from sharing_platform.errors import DomainPermissionError, DomainValidationError
 
 from ..error_codes import InstrumentErrorCode
-from ..models import Membership, Region, Unit
+from ..models import CreditTier, Membership, Region, Unit
 from ..permissions import can_administer_unit, is_platform_admin
 from ..selectors.units import membership_get, region_resolve, unit_get, unit_list, unit_membership_list
 from ..services.units import (
@@ -45,6 +45,10 @@ class RegionSerializer(serializers.ModelSerializer):
 
 class UnitSerializer(serializers.ModelSerializer):
     region = RegionSerializer(read_only=True)
+    accreditations = serializers.ListField(child=serializers.CharField(), read_only=True)
+    credit_tier = serializers.ChoiceField(
+        choices=CreditTier.choices, allow_blank=True, read_only=True, help_text='"" while unscored.'
+    )
     display_name = serializers.CharField(read_only=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)

@@ -71,7 +71,6 @@ def _check_fields(fields: dict[str, Any]) -> None:
         )
 
 
-
 def _require_manager(actor, unit: Unit) -> None:
     if not can_manage_unit_instruments(actor, unit):
         if not unit.is_verified:

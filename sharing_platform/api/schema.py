@@ -11,6 +11,9 @@ response header documented.
 
 from __future__ import annotations
 
+import copy
+
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
@@ -115,6 +118,19 @@ def _plain_blank_string(schema: dict) -> dict | None:
     return {**{key: value for key, value in schema.items() if key != "oneOf"}, **plain}
 
 
+def _blank_model_choice(field) -> bool:
+    """A read-only choice field of a ModelSerializer whose model field may be blank."""
+    if not isinstance(field, serializers.ChoiceField) or not field.read_only or field.allow_blank:
+        return False
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or not field.source or "." in field.source:
+        return False
+    try:
+        return bool(model._meta.get_field(field.source).blank)
+    except FieldDoesNotExist:
+        return False
+
+
 class ProjectAutoSchema(AutoSchema):
     """AutoSchema plus the error responses and headers each operation can give, in the project's shapes.
 
@@ -142,6 +158,13 @@ class ProjectAutoSchema(AutoSchema):
             if may_be_blank and properties.get(key, {}).get("format") in {"email", "uri"}:
                 properties[key].pop("format")
         return schema
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        if _blank_model_choice(field):
+            # DRF drops allow_blank from the read-only fields a ModelSerializer builds; the value may still be "".
+            field = copy.copy(field)
+            field.allow_blank = True
+        return super()._map_serializer_field(field, direction, bypass_extensions)
 
     def _view_method(self):
         return getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
