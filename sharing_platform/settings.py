@@ -203,9 +203,11 @@ SPECTACULAR_SETTINGS = {
     # Request bodies get their own components (`XRequest`, without read-only fields), so a generated
     # client neither demands nor sends id, created_at and the like.
     "COMPONENT_SPLIT_REQUEST": True,
+    # Paths are absolute (/api/v1/...): the server is whichever host serves this schema.
+    "SERVERS": [{"url": "/", "description": "The server this schema is read from."}],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "sharing_platform.api.schema.postprocess_error_codes",
+        "sharing_platform.api.schema.postprocess_schema",
     ],
 }
 

@@ -73,6 +73,7 @@ class InstrumentHoursView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        summary="Machine hours and sharing figures of one instrument",
         parameters=[
             OpenApiParameter("start", OpenApiTypes.STR, description="Date (local day) or ISO 8601 datetime"),
             OpenApiParameter("end", OpenApiTypes.STR, description="Date (inclusive local day) or ISO 8601 datetime"),
@@ -122,6 +123,7 @@ class IdleInstrumentsView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        summary="Idle instruments of the units you manage",
         parameters=[
             OpenApiParameter("days", OpenApiTypes.INT, description="Period in days (default 90)"),
             OpenApiParameter("threshold", OpenApiTypes.FLOAT, description="Utilisation under which (default 0.1)"),
@@ -151,6 +153,7 @@ class UnitEvaluationView(APIView):
     content_negotiation_class = ExportFormatNegotiation
 
     @extend_schema(
+        summary="A unit's yearly open-sharing evaluation",
         parameters=[
             OpenApiParameter("year", OpenApiTypes.INT, description="Calendar year (default: last year)"),
             OpenApiParameter("min_value", OpenApiTypes.NUMBER, description="Only instruments worth this much (CNY)"),
@@ -172,6 +175,7 @@ class BeforeYouBuyView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        summary="Instruments that already exist for a category, least used first",
         parameters=[
             OpenApiParameter("category", OpenApiTypes.STR, required=True, description="Category id or code"),
             OpenApiParameter("region", OpenApiTypes.STR, description="Six-digit division code or id"),
@@ -194,6 +198,7 @@ class PlatformDashboardView(APIView):
     permission_classes = [IsPlatformAdmin]
 
     @extend_schema(
+        summary="Platform growth, credit tiers and list entries by month",
         parameters=[OpenApiParameter("months", OpenApiTypes.INT, description="How many months (default 12)")],
         responses=PlatformDashboardSerializer,
     )

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from instruments.models import Unit
 from sharing_platform.api.pagination import CheapPageNumberPagination, NewestFirstCursorPagination
-from sharing_platform.api.parsers import OPTIONAL_UPLOAD_PARSERS
+from sharing_platform.api.parsers import UPLOAD_PARSERS
 from sharing_platform.api.permissions import IsPlatformAdmin
 from sharing_platform.api.public_reads import CREDIT_READ, PublicReadScope, public_read_authentication
 from sharing_platform.errors import DomainNotFoundError, DomainPermissionError, DomainValidationError
@@ -55,7 +55,11 @@ class EntryListView(APIView):
     permission_classes = [IsPlatformAdmin]
     pagination_class = CheapPageNumberPagination
 
-    @extend_schema(parameters=[STATUS_PARAMETER], responses={200: serializers.ModerationEntrySerializer(many=True)})
+    @extend_schema(
+        summary="The moderation queue of list entries (platform admins)",
+        parameters=[STATUS_PARAMETER],
+        responses={200: serializers.ModerationEntrySerializer(many=True)},
+    )
     def get(self, request):
         wanted = request.query_params.get("status") or None
         if wanted and wanted not in ListEntry.Status.values:
@@ -67,7 +71,11 @@ class EntryListView(APIView):
 class EntryConfirmView(APIView):
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(request=serializers.ConfirmSerializer, responses={200: serializers.ListEntrySerializer})
+    @extend_schema(
+        summary="Confirm and publish a proposed entry (platform admins)",
+        request=serializers.ConfirmSerializer,
+        responses={200: serializers.ListEntrySerializer},
+    )
     def post(self, request, pk: int):
         data = _validated(serializers.ConfirmSerializer, request)
         entry = services.list_entry_confirm(
@@ -83,7 +91,11 @@ class EntryConfirmView(APIView):
 class EntryRejectView(APIView):
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(request=serializers.ReasonSerializer, responses={200: serializers.ListEntrySerializer})
+    @extend_schema(
+        summary="Reject a proposed entry (platform admins)",
+        request=serializers.ReasonSerializer,
+        responses={200: serializers.ListEntrySerializer},
+    )
     def post(self, request, pk: int):
         data = _validated(serializers.ReasonSerializer, request)
         entry = services.list_entry_reject(entry=_get(ListEntry, pk), moderator=request.user, reason=data["reason"])
@@ -103,7 +115,10 @@ class PublicListView(APIView):
     pagination_class = PublishedListCursorPagination
     list_type = ListEntry.List.BLACK
 
-    @extend_schema(responses={200: serializers.PublicListEntrySerializer(many=True)})
+    @extend_schema(
+        summary="A published credit list, newest first",
+        responses={200: serializers.PublicListEntrySerializer(many=True)},
+    )
     def get(self, request):
         rows = selectors.list_entries_published(list_type=self.list_type)
         return _paginated(request, self, rows, serializers.PublicListEntrySerializer)
@@ -122,7 +137,11 @@ class EntryAppealView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=serializers.ReasonSerializer, responses={201: serializers.AppealSerializer})
+    @extend_schema(
+        summary="Object to a list entry about you",
+        request=serializers.ReasonSerializer,
+        responses={201: serializers.AppealSerializer},
+    )
     def post(self, request, pk: int):
         data = _validated(serializers.ReasonSerializer, request)
         appeal = services.appeal_submit(
@@ -143,9 +162,13 @@ class EntryRepairView(APIView):
     """The listed subject asks for credit repair (proof, optional document, signed commitment)."""
 
     permission_classes = [IsAuthenticated]
-    parser_classes = OPTIONAL_UPLOAD_PARSERS
+    parser_classes = UPLOAD_PARSERS
 
-    @extend_schema(request=serializers.RepairSubmitSerializer, responses={201: serializers.RepairRequestSerializer})
+    @extend_schema(
+        summary="Request credit repair of a published entry",
+        request=serializers.RepairSubmitSerializer,
+        responses={201: serializers.RepairRequestSerializer},
+    )
     def post(self, request, pk: int):
         data = _validated(serializers.RepairSubmitSerializer, request)
         repair = services.repair_request_submit(
@@ -162,7 +185,9 @@ class AppealListView(APIView):
     permission_classes = [IsPlatformAdmin]
     pagination_class = CheapPageNumberPagination
 
-    @extend_schema(responses={200: serializers.AppealSerializer(many=True)})
+    @extend_schema(
+        summary="Open objections (platform admins)", responses={200: serializers.AppealSerializer(many=True)}
+    )
     def get(self, request):
         return _paginated(request, self, selectors.appeals_open(), serializers.AppealSerializer)
 
@@ -170,7 +195,11 @@ class AppealListView(APIView):
 class AppealDecideView(APIView):
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(request=serializers.AppealDecisionSerializer, responses={200: serializers.AppealSerializer})
+    @extend_schema(
+        summary="Decide an objection (platform admins)",
+        request=serializers.AppealDecisionSerializer,
+        responses={200: serializers.AppealSerializer},
+    )
     def post(self, request, pk: int):
         data = _validated(serializers.AppealDecisionSerializer, request)
         appeal = services.appeal_decide(
@@ -183,7 +212,10 @@ class RepairListView(APIView):
     permission_classes = [IsPlatformAdmin]
     pagination_class = CheapPageNumberPagination
 
-    @extend_schema(responses={200: serializers.RepairRequestSerializer(many=True)})
+    @extend_schema(
+        summary="Pending repair requests (platform admins)",
+        responses={200: serializers.RepairRequestSerializer(many=True)},
+    )
     def get(self, request):
         return _paginated(request, self, selectors.repair_requests_pending(), serializers.RepairRequestSerializer)
 
@@ -191,7 +223,11 @@ class RepairListView(APIView):
 class RepairDecideView(APIView):
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(request=serializers.RepairDecisionSerializer, responses={200: serializers.RepairRequestSerializer})
+    @extend_schema(
+        summary="Decide a repair request (platform admins)",
+        request=serializers.RepairDecisionSerializer,
+        responses={200: serializers.RepairRequestSerializer},
+    )
     def post(self, request, pk: int):
         data = _validated(serializers.RepairDecisionSerializer, request)
         repair = services.repair_request_decide(
@@ -205,7 +241,11 @@ class EndorsementCreateView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=serializers.EndorsementCreateSerializer, responses={201: serializers.EndorsementSerializer})
+    @extend_schema(
+        summary="Endorse another unit on behalf of your own",
+        request=serializers.EndorsementCreateSerializer,
+        responses={201: serializers.EndorsementSerializer},
+    )
     def post(self, request):
         data = _validated(serializers.EndorsementCreateSerializer, request)
         endorsement = services.endorsement_create(
@@ -231,7 +271,7 @@ class SubjectCreditView(APIView):
             return _get(Unit, pk, Unit.objects.visible_to(request.user))
         return _get(get_user_model(), pk, get_user_model().objects.filter(is_active=True))
 
-    @extend_schema(responses={200: serializers.SubjectCreditSerializer})
+    @extend_schema(summary="A unit's or a person's credit", responses={200: serializers.SubjectCreditSerializer})
     def get(self, request, pk: int):
         subject = self._subject(request, pk)
         snapshot = selectors.credit_snapshot_latest(subject)
@@ -275,7 +315,10 @@ class SubjectEventListView(APIView):
     pagination_class = LedgerCursorPagination
     subject_type = "user"
 
-    @extend_schema(responses={200: serializers.CreditEventSerializer(many=True)})
+    @extend_schema(
+        summary="The ledger events about a unit or a person",
+        responses={200: serializers.CreditEventSerializer(many=True)},
+    )
     def get(self, request, pk: int):
         if self.subject_type == "unit":
             subject = _get(Unit, pk, Unit.objects.visible_to(request.user))

@@ -47,6 +47,7 @@ class InstrumentImportView(APIView):
     parser_classes = UPLOAD_PARSERS
 
     @extend_schema(
+        summary="Import a unit's instruments from a CSV or XLSX file",
         request={"multipart/form-data": ImportRequestSerializer},
         responses={
             200: inline_serializer(
@@ -110,6 +111,7 @@ class InstrumentExportView(APIView):
     content_negotiation_class = IgnoreFormatParameter
 
     @extend_schema(
+        summary="Download a unit's instruments (CSV or XLSX)",
         parameters=[
             OpenApiParameter("unit", OpenApiTypes.INT, required=True),
             OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "xlsx"], default="csv"),

@@ -233,14 +233,16 @@ class UnitListCreateView(APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
-    @extend_schema(parameters=UNIT_FILTER_PARAMETERS, responses={200: UnitSerializer(many=True)})
+    @extend_schema(
+        summary="Member units", parameters=UNIT_FILTER_PARAMETERS, responses={200: UnitSerializer(many=True)}
+    )
     def get(self, request):
         queryset = unit_list(user=request.user, filters=request.query_params)
         paginator = CheapPageNumberPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(UnitSerializer(page, many=True).data)
 
-    @extend_schema(request=UnitWriteSerializer, responses={201: UnitSerializer})
+    @extend_schema(summary="Register a unit", request=UnitWriteSerializer, responses={201: UnitSerializer})
     def post(self, request):
         serializer = UnitWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -256,11 +258,15 @@ class UnitDetailView(APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
-    @extend_schema(responses={200: UnitSerializer})
+    @extend_schema(summary="One unit", responses={200: UnitSerializer})
     def get(self, request, pk):
         return Response(UnitSerializer(unit_get(user=request.user, unit_id=pk)).data)
 
-    @extend_schema(request=UnitWriteSerializer(partial=True), responses={200: UnitSerializer})
+    @extend_schema(
+        summary="Edit a unit (its administrators)",
+        request=UnitWriteSerializer(partial=True),
+        responses={200: UnitSerializer},
+    )
     def patch(self, request, pk):
         unit = unit_get(user=request.user, unit_id=pk)
         if not can_administer_unit(request.user, unit):
@@ -284,7 +290,9 @@ class UnitVerifyView(APIView):
 
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(request=VerifySerializer, responses={200: UnitSerializer})
+    @extend_schema(
+        summary="Verify or reject a unit (platform admins)", request=VerifySerializer, responses={200: UnitSerializer}
+    )
     def post(self, request, pk):
         unit = unit_get(user=request.user, unit_id=pk)
         serializer = VerifySerializer(data=request.data)
@@ -298,7 +306,9 @@ class UnitSuspendView(APIView):
 
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(request=SuspendSerializer, responses={200: UnitSerializer})
+    @extend_schema(
+        summary="Suspend a verified unit (platform admins)", request=SuspendSerializer, responses={200: UnitSerializer}
+    )
     def post(self, request, pk):
         unit = unit_get(user=request.user, unit_id=pk)
         serializer = SuspendSerializer(data=request.data)
@@ -319,13 +329,17 @@ class UnitMemberListView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: MemberSerializer(many=True)})
+    @extend_schema(summary="Members of a unit", responses={200: MemberSerializer(many=True)})
     def get(self, request, pk):
         unit = unit_get(user=request.user, unit_id=pk)
         _members_visible_guard(request.user, unit)
         return Response(MemberSerializer(unit_membership_list(unit=unit), many=True).data)
 
-    @extend_schema(request=MemberAddSerializer, responses={201: MemberSerializer})
+    @extend_schema(
+        summary="Add a member by username or e-mail (unit admins)",
+        request=MemberAddSerializer,
+        responses={201: MemberSerializer},
+    )
     def post(self, request, pk):
         unit = unit_get(user=request.user, unit_id=pk)
         if not can_administer_unit(request.user, unit):
@@ -352,7 +366,9 @@ class UnitMemberDetailView(APIView):
         _members_visible_guard(request.user, unit)
         return membership_get(unit=unit, user_id=user_id)
 
-    @extend_schema(request=MemberRoleSerializer, responses={200: MemberSerializer})
+    @extend_schema(
+        summary="Change a member's role (unit admins)", request=MemberRoleSerializer, responses={200: MemberSerializer}
+    )
     def patch(self, request, pk, user_id):
         membership = self._membership(request, pk, user_id)
         if not can_administer_unit(request.user, membership.unit):
@@ -365,7 +381,7 @@ class UnitMemberDetailView(APIView):
         )
         return Response(MemberSerializer(membership).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(summary="Remove a member, or leave the unit", responses={204: None})
     def delete(self, request, pk, user_id):
         membership = self._membership(request, pk, user_id)
         membership_remove(actor=request.user, membership=membership)

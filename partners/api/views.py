@@ -59,8 +59,21 @@ class PartnerUserCreateView(PartnerAPIView):
         responses={201: s.PartnerUserSerializer, 200: s.PartnerUserSerializer, **IDEMPOTENT_ERRORS},
         examples=[
             OpenApiExample(
-                "New user", value={"external_id": "stu-2024-0042", "email": "li.wei@example.edu", "name": "Li Wei"}
-            )
+                "New user",
+                request_only=True,
+                value={"external_id": "stu-2024-0042", "email": "li.wei@example.edu", "name": "Li Wei"},
+            ),
+            OpenApiExample(
+                "Platform user",
+                response_only=True,
+                value={
+                    "external_id": "stu-2024-0042",
+                    "user_id": 311,
+                    "email": "li.wei@example.edu",
+                    "name": "Li Wei",
+                    "created_at": "2026-04-28T10:15:00+08:00",
+                },
+            ),
         ],
     )
     @idempotent
@@ -99,6 +112,7 @@ class PartnerBookingListCreateView(PartnerAPIView, GenericAPIView):
         examples=[
             OpenApiExample(
                 "Booking",
+                request_only=True,
                 value={
                     "external_id": "stu-2024-0042",
                     "instrument": 12,
@@ -176,6 +190,7 @@ class WebhookEndpointListCreateView(PartnerAPIView):
         examples=[
             OpenApiExample(
                 "Endpoint",
+                request_only=True,
                 value={
                     "url": "https://portal.example.edu/hooks/instruments",
                     "events": ["booking.state_changed", "credit.tier_changed"],
@@ -238,6 +253,7 @@ class CreditReportCreateView(PartnerAPIView):
         examples=[
             OpenApiExample(
                 "Unit report",
+                request_only=True,
                 value={
                     "unit_credit_code": "91310000MA1FL1234X",
                     "source": "National Credit Bureau",

@@ -106,7 +106,7 @@ class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
+    @extend_schema(summary="Create an account", request=RegisterSerializer, responses={201: UserSerializer})
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -121,6 +121,7 @@ class TokenObtainView(APIView):
     authentication_classes: list = []
 
     @extend_schema(
+        summary="Sign in: exchange a username and password for a token",
         request=TokenRequestSerializer,
         responses={200: TokenSerializer},
         examples=[
@@ -155,7 +156,7 @@ class TokenLogoutView(APIView):
     authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(summary="Revoke this token", request=None, responses={204: None})
     def post(self, request):
         request.auth.delete()
         user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
@@ -168,7 +169,7 @@ class TokenLogoutAllView(APIView):
     authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(summary="Revoke every token of the signed-in user", request=None, responses={204: None})
     def post(self, request):
         request.user.auth_token_set.all().delete()
         user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
@@ -180,7 +181,7 @@ class MeView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: MeSerializer})
+    @extend_schema(summary="The signed-in user and their units", responses={200: MeSerializer})
     def get(self, request):
         user = request.user
         memberships = Membership.objects.filter(user=user).select_related("unit").order_by("unit__name", "unit_id")

@@ -237,9 +237,37 @@ class ProjectAutoSchema(AutoSchema):
         return codes
 
 
-def postprocess_error_codes(result, generator, request, public):
-    """drf-spectacular hook: the `Error` component's `code` is the enum of every code the API answers."""
+def _referenced_types(schema: dict, schemas: dict) -> set[str]:
+    types = set()
+    for branch in [*schema.get("allOf", []), *schema.get("oneOf", []), *schema.get("anyOf", [])]:
+        target = schemas.get(branch.get("$ref", "").rpartition("/")[2], branch)
+        if target.get("type"):
+            types.add(target["type"])
+        elif target.get("enum") != [None]:  # NullEnum: the null branch itself
+            types.add("?")
+    return types
+
+
+def _nullable_with_type(node, schemas: dict) -> None:
+    """OpenAPI 3.0.3: `nullable` only counts next to `type`. drf-spectacular writes a nullable reference as
+    {allOf: [$ref], nullable: true} (or oneOf [$ref, NullEnum]); give it the type of what it refers to."""
+    if isinstance(node, dict):
+        if node.get("nullable") and "type" not in node:
+            types = _referenced_types(node, schemas)
+            if len(types) == 1 and "?" not in types:
+                node["type"] = types.pop()
+        for value in node.values():
+            _nullable_with_type(value, schemas)
+    elif isinstance(node, list):
+        for value in node:
+            _nullable_with_type(value, schemas)
+
+
+def postprocess_schema(result, generator, request, public):
+    """drf-spectacular hook: the `Error` component's `code` is the enum of every code the API answers, and
+    every nullable schema carries its type."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    _nullable_with_type(result, schemas)
     groups = "; ".join(f"{enum.__name__}: {', '.join(member.value for member in enum)}" for enum in error_code_enums())
     schemas[ERROR_CODE_COMPONENT] = {
         "type": "string",
