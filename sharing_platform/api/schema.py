@@ -76,6 +76,7 @@ ERROR_DESCRIPTIONS = {
     429: "Too many requests; wait as many seconds as the Retry-After header says.",
 }
 RETRY_AFTER = {
+    "required": True,
     "description": "Seconds to wait before the next request.",
     "schema": {"type": "integer", "minimum": 0},
 }
