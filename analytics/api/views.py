@@ -53,6 +53,11 @@ def parse_min_value(value: str | None) -> Decimal:
     return amount
 
 
+def months_or_default(value: str | None) -> int:
+    """The dashboard page's lenient reading of `months`: anything but 1..MAX_MONTHS shows the last 12."""
+    return int(value) if value and value.isdigit() and 1 <= int(value) <= MAX_MONTHS else 12
+
+
 def parse_months(value: str | None) -> int:
     if not value:
         return 12

@@ -22,7 +22,7 @@ from partners.services import partner_key_issue
 from tests.bookings.factories import local_slot
 from tests.factories import InstrumentFactory, MembershipFactory, UnitFactory, UserFactory
 
-PASSWORD = "generated-client-Pa55"  # noqa: S105 -- a test account's password
+PASSWORD = "generated-client-Pa55"
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def generated_client(live_server, tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text("post_hooks: []\n")  # no formatter needed to import it
     name = f"platform_client_{uuid.uuid4().hex[:8]}"
-    subprocess.run(
+    subprocess.run(  # noqa: S603 -- fixed arguments, no outside input
         [
             sys.executable,
             "-m",
@@ -96,7 +96,9 @@ def test_generated_client_imports_and_runs_a_flow_against_a_live_server(live_ser
 
     # Sign in; a wrong password answers the documented Error, with a code from the enum.
     sign_in = module("api.auth.auth_token_create")
-    refused = sign_in.sync(client=anonymous, body=models.TokenRequestRequest(username=researcher.username, password="x"))
+    refused = sign_in.sync(
+        client=anonymous, body=models.TokenRequestRequest(username=researcher.username, password="x")
+    )
     assert isinstance(refused, models.Error)
     assert refused.code == models.ErrorCodeEnum.INVALID_CREDENTIALS
     token = sign_in.sync(
