@@ -309,3 +309,27 @@ def test_error_codes_every_enum_is_listed_and_raised_codes_are_members():
                     if keyword.arg == "code" and isinstance(keyword.value, ast.Constant)
                 ]
     assert bare == []
+
+
+def test_partner_guide_names_only_codes_the_server_sends():
+    """docs/partners.md's table of codes: each is in the schema's enum and raised somewhere."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from sharing_platform.api.exceptions import CODE_BY_STATUS, error_codes
+
+    root = Path(settings.BASE_DIR)
+    guide = (root / "docs" / "partners.md").read_text(encoding="utf-8")
+    table = guide[guide.index("| Status | Codes |") :].split("\n\n", 1)[0]
+    named = set(re.findall(r"`([a-z_]+)`", table))
+    assert {"slot_taken", "idempotency_key_reused", "missing_scope", "key_revoked"} <= named
+    assert named - set(error_codes()) == set()
+    sources = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in root.glob("*/**/*.py")
+        if path.parts[len(root.parts)] not in {".venv", "tests", "bench"} and path.name != "error_codes.py"
+    )
+    drf_codes = {str(code) for code in CODE_BY_STATUS.values()} | {"parse_error"}  # DRF's own refusals
+    unsent = [code for code in named - drf_codes if f".{code.upper()}" not in sources]
+    assert unsent == []
