@@ -81,7 +81,7 @@ def _world():
     return provider, researcher, instrument, raw_key
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # leaves the database as the next tests expect
 def test_generated_client_imports_and_runs_a_flow_against_a_live_server(live_server, generated_client):
     modules = _import_all(generated_client)
     assert sum(".api." in name for name in modules) > 80  # one module per operation, every one imports
