@@ -543,6 +543,16 @@ def unit_evaluation(*, unit: Unit, year: int, min_value: Decimal = Decimal("0"),
     }
 
 
+MEDIAN_FIGURES = (
+    "avg_effective_hours_per_year",
+    "avg_external_hours_per_year",
+    "sharing_rate",
+    "income_rate",
+    "average_stars",
+    "score",
+)
+
+
 def platform_medians(*, window: Window, scope: QuerySet[Instrument]) -> dict:
     """The median unit on the platform (units with instruments in scope), by the same indicators (6 queries)."""
     per_unit_usage = {
@@ -591,7 +601,8 @@ def platform_medians(*, window: Window, scope: QuerySet[Instrument]) -> dict:
                 credit_tier=tiers.get(unit_id, ""),
             ).score
         )
-    medians = {name: indicators.median_or_none(values) for name, values in columns.items()}
+    # Every figure, null when no unit has it (a platform without instruments in scope).
+    medians = {name: indicators.median_or_none(columns[name]) for name in MEDIAN_FIGURES}
     medians["units"] = len(units)
     return medians
 

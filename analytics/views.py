@@ -9,30 +9,34 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from instruments.models import Region
-from sharing_platform.errors import DomainNotFoundError, DomainPermissionError, DomainValidationError
+from sharing_platform.errors import DomainPermissionError
+from sharing_platform.pages import domain_error_pages
 
 from . import access, charts, indicators, selectors
-from .api.views import idle_report_for, parse_months, unit_evaluation_for
+from .api.views import idle_report_for, months_or_default, unit_evaluation_for
 from .exports import EXPORT_FORMATS, evaluation_response, evaluation_rows
 from .windows import window_parse
 
 
-def _forbidden(request, error: DomainPermissionError):
-    return render(request, "analytics/forbidden.html", {"message": error.message}, status=403)
-
-
-def instrument_hours(request, pk: int):
-    """Public for listed instruments, like the catalogue."""
+def _instrument_for_hours(request, pk: int):
     instrument = access.instrument_for_hours(request.user, pk)
     if instrument is None:
         raise Http404(_("No such instrument."))
-    error, figures, window = None, None, None
-    try:
-        window = window_parse(request.GET.get("start"), request.GET.get("end"))
-        figures = selectors.instrument_hours(instrument=instrument, window=window)
-    except DomainValidationError as exc:
-        error = exc.message
-    context = {"instrument": instrument, "figures": figures, "window": window, "error": error}
+    return instrument
+
+
+def _hours_refused(request, error, pk: int):
+    context = {"instrument": _instrument_for_hours(request, pk), "figures": None, "window": None}
+    return render(request, "analytics/instrument_hours.html", {**context, "error": error.message}, status=400)
+
+
+@domain_error_pages(refusal_page=_hours_refused)
+def instrument_hours(request, pk: int):
+    """Public for listed instruments, like the catalogue."""
+    instrument = _instrument_for_hours(request, pk)
+    window = window_parse(request.GET.get("start"), request.GET.get("end"))
+    figures = selectors.instrument_hours(instrument=instrument, window=window)
+    context = {"instrument": instrument, "figures": figures, "window": window, "error": None}
     if figures:
         benchmarks = figures["benchmarks"]
         context["chart"] = charts.column_chart(
@@ -47,14 +51,14 @@ def instrument_hours(request, pk: int):
     return render(request, "analytics/instrument_hours.html", context)
 
 
+def _idle_refused(request, error):
+    return render(request, "analytics/idle.html", {"error": error.message, "report": None}, status=400)
+
+
 @login_required
+@domain_error_pages(refusal_page=_idle_refused)
 def idle(request):
-    try:
-        report = idle_report_for(request.user, request.GET)
-    except DomainPermissionError as exc:
-        return _forbidden(request, exc)
-    except DomainValidationError as exc:
-        return render(request, "analytics/idle.html", {"error": exc.message, "report": None}, status=400)
+    report = idle_report_for(request.user, request.GET)
     top = max((group.original_value for group in report.by_unit), default=0) or 1
     unit_bars = [
         {"group": group, "percent": round(float(group.original_value / top) * 100, 1)} for group in report.by_unit
@@ -71,16 +75,14 @@ def idle(request):
     )
 
 
+def _evaluation_refused(request, error, pk: int):
+    return render(request, "analytics/unit_evaluation.html", {"error": error.message, "report": None}, status=400)
+
+
 @login_required
+@domain_error_pages(refusal_page=_evaluation_refused)
 def unit_evaluation(request, pk: int):
-    try:
-        report = unit_evaluation_for(request.user, pk, request.GET)
-    except DomainNotFoundError as exc:
-        raise Http404(exc.message) from exc
-    except DomainPermissionError as exc:
-        return _forbidden(request, exc)
-    except DomainValidationError as exc:
-        return render(request, "analytics/unit_evaluation.html", {"error": exc.message, "report": None}, status=400)
+    report = unit_evaluation_for(request.user, pk, request.GET)
     export_format = request.GET.get("format")
     if export_format in EXPORT_FORMATS:
         return evaluation_response(report, export_format)
@@ -150,13 +152,11 @@ def before_you_buy(request):
 
 
 @login_required
+@domain_error_pages
 def platform(request):
     if not access.can_view_platform(request.user):
-        return _forbidden(request, DomainPermissionError(_("Only platform administrators may see this page.")))
-    try:
-        months = parse_months(request.GET.get("months"))
-    except DomainValidationError:
-        months = 12
+        raise DomainPermissionError(_("Only platform administrators may see this page."))
+    months = months_or_default(request.GET.get("months"))
     dashboard = selectors.platform_dashboard(months=months)
     series = dashboard["months"]
     chart_specs = (

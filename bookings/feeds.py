@@ -31,7 +31,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from instruments.models import Instrument, Membership, Unit
 from instruments.permissions import can_manage_instrument
@@ -123,7 +123,7 @@ def calendar_render(*, name: str, events: Iterable[FeedEvent], stamp: datetime |
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", settings.TIME_ZONE)
     calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH_INTERVAL)
+    calendar.add("x-published-ttl", vDuration(REFRESH_INTERVAL))  # an iCalendar duration (PT1H), as Outlook reads it
     for item in events:
         if timezone.is_naive(item.start) or timezone.is_naive(item.end):
             raise ValueError("feed events need aware datetimes")

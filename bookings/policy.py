@@ -17,18 +17,19 @@ from django.utils.translation import gettext as _
 from credit.selectors import NEUTRAL_STANDING, CreditStanding
 
 from .availability import covers, open_intervals
+from .error_codes import BookingRule
 
 
 @dataclass(frozen=True)
 class Problem:
     """One broken rule: `rule` is a stable machine name, `message` says it in words."""
 
-    rule: str
+    rule: BookingRule
     message: str
     field: str | None = None
 
     def as_dict(self) -> dict:
-        body = {"rule": self.rule, "message": self.message}
+        body: dict = {"code": self.rule, "message": self.message}
         if self.field:
             body["field"] = self.field
         return body
@@ -86,22 +87,26 @@ def booking_problems(
     """
     problems: list[Problem] = []
 
-    def add(rule: str, message: str, field: str | None = None) -> None:
+    def add(rule: BookingRule, message: str, field: str | None = None) -> None:
         problems.append(Problem(rule, message, field))
 
     # Gates: the instrument and the user's standing.
     if instrument.status != "available":
         add(
-            "instrument_status",
+            BookingRule.INSTRUMENT_STATUS,
             _("The instrument cannot be booked while it is %(status)s.")
             % {"status": instrument.get_status_display().lower()},
             "instrument",
         )
     if not instrument.unit.is_verified:
-        add("provider_status", _("The instrument's unit is not verified; it cannot take bookings."), "instrument")
+        add(
+            BookingRule.PROVIDER_STATUS,
+            _("The instrument's unit is not verified; it cannot take bookings."),
+            "instrument",
+        )
     if provider_standing.blacklisted:
         add(
-            "provider_blacklist",
+            BookingRule.PROVIDER_BLACKLIST,
             _(
                 "Black list: the instrument's unit is on the platform's black list and cannot accept new bookings "
                 "until its entry ends or is repaired."
@@ -110,7 +115,7 @@ def booking_problems(
         )
     if standing.blacklisted:
         add(
-            "credit_blacklist",
+            BookingRule.CREDIT_BLACKLIST,
             _(
                 "Black list: you are on the platform's black list and cannot book instruments until the entry ends "
                 "or is repaired. You may object to the entry, or request credit repair, from your credit page."
@@ -120,21 +125,21 @@ def booking_problems(
     # A subject not scored yet (no snapshot; the nightly recompute scores everyone) is not refused here.
     if minimum is not None and standing.score is not None and standing.score < minimum:
         add(
-            "credit_minimum",
+            BookingRule.CREDIT_MINIMUM,
             _("Minimum credit: this instrument requires a credit score of at least %(min)s; yours is %(score)s.")
             % {"min": minimum, "score": standing.score},
         )
 
     # The time range itself.
     if end <= start:
-        add("time_range", _("The end must be after the start."), "end")
+        add(BookingRule.TIME_RANGE, _("The end must be after the start."), "end")
         return problems
     duration = end - start
     if start < now:
-        add("past", _("The start is in the past."), "start")
+        add(BookingRule.PAST, _("The start is in the past."), "start")
     elif start < now + timedelta(hours=policy.min_notice_hours):
         add(
-            "minimum_notice",
+            BookingRule.MINIMUM_NOTICE,
             _("Minimum notice: bookings must start at least %(hours)s hours from now.")
             % {"hours": policy.min_notice_hours},
             "start",
@@ -142,21 +147,21 @@ def booking_problems(
     horizon = timedelta(days=policy.horizon_days * standing.horizon_factor)
     if start > now + horizon:
         add(
-            "booking_horizon",
+            BookingRule.BOOKING_HORIZON,
             _("Booking horizon: bookings may start at most %(days)s days ahead.")
             % {"days": _fmt(horizon.total_seconds() / 86400)},
             "start",
         )
     if duration < timedelta(minutes=policy.min_duration_minutes):
         add(
-            "minimum_duration",
+            BookingRule.MINIMUM_DURATION,
             _("Minimum duration: a booking lasts at least %(minutes)s minutes.")
             % {"minutes": policy.min_duration_minutes},
             "end",
         )
     if duration > timedelta(hours=policy.max_duration_hours):
         add(
-            "maximum_duration",
+            BookingRule.MAXIMUM_DURATION,
             _("Maximum duration: a booking lasts at most %(hours)s hours.") % {"hours": policy.max_duration_hours},
             "end",
         )
@@ -165,18 +170,18 @@ def booking_problems(
     if days_spanned >= 1 and not policy.allow_multi_day:
         if days_spanned == 1 and duration < timedelta(hours=24):
             if not policy.allow_overnight:
-                add("overnight", _("Overnight bookings (running past midnight) are not allowed."), "end")
+                add(BookingRule.OVERNIGHT, _("Overnight bookings (running past midnight) are not allowed."), "end")
         else:
-            add("multi_day", _("Bookings spanning several days are not allowed."), "end")
+            add(BookingRule.MULTI_DAY, _("Bookings spanning several days are not allowed."), "end")
 
     # Calendar: opening hours and blackouts.
     if not covers(open_intervals(opening_hours, start, end, tz), start, end):
-        add("opening_hours", _("Opening hours: the instrument is closed during part of this time."), "start")
+        add(BookingRule.OPENING_HOURS, _("Opening hours: the instrument is closed during part of this time."), "start")
     for blackout in blackouts:
         if blackout.start < end and blackout.end > start:
             reason = f" ({blackout.reason})" if blackout.reason else ""
             add(
-                "blackout",
+                BookingRule.BLACKOUT,
                 _("Blackout period: the instrument is unavailable from %(start)s to %(end)s%(reason)s.")
                 % {
                     "start": blackout.start.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
@@ -192,7 +197,7 @@ def booking_problems(
         same_day = [b for b in existing_bookings if b.start.astimezone(tz).date() == local_start.date()]
         if len(same_day) + 1 > policy.max_bookings_per_day:
             add(
-                "bookings_per_day",
+                BookingRule.BOOKINGS_PER_DAY,
                 _("Bookings per day: you may hold at most %(count)s bookings of this instrument on one day.")
                 % {"count": policy.max_bookings_per_day},
                 "start",
@@ -201,7 +206,7 @@ def booking_problems(
         future = [b for b in existing_bookings if b.end > now]
         if len(future) + 1 > policy.max_future_bookings:
             add(
-                "bookings_in_future",
+                BookingRule.BOOKINGS_IN_FUTURE,
                 _("Bookings in the future: you may hold at most %(count)s upcoming bookings of this instrument.")
                 % {"count": policy.max_future_bookings},
             )
@@ -209,10 +214,10 @@ def booking_problems(
     for booking in existing_bookings:
         if booking.start < end + gap and booking.end > start - gap:
             if booking.start < end and booking.end > start:
-                add("own_overlap", _("You already have a booking of this instrument at this time."), "start")
+                add(BookingRule.OWN_OVERLAP, _("You already have a booking of this instrument at this time."), "start")
             else:
                 add(
-                    "minimum_gap",
+                    BookingRule.MINIMUM_GAP,
                     _("Minimum gap: leave at least %(minutes)s minutes between your bookings of this instrument.")
                     % {"minutes": policy.min_gap_minutes},
                     "start",
@@ -229,7 +234,7 @@ def booking_problems(
         limit = Decimal(policy.quota_hours_per_week) * quota_factor
         if used + requested_hours > limit:
             add(
-                "weekly_quota",
+                BookingRule.WEEKLY_QUOTA,
                 _("Hours quota per week: %(limit)s hours; you have %(used)s booked that week.")
                 % {"limit": _fmt(limit), "used": _fmt(used)},
             )
@@ -242,14 +247,18 @@ def booking_problems(
         limit = Decimal(policy.quota_hours_per_month) * quota_factor
         if used + requested_hours > limit:
             add(
-                "monthly_quota",
+                BookingRule.MONTHLY_QUOTA,
                 _("Hours quota per month: %(limit)s hours; you have %(used)s booked that month.")
                 % {"limit": _fmt(limit), "used": _fmt(used)},
             )
 
     # Who may operate it, and what the provider asks for.
     if operator_assisted and not policy.operator_assistance_offered:
-        add("operator_assistance", _("This instrument does not offer operator assistance."), "operator_assisted")
+        add(
+            BookingRule.OPERATOR_ASSISTANCE,
+            _("This instrument does not offer operator assistance."),
+            "operator_assisted",
+        )
     qualified = qualification_valid(qualification, lapse_days=policy.qualification_lapse_days, now=now)
     assisted = operator_assisted and policy.operator_assistance_offered
     if instrument.requires_qualification and not qualified and not assisted:
@@ -261,9 +270,9 @@ def booking_problems(
             message = _("Qualification: you are not qualified to operate this instrument.")
         if policy.operator_assistance_offered:
             message += " " + _("You may book with operator assistance instead.")
-        add("qualification", message, "operator_assisted")
+        add(BookingRule.QUALIFICATION, message, "operator_assisted")
     if policy.project_code_required and not project_code.strip():
-        add("project_code", _("This instrument requires a project or funding code."), "project_code")
+        add(BookingRule.PROJECT_CODE, _("This instrument requires a project or funding code."), "project_code")
     return problems
 
 

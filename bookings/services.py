@@ -28,6 +28,7 @@ from sharing_platform.errors import (
 )
 
 from . import facts
+from .error_codes import BookingErrorCode, BookingRule
 from .models import (
     Booking,
     BookingEvent,
@@ -113,7 +114,7 @@ def _require_state(booking: Booking, allowed: Iterable[str], action: str) -> Non
         raise DomainConflictError(
             _("This booking is %(state)s; it cannot be %(action)s now.")
             % {"state": booking.get_state_display().lower(), "action": action},
-            code="wrong_state",
+            code=BookingErrorCode.WRONG_STATE,
         )
 
 
@@ -125,7 +126,7 @@ def _save(booking: Booking) -> None:
     except IntegrityError as exc:
         if getattr(exc.__cause__, "pgcode", None) == EXCLUSION_VIOLATION:
             raise DomainConflictError(
-                _("That time is already taken by another booking of this instrument."), code="slot_taken"
+                _("That time is already taken by another booking of this instrument."), code=BookingErrorCode.SLOT_TAKEN
             ) from exc
         raise
 
@@ -159,7 +160,7 @@ def _raise_problems(problems: Sequence) -> None:
 def _check_free(instrument: Instrument, start: datetime, end: datetime, exclude_pk: int | None = None) -> None:
     if blocking_overlaps(instrument=instrument, start=start, end=end, exclude_pk=exclude_pk).exists():
         raise DomainConflictError(
-            _("That time is already taken by another booking of this instrument."), code="slot_taken"
+            _("That time is already taken by another booking of this instrument."), code=BookingErrorCode.SLOT_TAKEN
         )
 
 
@@ -256,7 +257,7 @@ def _booking_build(
             message = _("You belong to the instrument's unit: your booking uses the internal rate, not the external.")
         else:
             message = _("The internal rate is only for members of the instrument's unit; yours is the external rate.")
-        raise DomainValidationError(message, field="rate_kind", code="rate_kind")
+        raise DomainValidationError(message, field="rate_kind", code=BookingErrorCode.RATE_KIND)
     deposit_amount, waived = deposit_decision(instrument=instrument, standing=standing)
     auto = auto_approval_decision(instrument=instrument, policy=policy, standing=standing)
     if deposit_amount == 0:
@@ -420,7 +421,7 @@ def booking_approve(*, booking_id: int, actor, now: datetime | None = None) -> B
             raise DomainConflictError(
                 _("The instrument is %(status)s; it cannot take bookings now.")
                 % {"status": booking.instrument.get_status_display().lower()},
-                code="instrument_unavailable",
+                code=BookingErrorCode.INSTRUMENT_UNAVAILABLE,
             )
         if booking.end <= now:
             raise DomainConflictError(_("The requested time has passed; refuse or let the requester move it."))
@@ -431,7 +432,7 @@ def booking_approve(*, booking_id: int, actor, now: datetime | None = None) -> B
                     "its entry ends or is repaired. Refuse the request, or object to the entry from the unit's "
                     "credit page."
                 ),
-                code="provider_blacklist",
+                code=BookingRule.PROVIDER_BLACKLIST,
             )
         _check_free(booking.instrument, booking.start, booking.end, exclude_pk=booking.pk)
         booking.state, booking.decided_by, booking.decided_at = BookingState.APPROVED, actor, now
@@ -514,10 +515,12 @@ def booking_check_in(*, booking_id: int, actor, now: datetime | None = None) -> 
             raise DomainConflictError(
                 _("Check-in opens %(minutes)s minutes before the start.")
                 % {"minutes": int(EARLY_CHECK_IN.total_seconds() // 60)},
-                code="too_early",
+                code=BookingErrorCode.TOO_EARLY,
             )
         if now >= booking.end:
-            raise DomainConflictError(_("The booked time is over; it can no longer be checked in."), code="too_late")
+            raise DomainConflictError(
+                _("The booked time is over; it can no longer be checked in."), code=BookingErrorCode.TOO_LATE
+            )
         policy = booking_policy_get(booking.instrument)
         booking.state, booking.checked_in_at = BookingState.IN_USE, now
         booking.save()
@@ -576,7 +579,7 @@ def booking_complete(*, booking_id: int, actor, actual_hours=None, now: datetime
             raise DomainPermissionError(_("Only the instrument's managers can complete this booking."))
         _require_state(booking, [BookingState.APPROVED, BookingState.IN_USE], _("completed"))
         if now < booking.start:
-            raise DomainConflictError(_("The booking has not started yet."), code="too_early")
+            raise DomainConflictError(_("The booking has not started yet."), code=BookingErrorCode.TOO_EARLY)
         if hours is None:
             if booking.checked_in_at is None:
                 raise DomainValidationError(_("Nobody checked in: give the hours actually used."), field="actual_hours")
@@ -613,7 +616,7 @@ def booking_record_no_show(*, booking_id: int, actor, now: datetime | None = Non
                     "time": timezone.localtime(allowed_from).strftime("%Y-%m-%d %H:%M"),
                     "minutes": policy.grace_period_minutes,
                 },
-                code="too_early",
+                code=BookingErrorCode.TOO_EARLY,
             )
         _no_show(booking, actor=actor, now=now, automatic=False)
     return booking
@@ -676,7 +679,9 @@ def review_create(*, booking_id: int, author, stars, tags=None, text: str = "", 
             raise DomainPermissionError(_("Only the requester or the instrument's managers can review this booking."))
         _require_state(booking, [BookingState.COMPLETED], _("reviewed"))
         if booking.reviews.filter(side=side).exists():
-            raise DomainConflictError(_("Your side has already reviewed this booking."), code="already_reviewed")
+            raise DomainConflictError(
+                _("Your side has already reviewed this booking."), code=BookingErrorCode.ALREADY_REVIEWED
+            )
         review = Review.objects.create(booking=booking, author=author, side=side, stars=stars, tags=tags, text=text)
         facts.fact_review(review, subject=subject, author_subject=author_subject, occurred_at=now)
     return review
@@ -784,7 +789,7 @@ def incident_confirm(*, incident_id: int, actor, now: datetime | None = None) ->
             raise DomainConflictError(
                 _("This incident is %(state)s; it cannot be confirmed.")
                 % {"state": incident.get_state_display().lower()},
-                code="wrong_state",
+                code=BookingErrorCode.WRONG_STATE,
             )
         incident.state, incident.responded_by, incident.responded_at = Incident.State.CONFIRMED, actor, now
         incident.save()
@@ -804,7 +809,7 @@ def incident_contest(*, incident_id: int, actor, reason: str, now: datetime | No
             raise DomainConflictError(
                 _("This incident is %(state)s; it cannot be contested.")
                 % {"state": incident.get_state_display().lower()},
-                code="wrong_state",
+                code=BookingErrorCode.WRONG_STATE,
             )
         if not reason:
             raise DomainValidationError(_("Say why you contest the report."), field="reason")
@@ -833,7 +838,7 @@ def dispute_decide(*, dispute_id: int, actor, decision: str, reason: str, now: d
         dispute = Dispute.objects.select_for_update(of=("self",)).get(pk=dispute_id)
         dispute.incident = incident
         if dispute.state != Dispute.State.OPEN:
-            raise DomainConflictError(_("This dispute is already decided."), code="wrong_state")
+            raise DomainConflictError(_("This dispute is already decided."), code=BookingErrorCode.WRONG_STATE)
         dispute.state, dispute.decision, dispute.decision_reason = Dispute.State.DECIDED, decision, reason
         dispute.decided_by, dispute.decided_at = actor, now
         dispute.save()

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from instruments.models import Instrument
 from instruments.permissions import can_manage_instrument
+from sharing_platform.accounts.error_codes import AccountErrorCode
 from sharing_platform.errors import (
     DomainConflictError,
     DomainNotFoundError,
@@ -27,6 +28,7 @@ from sharing_platform.errors import (
     DomainValidationError,
 )
 
+from .error_codes import BookingErrorCode
 from .models import Blackout, BookingPolicy, OpeningHours, Qualification
 from .services import qualification_grant
 
@@ -402,7 +404,9 @@ def _user_for_qualification(*, user_id=None, username: str | None = None):
     else:
         raise DomainValidationError(_("Name the user to qualify (username or e-mail)."), field="user")
     if found is None:
-        raise DomainValidationError(_("No active user with that name."), field="user", code="unknown_user")
+        raise DomainValidationError(
+            _("No active user with that name."), field="user", code=AccountErrorCode.UNKNOWN_USER
+        )
     return found
 
 
@@ -432,7 +436,9 @@ def qualification_revoke(
         if qualification is None:
             raise DomainNotFoundError(_("No such qualification on this instrument."))
         if qualification.revoked_at is not None:
-            raise DomainConflictError(_("This qualification is already revoked."), code="already_revoked")
+            raise DomainConflictError(
+                _("This qualification is already revoked."), code=BookingErrorCode.ALREADY_REVOKED
+            )
         qualification.revoked_at = now
         qualification.save(update_fields=["revoked_at"])
     return qualification

@@ -8,10 +8,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sharing_platform.errors import DomainError, DomainPermissionError
+from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from . import selectors, selectors_rules, services
 from .forms import ActualHoursForm, BookingForm, ReasonForm
@@ -54,9 +55,17 @@ ACTIONS = {
 }
 
 
+def _after_action(request, pk: int, action: str = "") -> str:
+    """Where a transition button leads back to: the provider desk, or the booking."""
+    if request.POST.get("next") == "desk":
+        return reverse("bookings:provider-queue")
+    return reverse("bookings:detail", args=[pk])
+
+
 @login_required
+@domain_error_pages(redirect_to=_after_action)
 def booking_action(request, pk: int, action: str):
-    """POST a transition from a button; errors come back as messages on the detail page."""
+    """POST a transition from a button; a refusal comes back as a message on the detail page."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     handler = ACTIONS.get(action)
@@ -65,45 +74,40 @@ def booking_action(request, pk: int, action: str):
         raise Http404(_("No such booking."))
     form_class = ActualHoursForm if action in {"check-out", "complete"} else ReasonForm
     form = form_class(request.POST)
-    values = form.cleaned_data if form.is_valid() else {}
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     else:
-        try:
-            handler(request, pk, values)
-        except DomainPermissionError as exc:
-            messages.error(request, exc.message)
-            return render(request, "bookings/forbidden.html", {"message": exc.message}, status=403)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Done."))
-    next_url = request.POST.get("next")
-    if next_url == "desk":
-        return redirect("bookings:provider-queue")
-    return redirect("bookings:detail", pk=pk)
+        handler(request, pk, form.cleaned_data)
+        messages.success(request, _("Done."))
+    return redirect(_after_action(request, pk))
+
+
+def _booking_form_page(request, refusal, instrument_pk: int):
+    instrument = selectors.instrument_get(instrument_pk)
+    return _booking_form_render(request, instrument, refusal.form, status=400)
+
+
+def _booking_form_render(request, instrument, form, *, status: int):
+    policy = selectors.booking_policy_get(instrument)
+    summary = selectors_rules.rules_summary(instrument, user=request.user)
+    context = {"form": form, "instrument": instrument, "policy": policy, "rules_summary": summary}
+    return render(request, "bookings/form.html", context, status=status)
 
 
 @login_required
+@domain_error_pages(form_page=_booking_form_page)
 def booking_create(request, instrument_pk: int):
     instrument = selectors.instrument_get(instrument_pk)
     if instrument is None:
         raise Http404(_("No such instrument."))
-    policy = selectors.booking_policy_get(instrument)
     if request.method == "POST":
         form = BookingForm(request.POST)
         if form.is_valid():
-            try:
+            with refusal_shown_on(form):
                 booking = services.booking_create(instrument=instrument, requester=request.user, **form.cleaned_data)
-            except DomainError as exc:
-                problems = exc.errors or [{"message": exc.message, "field": exc.field}]
-                for problem in problems:
-                    field = problem.get("field")
-                    form.add_error(field if field in form.fields else None, problem["message"])
-            else:
-                messages.success(request, _("Your booking #%(id)s is %(state)s.") % {
-                    "id": booking.pk, "state": booking.get_state_display().lower()})  # fmt: skip
-                return redirect("bookings:detail", pk=booking.pk)
+            messages.success(request, _("Your booking #%(id)s is %(state)s.") % {
+                "id": booking.pk, "state": booking.get_state_display().lower()})  # fmt: skip
+            return redirect("bookings:detail", pk=booking.pk)
     else:
         initial = {}
         if request.GET.get("start"):
@@ -113,10 +117,7 @@ def booking_create(request, instrument_pk: int):
             except ValueError:
                 initial = {}
         form = BookingForm(initial=initial)
-    status = 400 if request.method == "POST" else 200
-    summary = selectors_rules.rules_summary(instrument, user=request.user)
-    context = {"form": form, "instrument": instrument, "policy": policy, "rules_summary": summary}
-    return render(request, "bookings/form.html", context, status=status)
+    return _booking_form_render(request, instrument, form, status=400 if request.method == "POST" else 200)
 
 
 def _week_start(raw: str | None) -> datetime:

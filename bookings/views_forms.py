@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sharing_platform.errors import DomainError, DomainPermissionError
+from sharing_platform.errors import DomainPermissionError
+from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from . import selectors, selectors_rules, services
 from .forms_rules import ContestForm, DisputeDecisionForm, IncidentForm, MoveForm, ReviewForm
@@ -24,11 +27,6 @@ from .permissions import (
     can_report_incident,
     can_review_booking,
 )
-from .views_rules import add_domain_error
-
-
-def _forbidden(request, message: str):
-    return render(request, "bookings/forbidden.html", {"message": message}, status=403)
 
 
 def _booking_or_404(request, pk: int):
@@ -69,56 +67,75 @@ def detail_context(request, booking, *, review_form=None, incident_form=None, co
     }
 
 
+def _move_render(request, booking, form, *, status: int):
+    summary = selectors_rules.rules_summary(booking.instrument, user=request.user)
+    return render(request, "bookings/rules_move.html", {"booking": booking, "form": form, "rules_summary": summary},
+                  status=status)  # fmt: skip
+
+
+def _move_page(request, refusal, pk: int):
+    return _move_render(request, _booking_or_404(request, pk), refusal.form, status=400)
+
+
 @login_required
+@domain_error_pages(form_page=_move_page)
 def booking_move(request, pk: int):
     """GET: a form with the current times; POST: move (the old booking is cancelled and linked)."""
     booking = _booking_or_404(request, pk)
     if "move" not in allowed_actions(request.user, booking):
-        return _forbidden(request, _("This booking cannot be moved by you now."))
+        raise DomainPermissionError(_("This booking cannot be moved by you now."))
     if request.method == "POST":
         form = MoveForm(request.POST)
         if form.is_valid():
-            try:
+            with refusal_shown_on(form):
                 new = services.booking_move(booking_id=booking.pk, actor=request.user, **form.cleaned_data)
-            except DomainPermissionError as exc:
-                return _forbidden(request, exc.message)
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("Moved: booking #%(old)s is now #%(new)s (%(state)s).")
-                    % {"old": booking.pk, "new": new.pk, "state": new.get_state_display().lower()},
-                )
-                return redirect("bookings:detail", pk=new.pk)
-        status = 400
-    else:
-        form = MoveForm(initial={"start": timezone.localtime(booking.start), "end": timezone.localtime(booking.end)})
-        status = 200
-    summary = selectors_rules.rules_summary(booking.instrument, user=request.user)
-    return render(request, "bookings/rules_move.html", {"booking": booking, "form": form, "rules_summary": summary},
-                  status=status)  # fmt: skip
+            messages.success(
+                request,
+                _("Moved: booking #%(old)s is now #%(new)s (%(state)s).")
+                % {"old": booking.pk, "new": new.pk, "state": new.get_state_display().lower()},
+            )
+            return redirect("bookings:detail", pk=new.pk)
+        return _move_render(request, booking, form, status=400)
+    form = MoveForm(initial={"start": timezone.localtime(booking.start), "end": timezone.localtime(booking.end)})
+    return _move_render(request, booking, form, status=200)
 
 
 def _detail_with_errors(request, booking, **forms):
     return render(request, "bookings/detail.html", detail_context(request, booking, **forms), status=400)
 
 
+def _refused_or_back(request, refusal, booking, may_show_form: bool, **forms):
+    """The detail page with the refused form, or (the form is gone, e.g. already reviewed) the message."""
+    if may_show_form:
+        return _detail_with_errors(request, booking, **forms)
+    messages.error(request, refusal.error.message)
+    return redirect("bookings:detail", pk=booking.pk)
+
+
+def _review_page(request, refusal, pk: int):
+    booking = _booking_or_404(request, pk)
+    reviewed_sides = booking.reviews.values_list("side", flat=True)
+    may_review = can_review_booking(request.user, booking, reviewed_sides=reviewed_sides)
+    return _refused_or_back(request, refusal, booking, may_review, review_form=refusal.form)
+
+
+def _incident_page(request, refusal, pk: int):
+    booking = _booking_or_404(request, pk)
+    may_report = can_report_incident(request.user, booking)
+    return _refused_or_back(request, refusal, booking, may_report, incident_form=refusal.form)
+
+
 @login_required
 @require_POST
+@domain_error_pages(form_page=_review_page)
 def booking_review(request, pk: int):
     booking = _booking_or_404(request, pk)
     form = ReviewForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.review_create(booking_id=booking.pk, author=request.user, **form.cleaned_data)
-        except DomainPermissionError as exc:
-            return _forbidden(request, exc.message)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Thank you: your review is recorded."))
-            return redirect("bookings:detail", pk=booking.pk)
+        messages.success(request, _("Thank you: your review is recorded."))
+        return redirect("bookings:detail", pk=booking.pk)
     if can_review_booking(request.user, booking, reviewed_sides=booking.reviews.values_list("side", flat=True)):
         return _detail_with_errors(request, booking, review_form=form)
     messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
@@ -127,6 +144,7 @@ def booking_review(request, pk: int):
 
 @login_required
 @require_POST
+@domain_error_pages(form_page=_incident_page)
 def booking_incident_report(request, pk: int):
     booking = _booking_or_404(request, pk)
     form = IncidentForm(request.POST, request.FILES)
@@ -134,17 +152,12 @@ def booking_incident_report(request, pk: int):
         values = dict(form.cleaned_data)
         attachment = values.pop("attachment", None)
         values["estimated_loss"] = values.get("estimated_loss") or 0
-        try:
+        with refusal_shown_on(form):
             services.incident_report(
                 booking_id=booking.pk, reporter=request.user, files=[attachment] if attachment else [], **values
             )
-        except DomainPermissionError as exc:
-            return _forbidden(request, exc.message)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("The incident is reported; the other side can confirm or contest it."))
-            return redirect("bookings:detail", pk=booking.pk)
+        messages.success(request, _("The incident is reported; the other side can confirm or contest it."))
+        return redirect("bookings:detail", pk=booking.pk)
     if can_report_incident(request.user, booking):
         return _detail_with_errors(request, booking, incident_form=form)
     messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
@@ -161,38 +174,41 @@ def _incident_or_404(request, pk: int):
     return incident
 
 
+def _incident_booking_url(request, pk: int) -> str:
+    return reverse("bookings:detail", args=[_incident_or_404(request, pk).booking_id])
+
+
 @login_required
 @require_POST
+@domain_error_pages(redirect_to=_incident_booking_url)
 def incident_confirm(request, pk: int):
     incident = _incident_or_404(request, pk)
-    try:
-        services.incident_confirm(incident_id=incident.pk, actor=request.user)
-    except DomainPermissionError as exc:
-        return _forbidden(request, exc.message)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("You confirmed the report."))
+    services.incident_confirm(incident_id=incident.pk, actor=request.user)
+    messages.success(request, _("You confirmed the report."))
     return redirect("bookings:detail", pk=incident.booking_id)
 
 
+def _contest_page(request, refusal, pk: int):
+    incident = _incident_or_404(request, pk)
+    if not can_contest_incident(request.user, incident):
+        raise PermissionDenied(refusal.error.message)
+    booking = _booking_or_404(request, incident.booking_id)
+    return _detail_with_errors(request, booking, contest_forms={incident.pk: refusal.form})
+
+
 @login_required
 @require_POST
+@domain_error_pages(form_page=_contest_page)
 def incident_contest(request, pk: int):
     incident = _incident_or_404(request, pk)
     form = ContestForm(request.POST, prefix=f"contest-{incident.pk}")
     if form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.incident_contest(incident_id=incident.pk, actor=request.user, reason=form.cleaned_data["reason"])
-        except DomainPermissionError as exc:
-            return _forbidden(request, exc.message)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("You contested the report; a platform administrator will decide."))
-            return redirect("bookings:detail", pk=incident.booking_id)
+        messages.success(request, _("You contested the report; a platform administrator will decide."))
+        return redirect("bookings:detail", pk=incident.booking_id)
     if not can_contest_incident(request.user, incident):
-        return _forbidden(request, _("Only the other side of the booking can contest this report."))
+        raise DomainPermissionError(_("Only the other side of the booking can contest this report."))
     booking = _booking_or_404(request, incident.booking_id)
     return _detail_with_errors(request, booking, contest_forms={incident.pk: form})
 
@@ -209,32 +225,37 @@ def _disputes_page(request, *, forms=None, status: int = 200):
     return render(request, "bookings/rules_disputes.html", {"rows": rows}, status=status)
 
 
+def _require_dispute_decider(user) -> None:
+    if not can_decide_dispute(user):
+        raise DomainPermissionError(_("Only platform administrators decide disputes."))
+
+
 @login_required
+@domain_error_pages
 def dispute_list(request):
-    if not can_decide_dispute(request.user):
-        return _forbidden(request, _("Only platform administrators decide disputes."))
+    _require_dispute_decider(request.user)
     return _disputes_page(request)
+
+
+def _dispute_page(request, refusal, pk: int):
+    return _disputes_page(request, forms={pk: refusal.form}, status=400)
+
+
+def _disputes_url(request, pk: int) -> str:
+    return reverse("bookings:disputes")
 
 
 @login_required
 @require_POST
+@domain_error_pages(form_page=_dispute_page, redirect_to=_disputes_url)
 def dispute_decide(request, pk: int):
-    if not can_decide_dispute(request.user):
-        return _forbidden(request, _("Only platform administrators decide disputes."))
+    _require_dispute_decider(request.user)
     if selectors.dispute_get(pk) is None:
         raise Http404(_("No such dispute."))
     form = DisputeDecisionForm(request.POST, prefix=f"dispute-{pk}")
     if form.is_valid():
-        try:
+        with refusal_shown_on(form, conflicts=False):  # already decided: say so on the list
             services.dispute_decide(dispute_id=pk, actor=request.user, **form.cleaned_data)
-        except DomainPermissionError as exc:
-            return _forbidden(request, exc.message)
-        except DomainError as exc:
-            if exc.status_code == 409:
-                messages.error(request, exc.message)
-                return redirect("bookings:disputes")
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Dispute #%(id)s is decided.") % {"id": pk})
-            return redirect("bookings:disputes")
+        messages.success(request, _("Dispute #%(id)s is decided.") % {"id": pk})
+        return redirect("bookings:disputes")
     return _disputes_page(request, forms={pk: form}, status=400)

@@ -8,29 +8,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from instruments.permissions import can_manage_instrument
-from sharing_platform.errors import DomainError, DomainPermissionError
+from sharing_platform.errors import DomainPermissionError
+from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from . import selectors, selectors_rules, services_rules
 from .forms_rules import BlackoutForm, BookingPolicyForm, OpeningHoursForm, QualificationGrantForm
 from .services_rules import POLICY_FIELDS, WEEKDAYS
-
-
-def add_domain_error(form, exc: DomainError, *, field_map: dict | None = None) -> None:
-    """Put a service's refusal next to the fields it names (or above the form)."""
-    field_map = field_map or {}
-    problems = exc.errors if isinstance(exc.errors, list) and exc.errors else []
-    problems = problems or [{"field": exc.field, "message": exc.message}]
-    for problem in problems:
-        field = problem.get("field")
-        field = field_map.get(field, field)
-        if field and "." in field:  # "2.opens" from a week replacement
-            field = field.split(".", 1)[1]
-        form.add_error(field if field in form.fields else None, problem["message"])
 
 
 def _managed_instrument(request, instrument_pk: int):
@@ -40,10 +29,6 @@ def _managed_instrument(request, instrument_pk: int):
     if not can_manage_instrument(request.user, instrument):
         raise DomainPermissionError(_("Only the instrument's managers can change its booking rules."))
     return instrument
-
-
-def _forbidden(request, exc: DomainPermissionError):
-    return render(request, "bookings/forbidden.html", {"message": exc.message}, status=403)
 
 
 def _page(request, instrument, *, status: int = 200, **forms):
@@ -65,12 +50,9 @@ def _page(request, instrument, *, status: int = 200, **forms):
 
 
 @login_required
+@domain_error_pages
 def instrument_rules(request, instrument_pk: int):
-    try:
-        instrument = _managed_instrument(request, instrument_pk)
-    except DomainPermissionError as exc:
-        return _forbidden(request, exc)
-    return _page(request, instrument)
+    return _page(request, _managed_instrument(request, instrument_pk))
 
 
 # Each section: (form class, context name of the form, service call taking (instrument, actor, cleaned data)).
@@ -106,30 +88,28 @@ SECTIONS = {
 }
 
 
+def _section_page(request, refusal, instrument_pk: int, section: str):
+    instrument = _managed_instrument(request, instrument_pk)
+    return _page(request, instrument, status=400, **{SECTIONS[section][1]: refusal.form})
+
+
 @login_required
+@domain_error_pages(form_page=_section_page)
 def instrument_rules_save(request, instrument_pk: int, section: str):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if section not in SECTIONS:
         raise Http404(_("No such page."))
-    try:
-        instrument = _managed_instrument(request, instrument_pk)
-    except DomainPermissionError as exc:
-        return _forbidden(request, exc)
+    instrument = _managed_instrument(request, instrument_pk)
     form_class, form_name, service, done = SECTIONS[section]
     form = form_class(request.POST)
     if form.is_valid():
-        try:
+        with refusal_shown_on(form, field_map={"user": "username"}):
             service(instrument, request.user, form.cleaned_data)
-        except DomainPermissionError as exc:
-            return _forbidden(request, exc)
-        except DomainError as exc:
-            add_domain_error(form, exc, field_map={"user": "username"})
-        else:
-            messages.success(request, done)
-            if section == "blackouts":
-                _warn_bookings_in_blackout(request, instrument, form.cleaned_data)
-            return redirect("bookings:instrument-rules", instrument_pk=instrument.pk)
+        messages.success(request, done)
+        if section == "blackouts":
+            _warn_bookings_in_blackout(request, instrument, form.cleaned_data)
+        return redirect("bookings:instrument-rules", instrument_pk=instrument.pk)
     return _page(request, instrument, status=400, **{form_name: form})
 
 
@@ -165,24 +145,18 @@ REMOVALS = {
 }
 
 
+def _rules_url(request, instrument_pk: int, *args, **kwargs) -> str:
+    return reverse("bookings:instrument-rules", kwargs={"instrument_pk": instrument_pk})
+
+
 @login_required
 @require_POST
+@domain_error_pages(redirect_to=_rules_url)
 def instrument_rules_remove(request, instrument_pk: int, section: str, item_pk: int):
     if section not in REMOVALS:
         raise Http404(_("No such page."))
-    try:
-        instrument = _managed_instrument(request, instrument_pk)
-    except DomainPermissionError as exc:
-        return _forbidden(request, exc)
+    instrument = _managed_instrument(request, instrument_pk)
     service, done = REMOVALS[section]
-    try:
-        service(instrument, request.user, item_pk)
-    except DomainPermissionError as exc:
-        return _forbidden(request, exc)
-    except DomainError as exc:
-        if exc.status_code == 404:
-            raise Http404(exc.message) from exc
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
+    service(instrument, request.user, item_pk)
+    messages.success(request, done)
     return redirect("bookings:instrument-rules", instrument_pk=instrument.pk)

@@ -7,7 +7,7 @@ from collections import Counter
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from instruments.models import Unit
+from instruments.models import CreditTier, Unit
 
 from . import params
 from .models import CreditEvent, ListEntry
@@ -22,13 +22,7 @@ RULE_LABELS = {
     "top_tier": _("Top credit tier, enough fulfilled services and a clean recent record"),
 }
 
-TIER_LABELS = {
-    "excellent": _("Excellent"),
-    "good": _("Good"),
-    "fair": _("Fair"),
-    "poor": _("Poor"),
-    "bad": _("Bad"),
-}
+TIER_LABELS = dict(CreditTier.choices)
 
 HOW_TO_OBJECT = _(
     "The listed person or unit may object at any time from their credit page (or the API); objections are "

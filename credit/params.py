@@ -7,6 +7,8 @@ so a score can always be explained with the parameters of its time.
 import os
 from datetime import timedelta
 
+from instruments.models import CreditTier
+
 from .models import CreditEvent
 
 K = CreditEvent.Kind
@@ -159,7 +161,13 @@ CAPS = {"serious": (365, 549), "general": (180, 649), "minor": (90, 749)}
 CAP_LIFTING_KINDS = {K.REPAIR_GRANTED, K.APPEAL_UPHELD}
 
 # --- Tiers and what they allow -----------------------------------------------------------------
-TIERS = (("excellent", 800), ("good", 700), ("fair", 600), ("poor", 550), ("bad", SCORE_MIN))
+TIERS = (
+    (CreditTier.EXCELLENT, 800),
+    (CreditTier.GOOD, 700),
+    (CreditTier.FAIR, 600),
+    (CreditTier.POOR, 550),
+    (CreditTier.BAD, SCORE_MIN),
+)
 DEPOSIT_WAIVED_TIERS = {"excellent", "good"}
 AUTO_APPROVAL_TIERS = {"excellent"}
 HORIZON_FACTORS = {"excellent": 1.5, "good": 1.25, "fair": 1.0, "poor": 0.75, "bad": 0.5}

@@ -17,6 +17,7 @@ from instruments.models import Unit
 from notifications.models import RobotEvent
 from notifications.services import in_each_language, robot_notify, site_url
 from sharing_platform import outbox
+from sharing_platform.api.exceptions import error_items
 from sharing_platform.errors import (
     DomainConflictError,
     DomainPermissionError,
@@ -158,7 +159,7 @@ def external_report_create(
     try:
         report.full_clean()
     except ValidationError as error:
-        raise DomainValidationError(_("The external report is not valid."), errors=error.message_dict) from error
+        raise DomainValidationError(_("The external report is not valid."), errors=error_items(error)) from error
     if not (range_min <= score <= range_max) or range_max <= range_min:
         raise DomainValidationError(_("The score must lie within the report's range."), field="score")
     if expires_at <= reported_at:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from instruments.models import Membership, Unit
-from sharing_platform.errors import DomainError
+from sharing_platform.pages import domain_error_pages
 
 from . import params, policy, selectors, services
 from .display import (
@@ -142,43 +142,41 @@ def _mine_url() -> str:
     return reverse("credit:mine")
 
 
+def _back_to_mine(request, pk: int):
+    return _redirect_mine(get_object_or_404(ListEntry, pk=pk))
+
+
 @login_required
 @require_POST
+@domain_error_pages(redirect_to=_back_to_mine)
 def appeal_create(request, pk: int):
     entry = get_object_or_404(ListEntry.objects.select_related("subject_user", "subject_unit"), pk=pk)
     form = AppealForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the grounds of your objection."))
         return _redirect_mine(entry)
-    try:
-        appeal = services.appeal_submit(entry=entry, user=request.user, reason=form.cleaned_data["reason"])
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Objection received; it will be decided by %(date)s.") % {"date": appeal.due_on})
+    appeal = services.appeal_submit(entry=entry, user=request.user, reason=form.cleaned_data["reason"])
+    messages.success(request, _("Objection received; it will be decided by %(date)s.") % {"date": appeal.due_on})
     return _redirect_mine(entry)
 
 
 @login_required
 @require_POST
+@domain_error_pages(redirect_to=_back_to_mine)
 def repair_create(request, pk: int):
     entry = get_object_or_404(ListEntry.objects.select_related("subject_user", "subject_unit"), pk=pk)
     form = RepairForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Describe the correction and sign the credit commitment."))
         return _redirect_mine(entry)
-    try:
-        services.repair_request_submit(
-            entry=entry,
-            user=request.user,
-            proof_text=form.cleaned_data["proof_text"],
-            proof_file=form.cleaned_data.get("proof_file"),
-            commitment_signed=form.cleaned_data["commitment_signed"],
-        )
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Repair request received."))
+    services.repair_request_submit(
+        entry=entry,
+        user=request.user,
+        proof_text=form.cleaned_data["proof_text"],
+        proof_file=form.cleaned_data.get("proof_file"),
+        commitment_signed=form.cleaned_data["commitment_signed"],
+    )
+    messages.success(request, _("Repair request received."))
     return _redirect_mine(entry)
 
 
@@ -209,24 +207,25 @@ def _aware_end_of(value):
     return timezone.make_aware(datetime.combine(value.date(), datetime.max.time().replace(microsecond=0)))
 
 
+def _moderation_url(request, pk: int) -> str:
+    return reverse("moderation")
+
+
 @staff_member_required
 @require_POST
+@domain_error_pages(redirect_to=_moderation_url)
 def entry_confirm(request, pk: int):
     entry = get_object_or_404(ListEntry, pk=pk)
     form = ConfirmForm(request.POST)
     if form.is_valid():
-        try:
-            services.list_entry_confirm(
-                entry=entry,
-                moderator=request.user,
-                reason=form.cleaned_data["reason"],
-                expires_at=_aware_end_of(form.cleaned_data.get("expires_at")),
-                severity=form.cleaned_data.get("severity") or None,
-            )
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("Entry published."))
+        services.list_entry_confirm(
+            entry=entry,
+            moderator=request.user,
+            reason=form.cleaned_data["reason"],
+            expires_at=_aware_end_of(form.cleaned_data.get("expires_at")),
+            severity=form.cleaned_data.get("severity") or None,
+        )
+        messages.success(request, _("Entry published."))
     else:
         messages.error(request, _("A reason is required."))
     return redirect("moderation")
@@ -234,16 +233,13 @@ def entry_confirm(request, pk: int):
 
 @staff_member_required
 @require_POST
+@domain_error_pages(redirect_to=_moderation_url)
 def entry_reject(request, pk: int):
     entry = get_object_or_404(ListEntry, pk=pk)
     form = RejectForm(request.POST)
     if form.is_valid():
-        try:
-            services.list_entry_reject(entry=entry, moderator=request.user, reason=form.cleaned_data["reason"])
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("Proposal rejected."))
+        services.list_entry_reject(entry=entry, moderator=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, _("Proposal rejected."))
     else:
         messages.error(request, _("A reason is required."))
     return redirect("moderation")
@@ -251,21 +247,18 @@ def entry_reject(request, pk: int):
 
 @staff_member_required
 @require_POST
+@domain_error_pages(redirect_to=_moderation_url)
 def appeal_decide(request, pk: int):
     appeal = get_object_or_404(Appeal, pk=pk)
     form = DecisionForm(request.POST)
     if form.is_valid():
-        try:
-            services.appeal_decide(
-                appeal=appeal,
-                admin=request.user,
-                upheld=form.cleaned_data["decision"] == "yes",
-                reason=form.cleaned_data["reason"],
-            )
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("Objection decided."))
+        services.appeal_decide(
+            appeal=appeal,
+            admin=request.user,
+            upheld=form.cleaned_data["decision"] == "yes",
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(request, _("Objection decided."))
     else:
         messages.error(request, _("A decision and a reason are required."))
     return redirect("moderation")
@@ -273,21 +266,18 @@ def appeal_decide(request, pk: int):
 
 @staff_member_required
 @require_POST
+@domain_error_pages(redirect_to=_moderation_url)
 def repair_decide(request, pk: int):
     repair = get_object_or_404(RepairRequest, pk=pk)
     form = DecisionForm(request.POST)
     if form.is_valid():
-        try:
-            services.repair_request_decide(
-                repair=repair,
-                admin=request.user,
-                granted=form.cleaned_data["decision"] == "yes",
-                reason=form.cleaned_data["reason"],
-            )
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("Repair request decided."))
+        services.repair_request_decide(
+            repair=repair,
+            admin=request.user,
+            granted=form.cleaned_data["decision"] == "yes",
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(request, _("Repair request decided."))
     else:
         messages.error(request, _("A decision and a reason are required."))
     return redirect("moderation")

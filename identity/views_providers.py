@@ -8,8 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from instruments.views.units import domain_errors_as_http, platform_admin_required
+from instruments.views.units import platform_admin_required
 from sharing_platform.errors import DomainError
+from sharing_platform.pages import domain_error_pages
 
 from . import services
 from .forms import IdentityProviderForm
@@ -47,13 +48,13 @@ def provider_create_page(request: HttpRequest) -> HttpResponse:
 
 
 @platform_admin_required
-@domain_errors_as_http
+@domain_error_pages
 def provider_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
     return _form_page(request, identity_provider_get(provider_id=pk))
 
 
 @platform_admin_required
-@domain_errors_as_http
+@domain_error_pages
 @require_POST
 def provider_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
     provider = identity_provider_get(provider_id=pk)

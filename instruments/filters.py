@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from .error_codes import InstrumentErrorCode
 from .models import Instrument, InstrumentCategory, Region, Unit, name_order
 
 SEARCH_FIELDS = ("name", "name_en", "model_number", "manufacturer", "description")
@@ -37,13 +38,15 @@ class CategoryReferenceField(forms.CharField):
             return None
         # H13 (found by fuzzing): NUL reaches PostgreSQL as a 500, so does a non-ASCII digit or a huge id.
         if "\x00" in value:
-            raise forms.ValidationError(_("Null characters are not allowed."), code="null_characters_not_allowed")
+            raise forms.ValidationError(
+                _("Null characters are not allowed."), code=InstrumentErrorCode.NULL_CHARACTERS_NOT_ALLOWED
+            )
         lookup = {"pk": int(value)} if _is_small_id(value) else {"code": value}
         category = InstrumentCategory.objects.filter(**lookup).first()
         if category is None:
             raise forms.ValidationError(
                 _("Unknown category “%(value)s”: give a category id or code from /api/v1/categories/."),
-                code="unknown_category",
+                code=InstrumentErrorCode.UNKNOWN_CATEGORY,
                 params={"value": value},
             )
         return category
@@ -58,13 +61,14 @@ class RegionReferenceField(forms.CharField):
             return None
         if not _is_small_id(value):
             raise forms.ValidationError(
-                _("Region must be a six-digit division code such as 310000, or a region id."), code="invalid_region"
+                _("Region must be a six-digit division code such as 310000, or a region id."),
+                code=InstrumentErrorCode.INVALID_REGION,
             )
         lookup = {"code": value} if len(value) == 6 else {"pk": int(value)}
         region = Region.objects.filter(**lookup).first()
         if region is None:
             raise forms.ValidationError(
-                _("Unknown region “%(value)s”."), code="unknown_region", params={"value": value}
+                _("Unknown region “%(value)s”."), code=InstrumentErrorCode.UNKNOWN_REGION, params={"value": value}
             )
         return region
 

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from .error_codes import InstrumentErrorCode
 from .models import Membership, Region, Unit
 from .selectors.regions import region_children
 from .validators import uscc_normalise, uscc_problem
@@ -148,7 +149,7 @@ class UnitForm(RegionPickerMixin, forms.Form):
         code = uscc_normalise(self.cleaned_data["credit_code"])
         problem = uscc_problem(code)
         if problem:
-            raise forms.ValidationError(problem, code="invalid_credit_code")
+            raise forms.ValidationError(problem, code=InstrumentErrorCode.INVALID_CREDIT_CODE)
         return code
 
     def clean_accreditations(self) -> list[str]:

@@ -108,6 +108,17 @@ class UnitQuerySet(models.QuerySet):
         return self.verified()
 
 
+class CreditTier(models.TextChoices):
+    """The credit tiers, best first (credit/params.py sets their score floors). Kept here, beside the
+    unit's `credit_tier` column that the credit app writes down for the catalogue; "" while unscored."""
+
+    EXCELLENT = "excellent", _("Excellent")
+    GOOD = "good", _("Good")
+    FAIR = "fair", _("Fair")
+    POOR = "poor", _("Poor")
+    BAD = "bad", _("Bad")
+
+
 class Unit(BilingualNameMixin, models.Model):
     """A member organisation that provides instruments, sends researchers, or both."""
 

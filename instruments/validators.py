@@ -8,6 +8,8 @@ digits, while the standard allows letters for the registration authority and the
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .error_codes import InstrumentErrorCode
+
 # The 31 characters the standard uses: digits and capitals without I, O, S, V, Z.
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -49,7 +51,7 @@ def uscc_problem(code: str) -> str | None:
 def validate_uscc(value: str) -> None:
     problem = uscc_problem(value)
     if problem:
-        raise ValidationError(problem, code="invalid_credit_code")
+        raise ValidationError(problem, code=InstrumentErrorCode.INVALID_CREDIT_CODE)
 
 
 def uscc_build(first17: str) -> str:

@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from instruments.views.units import domain_errors_as_http
 from sharing_platform.errors import DomainError
+from sharing_platform.pages import domain_error_pages
 
 from . import services
 from .forms import RobotWebhookForm
@@ -46,7 +46,7 @@ def robots_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-@domain_errors_as_http
+@domain_error_pages
 def robot_delete(request: HttpRequest, pk: int) -> HttpResponse:
     services.robot_webhook_delete(actor=request.user, webhook=robot_webhook_get(user=request.user, webhook_id=pk))
     messages.success(request, _("The robot was removed."))

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from .error_codes import PartnerErrorCode
 from .models import PartnerKey
 
 KEYWORD = "Api-Key"
@@ -41,13 +42,13 @@ def partner_key_verify(raw_key: str) -> PartnerKey:
     prefix, dot, _rest = raw_key.partition(".")
     key = PartnerKey.objects.select_related("partner").filter(prefix=prefix).first() if dot else None
     if key is None or not PartnerKey.objects.key_generator.verify(raw_key, key.hashed_key):
-        raise PartnerKeyFailed(_("Unknown API key."), code="key_unknown")
+        raise PartnerKeyFailed(_("Unknown API key."), code=PartnerErrorCode.KEY_UNKNOWN)
     if key.revoked:
-        raise PartnerKeyFailed(_("This API key has been revoked."), code="key_revoked")
+        raise PartnerKeyFailed(_("This API key has been revoked."), code=PartnerErrorCode.KEY_REVOKED)
     if key.has_expired:
-        raise PartnerKeyFailed(_("This API key has expired."), code="key_expired")
+        raise PartnerKeyFailed(_("This API key has expired."), code=PartnerErrorCode.KEY_EXPIRED)
     if not key.partner.is_active:
-        raise PartnerKeyFailed(_("This partner organisation is suspended."), code="partner_inactive")
+        raise PartnerKeyFailed(_("This partner organisation is suspended."), code=PartnerErrorCode.PARTNER_INACTIVE)
     return key
 
 
@@ -57,11 +58,13 @@ class PartnerKeyAuthentication(BaseAuthentication):
         if not header or header[0].lower() != KEYWORD.lower().encode():
             return None
         if len(header) != 2:  # "Api-Key" and the key
-            raise PartnerKeyFailed(_("Malformed Authorization header: use 'Api-Key <key>'."), code="key_malformed")
+            raise PartnerKeyFailed(
+                _("Malformed Authorization header: use 'Api-Key <key>'."), code=PartnerErrorCode.KEY_MALFORMED
+            )
         try:
             raw_key = header[1].decode()
         except UnicodeError:
-            raise PartnerKeyFailed(_("Malformed API key."), code="key_malformed") from None
+            raise PartnerKeyFailed(_("Malformed API key."), code=PartnerErrorCode.KEY_MALFORMED) from None
         key = partner_key_verify(raw_key)
         _touch(key)
         return AnonymousUser(), key

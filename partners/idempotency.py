@@ -17,30 +17,18 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from sharing_platform.api.schema import IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, idempotent_operation
 from sharing_platform.errors import DomainConflictError, DomainValidationError
 
+from .error_codes import PartnerErrorCode
 from .models import IdempotencyRecord
 from .permissions import request_partner_key
 
-HEADER = "Idempotency-Key"
+HEADER = IDEMPOTENCY_KEY_HEADER
 MAX_KEY_LENGTH = 255
-
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    name=HEADER,
-    type=OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description=(
-        "A unique string per logical request (e.g. a UUID). Retrying with the same key and body replays the "
-        "first response instead of creating a second object; the same key with a different body is refused "
-        "with 409. Keys are remembered for PARTNERS_IDEMPOTENCY_TTL_HOURS (24 h by default)."
-    ),
-)
 
 
 def idempotency_ttl() -> timedelta:
@@ -85,7 +73,7 @@ def _claim(*, owner: str, key: str, request, fingerprint: str) -> IdempotencyRec
         if existing is None:  # deleted between our insert and our read: the other request failed
             raise DomainConflictError(
                 _("A request with this Idempotency-Key is being processed; retry shortly."),
-                code="idempotency_in_progress",
+                code=PartnerErrorCode.IDEMPOTENCY_IN_PROGRESS,
             ) from None
         return existing
     return None
@@ -94,21 +82,23 @@ def _claim(*, owner: str, key: str, request, fingerprint: str) -> IdempotencyRec
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     if record.request_hash != fingerprint:
         raise DomainConflictError(
-            _("This Idempotency-Key was already used with a different request."), code="idempotency_key_reused"
+            _("This Idempotency-Key was already used with a different request."),
+            code=PartnerErrorCode.IDEMPOTENCY_KEY_REUSED,
         )
     if record.response_status is None:
         raise DomainConflictError(
             _("A request with this Idempotency-Key is being processed; retry shortly."),
-            code="idempotency_in_progress",
+            code=PartnerErrorCode.IDEMPOTENCY_IN_PROGRESS,
         )
     response = Response(record.response_body, status=record.response_status)
-    response["Idempotent-Replayed"] = "true"
+    response[IDEMPOTENT_REPLAYED_HEADER] = "true"
     return response
 
 
 def idempotent(view_method):
-    """Decorate an APIView's `post(self, request, ...)`."""
+    """Decorate an APIView's `post(self, request, ...)`; the schema documents both headers for it."""
 
+    @idempotent_operation
     @functools.wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
         key = request.headers.get(HEADER)
@@ -120,7 +110,7 @@ def idempotent(view_method):
             raise DomainValidationError(
                 _("The Idempotency-Key header must be 1 to %(max)d characters.") % {"max": MAX_KEY_LENGTH},
                 field=HEADER,
-                code="idempotency_key_invalid",
+                code=PartnerErrorCode.IDEMPOTENCY_KEY_INVALID,
             )
         fingerprint = request_fingerprint(request)
         existing = _claim(owner=owner, key=key, request=request, fingerprint=fingerprint)

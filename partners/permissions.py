@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
+from sharing_platform.errors import CommonErrorCode
+
 from .models import PartnerKey
 
 
@@ -40,6 +42,7 @@ class HasScope(BasePermission):
         if not key.has_scope(self.scope):
             # Raised rather than returned: the instance is shared between requests, its message is not per-request.
             raise exceptions.PermissionDenied(
-                _("This API key lacks the scope '%(scope)s'.") % {"scope": self.scope}, code="missing_scope"
+                _("This API key lacks the scope '%(scope)s'.") % {"scope": self.scope},
+                code=CommonErrorCode.MISSING_SCOPE,
             )
         return True

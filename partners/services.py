@@ -19,10 +19,12 @@ from credit.models import ExternalCreditReport
 from credit.services import external_report_create
 from instruments.models import Unit
 from instruments.validators import uscc_normalise
+from sharing_platform.accounts.error_codes import AccountErrorCode
 from sharing_platform.accounts.services import email_in_use
 from sharing_platform.errors import DomainConflictError, DomainNotFoundError, DomainValidationError
 
 from . import selectors, webhooks
+from .error_codes import PartnerErrorCode
 from .models import (
     IdempotencyRecord,
     Partner,
@@ -105,7 +107,7 @@ def _email_taken_error() -> DomainConflictError:
             "leave the e-mail empty, or ask the person to sign in with their own account."
         ),
         field="email",
-        code="email_taken",
+        code=AccountErrorCode.EMAIL_TAKEN,
     )
 
 
@@ -155,7 +157,7 @@ def _partner_user_require(partner: Partner, external_id: str) -> PartnerUser:
             _("No user with external_id '%(id)s' for your organisation; create it at /api/v1/partner/users/ first.")
             % {"id": external_id},
             field="external_id",
-            code="unknown_user",
+            code=AccountErrorCode.UNKNOWN_USER,
         )
     return link
 
@@ -201,7 +203,7 @@ def webhook_endpoint_create(*, partner: Partner, url: str, events: list[str], de
     """Register a receiver. Its secret is returned on this object and shown to the partner once."""
     problem = webhooks.url_problem(url)
     if problem:
-        raise DomainValidationError(problem, field="url", code="url_refused")
+        raise DomainValidationError(problem, field="url", code=PartnerErrorCode.URL_REFUSED)
     unknown = sorted(set(events) - set(WebhookEvent.values))
     if not events or unknown:
         raise DomainValidationError(
@@ -246,14 +248,16 @@ def _report_subject(*, partner: Partner, unit_credit_code: str, user_id: int | N
         unit = Unit.objects.filter(credit_code=uscc_normalise(unit_credit_code)).first()
         if unit is None:
             raise DomainValidationError(
-                _("No unit with this unified social credit code."), field="unit_credit_code", code="unknown_subject"
+                _("No unit with this unified social credit code."),
+                field="unit_credit_code",
+                code=PartnerErrorCode.UNKNOWN_SUBJECT,
             )
         return unit
     if user_external_id:
         return _partner_user_require(partner, user_external_id).user
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
-        raise DomainValidationError(_("No such user."), field="user_id", code="unknown_subject")
+        raise DomainValidationError(_("No such user."), field="user_id", code=PartnerErrorCode.UNKNOWN_SUBJECT)
     return user
 
 
@@ -285,7 +289,7 @@ def partner_credit_report_submit(
             _("The score %(score)s lies outside the range %(min)s..%(max)s.")
             % {"score": score, "min": range_min, "max": range_max},
             field="score",
-            code="score_out_of_range",
+            code=PartnerErrorCode.SCORE_OUT_OF_RANGE,
         )
     if expires_at <= reported_at:
         raise DomainValidationError(_("expires_at must be after reported_at."), field="expires_at")

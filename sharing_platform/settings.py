@@ -182,18 +182,25 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "sharing_platform.api.pagination.CheapPageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "sharing_platform.api.schema.ProjectAutoSchema",  # H13: adds error responses
+    # The contract: every operation documents its error responses, headers and summary (docs/api.md).
+    "DEFAULT_SCHEMA_CLASS": "sharing_platform.api.schema.ProjectAutoSchema",
+    # Every refusal answers {detail, code, field?, errors?}; `code` is one of API_ERROR_CODES below.
     "EXCEPTION_HANDLER": "sharing_platform.api.exceptions.api_exception_handler",
-    "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
-    ],
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON in, JSON out. An upload endpoint declares multipart itself (sharing_platform/api/parsers.py).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# The enums of error codes the API answers (sharing_platform/errors.py: one per app, in <app>/error_codes.py);
+# the schema's ErrorCode enum lists their members. A new app with its own codes adds its enum here.
+API_ERROR_CODES = [
+    "sharing_platform.errors.CommonErrorCode",
+    "sharing_platform.accounts.error_codes.AccountErrorCode",
+    "instruments.error_codes.InstrumentErrorCode",
+    "bookings.error_codes.BookingErrorCode",
+    "bookings.error_codes.BookingRule",
+    "partners.error_codes.PartnerErrorCode",
+]
 REST_KNOX = {
     # Tokens are stored as hashes and expire; "Authorization: Token <token>".
     "TOKEN_TTL": timedelta(hours=int(os.environ.get("API_TOKEN_TTL_HOURS", "72"))),
@@ -210,6 +217,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Request bodies get their own components (`XRequest`, without read-only fields), so a generated
+    # client neither demands nor sends id, created_at and the like.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Paths are absolute (/api/v1/...): the server is whichever host serves this schema.
+    "SERVERS": [{"url": "/", "description": "The server this schema is read from."}],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "sharing_platform.api.schema.postprocess_schema",
+    ],
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -345,6 +361,18 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "UnitKindEnum": "instruments.models.Unit.Kind",
         "UnitStatusEnum": "instruments.models.Unit.Status",
         "InstrumentStatusEnum": "instruments.models.Instrument.Status",
+        "CreditTierEnum": "instruments.models.CreditTier",
+        "CreditEventKindEnum": "credit.models.CreditEvent.Kind",
+        "ListTypeEnum": "credit.models.ListEntry.List",
+        "ListEntryStatusEnum": "credit.models.ListEntry.Status",
+        "SeverityEnum": "credit.models.ListEntry.Severity",
+        "SubjectTypeEnum": ["unit", "user"],
+        "ImportRowActionEnum": ["create", "update"],
+        "ReasonCodeEnum": ["cap", "events", "unit_status", "person_identity", "external", "endorsements"],
+        "ReasonWindowEnum": ["90d", "12m", "all"],
+        "AppealStatusEnum": "credit.models.Appeal.Status",
+        "RepairRequestStatusEnum": "credit.models.RepairRequest.Status",
+        "EndorsementKindEnum": "credit.models.Endorsement.Kind",
     }
 )
 

@@ -13,15 +13,21 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from instruments.api.catalogue import validation_error
 from instruments.models import Unit
+from sharing_platform.api.exceptions import validation_error
 from sharing_platform.api.permissions import IsPlatformAdmin
 from sharing_platform.errors import DomainNotFoundError, DomainPermissionError, DomainValidationError
 
 from .. import access, selectors
 from ..exports import EXPORT_FORMATS, evaluation_response
 from ..windows import parse_days, parse_threshold, parse_year, window_parse
-from .serializers import IdleReportSerializer
+from .serializers import (
+    BeforeYouBuySerializer,
+    IdleReportSerializer,
+    InstrumentHoursSerializer,
+    PlatformDashboardSerializer,
+    UnitEvaluationSerializer,
+)
 
 MAX_MONTHS = 60
 
@@ -47,6 +53,11 @@ def parse_min_value(value: str | None) -> Decimal:
     return amount
 
 
+def months_or_default(value: str | None) -> int:
+    """The dashboard page's lenient reading of `months`: anything but 1..MAX_MONTHS shows the last 12."""
+    return int(value) if value and value.isdigit() and 1 <= int(value) <= MAX_MONTHS else 12
+
+
 def parse_months(value: str | None) -> int:
     if not value:
         return 12
@@ -67,11 +78,12 @@ class InstrumentHoursView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        summary="Machine hours and sharing figures of one instrument",
         parameters=[
             OpenApiParameter("start", OpenApiTypes.STR, description="Date (local day) or ISO 8601 datetime"),
             OpenApiParameter("end", OpenApiTypes.STR, description="Date (inclusive local day) or ISO 8601 datetime"),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=InstrumentHoursSerializer,
     )
     def get(self, request, pk: int):
         instrument = access.instrument_for_hours(request.user, pk)
@@ -79,18 +91,17 @@ class InstrumentHoursView(APIView):
             raise DomainNotFoundError(_("No such instrument."))
         window = window_parse(request.query_params.get("start"), request.query_params.get("end"))
         figures = selectors.instrument_hours(instrument=instrument, window=window)
-        return Response(
-            {
-                "instrument": {
-                    "id": instrument.pk,
-                    "name": instrument.display_name,
-                    "unit": instrument.unit_id,
-                    "original_value": str(instrument.original_value),
-                },
-                "window": _window_dict(window),
-                **figures,
-            }
-        )
+        body = {
+            "instrument": {
+                "id": instrument.pk,
+                "name": instrument.display_name,
+                "unit": instrument.unit_id,
+                "original_value": instrument.original_value,
+            },
+            "window": _window_dict(window),
+            **figures,
+        }
+        return Response(InstrumentHoursSerializer(body).data)
 
 
 def idle_report_for(user, params) -> selectors.IdleReport:
@@ -117,6 +128,7 @@ class IdleInstrumentsView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        summary="Idle instruments of the units you manage",
         parameters=[
             OpenApiParameter("days", OpenApiTypes.INT, description="Period in days (default 90)"),
             OpenApiParameter("threshold", OpenApiTypes.FLOAT, description="Utilisation under which (default 0.1)"),
@@ -146,19 +158,20 @@ class UnitEvaluationView(APIView):
     content_negotiation_class = ExportFormatNegotiation
 
     @extend_schema(
+        summary="A unit's yearly open-sharing evaluation",
         parameters=[
             OpenApiParameter("year", OpenApiTypes.INT, description="Calendar year (default: last year)"),
             OpenApiParameter("min_value", OpenApiTypes.NUMBER, description="Only instruments worth this much (CNY)"),
             OpenApiParameter("format", OpenApiTypes.STR, enum=["json", *EXPORT_FORMATS]),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=UnitEvaluationSerializer,
     )
     def get(self, request, pk: int):
         report = unit_evaluation_for(request.user, pk, request.query_params)
         export_format = request.query_params.get("format")
         if export_format in EXPORT_FORMATS:
             return evaluation_response(report, export_format)
-        return Response(report)
+        return Response(UnitEvaluationSerializer(report).data)
 
 
 class BeforeYouBuyView(APIView):
@@ -167,12 +180,13 @@ class BeforeYouBuyView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        summary="Instruments that already exist for a category, least used first",
         parameters=[
             OpenApiParameter("category", OpenApiTypes.STR, required=True, description="Category id or code"),
             OpenApiParameter("region", OpenApiTypes.STR, description="Six-digit division code or id"),
             OpenApiParameter("q", OpenApiTypes.STR, description="Model or specification keywords"),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=BeforeYouBuySerializer,
     )
     def get(self, request):
         if not request.query_params.get("category"):
@@ -180,7 +194,7 @@ class BeforeYouBuyView(APIView):
         filterset = selectors.before_you_buy_filter(request.query_params)
         if not filterset.is_valid():
             raise validation_error(filterset.errors)
-        return Response(selectors.before_you_buy(instruments=filterset.qs))
+        return Response(BeforeYouBuySerializer(selectors.before_you_buy(instruments=filterset.qs)).data)
 
 
 class PlatformDashboardView(APIView):
@@ -189,8 +203,10 @@ class PlatformDashboardView(APIView):
     permission_classes = [IsPlatformAdmin]
 
     @extend_schema(
+        summary="Platform growth, credit tiers and list entries by month",
         parameters=[OpenApiParameter("months", OpenApiTypes.INT, description="How many months (default 12)")],
-        responses=OpenApiTypes.OBJECT,
+        responses=PlatformDashboardSerializer,
     )
     def get(self, request):
-        return Response(selectors.platform_dashboard(months=parse_months(request.query_params.get("months"))))
+        dashboard = selectors.platform_dashboard(months=parse_months(request.query_params.get("months")))
+        return Response(PlatformDashboardSerializer(dashboard).data)

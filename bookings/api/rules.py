@@ -98,10 +98,10 @@ class QualificationSerializer(serializers.Serializer):
     user = serializers.IntegerField(source="qualification.user_id")
     username = serializers.CharField(source="qualification.user.username")
     granted_at = serializers.DateTimeField(source="qualification.granted_at")
-    granted_by = serializers.CharField(source="qualification.granted_by.username", default=None)
-    last_used_at = serializers.DateTimeField(source="qualification.last_used_at")
-    revoked_at = serializers.DateTimeField(source="qualification.revoked_at")
-    status = serializers.CharField(help_text="valid, lapsed or revoked")
+    granted_by = serializers.CharField(source="qualification.granted_by.username", default=None, allow_null=True)
+    last_used_at = serializers.DateTimeField(source="qualification.last_used_at", allow_null=True)
+    revoked_at = serializers.DateTimeField(source="qualification.revoked_at", allow_null=True)
+    status = serializers.ChoiceField(choices=["valid", "lapsed", "revoked"])
 
 
 # --- Views ------------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ class InstrumentBookingPolicyView(APIView):
 
     permission_classes = [IsAuthenticatedOrReadOnly]
 
-    @extend_schema(responses=BookingPolicySerializer)
+    @extend_schema(summary="An instrument's booking rules", responses=BookingPolicySerializer)
     def get(self, request, pk: int):
         return Response(_policy_data(_instrument_or_404(pk)))
 
@@ -143,11 +143,19 @@ class InstrumentBookingPolicyView(APIView):
         )
         return Response(BookingPolicySerializer(policy).data)
 
-    @extend_schema(request=BookingPolicyPutSerializer, responses=BookingPolicySerializer)
+    @extend_schema(
+        summary="Replace an instrument's booking rules (managers)",
+        request=BookingPolicyPutSerializer,
+        responses=BookingPolicySerializer,
+    )
     def put(self, request, pk: int):
         return self._write(request, pk, partial=False)
 
-    @extend_schema(request=BookingPolicySerializer, responses=BookingPolicySerializer)
+    @extend_schema(
+        summary="Change some of an instrument's booking rules (managers)",
+        request=BookingPolicySerializer,
+        responses=BookingPolicySerializer,
+    )
     def patch(self, request, pk: int):
         return self._write(request, pk, partial=True)
 
@@ -157,12 +165,14 @@ class InstrumentOpeningHoursView(APIView):
 
     permission_classes = [IsAuthenticatedOrReadOnly]
 
-    @extend_schema(responses=OpeningHoursSerializer(many=True))
+    @extend_schema(summary="An instrument's weekly opening hours", responses=OpeningHoursSerializer(many=True))
     def get(self, request, pk: int):
         instrument = _instrument_or_404(pk)
         return Response(OpeningHoursSerializer(selectors_rules.opening_hours_list(instrument), many=True).data)
 
-    @extend_schema(request=OpeningHoursSerializer, responses={201: OpeningHoursSerializer})
+    @extend_schema(
+        summary="Add opening hours (managers)", request=OpeningHoursSerializer, responses={201: OpeningHoursSerializer}
+    )
     def post(self, request, pk: int):
         instrument = _instrument_or_404(pk)
         _require_manager(request, instrument)
@@ -171,7 +181,11 @@ class InstrumentOpeningHoursView(APIView):
         row = services_rules.opening_hours_add(instrument=instrument, actor=request.user, **data.validated_data)
         return Response(OpeningHoursSerializer(row).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=OpeningHoursWeekSerializer, responses=OpeningHoursSerializer(many=True))
+    @extend_schema(
+        summary="Replace the whole week of opening hours (managers)",
+        request=OpeningHoursWeekSerializer,
+        responses=OpeningHoursSerializer(many=True),
+    )
     def put(self, request, pk: int):
         instrument = _instrument_or_404(pk)
         _require_manager(request, instrument)
@@ -186,7 +200,7 @@ class InstrumentOpeningHoursView(APIView):
 class InstrumentOpeningHoursDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(summary="Remove opening hours (managers)", request=None, responses={204: None})
     def delete(self, request, pk: int, item_pk: int):
         instrument = _instrument_or_404(pk)
         _require_manager(request, instrument)
@@ -199,7 +213,7 @@ class InstrumentBlackoutsView(APIView):
 
     permission_classes = [IsAuthenticatedOrReadOnly]
 
-    @extend_schema(responses=BlackoutSerializer(many=True))
+    @extend_schema(summary="An instrument's blackout periods", responses=BlackoutSerializer(many=True))
     def get(self, request, pk: int):
         from django.utils import timezone
 
@@ -208,7 +222,9 @@ class InstrumentBlackoutsView(APIView):
         blackouts = selectors_rules.blackout_list(instrument, upcoming_from=upcoming_from)
         return Response(BlackoutSerializer(blackouts, many=True).data)
 
-    @extend_schema(request=BlackoutSerializer, responses={201: BlackoutSerializer})
+    @extend_schema(
+        summary="Add a blackout period (managers)", request=BlackoutSerializer, responses={201: BlackoutSerializer}
+    )
     def post(self, request, pk: int):
         instrument = _instrument_or_404(pk)
         _require_manager(request, instrument)
@@ -221,7 +237,7 @@ class InstrumentBlackoutsView(APIView):
 class InstrumentBlackoutDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(summary="Remove a blackout period (managers)", request=None, responses={204: None})
     def delete(self, request, pk: int, item_pk: int):
         instrument = _instrument_or_404(pk)
         _require_manager(request, instrument)
@@ -234,7 +250,7 @@ class InstrumentQualificationsView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=QualificationSerializer(many=True))
+    @extend_schema(summary="Who is qualified on an instrument (managers)", responses=QualificationSerializer(many=True))
     def get(self, request, pk: int):
         instrument = _instrument_or_404(pk)
         _require_manager(request, instrument)
@@ -242,7 +258,11 @@ class InstrumentQualificationsView(APIView):
         rows = selectors_rules.qualification_list(instrument, policy=policy)
         return Response(QualificationSerializer(rows, many=True).data)
 
-    @extend_schema(request=QualificationInputSerializer, responses={201: QualificationSerializer})
+    @extend_schema(
+        summary="Grant or renew a qualification (managers)",
+        request=QualificationInputSerializer,
+        responses={201: QualificationSerializer},
+    )
     def post(self, request, pk: int):
         instrument = _instrument_or_404(pk)
         _require_manager(request, instrument)
@@ -261,7 +281,7 @@ class InstrumentQualificationsView(APIView):
 class InstrumentQualificationDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(summary="Revoke a qualification (managers)", request=None, responses={204: None})
     def delete(self, request, pk: int, item_pk: int):
         """Revoke (the row stays, with its revocation time)."""
         instrument = _instrument_or_404(pk)

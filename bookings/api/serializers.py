@@ -132,6 +132,8 @@ class ReviewInputSerializer(serializers.Serializer):
 
 
 class ReviewSerializer(serializers.ModelSerializer):
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
+
     class Meta:
         model = Review
         fields = ["id", "booking", "side", "stars", "tags", "text", "created_at"]

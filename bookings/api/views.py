@@ -6,7 +6,7 @@ from django.db.models import Prefetch
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sharing_platform.api.pagination import NewestFirstCursorPagination
+from sharing_platform.api.parsers import UPLOAD_PARSERS
 from sharing_platform.api.permissions import IsPlatformAdmin
 from sharing_platform.errors import DomainNotFoundError
 
@@ -30,6 +31,7 @@ def _booking_or_404(request, pk: int):
     return booking
 
 
+@extend_schema_view(get=extend_schema(summary="Bookings you may see (cursor pagination, newest first)"))
 class BookingListCreateView(ListAPIView):
     """GET: the bookings you may see (yours; your unit's as a provider; all for admins). POST: request one."""
 
@@ -44,6 +46,7 @@ class BookingListCreateView(ListAPIView):
         return selectors.booking_list_for(user=self.request.user)
 
     @extend_schema(
+        summary="Request a booking",
         request=s.BookingCreateSerializer,
         responses={201: s.BookingDetailSerializer},
         examples=[
@@ -83,7 +86,7 @@ def _detail(booking, viewer) -> dict:
 class BookingDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=s.BookingDetailSerializer)
+    @extend_schema(summary="One booking with its history", responses=s.BookingDetailSerializer)
     def get(self, request, pk: int):
         return Response(_detail(_booking_or_404(request, pk), request.user))
 
@@ -109,7 +112,7 @@ class _TransitionView(APIView):
 
 
 class BookingApproveView(_TransitionView):
-    @extend_schema(request=None, responses=s.BookingDetailSerializer)
+    @extend_schema(summary="Approve a requested booking (provider)", request=None, responses=s.BookingDetailSerializer)
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -120,7 +123,11 @@ class BookingApproveView(_TransitionView):
 class BookingRefuseView(_TransitionView):
     input_serializer = s.BookingReasonSerializer
 
-    @extend_schema(request=s.BookingReasonSerializer, responses=s.BookingDetailSerializer)
+    @extend_schema(
+        summary="Refuse a requested booking, with a reason (provider)",
+        request=s.BookingReasonSerializer,
+        responses=s.BookingDetailSerializer,
+    )
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -131,7 +138,7 @@ class BookingRefuseView(_TransitionView):
 class BookingCancelView(_TransitionView):
     input_serializer = s.BookingReasonSerializer
 
-    @extend_schema(request=s.BookingReasonSerializer, responses=s.BookingDetailSerializer)
+    @extend_schema(summary="Cancel a booking", request=s.BookingReasonSerializer, responses=s.BookingDetailSerializer)
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -140,7 +147,7 @@ class BookingCancelView(_TransitionView):
 
 
 class BookingCheckInView(_TransitionView):
-    @extend_schema(request=None, responses=s.BookingDetailSerializer)
+    @extend_schema(summary="Check in", request=None, responses=s.BookingDetailSerializer)
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -151,7 +158,11 @@ class BookingCheckInView(_TransitionView):
 class BookingCheckOutView(_TransitionView):
     input_serializer = s.ActualHoursSerializer
 
-    @extend_schema(request=s.ActualHoursSerializer, responses=s.BookingDetailSerializer)
+    @extend_schema(
+        summary="Check out, with the hours actually used",
+        request=s.ActualHoursSerializer,
+        responses=s.BookingDetailSerializer,
+    )
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -162,7 +173,11 @@ class BookingCheckOutView(_TransitionView):
 class BookingCompleteView(_TransitionView):
     input_serializer = s.ActualHoursSerializer
 
-    @extend_schema(request=s.ActualHoursSerializer, responses=s.BookingDetailSerializer)
+    @extend_schema(
+        summary="Record a booking as completed (provider)",
+        request=s.ActualHoursSerializer,
+        responses=s.BookingDetailSerializer,
+    )
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -171,7 +186,7 @@ class BookingCompleteView(_TransitionView):
 
 
 class BookingNoShowView(_TransitionView):
-    @extend_schema(request=None, responses=s.BookingDetailSerializer)
+    @extend_schema(summary="Record a no-show (provider)", request=None, responses=s.BookingDetailSerializer)
     def post(self, request, pk: int):
         return super().post(request, pk)
 
@@ -182,7 +197,11 @@ class BookingNoShowView(_TransitionView):
 class BookingMoveView(_TransitionView):
     input_serializer = s.BookingMoveSerializer
 
-    @extend_schema(request=s.BookingMoveSerializer, responses={201: s.BookingDetailSerializer})
+    @extend_schema(
+        summary="Move a booking to another time",
+        request=s.BookingMoveSerializer,
+        responses={201: s.BookingDetailSerializer},
+    )
     def post(self, request, pk: int):
         booking = _booking_or_404(request, pk)
         serializer = s.BookingMoveSerializer(data=request.data)
@@ -209,6 +228,7 @@ class InstrumentAvailabilityView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        summary="Free and taken slots of an instrument",
         parameters=[
             OpenApiParameter("start", OpenApiTypes.DATETIME, required=True, description="ISO 8601 with offset"),
             OpenApiParameter("end", OpenApiTypes.DATETIME, required=True, description="ISO 8601 with offset"),
@@ -243,13 +263,17 @@ class BookingReviewsView(GenericAPIView):
     serializer_class = s.ReviewSerializer
     queryset = Booking.objects.none()  # for the schema only; reads go through selectors
 
-    @extend_schema(responses=s.ReviewSerializer(many=True))
+    @extend_schema(summary="Reviews of a booking visible to you", responses=s.ReviewSerializer(many=True))
     def get(self, request, pk: int):
         booking = _booking_or_404(request, pk)
         reviews = selectors.reviews_visible(booking=booking, user=request.user)
         return Response(s.ReviewSerializer(reviews, many=True).data)
 
-    @extend_schema(request=s.ReviewInputSerializer, responses={201: s.ReviewSerializer})
+    @extend_schema(
+        summary="Review the other side of a completed booking",
+        request=s.ReviewInputSerializer,
+        responses={201: s.ReviewSerializer},
+    )
     def post(self, request, pk: int):
         booking = _booking_or_404(request, pk)
         data = s.ReviewInputSerializer(data=request.data)
@@ -260,17 +284,20 @@ class BookingReviewsView(GenericAPIView):
 
 class BookingIncidentsView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    parser_classes = UPLOAD_PARSERS  # evidence files come as multipart
     pagination_class = None  # the answer is the whole (short) list, as the schema says
     serializer_class = s.IncidentSerializer
     queryset = Booking.objects.none()  # for the schema only; reads go through selectors
 
-    @extend_schema(responses=s.IncidentSerializer(many=True))
+    @extend_schema(summary="Incidents reported on a booking", responses=s.IncidentSerializer(many=True))
     def get(self, request, pk: int):
         booking = _booking_or_404(request, pk)
         incidents = booking.incidents.prefetch_related("attachments").order_by("-created_at", "-id")
         return Response(s.IncidentSerializer(incidents, many=True).data)
 
-    @extend_schema(request=s.IncidentInputSerializer, responses={201: s.IncidentSerializer})
+    @extend_schema(
+        summary="Report damage or misuse", request=s.IncidentInputSerializer, responses={201: s.IncidentSerializer}
+    )
     def post(self, request, pk: int):
         booking = _booking_or_404(request, pk)
         data = s.IncidentInputSerializer(data=request.data)
@@ -295,7 +322,7 @@ def _incident_or_404(request, pk: int):
 class IncidentConfirmView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=s.IncidentSerializer)
+    @extend_schema(summary="Confirm an incident the other side reported", request=None, responses=s.IncidentSerializer)
     def post(self, request, pk: int):
         _incident_or_404(request, pk)
         incident = services.incident_confirm(incident_id=pk, actor=request.user)
@@ -305,7 +332,11 @@ class IncidentConfirmView(APIView):
 class IncidentContestView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.BookingReasonSerializer, responses={201: s.DisputeSerializer})
+    @extend_schema(
+        summary="Contest an incident (opens a dispute)",
+        request=s.BookingReasonSerializer,
+        responses={201: s.DisputeSerializer},
+    )
     def post(self, request, pk: int):
         _incident_or_404(request, pk)
         data = s.BookingReasonSerializer(data=request.data)
@@ -314,6 +345,7 @@ class IncidentContestView(APIView):
         return Response(s.DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(get=extend_schema(summary="Open disputes (platform admins)"))
 class DisputeListView(ListAPIView):
     """Open disputes, for platform admins."""
 
@@ -327,7 +359,9 @@ class DisputeListView(ListAPIView):
 class DisputeDecideView(APIView):
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(request=s.DisputeDecisionSerializer, responses=s.DisputeSerializer)
+    @extend_schema(
+        summary="Decide a dispute (platform admins)", request=s.DisputeDecisionSerializer, responses=s.DisputeSerializer
+    )
     def post(self, request, pk: int):
         data = s.DisputeDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from instruments.models import CreditTier
+
 from ..display import evidence_summary, how_to_object, reasons_rendered, rule_label, subject_public
-from ..models import Appeal, CreditEvent, CreditScore, ListEntry, RepairRequest
+from ..models import Appeal, CreditEvent, CreditScore, Endorsement, ListEntry, RepairRequest
+
+
+class SubjectSerializer(serializers.Serializer):
+    """Who an entry or a score is about: a unit (with its social credit code) or a person."""
+
+    type = serializers.ChoiceField(choices=["unit", "user"])
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    credit_code = serializers.CharField(help_text='The unit\'s unified social credit code; "" for a person.')
+
+
+class EvidenceItemSerializer(serializers.Serializer):
+    """One ledger event an entry rests on."""
+
+    event = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=CreditEvent.Kind.choices)
+    severity = serializers.ChoiceField(choices=CreditEvent.Severity.choices, allow_blank=True)
+    occurred_at = serializers.DateTimeField()
 
 
 class PublicListEntrySerializer(serializers.ModelSerializer):
     """What a public credit list carries."""
 
-    list = serializers.CharField(source="list_type")
-    severity = serializers.CharField(read_only=True)
+    list = serializers.ChoiceField(source="list_type", choices=ListEntry.List.choices, read_only=True)
+    severity = serializers.ChoiceField(choices=ListEntry.Severity.choices, allow_blank=True, read_only=True)
     subject = serializers.SerializerMethodField()
     rule_label = serializers.SerializerMethodField()
     evidence_summary = serializers.SerializerMethodField()
@@ -35,6 +56,7 @@ class PublicListEntrySerializer(serializers.ModelSerializer):
             "how_to_object",
         ]
 
+    @extend_schema_field(SubjectSerializer)
     def get_subject(self, entry) -> dict:
         return subject_public(entry.subject)
 
@@ -49,7 +71,7 @@ class PublicListEntrySerializer(serializers.ModelSerializer):
 
 
 class AppealSerializer(serializers.ModelSerializer):
-    status = serializers.CharField(read_only=True)  # open | upheld | dismissed
+    status = serializers.ChoiceField(choices=Appeal.Status.choices, read_only=True)
 
     class Meta:
         model = Appeal
@@ -57,7 +79,7 @@ class AppealSerializer(serializers.ModelSerializer):
 
 
 class RepairRequestSerializer(serializers.ModelSerializer):
-    status = serializers.CharField(read_only=True)  # pending | granted | refused
+    status = serializers.ChoiceField(choices=RepairRequest.Status.choices, read_only=True)
 
     class Meta:
         model = RepairRequest
@@ -77,7 +99,8 @@ class RepairRequestSerializer(serializers.ModelSerializer):
 class ListEntrySerializer(PublicListEntrySerializer):
     """The full entry, for moderators and for the subject itself."""
 
-    status = serializers.CharField(read_only=True)  # proposed | published | rejected | expired | repaired | revoked
+    status = serializers.ChoiceField(choices=ListEntry.Status.choices, read_only=True)
+    evidence = EvidenceItemSerializer(many=True, read_only=True)
     basis_events = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     appeals = AppealSerializer(many=True, read_only=True)
     repair_requests = RepairRequestSerializer(many=True, read_only=True)
@@ -98,13 +121,40 @@ class ListEntrySerializer(PublicListEntrySerializer):
 
 
 class ModerationEntrySerializer(PublicListEntrySerializer):
-    status = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=ListEntry.Status.choices, read_only=True)
+    evidence = EvidenceItemSerializer(many=True, read_only=True)
 
     class Meta(PublicListEntrySerializer.Meta):
         fields = [*PublicListEntrySerializer.Meta.fields, "status", "evidence", "proposed_at", "decision_reason"]
 
 
+class ReasonParamsSerializer(serializers.Serializer):
+    """What a reason is about; which keys are present depends on its code."""
+
+    kind = serializers.ChoiceField(choices=CreditEvent.Kind.choices, required=False, help_text="events, cap")
+    count = serializers.IntegerField(required=False, help_text="events, external, endorsements")
+    window = serializers.ChoiceField(choices=["90d", "12m", "all"], required=False, help_text="events")
+    mean = serializers.FloatField(required=False, help_text="events of reviews: the mean stars")
+    cap = serializers.IntegerField(required=False, help_text="cap: the highest score allowed meanwhile")
+    until = serializers.DateField(required=False, help_text="cap: the last day of the cap")
+    status = serializers.CharField(required=False, help_text="unit_status: the unit's verification status")
+    accreditations = serializers.IntegerField(required=False, help_text="unit_status")
+    verified_member = serializers.BooleanField(required=False, help_text="person_identity")
+
+
+class ReasonSerializer(serializers.Serializer):
+    """A fact that moved the score, with its effect in points and a sentence in the reader's language."""
+
+    code = serializers.ChoiceField(
+        choices=["cap", "events", "unit_status", "person_identity", "external", "endorsements"]
+    )
+    params = ReasonParamsSerializer()
+    impact = serializers.FloatField(help_text="Points the fact adds to (or takes from) the score.")
+    text = serializers.CharField()
+
+
 class SnapshotSerializer(serializers.ModelSerializer):
+    tier = serializers.ChoiceField(choices=CreditTier.choices, read_only=True)
     reasons = serializers.SerializerMethodField()
 
     class Meta:
@@ -123,8 +173,43 @@ class SnapshotSerializer(serializers.ModelSerializer):
             "as_of",
         ]
 
+    @extend_schema_field(ReasonSerializer(many=True))
     def get_reasons(self, snapshot) -> list[dict]:
         return reasons_rendered(snapshot.reasons)
+
+
+class ScorePointSerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField()
+    score = serializers.IntegerField()
+
+
+class SubjectCreditPrivateSerializer(serializers.Serializer):
+    """What only the subject, its unit's admins and platform admins see."""
+
+    snapshot = SnapshotSerializer(allow_null=True, help_text="The latest score and its reasons (null: not scored).")
+    history = ScorePointSerializer(many=True, help_text="The score over time, oldest first.")
+    entries = ListEntrySerializer(many=True, help_text="Every list entry about the subject, in any status.")
+
+
+class SubjectCreditSerializer(serializers.Serializer):
+    """A subject's credit. A person's score and tier are only in the full file ("visibility": "full": the
+    person, the admins of their verified units, platform admins, the partner that created them); anyone
+    else sees a person's published list entries only. Units' scores are public."""
+
+    subject = SubjectSerializer()
+    visibility = serializers.ChoiceField(choices=["public", "full"])
+    score = serializers.IntegerField(allow_null=True)
+    tier = serializers.ChoiceField(choices=CreditTier.choices, allow_blank=True, help_text='"" while unscored.')
+    trusted_provider = serializers.BooleanField()
+    published_entries = PublicListEntrySerializer(many=True)
+    private = SubjectCreditPrivateSerializer(required=False)
+
+
+class EndorsementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Endorsement
+        fields = ["id", "endorser", "endorsed", "kind", "note", "created_at"]
+        read_only_fields = fields
 
 
 class ConfirmSerializer(serializers.Serializer):
@@ -156,7 +241,9 @@ class RepairSubmitSerializer(serializers.Serializer):
 class EndorsementCreateSerializer(serializers.Serializer):
     endorser = serializers.IntegerField()
     endorsed = serializers.IntegerField()
-    kind = serializers.CharField(required=False, default="collaboration")
+    kind = serializers.ChoiceField(
+        choices=Endorsement.Kind.choices, required=False, default=Endorsement.Kind.COLLABORATION
+    )
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 

@@ -7,17 +7,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from instruments.api.units import payload_dict, serializer_errors_raise
 from instruments.models import Unit
 from sharing_platform.api.pagination import CheapPageNumberPagination, NewestFirstCursorPagination
+from sharing_platform.api.parsers import UPLOAD_PARSERS
 from sharing_platform.api.permissions import IsPlatformAdmin
 from sharing_platform.api.public_reads import CREDIT_READ, PublicReadScope, public_read_authentication
 from sharing_platform.errors import DomainNotFoundError, DomainPermissionError, DomainValidationError
@@ -30,9 +28,8 @@ from . import serializers
 
 
 def _validated(serializer_class, request) -> dict:
-    serializer = serializer_class(data=payload_dict(request))
-    if not serializer.is_valid():
-        serializer_errors_raise(serializer)
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
 
@@ -59,7 +56,11 @@ class EntryListView(APIView):
     permission_classes = [IsPlatformAdmin]
     pagination_class = CheapPageNumberPagination
 
-    @extend_schema(parameters=[STATUS_PARAMETER], responses={200: serializers.ModerationEntrySerializer(many=True)})
+    @extend_schema(
+        summary="The moderation queue of list entries (platform admins)",
+        parameters=[STATUS_PARAMETER],
+        responses={200: serializers.ModerationEntrySerializer(many=True)},
+    )
     def get(self, request):
         wanted = request.query_params.get("status") or None
         if wanted and wanted not in ListEntry.Status.values:
@@ -71,7 +72,11 @@ class EntryListView(APIView):
 class EntryConfirmView(APIView):
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(request=serializers.ConfirmSerializer, responses={200: serializers.ListEntrySerializer})
+    @extend_schema(
+        summary="Confirm and publish a proposed entry (platform admins)",
+        request=serializers.ConfirmSerializer,
+        responses={200: serializers.ListEntrySerializer},
+    )
     def post(self, request, pk: int):
         data = _validated(serializers.ConfirmSerializer, request)
         entry = services.list_entry_confirm(
@@ -87,7 +92,11 @@ class EntryConfirmView(APIView):
 class EntryRejectView(APIView):
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(request=serializers.ReasonSerializer, responses={200: serializers.ListEntrySerializer})
+    @extend_schema(
+        summary="Reject a proposed entry (platform admins)",
+        request=serializers.ReasonSerializer,
+        responses={200: serializers.ListEntrySerializer},
+    )
     def post(self, request, pk: int):
         data = _validated(serializers.ReasonSerializer, request)
         entry = services.list_entry_reject(entry=_get(ListEntry, pk), moderator=request.user, reason=data["reason"])
@@ -107,7 +116,10 @@ class PublicListView(APIView):
     pagination_class = PublishedListCursorPagination
     list_type = ListEntry.List.BLACK
 
-    @extend_schema(responses={200: serializers.PublicListEntrySerializer(many=True)})
+    @extend_schema(
+        summary="A published credit list, newest first",
+        responses={200: serializers.PublicListEntrySerializer(many=True)},
+    )
     def get(self, request):
         rows = selectors.list_entries_published(list_type=self.list_type)
         return _paginated(request, self, rows, serializers.PublicListEntrySerializer)
@@ -126,7 +138,11 @@ class EntryAppealView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=serializers.ReasonSerializer, responses={201: serializers.AppealSerializer})
+    @extend_schema(
+        summary="Object to a list entry about you",
+        request=serializers.ReasonSerializer,
+        responses={201: serializers.AppealSerializer},
+    )
     def post(self, request, pk: int):
         data = _validated(serializers.ReasonSerializer, request)
         appeal = services.appeal_submit(
@@ -147,9 +163,13 @@ class EntryRepairView(APIView):
     """The listed subject asks for credit repair (proof, optional document, signed commitment)."""
 
     permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = UPLOAD_PARSERS
 
-    @extend_schema(request=serializers.RepairSubmitSerializer, responses={201: serializers.RepairRequestSerializer})
+    @extend_schema(
+        summary="Request credit repair of a published entry",
+        request=serializers.RepairSubmitSerializer,
+        responses={201: serializers.RepairRequestSerializer},
+    )
     def post(self, request, pk: int):
         data = _validated(serializers.RepairSubmitSerializer, request)
         repair = services.repair_request_submit(
@@ -166,7 +186,9 @@ class AppealListView(APIView):
     permission_classes = [IsPlatformAdmin]
     pagination_class = CheapPageNumberPagination
 
-    @extend_schema(responses={200: serializers.AppealSerializer(many=True)})
+    @extend_schema(
+        summary="Open objections (platform admins)", responses={200: serializers.AppealSerializer(many=True)}
+    )
     def get(self, request):
         return _paginated(request, self, selectors.appeals_open(), serializers.AppealSerializer)
 
@@ -174,7 +196,11 @@ class AppealListView(APIView):
 class AppealDecideView(APIView):
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(request=serializers.AppealDecisionSerializer, responses={200: serializers.AppealSerializer})
+    @extend_schema(
+        summary="Decide an objection (platform admins)",
+        request=serializers.AppealDecisionSerializer,
+        responses={200: serializers.AppealSerializer},
+    )
     def post(self, request, pk: int):
         data = _validated(serializers.AppealDecisionSerializer, request)
         appeal = services.appeal_decide(
@@ -187,7 +213,10 @@ class RepairListView(APIView):
     permission_classes = [IsPlatformAdmin]
     pagination_class = CheapPageNumberPagination
 
-    @extend_schema(responses={200: serializers.RepairRequestSerializer(many=True)})
+    @extend_schema(
+        summary="Pending repair requests (platform admins)",
+        responses={200: serializers.RepairRequestSerializer(many=True)},
+    )
     def get(self, request):
         return _paginated(request, self, selectors.repair_requests_pending(), serializers.RepairRequestSerializer)
 
@@ -195,7 +224,11 @@ class RepairListView(APIView):
 class RepairDecideView(APIView):
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(request=serializers.RepairDecisionSerializer, responses={200: serializers.RepairRequestSerializer})
+    @extend_schema(
+        summary="Decide a repair request (platform admins)",
+        request=serializers.RepairDecisionSerializer,
+        responses={200: serializers.RepairRequestSerializer},
+    )
     def post(self, request, pk: int):
         data = _validated(serializers.RepairDecisionSerializer, request)
         repair = services.repair_request_decide(
@@ -209,7 +242,11 @@ class EndorsementCreateView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=serializers.EndorsementCreateSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(
+        summary="Endorse another unit on behalf of your own",
+        request=serializers.EndorsementCreateSerializer,
+        responses={201: serializers.EndorsementSerializer},
+    )
     def post(self, request):
         data = _validated(serializers.EndorsementCreateSerializer, request)
         endorsement = services.endorsement_create(
@@ -219,23 +256,7 @@ class EndorsementCreateView(APIView):
             kind=data["kind"],
             note=data["note"],
         )
-        return Response(
-            {"id": endorsement.pk, "endorser": endorsement.endorser_id, "endorsed": endorsement.endorsed_id},
-            status=status.HTTP_201_CREATED,
-        )
-
-
-class SubjectCreditSerializer(drf_serializers.Serializer):
-    """Documentation shape of the subject credit view. A person's score and tier are only in the full file
-    ("visibility": "full"); the public part of a person is their published list entries."""
-
-    subject = drf_serializers.DictField()
-    visibility = drf_serializers.ChoiceField(choices=["public", "full"])
-    score = drf_serializers.IntegerField(allow_null=True)
-    tier = drf_serializers.CharField()
-    trusted_provider = drf_serializers.BooleanField()
-    published_entries = serializers.PublicListEntrySerializer(many=True)
-    private = drf_serializers.DictField(required=False)
+        return Response(serializers.EndorsementSerializer(endorsement).data, status=status.HTTP_201_CREATED)
 
 
 def _partner_key(request):
@@ -263,7 +284,7 @@ class SubjectCreditView(APIView):
             return _get(Unit, pk, Unit.objects.visible_to(request.user))
         return _user_or_404(pk)
 
-    @extend_schema(responses={200: SubjectCreditSerializer})
+    @extend_schema(summary="A unit's or a person's credit", responses={200: serializers.SubjectCreditSerializer})
     def get(self, request, pk: int):
         subject = self._subject(request, pk)
         is_unit = isinstance(subject, Unit)
@@ -280,15 +301,15 @@ class SubjectCreditView(APIView):
             "score": snapshot.score if snapshot else None,
             "tier": snapshot.tier if snapshot else "",
             "trusted_provider": bool(is_unit and selectors.trusted_badge_current(subject)),
-            "published_entries": serializers.PublicListEntrySerializer(published, many=True).data,
+            "published_entries": published,
         }
         if full:
             body["private"] = {
-                "snapshot": serializers.SnapshotSerializer(snapshot).data if snapshot else None,
-                "history": [{"as_of": s.as_of, "score": s.score} for s in selectors.credit_score_history(subject)],
-                "entries": serializers.ListEntrySerializer(entries, many=True).data,
+                "snapshot": snapshot,
+                "history": selectors.credit_score_history(subject),
+                "entries": entries,
             }
-        return Response(body)
+        return Response(serializers.SubjectCreditSerializer(body).data)
 
 
 class UnitCreditView(SubjectCreditView):
@@ -314,7 +335,10 @@ class SubjectEventListView(APIView):
     pagination_class = LedgerCursorPagination
     subject_type = "user"
 
-    @extend_schema(responses={200: serializers.CreditEventSerializer(many=True)})
+    @extend_schema(
+        summary="The ledger events about a unit or a person",
+        responses={200: serializers.CreditEventSerializer(many=True)},
+    )
     def get(self, request, pk: int):
         partner_key = _partner_key(request)
         if partner_key is None and not request.user.is_authenticated:

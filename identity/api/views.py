@@ -7,7 +7,6 @@ from rest_framework import status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
-from instruments.api.units import payload_dict, serializer_errors_raise
 from sharing_platform.api.permissions import IsPlatformAdmin
 
 from .. import services
@@ -16,9 +15,8 @@ from .serializers import IdentityProviderSerializer, IdentityProviderWriteSerial
 
 
 def _validated(request, *, partial: bool) -> tuple[dict, str | None]:
-    serializer = IdentityProviderWriteSerializer(data=payload_dict(request), partial=partial)
-    if not serializer.is_valid():
-        serializer_errors_raise(serializer)
+    serializer = IdentityProviderWriteSerializer(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
     values = dict(serializer.validated_data)
     return values, values.pop("secret", None)
 

@@ -16,8 +16,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sharing_platform.api.exceptions import validation_error
 from sharing_platform.api.public_reads import CATALOGUE_READ, PublicReadScope, public_read_authentication
-from sharing_platform.errors import DomainValidationError
 
 from ..filters import InstrumentFilter
 from ..selectors.catalogue import category_tree, instrument_catalogue_queryset, instrument_visible_queryset
@@ -33,22 +33,6 @@ from .serializers_catalogue import (
 )
 
 READ_ACTIONS = {"list", "retrieve"}
-GENERAL_ERROR_KEYS = {"non_field_errors", "__all__"}
-
-
-def validation_error(errors) -> DomainValidationError:
-    """Serializer or filter errors in the project's error shape: the first message as detail, all per field."""
-    if not isinstance(errors, dict):
-        errors = {"non_field_errors": errors}
-    flat = {
-        name: [str(message) for message in (messages if isinstance(messages, list) else [messages])]
-        for name, messages in errors.items()
-    }
-    field, messages = next(iter(flat.items()))
-    general = field in GENERAL_ERROR_KEYS
-    return DomainValidationError(
-        messages[0] if general else f"{field}: {messages[0]}", field=None if general else field, errors=flat
-    )
 
 
 class CatalogueFilterBackend(DjangoFilterBackend):
@@ -74,9 +58,9 @@ CATALOGUE_ROW_EXAMPLE = {
         "id": 3,
         "name": "浙江大学",
         "status": "verified",
-        "region": 330000,
+        "region": {"id": 7, "code": "330000", "name": "Zhejiang", "name_zh": "浙江省", "name_en": "Zhejiang"},
         "credit_score": 812,
-        "credit_tier": "A",
+        "credit_tier": "excellent",
     },
     "category": {
         "id": 41,
@@ -84,7 +68,7 @@ CATALOGUE_ROW_EXAMPLE = {
         "name": "Electron microscopes",
         "name_zh": "电子显微镜",
         "name_en": "Electron microscopes",
-        "parent": 3,
+        "parent": {"id": 3, "code": "03", "name": "Analytical instruments"},
     },
     "status": "available",
     "status_display": "Available",
@@ -102,7 +86,16 @@ CATALOGUE_ROW_EXAMPLE = {
 
 # H13 (issue 6): reads accept a partner key with catalogue:read; examples for the contract.
 @extend_schema_view(
-    list=extend_schema(examples=[OpenApiExample("Catalogue page", response_only=True, value=CATALOGUE_ROW_EXAMPLE)])
+    list=extend_schema(
+        summary="Search the catalogue",
+        examples=[OpenApiExample("Catalogue page", response_only=True, value=CATALOGUE_ROW_EXAMPLE)],
+    ),
+    retrieve=extend_schema(summary="One instrument"),
+    partial_update=extend_schema(
+        summary="Change some of an instrument's fields (managers)",
+        request=InstrumentUpdateSerializer,
+        responses={200: InstrumentDetailSerializer},
+    ),
 )
 class InstrumentViewSet(
     mixins.ListModelMixin,
@@ -152,27 +145,35 @@ class InstrumentViewSet(
         instrument = instrument_visible_queryset(user=self.request.user).get(pk=instrument.pk)
         return Response(InstrumentDetailSerializer(instrument, context=self.get_serializer_context()).data, status_code)
 
-    @extend_schema(request=InstrumentCreateSerializer, responses={201: InstrumentDetailSerializer})
+    @extend_schema(
+        summary="List a new instrument (managers of a verified unit)",
+        request=InstrumentCreateSerializer,
+        responses={201: InstrumentDetailSerializer},
+    )
     def create(self, request, *args, **kwargs):
         serializer = InstrumentCreateSerializer(data=request.data)
-        if not serializer.is_valid():
-            raise validation_error(serializer.errors)
+        serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         unit = fields.pop("unit")
         instrument = instrument_create(actor=request.user, unit=unit, **fields)
         return self._detail(instrument, status.HTTP_201_CREATED)
 
-    @extend_schema(request=InstrumentUpdateSerializer, responses={200: InstrumentDetailSerializer})
+    @extend_schema(
+        summary="Replace an instrument's fields (managers)",
+        request=InstrumentUpdateSerializer,
+        responses={200: InstrumentDetailSerializer},
+    )
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         instrument = self.get_object()
         serializer = InstrumentUpdateSerializer(instrument, data=request.data, partial=partial)
-        if not serializer.is_valid():
-            raise validation_error(serializer.errors)
+        serializer.is_valid(raise_exception=True)
         instrument = instrument_update(actor=request.user, instrument=instrument, **serializer.validated_data)
         return self._detail(instrument)
 
-    @extend_schema(request=None, responses={200: InstrumentDetailSerializer})
+    @extend_schema(
+        summary="Retire an instrument (nothing is deleted)", request=None, responses={200: InstrumentDetailSerializer}
+    )
     @action(detail=True, methods=["post"])
     def retire(self, request, pk=None):
         """Take the instrument out of service for good (status retired, retired_at now); nothing is deleted."""
@@ -186,7 +187,7 @@ class CategoryTreeView(APIView):
     authentication_classes = public_read_authentication()
     permission_classes = [PublicReadScope(CATALOGUE_READ)]
 
-    @extend_schema(responses={200: CategoryTreeSerializer(many=True)})
+    @extend_schema(summary="The two-level category tree", responses={200: CategoryTreeSerializer(many=True)})
     def get(self, request):
         return Response(CategoryTreeSerializer(category_tree(), many=True).data)
 
@@ -197,6 +198,6 @@ class PlatformStatsView(APIView):
     authentication_classes = public_read_authentication()
     permission_classes = [PublicReadScope(CATALOGUE_READ)]
 
-    @extend_schema(responses={200: PlatformStatsSerializer})
+    @extend_schema(summary="Platform statistics by category and by province", responses={200: PlatformStatsSerializer})
     def get(self, request):
         return Response(PlatformStatsSerializer(platform_stats()).data)

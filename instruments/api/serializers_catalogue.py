@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Instrument, InstrumentCategory, Region, Unit
+from ..models import CreditTier, Instrument, InstrumentCategory, Region, Unit
 from ..services.instruments import INSTRUMENT_EDITABLE_FIELDS, SETTABLE_STATUSES
 
 
@@ -22,10 +22,19 @@ class RegionBriefSerializer(serializers.ModelSerializer):
 class UnitBriefSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="display_name", read_only=True)
     region = RegionBriefSerializer(read_only=True)
+    credit_tier = serializers.ChoiceField(
+        choices=CreditTier.choices, allow_blank=True, read_only=True, help_text='"" while unscored.'
+    )
 
     class Meta:
         model = Unit
         fields = ["id", "name", "status", "region", "credit_score", "credit_tier"]
+
+
+class CategoryParentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
 
 
 class CategoryBriefSerializer(serializers.ModelSerializer):
@@ -36,6 +45,7 @@ class CategoryBriefSerializer(serializers.ModelSerializer):
         model = InstrumentCategory
         fields = ["id", "code", "name", "name_zh", "name_en", "parent"]
 
+    @extend_schema_field(CategoryParentSerializer(allow_null=True))
     def get_parent(self, category: InstrumentCategory) -> dict | None:
         parent = category.parent
         if parent is None:

@@ -9,12 +9,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sharing_platform.api.parsers import UPLOAD_PARSERS
 from sharing_platform.errors import DomainValidationError
 
 from ..selectors.transfer import instrument_export_list, transfer_unit_get
@@ -30,24 +30,24 @@ class ImportRequestSerializer(serializers.Serializer):
         fields = ["unit", "file", "dry_run"]
 
 
-def raise_first_error(serializer: serializers.Serializer) -> None:
-    """Serializer errors in the project's error shape: one message, the field, and all messages."""
-    errors = [
-        {"row": None, "column": name, "message": str(message)}
-        for name, messages in serializer.errors.items()
-        for message in (messages if isinstance(messages, list) else [messages])
-    ]
-    first = errors[0]
-    raise DomainValidationError(f"{first['column']}: {first['message']}", field=first["column"], errors=errors)
+class ImportRowSerializer(serializers.Serializer):
+    """A row that creates or changes an instrument (unchanged rows are not listed)."""
+
+    row = serializers.IntegerField(help_text="The row number the spreadsheet shows (the header is row 1).")
+    action = serializers.ChoiceField(choices=["create", "update"])
+    asset_number = serializers.CharField()
+    name = serializers.CharField()
+    changed_fields = serializers.ListField(child=serializers.CharField())
 
 
 class InstrumentImportView(APIView):
     """Create and update a unit's instruments from a CSV (UTF-8 or GBK) or XLSX file, all rows or none."""
 
     permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = UPLOAD_PARSERS
 
     @extend_schema(
+        summary="Import a unit's instruments from a CSV or XLSX file",
         request={"multipart/form-data": ImportRequestSerializer},
         responses={
             200: inline_serializer(
@@ -59,15 +59,14 @@ class InstrumentImportView(APIView):
                     "created": serializers.IntegerField(),
                     "updated": serializers.IntegerField(),
                     "unchanged": serializers.IntegerField(),
-                    "rows": serializers.ListField(child=serializers.DictField()),
+                    "rows": ImportRowSerializer(many=True),
                 },
             )
         },
     )
     def post(self, request):
         serializer = ImportRequestSerializer(data=request.data)
-        if not serializer.is_valid():
-            raise_first_error(serializer)
+        serializer.is_valid(raise_exception=True)
         unit = transfer_unit_get(user=request.user, unit_id=serializer.validated_data["unit"])
         upload = serializer.validated_data["file"]
         result = instrument_import(
@@ -112,6 +111,7 @@ class InstrumentExportView(APIView):
     content_negotiation_class = IgnoreFormatParameter
 
     @extend_schema(
+        summary="Download a unit's instruments (CSV or XLSX)",
         parameters=[
             OpenApiParameter("unit", OpenApiTypes.INT, required=True),
             OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "xlsx"], default="csv"),

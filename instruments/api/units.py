@@ -16,7 +16,8 @@ from sharing_platform.api.pagination import CheapPageNumberPagination
 from sharing_platform.api.permissions import IsPlatformAdmin
 from sharing_platform.errors import DomainPermissionError, DomainValidationError
 
-from ..models import Membership, Region, Unit
+from ..error_codes import InstrumentErrorCode
+from ..models import CreditTier, Membership, Region, Unit
 from ..permissions import can_administer_unit, is_platform_admin
 from ..selectors.units import membership_get, region_resolve, unit_get, unit_list, unit_membership_list
 from ..services.units import (
@@ -31,28 +32,6 @@ from ..services.units import (
 )
 from ..validators import uscc_normalise, uscc_problem
 
-
-def serializer_errors_raise(serializer: serializers.Serializer) -> None:
-    """Serializer errors in the project's error shape: the first message as detail, every message per field."""
-    raw = serializer.errors
-    if not isinstance(raw, dict):
-        raw = {"non_field_errors": raw}
-    errors = {
-        name: [str(message) for message in (messages if isinstance(messages, list) else [messages])]
-        for name, messages in raw.items()
-    }
-    field, messages = next(iter(errors.items()))
-    detail = messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}"
-    raise DomainValidationError(detail, field=None if field == "non_field_errors" else field, errors=errors)
-
-
-def payload_dict(request) -> dict:
-    """The request body as a mapping, or a clear 400 (a JSON list or scalar is not an object)."""
-    if not hasattr(request.data, "keys"):
-        raise DomainValidationError(_("The request body must be a JSON object."), code="not_an_object")
-    return request.data
-
-
 # --- serializers ---------------------------------------------------------------------------------
 
 
@@ -66,6 +45,10 @@ class RegionSerializer(serializers.ModelSerializer):
 
 class UnitSerializer(serializers.ModelSerializer):
     region = RegionSerializer(read_only=True)
+    accreditations = serializers.ListField(child=serializers.CharField(), read_only=True)
+    credit_tier = serializers.ChoiceField(
+        choices=CreditTier.choices, allow_blank=True, read_only=True, help_text='"" while unscored.'
+    )
     display_name = serializers.CharField(read_only=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
@@ -131,7 +114,7 @@ class CreditCodeField(serializers.CharField):
         code = uscc_normalise(super().to_internal_value(data))
         problem = uscc_problem(code)
         if problem:
-            raise serializers.ValidationError(problem, code="invalid_credit_code")
+            raise serializers.ValidationError(problem, code=InstrumentErrorCode.INVALID_CREDIT_CODE)
         return code
 
 
@@ -253,18 +236,19 @@ class UnitListCreateView(APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
-    @extend_schema(parameters=UNIT_FILTER_PARAMETERS, responses={200: UnitSerializer(many=True)})
+    @extend_schema(
+        summary="Member units", parameters=UNIT_FILTER_PARAMETERS, responses={200: UnitSerializer(many=True)}
+    )
     def get(self, request):
         queryset = unit_list(user=request.user, filters=request.query_params)
         paginator = CheapPageNumberPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(UnitSerializer(page, many=True).data)
 
-    @extend_schema(request=UnitWriteSerializer, responses={201: UnitSerializer})
+    @extend_schema(summary="Register a unit", request=UnitWriteSerializer, responses={201: UnitSerializer})
     def post(self, request):
-        serializer = UnitWriteSerializer(data=payload_dict(request))
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer = UnitWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         unit = unit_register(actor=request.user, **serializer.validated_data)
         return Response(
             UnitSerializer(unit_get(user=request.user, unit_id=unit.pk)).data, status=status.HTTP_201_CREATED
@@ -277,26 +261,29 @@ class UnitDetailView(APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
-    @extend_schema(responses={200: UnitSerializer})
+    @extend_schema(summary="One unit", responses={200: UnitSerializer})
     def get(self, request, pk):
         return Response(UnitSerializer(unit_get(user=request.user, unit_id=pk)).data)
 
-    @extend_schema(request=UnitWriteSerializer(partial=True), responses={200: UnitSerializer})
+    @extend_schema(
+        summary="Edit a unit (its administrators)",
+        request=UnitWriteSerializer(partial=True),
+        responses={200: UnitSerializer},
+    )
     def patch(self, request, pk):
         unit = unit_get(user=request.user, unit_id=pk)
         if not can_administer_unit(request.user, unit):
             raise DomainPermissionError(_("Only this unit's administrators may edit it."))
-        data = payload_dict(request)
-        unknown = sorted(set(data) - set(UNIT_EDITABLE_FIELDS))
+        data = request.data
+        unknown = sorted(set(data) - set(UNIT_EDITABLE_FIELDS)) if isinstance(data, dict) else []
         if unknown:
             raise DomainValidationError(
                 _("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(unknown)},
                 field=unknown[0],
-                code="read_only",
+                code=InstrumentErrorCode.READ_ONLY,
             )
         serializer = UnitWriteSerializer(data=data, partial=True)
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer.is_valid(raise_exception=True)
         unit_update(actor=request.user, unit=unit, changes=dict(serializer.validated_data))
         return Response(UnitSerializer(unit_get(user=request.user, unit_id=pk)).data)
 
@@ -306,12 +293,13 @@ class UnitVerifyView(APIView):
 
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(request=VerifySerializer, responses={200: UnitSerializer})
+    @extend_schema(
+        summary="Verify or reject a unit (platform admins)", request=VerifySerializer, responses={200: UnitSerializer}
+    )
     def post(self, request, pk):
         unit = unit_get(user=request.user, unit_id=pk)
-        serializer = VerifySerializer(data=payload_dict(request))
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer = VerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         unit_verify(actor=request.user, unit=unit, **serializer.validated_data)
         return Response(UnitSerializer(unit_get(user=request.user, unit_id=pk)).data)
 
@@ -321,12 +309,13 @@ class UnitSuspendView(APIView):
 
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(request=SuspendSerializer, responses={200: UnitSerializer})
+    @extend_schema(
+        summary="Suspend a verified unit (platform admins)", request=SuspendSerializer, responses={200: UnitSerializer}
+    )
     def post(self, request, pk):
         unit = unit_get(user=request.user, unit_id=pk)
-        serializer = SuspendSerializer(data=payload_dict(request))
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer = SuspendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         unit_suspend(actor=request.user, unit=unit, reason=serializer.validated_data["reason"])
         return Response(UnitSerializer(unit_get(user=request.user, unit_id=pk)).data)
 
@@ -343,21 +332,24 @@ class UnitMemberListView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: MemberSerializer(many=True)})
+    @extend_schema(summary="Members of a unit", responses={200: MemberSerializer(many=True)})
     def get(self, request, pk):
         unit = unit_get(user=request.user, unit_id=pk)
         _members_visible_guard(request.user, unit)
         return Response(MemberSerializer(unit_membership_list(unit=unit), many=True).data)
 
-    @extend_schema(request=MemberAddSerializer, responses={201: MemberSerializer})
+    @extend_schema(
+        summary="Add a member by username or e-mail (unit admins)",
+        request=MemberAddSerializer,
+        responses={201: MemberSerializer},
+    )
     def post(self, request, pk):
         unit = unit_get(user=request.user, unit_id=pk)
         if not can_administer_unit(request.user, unit):
             raise DomainPermissionError(_("Only this unit's administrators manage its members."))
-        data = payload_dict(request)
+        data = request.data
         serializer = MemberAddSerializer(data=data)
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer.is_valid(raise_exception=True)
         membership = membership_add(
             actor=request.user,
             unit=unit,
@@ -377,21 +369,22 @@ class UnitMemberDetailView(APIView):
         _members_visible_guard(request.user, unit)
         return membership_get(unit=unit, user_id=user_id)
 
-    @extend_schema(request=MemberRoleSerializer, responses={200: MemberSerializer})
+    @extend_schema(
+        summary="Change a member's role (unit admins)", request=MemberRoleSerializer, responses={200: MemberSerializer}
+    )
     def patch(self, request, pk, user_id):
         membership = self._membership(request, pk, user_id)
         if not can_administer_unit(request.user, membership.unit):
             raise DomainPermissionError(_("Only this unit's administrators manage its members."))
-        data = payload_dict(request)
+        data = request.data
         serializer = MemberRoleSerializer(data=data)
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer.is_valid(raise_exception=True)
         membership = membership_role_change(
             actor=request.user, membership=membership, role=serializer.validated_data["role"]
         )
         return Response(MemberSerializer(membership).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(summary="Remove a member, or leave the unit", responses={204: None})
     def delete(self, request, pk, user_id):
         membership = self._membership(request, pk, user_id)
         membership_remove(actor=request.user, membership=membership)

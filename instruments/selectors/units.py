@@ -8,8 +8,10 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sharing_platform.api.exceptions import validation_error
 from sharing_platform.errors import DomainNotFoundError, DomainValidationError
 
+from ..error_codes import InstrumentErrorCode
 from ..models import Instrument, Membership, Region, Unit, name_order
 
 # Longer digit strings would overflow a 64-bit key in PostgreSQL.
@@ -72,9 +74,7 @@ def unit_list(*, user, filters: dict | None = None) -> QuerySet[Unit]:
     if filters:
         filterset = UnitFilter(filters, queryset=queryset)
         if not filterset.is_valid():
-            errors = {name: [str(message) for message in messages] for name, messages in filterset.errors.items()}
-            field, messages = next(iter(errors.items()))
-            raise DomainValidationError(f"{field}: {messages[0]}", field=field, errors=errors)
+            raise validation_error(filterset.errors)
         queryset = filterset.qs
     return queryset.order_by(name_order(), "id")
 
@@ -151,7 +151,7 @@ def region_resolve(value) -> Region:
         raise DomainValidationError(
             _("Unknown region %(value)s: give a region id or a six-digit division code.") % {"value": raw or '""'},
             field="region",
-            code="unknown_region",
+            code=InstrumentErrorCode.UNKNOWN_REGION,
         )
     return region
 

@@ -15,12 +15,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sharing_platform.api.exceptions import validation_error
 from sharing_platform.errors import (
     DomainConflictError,
     DomainPermissionError,
     DomainValidationError,
 )
 
+from ..error_codes import InstrumentErrorCode
 from ..models import Instrument, Unit
 from ..permissions import can_manage_unit_instruments
 from ..signals import instrument_retiring
@@ -73,16 +75,6 @@ def _check_fields(fields: dict[str, Any]) -> None:
         )
 
 
-def _validation_error(error: ValidationError) -> DomainValidationError:
-    """A Django ValidationError in the project's error shape: first message, its field, and all messages."""
-    if hasattr(error, "error_dict"):
-        errors = {name: [str(m) for m in messages] for name, messages in error.message_dict.items()}
-        field, messages = next(iter(errors.items()))
-        field_name = None if field == "__all__" else field
-        return DomainValidationError(messages[0], field=field_name, errors=errors)
-    return DomainValidationError(" ".join(str(m) for m in error.messages))
-
-
 def _require_manager(actor, unit: Unit) -> None:
     if not can_manage_unit_instruments(actor, unit):
         if not unit.is_verified:
@@ -94,7 +86,7 @@ def _duplicate_asset_number_error(instrument: Instrument) -> DomainValidationErr
     message = _("This unit already has an instrument with asset number %(number)s.") % {
         "number": instrument.asset_number
     }
-    return DomainValidationError(message, field="asset_number", errors={"asset_number": [message]})
+    return DomainValidationError(message, field="asset_number", errors=[{"field": "asset_number", "message": message}])
 
 
 def _save(instrument: Instrument) -> Instrument:
@@ -108,7 +100,7 @@ def _save(instrument: Instrument) -> Instrument:
     try:
         instrument.full_clean()
     except ValidationError as error:
-        raise _validation_error(error) from None
+        raise validation_error(error) from None
     try:
         instrument.save()
     except IntegrityError:
@@ -135,7 +127,9 @@ def instrument_update(*, actor, instrument: Instrument, **fields: Any) -> Instru
         locked = Instrument.objects.select_for_update().select_related("unit").get(pk=instrument.pk)
         _require_manager(actor, locked.unit)
         if locked.status == Instrument.Status.RETIRED:
-            raise DomainConflictError(_("This instrument is retired and can no longer be edited."), code="retired")
+            raise DomainConflictError(
+                _("This instrument is retired and can no longer be edited."), code=InstrumentErrorCode.RETIRED
+            )
         for name, value in fields.items():
             setattr(locked, name, value)
         return _save(locked)
@@ -147,14 +141,16 @@ def instrument_retire(*, actor, instrument: Instrument) -> Instrument:
         locked = Instrument.objects.select_for_update().select_related("unit").get(pk=instrument.pk)
         _require_manager(actor, locked.unit)
         if locked.status == Instrument.Status.RETIRED:
-            raise DomainConflictError(_("This instrument is already retired."), code="retired")
+            raise DomainConflictError(_("This instrument is already retired."), code=InstrumentErrorCode.RETIRED)
         problems = [
             problem
             for _receiver, answer in instrument_retiring.send(sender=Instrument, instrument=locked)
             for problem in answer or ()
         ]
         if problems:
-            raise DomainConflictError(" ".join(str(problem) for problem in problems), code="retire_blocked")
+            raise DomainConflictError(
+                " ".join(str(problem) for problem in problems), code=InstrumentErrorCode.RETIRE_BLOCKED
+            )
         locked.status = Instrument.Status.RETIRED
         locked.retired_at = timezone.now()
         locked.save(update_fields=["status", "retired_at", "updated_at"])

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
 from sharing_platform.spreadsheets import FORMULA_PREFIXES, csv_bytes, xlsx_cell, xlsx_row
 
+from ..error_codes import InstrumentErrorCode
 from ..models import Instrument, InstrumentCategory, Unit
 from ..permissions import can_manage_unit_instruments
 from .xlsx_guard import (
@@ -246,7 +247,7 @@ def _too_many_rows_error() -> DomainValidationError:
         _("The file has more than %(limit)d instrument rows. Split it into smaller files.")
         % {"limit": IMPORT_MAX_ROWS},
         field="file",
-        code="too_many_rows",
+        code=InstrumentErrorCode.TOO_MANY_ROWS,
     )
 
 
@@ -274,7 +275,9 @@ def _grid_to_sheet(grid: Iterable[Iterable[Any]]) -> Sheet:
         if len(rows) > IMPORT_MAX_ROWS:
             raise _too_many_rows_error()
     if header is None:
-        raise DomainValidationError(_("The file is empty: it has no header row."), field="file", code="empty_file")
+        raise DomainValidationError(
+            _("The file is empty: it has no header row."), field="file", code=InstrumentErrorCode.EMPTY_FILE
+        )
     return Sheet(header=header, header_row=header_row, rows=rows)
 
 
@@ -287,7 +290,7 @@ def _decode_csv(content: bytes) -> str:
         )
         % {"encodings": encodings},
         field="file",
-        code="bad_encoding",
+        code=InstrumentErrorCode.BAD_ENCODING,
     )
     # UTF-16/32 text (Excel's "Unicode text") and binary files carry NUL bytes; GB18030 would
     # otherwise happily decode many of them into nonsense.
@@ -314,7 +317,9 @@ def _read_csv(content: bytes) -> Sheet:
         return _grid_to_sheet(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as error:
         raise DomainValidationError(
-            _("The CSV file is malformed: %(error)s.") % {"error": error}, field="file", code="malformed_file"
+            _("The CSV file is malformed: %(error)s.") % {"error": error},
+            field="file",
+            code=InstrumentErrorCode.MALFORMED_FILE,
         ) from error
 
 
@@ -341,7 +346,9 @@ def _read_xlsx(content: bytes) -> Sheet:
         raise unreadable_error() from error
     try:
         if not workbook.worksheets:
-            raise DomainValidationError(_("The workbook has no sheets."), field="file", code="empty_file")
+            raise DomainValidationError(
+                _("The workbook has no sheets."), field="file", code=InstrumentErrorCode.EMPTY_FILE
+            )
         sheet = workbook.worksheets[0]
         check_declared_size(sheet)  # before a single row is read
         return _grid_to_sheet(_xlsx_rows(sheet))
@@ -359,7 +366,7 @@ def _check_size(size: int) -> None:
             _("The file is too large (%(size)s bytes); the limit is %(limit)s bytes (%(megabytes)s MB).")
             % {"size": size, "limit": limit, "megabytes": round(limit / (1024 * 1024), 1)},
             field="file",
-            code="file_too_large",
+            code=InstrumentErrorCode.FILE_TOO_LARGE,
         )
 
 
@@ -373,13 +380,13 @@ def sheet_read(*, name: str, content: bytes) -> Sheet:
     """Turn an uploaded file into a grid; refuses oversize, empty, binary and mis-encoded files."""
     _check_size(len(content))
     if not content.strip():
-        raise DomainValidationError(_("The file is empty."), field="file", code="empty_file")
+        raise DomainValidationError(_("The file is empty."), field="file", code=InstrumentErrorCode.EMPTY_FILE)
     lower_name = (name or "").lower()
     if content.startswith(b"\xd0\xcf\x11\xe0") or lower_name.endswith(".xls"):
         raise DomainValidationError(
             _("Old Excel files (.xls) are not accepted. Save the sheet as .xlsx or as CSV."),
             field="file",
-            code="unsupported_format",
+            code=InstrumentErrorCode.UNSUPPORTED_FORMAT,
         )
     if content.startswith(b"PK\x03\x04") or lower_name.endswith((".xlsx", ".xlsm")):
         return _read_xlsx(content)
@@ -541,7 +548,10 @@ class RowError:
     message: str
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "message": self.message}
+        item = {"row": self.row, "message": self.message}
+        if self.column:
+            item["field"] = self.column  # the column, named by its key
+        return item
 
 
 @dataclass
@@ -612,7 +622,7 @@ def _map_header(sheet: Sheet) -> list[str | None]:
                 _('The columns "%(first)s" and "%(second)s" both mean %(key)s; keep one.')
                 % {"first": seen[key], "second": title.strip(), "key": key},
                 field="file",
-                code="duplicate_column",
+                code=InstrumentErrorCode.DUPLICATE_COLUMN,
             )
         else:
             seen[key] = title.strip()
@@ -622,7 +632,7 @@ def _map_header(sheet: Sheet) -> list[str | None]:
             _("Unknown columns: %(columns)s. Allowed columns are: %(allowed)s.")
             % {"columns": ", ".join(unknown), "allowed": ", ".join(column.key for column in COLUMNS)},
             field="file",
-            code="unknown_columns",
+            code=InstrumentErrorCode.UNKNOWN_COLUMNS,
         )
     missing = [key for key in REQUIRED_KEYS if key not in seen]
     if missing:
@@ -630,7 +640,7 @@ def _map_header(sheet: Sheet) -> list[str | None]:
             _("Required columns are missing: %(columns)s.")
             % {"columns": ", ".join(f"{key} ({COLUMNS_BY_KEY[key].header_zh})" for key in missing)},
             field="file",
-            code="missing_columns",
+            code=InstrumentErrorCode.MISSING_COLUMNS,
         )
     return keys
 
@@ -746,7 +756,9 @@ def _plan(unit: Unit, sheet: Sheet) -> tuple[list[ImportRow], list[Instrument], 
             update_fields.update(changed)
         plan.append(ImportRow(number, asset_number, values["name"], "update" if changed else "unchanged", changed))
     if not sheet.rows:
-        raise DomainValidationError(_("The file has a header but no instrument rows."), field="file", code="no_rows")
+        raise DomainValidationError(
+            _("The file has a header but no instrument rows."), field="file", code=InstrumentErrorCode.NO_ROWS
+        )
     if errors:
         reported = errors[:IMPORT_MAX_REPORTED_ERRORS]
         message = _(
@@ -755,7 +767,9 @@ def _plan(unit: Unit, sheet: Sheet) -> tuple[list[ImportRow], list[Instrument], 
             "count": len(errors),
             "rows": len({error.row for error in errors}),
         }
-        raise DomainValidationError(message, code="import_invalid", errors=[error.as_dict() for error in reported])
+        raise DomainValidationError(
+            message, code=InstrumentErrorCode.IMPORT_INVALID, errors=[error.as_dict() for error in reported]
+        )
     if to_update:
         update_fields.add("updated_at")
     return plan, to_create, to_update, update_fields

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sharing_platform.api.exceptions import validation_error
 from sharing_platform.errors import (
     DomainConflictError,
     DomainNotFoundError,
@@ -21,6 +22,7 @@ from sharing_platform.errors import (
     DomainValidationError,
 )
 
+from ..error_codes import InstrumentErrorCode
 from ..models import Membership, Region, Unit
 from ..permissions import can_administer_unit, is_platform_admin
 from ..validators import uscc_normalise, uscc_problem
@@ -49,7 +51,7 @@ def credit_code_clean(raw: str) -> str:
     code = uscc_normalise(raw or "")
     problem = uscc_problem(code)
     if problem:
-        raise DomainValidationError(problem, field="credit_code", code="invalid_credit_code")
+        raise DomainValidationError(problem, field="credit_code", code=InstrumentErrorCode.INVALID_CREDIT_CODE)
     return code
 
 
@@ -57,7 +59,7 @@ def _credit_code_taken_error() -> DomainValidationError:
     return DomainValidationError(
         _("A unit with this unified social credit code is already registered."),
         field="credit_code",
-        code="duplicate_credit_code",
+        code=InstrumentErrorCode.DUPLICATE_CREDIT_CODE,
     )
 
 
@@ -78,10 +80,7 @@ def _full_clean(unit: Unit) -> None:
     try:
         unit.full_clean(exclude=["credit_code"] if unit.credit_code else None, validate_unique=False)
     except ValidationError as error:
-        field, messages = next(iter(error.message_dict.items()))
-        raise DomainValidationError(
-            messages[0], field=None if field == "__all__" else field, errors=error.message_dict
-        ) from None
+        raise validation_error(error) from None
 
 
 def _unit_lock(unit_id: int) -> Unit:
@@ -148,14 +147,16 @@ def unit_verify(*, actor, unit: Unit, approved: bool, reason: str = "") -> Unit:
         raise DomainPermissionError(_("Only platform administrators verify units."))
     reason = (reason or "").strip()
     if not approved and not reason:
-        raise DomainValidationError(_("Give a reason when rejecting a unit."), field="reason", code="reason_required")
+        raise DomainValidationError(
+            _("Give a reason when rejecting a unit."), field="reason", code=InstrumentErrorCode.REASON_REQUIRED
+        )
     with transaction.atomic():
         locked = _unit_lock(unit.pk)
         if locked.status not in VERIFIABLE_STATUSES:
             raise DomainConflictError(
                 _("Only pending or suspended units can be verified or rejected; this unit is %(status)s.")
                 % {"status": locked.get_status_display().lower()},
-                code="wrong_status",
+                code=InstrumentErrorCode.WRONG_STATUS,
             )
         locked.status = Unit.Status.VERIFIED if approved else Unit.Status.REJECTED
         locked.status_reason = reason
@@ -171,14 +172,16 @@ def unit_suspend(*, actor, unit: Unit, reason: str) -> Unit:
         raise DomainPermissionError(_("Only platform administrators suspend units."))
     reason = (reason or "").strip()
     if not reason:
-        raise DomainValidationError(_("Give a reason for the suspension."), field="reason", code="reason_required")
+        raise DomainValidationError(
+            _("Give a reason for the suspension."), field="reason", code=InstrumentErrorCode.REASON_REQUIRED
+        )
     with transaction.atomic():
         locked = _unit_lock(unit.pk)
         if locked.status != Unit.Status.VERIFIED:
             raise DomainConflictError(
                 _("Only verified units can be suspended; this unit is %(status)s.")
                 % {"status": locked.get_status_display().lower()},
-                code="wrong_status",
+                code=InstrumentErrorCode.WRONG_STATUS,
             )
         locked.status = Unit.Status.SUSPENDED
         locked.status_reason = reason
@@ -200,7 +203,7 @@ def unit_update(*, actor, unit: Unit, changes: dict[str, Any]) -> Unit:
         raise DomainValidationError(
             _("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(unknown)},
             field=unknown[0],
-            code="read_only",
+            code=InstrumentErrorCode.READ_ONLY,
         )
     with transaction.atomic():
         locked = _unit_lock(unit.pk)
@@ -212,7 +215,7 @@ def unit_update(*, actor, unit: Unit, changes: dict[str, Any]) -> Unit:
                 _("A verified unit's %(fields)s can only be changed by a platform administrator.")
                 % {"fields": ", ".join(identity_changes)},
                 field=identity_changes[0],
-                code="verified_identity",
+                code=InstrumentErrorCode.VERIFIED_IDENTITY,
             )
         if "credit_code" in changes:
             changes = {**changes, "credit_code": credit_code_clean(changes["credit_code"])}
@@ -253,7 +256,7 @@ def _admin_count(unit: Unit) -> int:
 def _last_admin_error() -> DomainConflictError:
     return DomainConflictError(
         _("A unit must keep at least one unit administrator. Make someone else an administrator first."),
-        code="last_admin",
+        code=InstrumentErrorCode.LAST_ADMIN,
     )
 
 
@@ -271,14 +274,15 @@ def membership_add(*, actor, unit: Unit, user, role: str) -> Membership:
             raise DomainConflictError(
                 _("%(user)s is already a member of this unit (%(role)s).")
                 % {"user": user.get_username(), "role": existing.get_role_display().lower()},
-                code="already_member",
+                code=InstrumentErrorCode.ALREADY_MEMBER,
             )
         try:
             with transaction.atomic():
                 membership = Membership.objects.create(unit=locked, user=user, role=role)
         except IntegrityError:
             raise DomainConflictError(
-                _("%(user)s is already a member of this unit.") % {"user": user.get_username()}, code="already_member"
+                _("%(user)s is already a member of this unit.") % {"user": user.get_username()},
+                code=InstrumentErrorCode.ALREADY_MEMBER,
             ) from None
     return membership
 

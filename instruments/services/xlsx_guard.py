@@ -29,6 +29,8 @@ from django.utils.translation import gettext as _
 
 from sharing_platform.errors import DomainValidationError
 
+from ..error_codes import InstrumentErrorCode
+
 # Formatted but empty rows at the bottom of a sheet are skipped; past this row we stop reading.
 IMPORT_MAX_SHEET_ROWS = 100_000
 # The exchange format has 23 columns; empty or formatted columns beyond them are tolerated up to here.
@@ -83,7 +85,7 @@ def unreadable_error() -> DomainValidationError:
     return DomainValidationError(
         _("The file is not a readable Excel workbook (.xlsx). Save it again as .xlsx or CSV."),
         field="file",
-        code="malformed_file",
+        code=InstrumentErrorCode.MALFORMED_FILE,
     )
 
 
@@ -95,7 +97,7 @@ def sheet_too_long_error() -> DomainValidationError:
         )
         % {"limit": IMPORT_MAX_SHEET_ROWS},
         field="file",
-        code="sheet_too_large",
+        code=InstrumentErrorCode.SHEET_TOO_LARGE,
     )
 
 
@@ -107,7 +109,7 @@ def sheet_too_wide_error(row: int, column: int) -> DomainValidationError:
         )
         % {"row": row, "column": column_letter(column), "limit": IMPORT_MAX_COLUMNS},
         field="file",
-        code="sheet_too_large",
+        code=InstrumentErrorCode.SHEET_TOO_LARGE,
     )
 
 
@@ -119,7 +121,7 @@ def _too_many_cells_error() -> DomainValidationError:
         )
         % {"limit": f"{IMPORT_MAX_CELLS:,}"},
         field="file",
-        code="sheet_too_large",
+        code=InstrumentErrorCode.SHEET_TOO_LARGE,
     )
 
 
@@ -132,7 +134,7 @@ def _too_many_tags_error() -> DomainValidationError:
         )
         % {"limit": f"{IMPORT_MAX_XML_TAGS:,}"},
         field="file",
-        code="sheet_too_large",
+        code=InstrumentErrorCode.SHEET_TOO_LARGE,
     )
 
 
@@ -151,7 +153,7 @@ def _declared_too_large_error(ref: str, columns: int, rows: int) -> DomainValida
             "max_columns": IMPORT_MAX_COLUMNS,
         },
         field="file",
-        code="sheet_too_large",
+        code=InstrumentErrorCode.SHEET_TOO_LARGE,
     )
 
 
@@ -162,7 +164,7 @@ def _check_archive(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
             _("The workbook holds %(count)d parts; a spreadsheet to import has at most %(limit)d.")
             % {"count": len(members), "limit": XLSX_MAX_MEMBERS},
             field="file",
-            code="file_too_large",
+            code=InstrumentErrorCode.FILE_TOO_LARGE,
         )
     total = 0
     for member in members:
@@ -181,7 +183,7 @@ def _check_archive(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
                     "size": _megabytes(size),
                 },
                 field="file",
-                code="file_too_large",
+                code=InstrumentErrorCode.FILE_TOO_LARGE,
             )
         ratio = size / max(member.compress_size, 1)
         if size > XLSX_RATIO_FROM_BYTES and ratio > XLSX_MAX_RATIO:
@@ -193,7 +195,7 @@ def _check_archive(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
                 )
                 % {"part": member.filename[:100], "ratio": ratio, "limit": XLSX_MAX_RATIO},
                 field="file",
-                code="suspicious_file",
+                code=InstrumentErrorCode.SUSPICIOUS_FILE,
             )
     return members
 

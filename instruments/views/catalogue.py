@@ -6,13 +6,14 @@ import copy
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from sharing_platform.errors import DomainError, DomainNotFoundError, DomainPermissionError
+from sharing_platform.errors import DomainPermissionError
+from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from ..filters import InstrumentFilter
 from ..forms_catalogue import InstrumentForm, catalogue_form_widgets
@@ -70,64 +71,60 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     return render(request, "instruments/catalogue/list.html", context, status=status)
 
 
-def _visible_or_404(request: HttpRequest, pk: int):
-    try:
-        return instrument_get_visible(user=request.user, pk=pk)
-    except DomainNotFoundError as error:
-        raise Http404(error.message) from None
-
-
+@domain_error_pages
 def instrument_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    instrument = _visible_or_404(request, pk)
+    instrument = instrument_get_visible(user=request.user, pk=pk)
     context = {"instrument": instrument, "can_manage": can_manage_instrument(request.user, instrument)}
     return render(request, "instruments/catalogue/detail.html", context)
 
 
-def _apply_domain_error(form: InstrumentForm, error: DomainError) -> None:
-    """Puts a service's refusal next to the field it names (or on top of the form)."""
-    if error.errors and isinstance(error.errors, dict):
-        for field, messages_ in error.errors.items():
-            target = field if field in form.fields else None
-            for message in messages_:
-                form.add_error(target, message)
-        return
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def instrument_create_page(request: HttpRequest, unit_pk: int) -> HttpResponse:
-    try:
-        unit = unit_for_instrument_create(pk=unit_pk)
-    except DomainNotFoundError as error:
-        raise Http404(error.message) from None
-    if not can_manage_unit_instruments(request.user, unit):
-        raise PermissionDenied(_("Only the unit's instrument managers and unit admins of a verified unit may do this."))
-    form = InstrumentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            instrument = instrument_create(actor=request.user, unit=unit, **form.cleaned_data)
-        except DomainPermissionError as error:
-            raise PermissionDenied(error.message) from None
-        except DomainError as error:
-            _apply_domain_error(form, error)
-        else:
-            messages.success(request, _("The instrument is listed."))
-            return redirect("instrument-detail", pk=instrument.pk)
+def _form_render(request: HttpRequest, form, *, unit, instrument) -> HttpResponse:
     status = 400 if form.errors else 200
-    context = {"form": form, "unit": unit, "instrument": None}
+    context = {"form": form, "unit": unit, "instrument": instrument}
     return render(request, "instruments/catalogue/form.html", context, status=status)
 
 
-def _managed_or_403(request: HttpRequest, pk: int):
-    instrument = _visible_or_404(request, pk)
-    if not can_manage_instrument(request.user, instrument):
-        raise PermissionDenied(_("Only the unit's instrument managers and unit admins may do this."))
-    return instrument
+def _create_page(request: HttpRequest, refusal, unit_pk: int) -> HttpResponse:
+    return _form_render(request, refusal.form, unit=unit_for_instrument_create(pk=unit_pk), instrument=None)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@domain_error_pages(form_page=_create_page)
+def instrument_create_page(request: HttpRequest, unit_pk: int) -> HttpResponse:
+    unit = unit_for_instrument_create(pk=unit_pk)
+    if not can_manage_unit_instruments(request.user, unit):
+        raise DomainPermissionError(
+            _("Only the unit's instrument managers and unit admins of a verified unit may do this.")
+        )
+    form = InstrumentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with refusal_shown_on(form):
+            instrument = instrument_create(actor=request.user, unit=unit, **form.cleaned_data)
+        messages.success(request, _("The instrument is listed."))
+        return redirect("instrument-detail", pk=instrument.pk)
+    return _form_render(request, form, unit=unit, instrument=None)
+
+
+def _managed_or_403(request: HttpRequest, pk: int):
+    instrument = instrument_get_visible(user=request.user, pk=pk)
+    if not can_manage_instrument(request.user, instrument):
+        raise DomainPermissionError(_("Only the unit's instrument managers and unit admins may do this."))
+    return instrument
+
+
+def _edit_page(request: HttpRequest, refusal, pk: int) -> HttpResponse:
+    instrument = _managed_or_403(request, pk)
+    return _form_render(request, refusal.form, unit=instrument.unit, instrument=instrument)
+
+
+def _instrument_url(request: HttpRequest, pk: int) -> str:
+    return reverse("instrument-detail", args=[pk])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_error_pages(form_page=_edit_page)
 def instrument_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
     instrument = _managed_or_403(request, pk)
     if instrument.status == instrument.Status.RETIRED:
@@ -136,32 +133,20 @@ def instrument_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
     # The form writes into its instance while validating; keep the page's own copy clean.
     form = InstrumentForm(request.POST or None, instance=copy.copy(instrument))
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             instrument_update(actor=request.user, instrument=instrument, **form.cleaned_data)
-        except DomainPermissionError as error:
-            raise PermissionDenied(error.message) from None
-        except DomainError as error:
-            _apply_domain_error(form, error)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("instrument-detail", pk=instrument.pk)
-    status = 400 if form.errors else 200
-    context = {"form": form, "unit": instrument.unit, "instrument": instrument}
-    return render(request, "instruments/catalogue/form.html", context, status=status)
+        messages.success(request, _("Changes saved."))
+        return redirect("instrument-detail", pk=instrument.pk)
+    return _form_render(request, form, unit=instrument.unit, instrument=instrument)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@domain_error_pages(redirect_to=_instrument_url)
 def instrument_retire_page(request: HttpRequest, pk: int) -> HttpResponse:
     instrument = _managed_or_403(request, pk)
     if request.method == "POST":
-        try:
-            instrument_retire(actor=request.user, instrument=instrument)
-        except DomainPermissionError as error:
-            raise PermissionDenied(error.message) from None
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("The instrument is retired and no longer listed."))
+        instrument_retire(actor=request.user, instrument=instrument)
+        messages.success(request, _("The instrument is retired and no longer listed."))
         return redirect("instrument-detail", pk=instrument.pk)
     return render(request, "instruments/catalogue/retire.html", {"instrument": instrument})

@@ -11,15 +11,14 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from sharing_platform.errors import DomainError, DomainNotFoundError, DomainPermissionError
+from sharing_platform.pages import domain_error_pages, refusal_shown_on
 from sharing_platform.uploads import random_file_name
 
 from ..api.transfer import export_response
@@ -28,15 +27,6 @@ from ..selectors.transfer import transfer_unit_get
 from ..services.transfer import column_guide, instrument_import, template_file, upload_content
 
 PENDING_DIR = "instrument-imports"
-
-
-def _unit_for(request, unit_pk: int):
-    try:
-        return transfer_unit_get(user=request.user, unit_id=unit_pk)
-    except DomainNotFoundError as error:
-        raise Http404(error.message) from error
-    except DomainPermissionError as error:
-        raise PermissionDenied(error.message) from error
 
 
 def _session_key(unit) -> str:
@@ -81,10 +71,21 @@ def _done_message(request, result) -> None:
     )
 
 
+def _import_refused(request, refusal, unit_pk: int):
+    """The file was not imported: the page again, with the problem and every row at fault."""
+    unit = transfer_unit_get(user=request.user, unit_id=unit_pk)
+    error = refusal.error
+    form = refusal.form
+    return _render(
+        request, unit, form=form, status=400, problem=error.message, row_errors=error.errors or [], **refusal.context
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
+@domain_error_pages(form_page=_import_refused)
 def instrument_import_page(request, unit_pk: int):
-    unit = _unit_for(request, unit_pk)
+    unit = transfer_unit_get(user=request.user, unit_id=unit_pk)
     if request.method == "GET":
         return _render(request, unit, form=InstrumentImportForm())
     if "token" in request.POST:
@@ -94,20 +95,10 @@ def instrument_import_page(request, unit_pk: int):
         return _render(request, unit, form=form, status=400)
     upload = form.cleaned_data["file"]
     dry_run = form.cleaned_data["dry_run"]
-    try:
+    with refusal_shown_on(form, add_to_form=False, file_name=upload.name):
         content = upload_content(upload)
         result = instrument_import(
             actor=request.user, unit=unit, file_name=upload.name, content=content, dry_run=dry_run
-        )
-    except DomainError as error:
-        return _render(
-            request,
-            unit,
-            form=form,
-            status=400,
-            problem=error.message,
-            row_errors=error.errors or [],
-            file_name=upload.name,
         )
     if not dry_run:
         _pending_discard(request, unit)
@@ -141,46 +132,36 @@ def _confirm(request, unit):
         _pending_discard(request, unit)
         messages.error(request, _("That checked file is no longer waiting; please upload it again."))
         return redirect("instrument-import", unit_pk=unit.pk)
-    try:
-        result = instrument_import(actor=request.user, unit=unit, file_name=pending["name"], content=content)
-    except DomainError as error:
-        # The unit's instruments changed since the check: show what is wrong now.
-        _pending_discard(request, unit)
-        return _render(
-            request,
-            unit,
-            form=InstrumentImportForm(),
-            status=400,
-            problem=error.message,
-            row_errors=error.errors or [],
-            file_name=pending["name"],
-        )
+    # The unit's instruments may have changed since the check: a refusal shows what is wrong now.
     _pending_discard(request, unit)
+    with refusal_shown_on(InstrumentImportForm(), add_to_form=False, file_name=pending["name"]):
+        result = instrument_import(actor=request.user, unit=unit, file_name=pending["name"], content=content)
     _done_message(request, result)
     return redirect("instrument-import", unit_pk=unit.pk)
 
 
+def _download_refused(request, error, **kwargs) -> HttpResponse:
+    """A file download asked for wrongly (an unknown format): the reason, in plain text."""
+    return HttpResponse(error.message, status=400, content_type="text/plain; charset=utf-8")
+
+
 @login_required
 @require_GET
+@domain_error_pages(refusal_page=_download_refused)
 def instrument_export_page(request, unit_pk: int):
-    unit = _unit_for(request, unit_pk)
-    try:
-        return export_response(
-            unit=unit,
-            file_format=request.GET.get("format", "csv"),
-            chinese_headers=request.GET.get("headers") == "zh",
-        )
-    except DomainError as error:
-        return HttpResponse(error.message, status=400, content_type="text/plain; charset=utf-8")
+    unit = transfer_unit_get(user=request.user, unit_id=unit_pk)
+    return export_response(
+        unit=unit,
+        file_format=request.GET.get("format", "csv"),
+        chinese_headers=request.GET.get("headers") == "zh",
+    )
 
 
 @require_GET
+@domain_error_pages(refusal_page=_download_refused)
 def instrument_import_template(request):
     file_format = request.GET.get("format", "xlsx")
-    try:
-        content, content_type = template_file(file_format=file_format)
-    except DomainError as error:
-        return HttpResponse(error.message, status=400, content_type="text/plain; charset=utf-8")
+    content, content_type = template_file(file_format=file_format)
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="instrument-import-template.{file_format}"'
     return response

@@ -10,18 +10,14 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sharing_platform.errors import (
-    DomainConflictError,
-    DomainError,
-    DomainNotFoundError,
-    DomainPermissionError,
-    DomainValidationError,
-)
+from sharing_platform.errors import DomainPermissionError
+from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from ..forms_units import MemberAddForm, MemberRoleForm, UnitDecisionForm, UnitForm, UnitSuspendForm
 from ..models import Membership, Unit
@@ -49,21 +45,6 @@ from ..services.units import (
 UNITS_PER_PAGE = 24
 
 
-def domain_errors_as_http(view: Callable) -> Callable:
-    """Not found and not allowed from selectors and services become 404 and 403 pages."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except DomainNotFoundError as error:
-            raise Http404(error.message) from None
-        except DomainPermissionError as error:
-            raise PermissionDenied(error.message) from None
-
-    return wrapper
-
-
 def platform_admin_required(view: Callable) -> Callable:
     """Anonymous visitors go to the login page; signed-in non-admins get 403."""
 
@@ -78,21 +59,14 @@ def platform_admin_required(view: Callable) -> Callable:
     return wrapper
 
 
-def _form_add_domain_error(form, error: DomainError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
-
-
 def unit_list_page(request: HttpRequest) -> HttpResponse:
     """The public directory of verified units."""
     params = request.GET.copy()
     params.pop("page", None)
     params["status"] = Unit.Status.VERIFIED
     filterset = UnitFilter(params, queryset=Unit.objects.none())
-    try:
-        units = unit_list(user=request.user, filters=params)
-    except DomainValidationError:
-        units = Unit.objects.none()
+    # A bad filter (an unknown region in a hand-edited link) lists nothing rather than failing.
+    units = unit_list(user=request.user, filters=params) if filterset.is_valid() else Unit.objects.none()
     page = Paginator(units, UNITS_PER_PAGE).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("status", None)
@@ -103,7 +77,7 @@ def unit_list_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@domain_errors_as_http
+@domain_error_pages
 def unit_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
     unit = unit_get(user=request.user, unit_id=pk)
     role = user_role_in_unit(user=request.user, unit=unit)
@@ -124,23 +98,25 @@ def unit_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
 REGION_REFRESH = "_region_refresh"  # the picker's "Show cities and districts" button (no JavaScript)
 
 
+def _register_page(request: HttpRequest, refusal) -> HttpResponse:
+    return render(request, "instruments/units/register.html", {"form": refusal.form})
+
+
 @login_required
+@domain_error_pages(form_page=_register_page)
 def unit_register_page(request: HttpRequest) -> HttpResponse:
     if REGION_REFRESH in request.POST:
         return render(request, "instruments/units/register.html", {"form": UnitForm.refreshed(request.POST)})
     form = UnitForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             unit = unit_register(actor=request.user, **form.cleaned_data)
-        except DomainError as error:
-            _form_add_domain_error(form, error)
-        else:
-            messages.success(
-                request,
-                _("%(unit)s is registered and waits for verification by a platform administrator.")
-                % {"unit": unit.display_name},
-            )
-            return redirect("unit-detail", pk=unit.pk)
+        messages.success(
+            request,
+            _("%(unit)s is registered and waits for verification by a platform administrator.")
+            % {"unit": unit.display_name},
+        )
+        return redirect("unit-detail", pk=unit.pk)
     return render(request, "instruments/units/register.html", {"form": form})
 
 
@@ -149,99 +125,112 @@ def my_units_page(request: HttpRequest) -> HttpResponse:
     return render(request, "instruments/units/mine.html", {"memberships": user_membership_list(user=request.user)})
 
 
-@login_required
-@domain_errors_as_http
-def unit_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
+def _editable_unit(request: HttpRequest, pk: int):
     unit = unit_get(user=request.user, unit_id=pk)
     if not can_administer_unit(request.user, unit):
-        raise PermissionDenied(_("Only this unit's administrators may edit it."))
-    identity_locked = unit.is_verified and not is_platform_admin(request.user)
+        raise DomainPermissionError(_("Only this unit's administrators may edit it."))
+    return unit, unit.is_verified and not is_platform_admin(request.user)
+
+
+def _edit_render(request: HttpRequest, unit, form, identity_locked: bool) -> HttpResponse:
+    context = {"unit": unit, "form": form, "identity_locked": identity_locked}
+    return render(request, "instruments/units/edit.html", context)
+
+
+def _edit_page(request: HttpRequest, refusal, pk: int) -> HttpResponse:
+    unit, identity_locked = _editable_unit(request, pk)
+    return _edit_render(request, unit, refusal.form, identity_locked)
+
+
+@login_required
+@domain_error_pages(form_page=_edit_page)
+def unit_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
+    unit, identity_locked = _editable_unit(request, pk)
     if REGION_REFRESH in request.POST:
         form = UnitForm.refreshed(request.POST, identity_locked=identity_locked)
-        context = {"unit": unit, "form": form, "identity_locked": identity_locked}
-        return render(request, "instruments/units/edit.html", context)
+        return _edit_render(request, unit, form, identity_locked)
     form = UnitForm(request.POST or None, initial=UnitForm.initial_from(unit), identity_locked=identity_locked)
     if request.method == "POST" and form.is_valid():
         changed = form.changed_fields()
         changes = {field: value for field, value in form.cleaned_data.items() if field in changed}
-        try:
+        with refusal_shown_on(form):
             unit_update(actor=request.user, unit=unit, changes=changes)
-        except DomainValidationError as error:
-            _form_add_domain_error(form, error)
-        else:
-            messages.success(request, _("The unit's details are saved."))
-            return redirect("unit-detail", pk=unit.pk)
-    return render(
-        request, "instruments/units/edit.html", {"unit": unit, "form": form, "identity_locked": identity_locked}
-    )
+        messages.success(request, _("The unit's details are saved."))
+        return redirect("unit-detail", pk=unit.pk)
+    return _edit_render(request, unit, form, identity_locked)
+
+
+def _members_unit(request: HttpRequest, pk: int):
+    unit = unit_get(user=request.user, unit_id=pk)
+    if user_role_in_unit(user=request.user, unit=unit) is None and not is_platform_admin(request.user):
+        raise DomainPermissionError(_("Only members of this unit can see its member list."))
+    return unit
+
+
+def _members_render(request: HttpRequest, unit, form) -> HttpResponse:
+    context = {
+        "unit": unit,
+        "memberships": unit_membership_list(unit=unit),
+        "form": form,
+        "can_manage": can_administer_unit(request.user, unit),
+        "roles": Membership.Role.choices,
+    }
+    return render(request, "instruments/units/members.html", context)
+
+
+def _members_page(request: HttpRequest, refusal, pk: int) -> HttpResponse:
+    return _members_render(request, _members_unit(request, pk), refusal.form)
 
 
 @login_required
-@domain_errors_as_http
+@domain_error_pages(form_page=_members_page)
 def unit_members_page(request: HttpRequest, pk: int) -> HttpResponse:
-    unit = unit_get(user=request.user, unit_id=pk)
-    role = user_role_in_unit(user=request.user, unit=unit)
-    if role is None and not is_platform_admin(request.user):
-        raise PermissionDenied(_("Only members of this unit can see its member list."))
-    can_manage = can_administer_unit(request.user, unit)
+    unit = _members_unit(request, pk)
     form = MemberAddForm(request.POST or None)
     if request.method == "POST":
-        if not can_manage:
-            raise PermissionDenied(_("Only this unit's administrators manage its members."))
+        if not can_administer_unit(request.user, unit):
+            raise DomainPermissionError(_("Only this unit's administrators manage its members."))
         if form.is_valid():
-            try:
+            # A conflict (already a member) names no field: it belongs next to the person.
+            with refusal_shown_on(form, field_map={None: "person"}):
                 membership = membership_add(
                     actor=request.user, unit=unit, user=form.cleaned_data["person"], role=form.cleaned_data["role"]
                 )
-            except DomainValidationError as error:
-                _form_add_domain_error(form, error)
-            except DomainError as error:  # conflicts: already a member
-                form.add_error("person", error.message)
-            else:
-                messages.success(
-                    request,
-                    _("%(user)s joined the unit as %(role)s.")
-                    % {"user": membership.user.get_username(), "role": membership.get_role_display().lower()},
-                )
-                return redirect("unit-members", pk=unit.pk)
-    return render(
-        request,
-        "instruments/units/members.html",
-        {
-            "unit": unit,
-            "memberships": unit_membership_list(unit=unit),
-            "form": form,
-            "can_manage": can_manage,
-            "roles": Membership.Role.choices,
-        },
-    )
+            messages.success(
+                request,
+                _("%(user)s joined the unit as %(role)s.")
+                % {"user": membership.user.get_username(), "role": membership.get_role_display().lower()},
+            )
+            return redirect("unit-members", pk=unit.pk)
+    return _members_render(request, unit, form)
+
+
+def _members_url(request: HttpRequest, pk: int, user_id: int) -> str:
+    return reverse("unit-members", args=[pk])
 
 
 @login_required
 @require_POST
-@domain_errors_as_http
+@domain_error_pages(redirect_to=_members_url)
 def unit_member_update(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
     """Change a member's role (`role`) or remove them (`remove`); a member may remove themselves."""
     unit = unit_get(user=request.user, unit_id=pk)
     if user_role_in_unit(user=request.user, unit=unit) is None and not is_platform_admin(request.user):
-        raise PermissionDenied(_("Only members of this unit can change its members."))
+        raise DomainPermissionError(_("Only members of this unit can change its members."))
     membership = membership_get(unit=unit, user_id=user_id)
     name = membership.user.get_username()
-    try:
-        if "remove" in request.POST:
-            membership_remove(actor=request.user, membership=membership)
-            messages.success(request, _("%(user)s left the unit.") % {"user": name})
-            if membership.user_id == request.user.pk:
-                return redirect("my-units")
-        else:
-            form = MemberRoleForm(request.POST)
-            if not form.is_valid():
-                messages.error(request, _("Choose a valid role."))
-                return redirect("unit-members", pk=unit.pk)
-            membership_role_change(actor=request.user, membership=membership, role=form.cleaned_data["role"])
-            messages.success(request, _("%(user)s's role is changed.") % {"user": name})
-    except (DomainConflictError, DomainValidationError) as error:
-        messages.error(request, error.message)
+    if "remove" in request.POST:
+        membership_remove(actor=request.user, membership=membership)
+        messages.success(request, _("%(user)s left the unit.") % {"user": name})
+        if membership.user_id == request.user.pk:
+            return redirect("my-units")
+    else:
+        form = MemberRoleForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Choose a valid role."))
+            return redirect("unit-members", pk=unit.pk)
+        membership_role_change(actor=request.user, membership=membership, role=form.cleaned_data["role"])
+        messages.success(request, _("%(user)s's role is changed.") % {"user": name})
     return redirect("unit-members", pk=unit.pk)
 
 
@@ -254,9 +243,22 @@ def unit_verification_queue_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _after_decision(request: HttpRequest, pk: int) -> str:
+    """Back to the unit's page or the verification queue, where the decision was made."""
+    return (
+        reverse("unit-detail", args=[pk])
+        if request.POST.get("next") == "detail"
+        else reverse("unit-verification-queue")
+    )
+
+
+def _unit_url(request: HttpRequest, pk: int) -> str:
+    return reverse("unit-detail", args=[pk])
+
+
 @platform_admin_required
 @require_POST
-@domain_errors_as_http
+@domain_error_pages(redirect_to=_after_decision)
 def unit_verify_page(request: HttpRequest, pk: int) -> HttpResponse:
     unit = unit_get(user=request.user, unit_id=pk)
     form = UnitDecisionForm(request.POST)
@@ -265,35 +267,23 @@ def unit_verify_page(request: HttpRequest, pk: int) -> HttpResponse:
             for error in errors:
                 messages.error(request, f"{unit.display_name}: {error}")
     else:
-        try:
-            unit = unit_verify(actor=request.user, unit=unit, **form.cleaned_data)
-        except DomainError as error:
-            messages.error(request, f"{unit.display_name}: {error.message}")
-        else:
-            messages.success(
-                request,
-                _("%(unit)s is now %(status)s.")
-                % {"unit": unit.display_name, "status": unit.get_status_display().lower()},
-            )
-    next_url = request.POST.get("next")
-    if next_url == "detail":
-        return redirect("unit-detail", pk=unit.pk)
-    return redirect("unit-verification-queue")
+        unit = unit_verify(actor=request.user, unit=unit, **form.cleaned_data)
+        messages.success(
+            request,
+            _("%(unit)s is now %(status)s.") % {"unit": unit.display_name, "status": unit.get_status_display().lower()},
+        )
+    return redirect(_after_decision(request, pk))
 
 
 @platform_admin_required
 @require_POST
-@domain_errors_as_http
+@domain_error_pages(redirect_to=_unit_url)
 def unit_suspend_page(request: HttpRequest, pk: int) -> HttpResponse:
     unit = unit_get(user=request.user, unit_id=pk)
     form = UnitSuspendForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give a reason for the suspension."))
     else:
-        try:
-            unit_suspend(actor=request.user, unit=unit, reason=form.cleaned_data["reason"])
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _("%(unit)s is suspended.") % {"unit": unit.display_name})
+        unit_suspend(actor=request.user, unit=unit, reason=form.cleaned_data["reason"])
+        messages.success(request, _("%(unit)s is suspended.") % {"unit": unit.display_name})
     return redirect("unit-detail", pk=unit.pk)

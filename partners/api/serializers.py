@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from billing.api.serializers import ChargeSerializer, StatementSerializer
 from bookings.api.serializers import AwareDateTimeField, BookingSerializer
-from credit.models import ExternalCreditReport
-from sharing_platform.api.schema import ErrorSerializer  # noqa: F401  (the project's error body, used by views)
+from bookings.models import BookingState
+from credit.models import ExternalCreditReport, ListEntry
+from instruments.models import CreditTier
 
 from ..models import PartnerUser, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -61,6 +63,8 @@ class WebhookEndpointCreateSerializer(serializers.Serializer):
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices), read_only=True)
+
     class Meta:
         model = WebhookEndpoint
         fields = ["id", "url", "events", "description", "is_active", "created_at"]
@@ -77,7 +81,95 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
         read_only_fields = fields
 
 
+# --- The body of a webhook delivery (docs/partners.md, section 3) ----------------------------------
+
+
+class WebhookSubjectSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["unit", "user"])
+    id = serializers.IntegerField()
+    name = serializers.CharField(required=False, help_text="Units only.")
+    credit_code = serializers.CharField(required=False, help_text="Units only: the unified social credit code.")
+    external_id = serializers.CharField(
+        required=False, allow_null=True, help_text="Users only: your identifier of the user."
+    )
+
+
+class WebhookBookingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    instrument = serializers.IntegerField()
+    external_id = serializers.CharField(allow_null=True, help_text="Your identifier of the requester.")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    state = serializers.ChoiceField(choices=BookingState.choices)
+
+
+class BookingStateChangedSerializer(serializers.Serializer):
+    """data of booking.state_changed."""
+
+    booking = WebhookBookingSerializer()
+    action = serializers.CharField(help_text="What happened: requested, approved, refused, cancelled, moved...")
+    from_state = serializers.CharField(allow_blank=True)
+    to_state = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+    at = serializers.DateTimeField()
+
+
+class WebhookEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    list = serializers.ChoiceField(choices=ListEntry.List.choices)
+    severity = serializers.ChoiceField(choices=ListEntry.Severity.choices, allow_blank=True)
+    status = serializers.ChoiceField(choices=ListEntry.Status.choices)
+    published_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+
+
+class ListEntryChangedSerializer(serializers.Serializer):
+    """data of list_entry.published and list_entry.lifted."""
+
+    entry = WebhookEntrySerializer()
+    subject = WebhookSubjectSerializer()
+
+
+class TierChangedSerializer(serializers.Serializer):
+    """data of credit.tier_changed."""
+
+    subject = WebhookSubjectSerializer()
+    previous_tier = serializers.ChoiceField(choices=CreditTier.choices, allow_blank=True)
+    tier = serializers.ChoiceField(choices=CreditTier.choices)
+    score = serializers.IntegerField()
+    as_of = serializers.DateTimeField()
+
+
+WEBHOOK_DATA = PolymorphicProxySerializer(
+    component_name="WebhookData",
+    serializers=[BookingStateChangedSerializer, ListEntryChangedSerializer, TierChangedSerializer],
+    resource_type_field_name=None,  # the payload's `type` says which
+)
+
+
+@extend_schema_field(WEBHOOK_DATA)
+class WebhookDataField(serializers.JSONField):
+    """One of the event shapes, as the payload's `type` says."""
+
+
+class WebhookPayloadSerializer(serializers.Serializer):
+    """What each delivery POSTs: `type` says which `data` shape follows."""
+
+    id = serializers.CharField(help_text="The event id, the same on every retry (drop duplicates by it).")
+    type = serializers.ChoiceField(choices=WebhookEvent.choices)
+    created_at = serializers.DateTimeField()
+    data = WebhookDataField()
+
+
+@extend_schema_field(WebhookPayloadSerializer)
+class WebhookPayloadField(serializers.JSONField):
+    """The stored body of a delivery, documented by its shape."""
+
+
 class WebhookDeliverySerializer(serializers.ModelSerializer):
+    payload = WebhookPayloadField(read_only=True)
+
     class Meta:
         model = WebhookDelivery
         fields = [

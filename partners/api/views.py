@@ -11,11 +11,12 @@ from rest_framework.views import APIView
 
 from billing.api.views import ChargeCursorPagination, StatementCursorPagination
 from sharing_platform.api.pagination import NewestFirstCursorPagination
+from sharing_platform.api.schema import ErrorSerializer
 from sharing_platform.errors import DomainNotFoundError
 
 from .. import selectors, services
 from ..authentication import PartnerKeyAuthentication
-from ..idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from ..idempotency import idempotent
 from ..models import Scope
 from ..permissions import HasScope
 from ..throttling import PARTNER_THROTTLES
@@ -23,7 +24,7 @@ from . import serializers as s
 
 
 def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=s.ErrorSerializer, description=description)
+    return OpenApiResponse(response=ErrorSerializer, description=description)
 
 
 AUTH_ERRORS = {
@@ -31,7 +32,7 @@ AUTH_ERRORS = {
     403: _error("The key lacks the scope this endpoint needs (the message names it)."),
     429: _error("Too many requests; see the Retry-After header."),
 }
-ERRORS = {**AUTH_ERRORS, 400: _error("Invalid input: {detail, code, field?, errors?} or {field: [messages]}.")}
+ERRORS = {**AUTH_ERRORS, 400: _error("Invalid input: `field` names the first input at fault, `errors` lists each.")}
 LIST_ERRORS = {**AUTH_ERRORS, 404: _error("Invalid cursor.")}
 NOT_FOUND = {404: _error("Not found for your organisation.")}
 IDEMPOTENT_ERRORS = {
@@ -56,12 +57,24 @@ class PartnerUserCreateView(PartnerAPIView):
         tags=["partner"],
         summary="Create (or update) the platform user for one of your users",
         request=s.PartnerUserInputSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: s.PartnerUserSerializer, 200: s.PartnerUserSerializer, **IDEMPOTENT_ERRORS},
         examples=[
             OpenApiExample(
-                "New user", value={"external_id": "stu-2024-0042", "email": "li.wei@example.edu", "name": "Li Wei"}
-            )
+                "New user",
+                request_only=True,
+                value={"external_id": "stu-2024-0042", "email": "li.wei@example.edu", "name": "Li Wei"},
+            ),
+            OpenApiExample(
+                "Platform user",
+                response_only=True,
+                value={
+                    "external_id": "stu-2024-0042",
+                    "user_id": 311,
+                    "email": "li.wei@example.edu",
+                    "name": "Li Wei",
+                    "created_at": "2026-04-28T10:15:00+08:00",
+                },
+            ),
         ],
     )
     @idempotent
@@ -96,11 +109,11 @@ class PartnerBookingListCreateView(PartnerAPIView, GenericAPIView):
         tags=["partner"],
         summary="Book for one of your users",
         request=s.PartnerBookingCreateSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: s.PartnerBookingSerializer, **IDEMPOTENT_ERRORS},
         examples=[
             OpenApiExample(
                 "Booking",
+                request_only=True,
                 value={
                     "external_id": "stu-2024-0042",
                     "instrument": 12,
@@ -174,11 +187,11 @@ class WebhookEndpointListCreateView(PartnerAPIView):
         tags=["webhooks"],
         summary="Register a webhook endpoint (the signing secret is in this response only)",
         request=s.WebhookEndpointCreateSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: s.WebhookEndpointCreatedSerializer, **IDEMPOTENT_ERRORS},
         examples=[
             OpenApiExample(
                 "Endpoint",
+                request_only=True,
                 value={
                     "url": "https://portal.example.edu/hooks/instruments",
                     "events": ["booking.state_changed", "credit.tier_changed"],
@@ -237,11 +250,11 @@ class CreditReportCreateView(PartnerAPIView):
         tags=["credit"],
         summary="Submit an external credit report (normalised into the external dimension; subject recomputed)",
         request=s.CreditReportInputSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
         responses={201: s.CreditReportSerializer, **IDEMPOTENT_ERRORS},
         examples=[
             OpenApiExample(
                 "Unit report",
+                request_only=True,
                 value={
                     "unit_credit_code": "91310000MA1FL1234X",
                     "source": "National Credit Bureau",

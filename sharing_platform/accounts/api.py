@@ -18,18 +18,8 @@ from instruments.models import Membership
 from sharing_platform.api.schema import ErrorSerializer
 from sharing_platform.errors import DomainValidationError
 
+from .error_codes import AccountErrorCode
 from .services import api_token_create, email_confirm, user_register
-
-
-def serializer_errors_raise(serializer: serializers.Serializer) -> None:
-    """Serializer errors in the project's error shape: the first message as detail, every message per field."""
-    errors = {
-        name: [str(message) for message in (messages if isinstance(messages, list) else [messages])]
-        for name, messages in serializer.errors.items()
-    }
-    field, messages = next(iter(errors.items()))
-    detail = messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}"
-    raise DomainValidationError(detail, field=None if field == "non_field_errors" else field, errors=errors)
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -131,11 +121,10 @@ class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=RegisterSerializer, responses={201: RegisteredSerializer})
+    @extend_schema(summary="Create an account", request=RegisterSerializer, responses={201: RegisteredSerializer})
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer.is_valid(raise_exception=True)
         user = user_register(**serializer.validated_data, site_url=request.build_absolute_uri("/"))
         email = serializer.validated_data["email"]
         body = {
@@ -155,11 +144,10 @@ class EmailConfirmView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=EmailConfirmSerializer, responses={200: UserSerializer})
+    @extend_schema(summary="Confirm an e-mail address", request=EmailConfirmSerializer, responses={200: UserSerializer})
     def post(self, request):
         serializer = EmailConfirmSerializer(data=request.data)
-        if not serializer.is_valid():
-            serializer_errors_raise(serializer)
+        serializer.is_valid(raise_exception=True)
         user = email_confirm(token=serializer.validated_data["token"])
         return Response(UserSerializer(user).data)
 
@@ -179,6 +167,7 @@ class TokenObtainView(APIView):
     authentication_classes = [SessionAuthentication]
 
     @extend_schema(
+        summary="Sign in: exchange a username and password for a token",
         request=TokenRequestSerializer,
         responses={
             200: TokenSerializer,
@@ -205,8 +194,7 @@ class TokenObtainView(APIView):
             user = request.user
         else:
             serializer = TokenRequestSerializer(data=request.data)
-            if not serializer.is_valid():
-                serializer_errors_raise(serializer)
+            serializer.is_valid(raise_exception=True)
             user = authenticate(
                 request._request,
                 username=serializer.validated_data["username"],
@@ -214,7 +202,7 @@ class TokenObtainView(APIView):
             )
             if user is None:
                 raise DomainValidationError(
-                    _("Unable to log in with that username and password."), code="invalid_credentials"
+                    _("Unable to log in with that username and password."), code=AccountErrorCode.INVALID_CREDENTIALS
                 )
         instance, token = api_token_create(user=user)
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
@@ -227,7 +215,7 @@ class TokenLogoutView(APIView):
     authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(summary="Revoke this token", request=None, responses={204: None})
     def post(self, request):
         request.auth.delete()
         user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
@@ -240,7 +228,7 @@ class TokenLogoutAllView(APIView):
     authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(summary="Revoke every token of the signed-in user", request=None, responses={204: None})
     def post(self, request):
         request.user.auth_token_set.all().delete()
         user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
@@ -252,7 +240,7 @@ class MeView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: MeSerializer})
+    @extend_schema(summary="The signed-in user and their units", responses={200: MeSerializer})
     def get(self, request):
         user = request.user
         memberships = Membership.objects.filter(user=user).select_related("unit").order_by("unit__name", "unit_id")

@@ -20,8 +20,9 @@ from knox.models import AuthToken
 
 from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
 
-logger = logging.getLogger(__name__)
+from .error_codes import AccountErrorCode
 
+logger = logging.getLogger(__name__)
 
 EMAIL_CONFIRM_SALT = "accounts.email-confirm"
 EMAIL_CONFIRM_MAX_AGE = timedelta(days=3)
@@ -53,7 +54,7 @@ def user_register(*, username: str, email: str, password: str, site_url: str) ->
             transaction.on_commit(lambda: _registration_mail_send(user=user, email=email, site_url=site_url))
     except IntegrityError:
         raise DomainValidationError(
-            _("A user with that username already exists."), field="username", code="duplicate"
+            _("A user with that username already exists."), field="username", code=AccountErrorCode.DUPLICATE
         ) from None
     return user
 
@@ -129,6 +130,6 @@ def api_token_create(*, user: AbstractBaseUser) -> tuple[AuthToken, str]:
             if live >= limit:
                 raise DomainPermissionError(
                     _("You already hold %(limit)d active tokens. Log out of another session first.") % {"limit": limit},
-                    code="token_limit",
+                    code=AccountErrorCode.TOKEN_LIMIT,
                 )
         return AuthToken.objects.create(user=user)

@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from .error_codes import AccountErrorCode
+
 
 def client_ip(request: HttpRequest) -> str:
     """The client's address, as the outermost trusted proxy saw it.
@@ -94,7 +96,7 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
     ) % {"minutes": minutes}
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
-            {"detail": message, "code": "signin_locked", "retry_after": seconds}, status=429
+            {"detail": message, "code": AccountErrorCode.SIGNIN_LOCKED, "retry_after": seconds}, status=429
         )
     else:
         response = render(request, "registration/locked_out.html", {"message": message}, status=429)

@@ -10,52 +10,59 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
-from sharing_platform.errors import DomainError
+from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from .forms import EmailConfirmForm, SignupForm
 from .services import api_token_create, email_confirm, user_register
 
 
+def _next_url(request: HttpRequest) -> str:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    return next_url if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}) else ""
+
+
+def _signup_page(request: HttpRequest, refusal) -> HttpResponse:
+    return render(request, "registration/signup.html", {"form": refusal.form, "next": _next_url(request)})
+
+
+@domain_error_pages(form_page=_signup_page)
 def signup(request: HttpRequest) -> HttpResponse:
     """Create the account and sign in. The same answer whether or not the e-mail address is taken: the mail
     sent to it says which (a confirmation link, or a notice to the address's owner)."""
     if request.user.is_authenticated:
         return redirect("home")
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = ""
+    next_url = _next_url(request)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             user = user_register(
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
                 site_url=request.build_absolute_uri("/"),
             )
-        except DomainError as error:
-            form.add_error(error.field, error.message)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(
-                request,
-                _(
-                    "Welcome, %(name)s. Your account is ready. We sent a message to %(email)s: follow its link to "
-                    "confirm the address."
-                )
-                % {"name": user.get_username(), "email": form.cleaned_data["email"]},
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request,
+            _(
+                "Welcome, %(name)s. Your account is ready. We sent a message to %(email)s: follow its link to "
+                "confirm the address."
             )
-            return redirect(next_url or "home")
+            % {"name": user.get_username(), "email": form.cleaned_data["email"]},
+        )
+        return redirect(next_url or "home")
     return render(request, "registration/signup.html", {"form": form, "next": next_url})
 
 
+def _email_confirm_refused(request: HttpRequest, error, token: str) -> HttpResponse:
+    return render(request, "registration/email_confirm.html", {"error": error.message}, status=400)
+
+
+@domain_error_pages(refusal_page=_email_confirm_refused)
 def email_confirm_page(request: HttpRequest, token: str) -> HttpResponse:
     """GET: a page with one button; POST: attach the address to the account (see EmailConfirmForm)."""
     if request.method == "POST" and EmailConfirmForm(request.POST).is_valid():
-        try:
-            user = email_confirm(token=token)
-        except DomainError as error:
-            return render(request, "registration/email_confirm.html", {"error": error.message}, status=400)
+        user = email_confirm(token=token)
         messages.success(
             request,
             _("The address %(email)s is confirmed for the account %(name)s.")
@@ -66,6 +73,7 @@ def email_confirm_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
+@domain_error_pages(redirect_to=lambda request: "api-tokens")
 def api_tokens(request: HttpRequest) -> HttpResponse:
     """The account menu's token page: make an API token (shown once), see how many are live.
 
@@ -73,9 +81,6 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     """
     token = None
     if request.method == "POST":
-        try:
-            _instance, token = api_token_create(user=request.user)
-        except DomainError as error:
-            messages.error(request, error.message)
+        _instance, token = api_token_create(user=request.user)
     live = AuthToken.objects.filter(user=request.user, expiry__gt=timezone.now()).order_by("-created")
     return render(request, "registration/api_tokens.html", {"token": token, "live_tokens": live})

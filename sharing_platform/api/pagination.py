@@ -115,3 +115,10 @@ class NewestFirstCursorPagination(CursorPagination):
     max_page_size = 200
     page_size_query_param = "page_size"
     ordering = ("-created_at", "-id")
+
+    def get_paginated_response_schema(self, schema):
+        body = super().get_paginated_response_schema(schema)
+        # DRF's examples end in a stray quote, which is not a URI.
+        body["properties"]["next"]["example"] = "https://host/api/v1/x/?cursor=cD0yMDI2LTA1LTA0"
+        body["properties"]["previous"]["example"] = "https://host/api/v1/x/?cursor=cj0xJnA9MjAyNi0wNS0wNA"
+        return body

@@ -17,6 +17,8 @@ from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
 
+from sharing_platform.errors import CommonErrorCode
+
 PARTNER_KEY_AUTHENTICATION = "partners.authentication.PartnerKeyAuthentication"
 CATALOGUE_READ = "catalogue:read"
 CREDIT_READ = "credit:read"
@@ -44,6 +46,7 @@ class PublicReadScope(BasePermission):
         has_scope = getattr(key, "has_scope", None)
         if has_scope is not None and not has_scope(self.scope):
             raise exceptions.PermissionDenied(
-                _("This API key lacks the scope '%(scope)s'.") % {"scope": self.scope}, code="missing_scope"
+                _("This API key lacks the scope '%(scope)s'.") % {"scope": self.scope},
+                code=CommonErrorCode.MISSING_SCOPE,
             )
         return True

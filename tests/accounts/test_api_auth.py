@@ -8,6 +8,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from instruments.models import Membership
+from tests.errors import error_fields, error_messages
 from tests.factories import TEST_PASSWORD, MembershipFactory, UnitFactory, UserFactory
 
 User = get_user_model()
@@ -52,8 +53,8 @@ def test_register_refuses_bad_fields(api_client, changes, field):
     response = api_client.post(REGISTER, {**GOOD, **changes}, format="json")
     assert response.status_code == 400
     body = response.json()
-    assert field in body["errors"]
-    assert body["errors"][field][0]
+    assert field in error_fields(body)
+    assert error_messages(body, field)[0]
     assert body["detail"]
     assert User.objects.count() == 0
 
@@ -64,7 +65,7 @@ def test_register_refuses_missing_field(api_client, missing):
     payload = {key: value for key, value in GOOD.items() if key != missing}
     response = api_client.post(REGISTER, payload, format="json")
     assert response.status_code == 400
-    assert missing in response.json()["errors"]
+    assert missing in error_fields(response.json())
     assert User.objects.count() == 0
 
 
@@ -73,8 +74,8 @@ def test_register_refuses_taken_username(api_client):
     UserFactory(username="Marie", email="other@example.org")
     response = api_client.post(REGISTER, {**GOOD, "email": "OTHER@example.org"}, format="json")
     assert response.status_code == 400
-    assert "already exists" in response.json()["errors"]["username"][0]
-    assert set(response.json()["errors"]) == {"username"}
+    assert "already exists" in error_messages(response.json(), "username")[0]
+    assert error_fields(response.json()) == {"username"}
     assert User.objects.count() == 1
 
 
@@ -124,7 +125,7 @@ def test_token_obtain_refuses_inactive_user_and_missing_fields(api_client):
     assert response.status_code == 400
     response = api_client.post(TOKEN, {"username": inactive.username}, format="json")
     assert response.status_code == 400
-    assert "password" in response.json()["errors"]
+    assert "password" in error_fields(response.json())
     assert AuthToken.objects.count() == 0
 
 

@@ -30,7 +30,7 @@ def test_page_instrument_hours_shows_figures_and_chart(client, instrument, other
 def test_page_instrument_hours_bad_window_shows_error(client, instrument):
     response = client.get(reverse("analytics:instrument-hours", args=[instrument.pk]), {"start": "soon"})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "errorlist" in response.content.decode()
 
 

@@ -97,3 +97,41 @@ def test_fuzz_regression_catalogue_odd_category_is_400_not_500(api_client, instr
 def test_fuzz_regression_catalogue_odd_region_is_400_not_500(api_client, instrument, region):
     response = api_client.get("/api/v1/instruments/", {"region": region})
     assert response.status_code == 400
+
+
+# --- Issue 12, item 9: answers that disagreed with the schema ---------------------------------------
+
+
+def test_fuzz_regression_qualification_times_may_be_null(schema):
+    qualification = _component(schema, "Qualification")
+    assert qualification["last_used_at"]["nullable"] is True
+    assert qualification["revoked_at"]["nullable"] is True
+    assert qualification["granted_by"]["nullable"] is True
+
+
+def test_fuzz_regression_undecided_dispute_decision_is_documented_blank(schema):
+    decision = _component(schema, "Dispute")["decision"]
+    assert {"$ref": "#/components/schemas/BlankEnum"} in decision["oneOf"]
+    assert schema["components"]["schemas"]["BlankEnum"]["enum"] == [""]
+
+
+def test_fuzz_regression_instrument_patch_documents_the_detail_it_answers(schema):
+    patch = schema["paths"]["/api/v1/instruments/{id}/"]["patch"]
+    answer = patch["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/InstrumentDetail"}
+    category = _component(schema, "InstrumentDetail")["category"]
+    assert {"$ref": "#/components/schemas/CategoryBrief"} in [category, *category.get("allOf", [])]
+
+
+def test_fuzz_regression_blank_partner_email_is_a_plain_string_with_a_valid_default(schema):
+    email = schema["components"]["schemas"]["PartnerUserInputRequest"]["properties"]["email"]
+    assert email == {"type": "string", "default": ""}
+
+
+@pytest.mark.django_db
+def test_fuzz_regression_patched_instrument_answers_category_as_an_object(api_client, instrument, unit_manager):
+    api_client.force_authenticate(unit_manager)
+    response = api_client.patch(f"/api/v1/instruments/{instrument.pk}/", {"name": "New name"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["category"]["id"] == instrument.category_id
+    assert response.json()["name"] == "New name"

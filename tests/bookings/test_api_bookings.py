@@ -121,7 +121,7 @@ def test_booking_create_blacklisted_user_refused(api_client, instrument, researc
         response = api_client.post(URL, _body(instrument), format="json")
     assert response.status_code == 400
     assert "black list" in response.json()["detail"]
-    assert "credit_blacklist" in [e["rule"] for e in response.json()["errors"]]
+    assert "credit_blacklist" in [e["code"] for e in response.json()["errors"]]
     assert not Booking.objects.exists()
 
 
@@ -153,7 +153,7 @@ def test_booking_create_reversed_zero_length_past_and_too_long(api_client, instr
         body = {"instrument": instrument.pk, "start": a.isoformat(), "end": b.isoformat(), "purpose": "x"}
         response = api_client.post(URL, body, format="json")
         assert response.status_code == 400, rule
-        assert rule in [e["rule"] for e in response.json()["errors"]], rule
+        assert rule in [e["code"] for e in response.json()["errors"]], rule
     body = {"instrument": instrument.pk, "start": start.isoformat(), "end": start.isoformat(), "purpose": "x"}
     assert api_client.post(URL, body, format="json").json()["code"] == "time_range"
     assert not Booking.objects.exists()
@@ -192,7 +192,7 @@ def test_booking_create_policy_problem_named_over_http(api_client, instrument, r
     api_client.force_authenticate(researcher)
     response = api_client.post(URL, _body(instrument, days=1), format="json")
     assert response.status_code == 400
-    rules = {e["rule"] for e in response.json()["errors"]}
+    rules = {e["code"] for e in response.json()["errors"]}
     assert rules == {"project_code", "minimum_notice"}
     assert "Minimum notice" in response.json()["detail"]
 

@@ -59,7 +59,7 @@ def _post(api_client, user, instrument, **slot):
 
 
 def _rules(response) -> list[str]:
-    return [error["rule"] for error in response.json().get("errors", [])]
+    return [error["code"] for error in response.json().get("errors", [])]
 
 
 def _state():

@@ -56,6 +56,15 @@ def by_uid(events) -> dict:
     return {str(event["UID"]): event for event in events}
 
 
+@pytest.mark.django_db
+def test_feed_refresh_hints_are_icalendar_durations(client, user):
+    response = client.get(reverse("bookings:feed-user", args=[user_feed_token(user)]))
+    assert response.status_code == 200
+    lines = response.content.decode().split("\r\n")
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in lines
+    assert "X-PUBLISHED-TTL:PT1H" in lines  # not "1:00:00", which no client reads as a duration
+
+
 # --- user feed --------------------------------------------------------------------------------
 
 

@@ -243,7 +243,7 @@ def test_api_repair_only_after_minimum_period_with_commitment(api_client, user, 
     )
     api_client.force_authenticate(user)
     body = {"proof_text": "Damage paid on 3 March.", "commitment_signed": True}
-    response = api_client.post(f"/api/v1/credit/entries/{early.pk}/repairs/", body, format="json")
+    response = api_client.post(f"/api/v1/credit/entries/{early.pk}/repairs/", body, format="multipart")
     assert response.status_code == 409
     assert not RepairRequest.objects.exists()
     ready = _published(
@@ -251,7 +251,7 @@ def test_api_repair_only_after_minimum_period_with_commitment(api_client, user, 
     )
     api_client.force_authenticate(ready.subject_user)
     url = f"/api/v1/credit/entries/{ready.pk}/repairs/"
-    assert api_client.post(url, {**body, "commitment_signed": False}, format="json").status_code == 400
+    assert api_client.post(url, {**body, "commitment_signed": False}, format="multipart").status_code == 400
     assert not RepairRequest.objects.exists()
     response = api_client.post(url, body, format="multipart")
     assert response.status_code == 201, response.content

@@ -161,7 +161,7 @@ def test_scenario_unit_to_black_list_and_back(deployment):
         assert answer.expect(200).json()["state"] == "no_show", answer.body
 
     # --- Damage, once: the provider reports it, the researcher confirms ------------------------------
-    incident = manager.post(
+    incident = manager.upload(
         f"/api/v1/bookings/{used}/incidents/",
         {
             "kind": "damage",
@@ -169,6 +169,7 @@ def test_scenario_unit_to_black_list_and_back(deployment):
             "estimated_loss": "48000.00",
             "description": "Objective lens cracked by a collision with the stage.",
         },
+        {},  # no photo this time: evidence files would go here (multipart, as the schema says)
     ).expect(201)
     confirmed = researcher.post(f"/api/v1/incidents/{incident.json()['id']}/confirm/").expect(200)
     assert confirmed.json()["state"] == "confirmed"

@@ -8,6 +8,7 @@ from django.urls import resolve
 
 from instruments.filters import SEARCH_FIELDS, InstrumentFilter
 from instruments.models import Instrument, Region, Unit
+from tests.errors import error_messages
 from tests.factories import InstrumentFactory, UnitFactory, category_get, region_get
 
 pytestmark = pytest.mark.django_db
@@ -185,7 +186,7 @@ def test_catalogue_bad_filter_is_400_with_message(api_client, instrument, params
     assert response.data["field"] == field
     assert response.data["code"] == "invalid"
     assert response.data["detail"].startswith(f"{field}: ")
-    assert response.data["errors"][field]
+    assert error_messages(response.data, field)
 
 
 def test_catalogue_unknown_category_message_names_value(api_client):

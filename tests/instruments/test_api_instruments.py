@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from instruments.models import Instrument, Membership, Unit
+from tests.errors import error_fields
 from tests.factories import InstrumentFactory, MembershipFactory, UnitFactory, UserFactory, category_get
 
 pytestmark = pytest.mark.django_db
@@ -292,7 +293,7 @@ def test_instrument_create_bad_input_is_400_and_writes_nothing(api_client, unit_
     assert response.status_code == 400, response.data
     assert response.data["field"] == field
     assert response.data["detail"].startswith(f"{field}: ")
-    assert field in response.data["errors"]
+    assert field in error_fields(response.data)
     assert not Instrument.objects.exists()
 
 

@@ -128,7 +128,7 @@ def test_import_reports_errors_per_row_and_column(manager_client, unit):
     assert response.status_code == 400
     body = response.json()
     assert "nothing was imported" in body["detail"]
-    found = {(error["row"], error["column"]) for error in body["errors"]}
+    found = {(error["row"], error.get("field")) for error in body["errors"]}
     assert found == {
         (3, "hourly_rate_external"),
         (4, "category"),
@@ -155,7 +155,7 @@ def test_import_one_bad_row_creates_nothing_and_updates_nothing(manager_client, 
     response = post(manager_client, unit, content)
     assert response.status_code == 400, response.json()
     assert response.json()["errors"] == [
-        {"row": 131, "column": "contact_email", "message": "Enter a valid email address."}
+        {"row": 131, "field": "contact_email", "message": "Enter a valid email address."}
     ]
     assert Instrument.objects.filter(unit=unit).count() == 1
     existing.refresh_from_db()

@@ -11,6 +11,7 @@ from django.urls import reverse
 from credit.models import CreditEvent
 from credit.recompute import recompute_subject
 from tests.credit.factories import record
+from tests.errors import error_messages
 from tests.factories import InstrumentFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +97,7 @@ def test_catalogue_bad_provider_credit_filter_is_400_with_message(api_client, pr
     assert response.status_code == 400, response.data
     assert response.data["field"] == field
     assert response.data["detail"].startswith(f"{field}: ")
-    assert response.data["errors"][field]
+    assert error_messages(response.data, field)
     if field == "min_provider_credit":
         assert "350 to 950" in response.data["detail"]
     else:

@@ -82,7 +82,7 @@ def test_import_page_lists_errors_a_person_can_fix(manager_browser, unit):
     assert "The file was not imported" in page
     assert "<code>hourly_rate_external</code>" in page
     assert "Must be 0 or more." in page
-    assert [(error["row"], error["column"]) for error in response.context["row_errors"]] == [
+    assert [(error["row"], error.get("field")) for error in response.context["row_errors"]] == [
         (3, "hourly_rate_external"),
         (4, "category"),
     ]
