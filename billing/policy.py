@@ -8,6 +8,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from billing.error_codes import BillingErrorCode
 from sharing_platform.errors import DomainValidationError
 
 FEN = Decimal("0.01")
@@ -34,14 +35,16 @@ def amount_parse(value, *, field: str = "amount", allow_negative: bool = False, 
         raise DomainValidationError(
             _("Amounts are in yuan and fen: at most two decimals (%(value)s has more).") % {"value": value},
             field=field,
-            code="too_many_decimals",
+            code=BillingErrorCode.TOO_MANY_DECIMALS,
         )
     if abs(amount) > MAX_AMOUNT:
         raise DomainValidationError(_("That amount is too large."), field=field)
     if amount < 0 and not allow_negative:
-        raise DomainValidationError(_("The amount cannot be negative."), field=field, code="negative_amount")
+        raise DomainValidationError(
+            _("The amount cannot be negative."), field=field, code=BillingErrorCode.NEGATIVE_AMOUNT
+        )
     if amount == 0 and not allow_zero:
-        raise DomainValidationError(_("The amount must not be zero."), field=field, code="zero_amount")
+        raise DomainValidationError(_("The amount must not be zero."), field=field, code=BillingErrorCode.ZERO_AMOUNT)
     return amount.quantize(FEN)
 
 

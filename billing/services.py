@@ -21,6 +21,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.error_codes import BillingErrorCode
 from bookings.models import Booking
 from instruments.models import Instrument, Unit
 from sharing_platform import outbox
@@ -208,7 +209,9 @@ def charge_adjust(*, charge_id: int, actor, amount, reason: str, now: datetime |
             raise DomainNotFoundError(_("No such charge."))
         if original.kind == Charge.Kind.ADJUSTMENT:
             raise DomainValidationError(
-                _("Correct the original charge, not one of its adjustments."), field="charge", code="adjust_adjustment"
+                _("Correct the original charge, not one of its adjustments."),
+                field="charge",
+                code=BillingErrorCode.ADJUST_ADJUSTMENT,
             )
         so_far = original.adjustments.aggregate(total=Sum("amount"))["total"] or Decimal(0)
         if original.amount + so_far + value < 0:
@@ -216,7 +219,7 @@ def charge_adjust(*, charge_id: int, actor, amount, reason: str, now: datetime |
                 _("This correction would make the charge negative: at most %(max)s CNY can be taken off.")
                 % {"max": original.amount + so_far},
                 field="amount",
-                code="charge_negative",
+                code=BillingErrorCode.CHARGE_NEGATIVE,
             )
         adjustment = Charge.objects.create(
             kind=Charge.Kind.ADJUSTMENT,
@@ -269,7 +272,7 @@ def statement_issue(
     if not can_bill_for(actor, provider):
         raise DomainPermissionError(
             _("Only the provider unit's administrators and instrument managers can issue its statements."),
-            code="not_provider",
+            code=BillingErrorCode.NOT_PROVIDER,
         )
     return _statement_issue(provider=provider, payer=payer, period_end=period_end, actor=actor, now=now)
 
@@ -285,7 +288,7 @@ def _statement_issue(*, provider: Unit, payer: Unit, period_end: date, actor, no
         raise DomainValidationError(
             _("Charges to members of your own unit are internal: they are listed, not billed by statement."),
             field="payer_unit",
-            code="internal",
+            code=BillingErrorCode.INTERNAL,
         )
     with transaction.atomic():
         terms = _lock_terms(provider.pk)
@@ -296,7 +299,7 @@ def _statement_issue(*, provider: Unit, payer: Unit, period_end: date, actor, no
             raise DomainConflictError(
                 _("%(payer)s has no unbilled charges from %(provider)s up to %(date)s: there is nothing to bill.")
                 % {"payer": payer.display_name, "provider": provider.display_name, "date": period_end.isoformat()},
-                code="no_unbilled_charges",
+                code=BillingErrorCode.NO_UNBILLED_CHARGES,
             )
         total = sum((charge.amount for charge in charges), Decimal(0))
         if total <= 0:
@@ -306,7 +309,7 @@ def _statement_issue(*, provider: Unit, payer: Unit, period_end: date, actor, no
                     "They stay unbilled until further charges outweigh the credits."
                 )
                 % {"total": total},
-                code="total_not_positive",
+                code=BillingErrorCode.TOTAL_NOT_POSITIVE,
             )
         terms.last_statement_number += 1
         terms.save(update_fields=["last_statement_number", "updated_at"])
@@ -325,7 +328,7 @@ def _statement_issue(*, provider: Unit, payer: Unit, period_end: date, actor, no
                 StatementLine.objects.bulk_create([StatementLine(statement=statement, charge=c) for c in charges])
         except IntegrityError as exc:  # only reachable if something bypassed the counter lock
             raise DomainConflictError(
-                _("Some of these charges were billed meanwhile; try again."), code="already_billed"
+                _("Some of these charges were billed meanwhile; try again."), code=BillingErrorCode.ALREADY_BILLED
             ) from exc
         statement_issued.send(sender=Statement, statement=statement)
         _queue_statement_mail(statement, "issued")
@@ -388,11 +391,11 @@ def statement_cancel(*, statement_id: int, actor, reason: str, now: datetime | N
     with transaction.atomic():
         statement = _statement_for(actor, statement_id, provider_side=True)
         if statement.status == StatementStatus.CANCELLED:
-            raise DomainConflictError(_("This statement is already cancelled."), code="wrong_state")
+            raise DomainConflictError(_("This statement is already cancelled."), code=BillingErrorCode.WRONG_STATE)
         if statement.amount_paid > 0:
             raise DomainConflictError(
                 _("Payments were received on this statement; correct the charges with adjustments instead."),
-                code="has_payments",
+                code=BillingErrorCode.HAS_PAYMENTS,
             )
         statement.status, statement.cancelled_at, statement.cancelled_by = StatementStatus.CANCELLED, now, actor
         statement.cancellation_reason = reason
@@ -428,15 +431,17 @@ def _payment_inputs(*, amount, paid_on, reference: str, statement: Statement, no
 
 def _require_payable(statement: Statement, amount: Decimal) -> None:
     if statement.status == StatementStatus.CANCELLED:
-        raise DomainConflictError(_("This statement is cancelled: no payment can be recorded on it."), code="cancelled")
+        raise DomainConflictError(
+            _("This statement is cancelled: no payment can be recorded on it."), code=BillingErrorCode.CANCELLED
+        )
     if statement.status == StatementStatus.PAID:
-        raise DomainConflictError(_("This statement is already paid in full."), code="already_paid")
+        raise DomainConflictError(_("This statement is already paid in full."), code=BillingErrorCode.ALREADY_PAID)
     if amount > statement.balance:
         raise DomainValidationError(
             _("This payment of %(amount)s CNY is more than the %(balance)s CNY still owed on the statement.")
             % {"amount": amount, "balance": statement.balance},
             field="amount",
-            code="overpayment",
+            code=BillingErrorCode.OVERPAYMENT,
         )
 
 
@@ -513,7 +518,7 @@ def _lock_declared(payment_id: int, actor) -> tuple[Statement, Payment]:
         raise DomainConflictError(
             _("This payment is %(status)s; only a declared payment can be confirmed or turned down.")
             % {"status": payment.get_status_display().lower()},
-            code="wrong_state",
+            code=BillingErrorCode.WRONG_STATE,
         )
     return statement, payment
 

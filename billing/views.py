@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from instruments.models import Instrument, Unit
-from sharing_platform.errors import DomainError, DomainPermissionError
+from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from . import selectors, services
 from .exports import EXPORT_FORMATS
@@ -34,11 +36,8 @@ from .permissions import (
 
 
 def _forbidden(request, message: str):
-    return render(request, "bookings/forbidden.html", {"message": message}, status=403)
-
-
-def _add_error(form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    """The 403 page, saying why (templates/403.html)."""
+    raise PermissionDenied(message)
 
 
 @login_required
@@ -93,30 +92,36 @@ def provider_desk(request, unit_pk: int):
     return _provider_page(request, _billing_unit(request, unit_pk))
 
 
+def _issue_form_page(request, refusal, unit_pk: int):
+    return _provider_page(request, _billing_unit(request, unit_pk), issue_form=refusal.form, status=400)
+
+
 @login_required
 @require_POST
+@domain_error_pages(form_page=_issue_form_page)
 def statement_issue(request, unit_pk: int):
     unit = _billing_unit(request, unit_pk)
     payers = selectors.unbilled_by_payer(provider_unit=unit, before=selectors.end_of_day(timezone.localdate()))
     form = IssueForm(request.POST, payers=payers)
-    if form.is_valid():
-        try:
-            statement = services.statement_issue(provider_unit=unit, actor=request.user, **form.cleaned_data)
-        except DomainPermissionError as exc:
-            return _forbidden(request, exc.message)
-        except DomainError as exc:
-            _add_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Statement %(reference)s issued: %(total)s CNY, due %(due)s.")
-                % {"reference": statement.reference, "total": statement.total, "due": statement.due_date},
-            )
-            return redirect("billing:statement", pk=statement.pk)
-    return _provider_page(request, unit, issue_form=form, status=400)
+    if not form.is_valid():
+        return _provider_page(request, unit, issue_form=form, status=400)
+    with refusal_shown_on(form):
+        statement = services.statement_issue(provider_unit=unit, actor=request.user, **form.cleaned_data)
+    messages.success(
+        request,
+        _("Statement %(reference)s issued: %(total)s CNY, due %(due)s.")
+        % {"reference": statement.reference, "total": statement.total, "due": statement.due_date},
+    )
+    return redirect("billing:statement", pk=statement.pk)
+
+
+def _terms_form_page(request, refusal, unit_pk: int):
+    unit = _billing_unit(request, unit_pk)
+    return render(request, "billing/terms.html", {"unit": unit, "form": refusal.form}, status=400)
 
 
 @login_required
+@domain_error_pages(form_page=_terms_form_page)
 def provider_terms(request, unit_pk: int):
     unit = _billing_unit(request, unit_pk)
     if not can_set_provider_terms(request.user, unit):
@@ -126,25 +131,28 @@ def provider_terms(request, unit_pk: int):
     if request.method == "POST":
         form = ProviderTermsForm(request.POST, instance=terms)
         if form.is_valid():
-            try:
+            with refusal_shown_on(form):
                 services.provider_billing_update(
                     unit=unit,
                     actor=request.user,
                     due_days=form.cleaned_data["due_days"],
                     monthly_statements=form.cleaned_data["monthly_statements"],
                 )
-            except DomainError as exc:
-                _add_error(form, exc)
-            else:
-                messages.success(request, _("Billing terms saved."))
-                return redirect("billing:provider", unit_pk=unit.pk)
+            messages.success(request, _("Billing terms saved."))
+            return redirect("billing:provider", unit_pk=unit.pk)
         status = 400
     else:
         form = ProviderTermsForm(instance=terms)
     return render(request, "billing/terms.html", {"unit": unit, "form": form}, status=status)
 
 
+def _instrument_billing_form_page(request, refusal, instrument_pk: int):
+    instrument = get_object_or_404(Instrument.objects.select_related("unit"), pk=instrument_pk)
+    return render(request, "billing/instrument.html", {"instrument": instrument, "form": refusal.form}, status=400)
+
+
 @login_required
+@domain_error_pages(form_page=_instrument_billing_form_page)
 def instrument_billing(request, instrument_pk: int):
     instrument = get_object_or_404(Instrument.objects.select_related("unit"), pk=instrument_pk)
     if not can_set_instrument_billing(request.user, instrument):
@@ -154,13 +162,10 @@ def instrument_billing(request, instrument_pk: int):
     if request.method == "POST":
         form = InstrumentBillingForm(request.POST, instance=billing)
         if form.is_valid():
-            try:
+            with refusal_shown_on(form):
                 services.instrument_billing_update(instrument=instrument, actor=request.user, **form.cleaned_data)
-            except DomainError as exc:
-                _add_error(form, exc)
-            else:
-                messages.success(request, _("Billing rules saved."))
-                return redirect("billing:instrument", instrument_pk=instrument.pk)
+            messages.success(request, _("Billing rules saved."))
+            return redirect("billing:instrument", instrument_pk=instrument.pk)
         status = 400
     else:
         form = InstrumentBillingForm(instance=billing)
@@ -223,24 +228,29 @@ def statement_detail(request, pk: int):
     return _statement_page(request, _statement_or_404(request, pk))
 
 
+def _statement_form_page(form_name: str):
+    """The statement page again, with the refused form (`form_name`) showing why."""
+
+    def page(request, refusal, pk: int):
+        return _statement_page(request, _statement_or_404(request, pk), status=400, **{form_name: refusal.form})
+
+    return page
+
+
 def _payment_post(request, pk: int, *, service, form_name: str, done: str):
     statement = _statement_or_404(request, pk)
     form = PaymentForm(request.POST)
-    if form.is_valid():
-        try:
-            service(statement_id=statement.pk, actor=request.user, **form.cleaned_data)
-        except DomainPermissionError as exc:
-            return _forbidden(request, exc.message)
-        except DomainError as exc:
-            _add_error(form, exc)
-        else:
-            messages.success(request, done)
-            return redirect("billing:statement", pk=statement.pk)
-    return _statement_page(request, _statement_or_404(request, pk), status=400, **{form_name: form})
+    if not form.is_valid():
+        return _statement_page(request, statement, status=400, **{form_name: form})
+    with refusal_shown_on(form):
+        service(statement_id=statement.pk, actor=request.user, **form.cleaned_data)
+    messages.success(request, done)
+    return redirect("billing:statement", pk=statement.pk)
 
 
 @login_required
 @require_POST
+@domain_error_pages(form_page=_statement_form_page("record_form"))
 def payment_record(request, pk: int):
     return _payment_post(
         request, pk, service=services.payment_record, form_name="record_form", done=_("Payment recorded.")
@@ -249,6 +259,7 @@ def payment_record(request, pk: int):
 
 @login_required
 @require_POST
+@domain_error_pages(form_page=_statement_form_page("declare_form"))
 def payment_declare(request, pk: int):
     return _payment_post(
         request,
@@ -261,20 +272,16 @@ def payment_declare(request, pk: int):
 
 @login_required
 @require_POST
+@domain_error_pages(form_page=_statement_form_page("cancel_form"))
 def statement_cancel(request, pk: int):
     statement = _statement_or_404(request, pk)
     form = ReasonForm(request.POST)
-    if form.is_valid():
-        try:
-            services.statement_cancel(statement_id=statement.pk, actor=request.user, **form.cleaned_data)
-        except DomainPermissionError as exc:
-            return _forbidden(request, exc.message)
-        except DomainError as exc:
-            _add_error(form, exc)
-        else:
-            messages.success(request, _("Statement cancelled; its charges are unbilled again."))
-            return redirect("billing:statement", pk=statement.pk)
-    return _statement_page(request, statement, status=400, cancel_form=form)
+    if not form.is_valid():
+        return _statement_page(request, statement, status=400, cancel_form=form)
+    with refusal_shown_on(form):
+        services.statement_cancel(statement_id=statement.pk, actor=request.user, **form.cleaned_data)
+    messages.success(request, _("Statement cancelled; its charges are unbilled again."))
+    return redirect("billing:statement", pk=statement.pk)
 
 
 def _declared_payment(request, pk: int) -> Payment:
@@ -284,48 +291,60 @@ def _declared_payment(request, pk: int) -> Payment:
     return payment
 
 
+def _payment_statement_url(request, pk: int) -> str:
+    return reverse("billing:statement", args=[_declared_payment(request, pk).statement_id])
+
+
 @login_required
 @require_POST
+@domain_error_pages(redirect_to=_payment_statement_url)
 def payment_confirm(request, pk: int):
     payment = _declared_payment(request, pk)
-    try:
-        services.payment_confirm(payment_id=payment.pk, actor=request.user)
-    except DomainPermissionError as exc:
-        return _forbidden(request, exc.message)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Payment confirmed."))
+    services.payment_confirm(payment_id=payment.pk, actor=request.user)
+    messages.success(request, _("Payment confirmed."))
     return redirect("billing:statement", pk=payment.statement_id)
 
 
 @login_required
 @require_POST
+@domain_error_pages(redirect_to=_payment_statement_url)
 def payment_reject(request, pk: int):
     payment = _declared_payment(request, pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why the declared payment is not accepted."))
         return redirect("billing:statement", pk=payment.statement_id)
-    try:
-        services.payment_reject(payment_id=payment.pk, actor=request.user, **form.cleaned_data)
-    except DomainPermissionError as exc:
-        return _forbidden(request, exc.message)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The declared payment was turned down; the payer sees your reason."))
+    services.payment_reject(payment_id=payment.pk, actor=request.user, **form.cleaned_data)
+    messages.success(request, _("The declared payment was turned down; the payer sees your reason."))
     return redirect("billing:statement", pk=payment.statement_id)
 
 
 # --- One charge -------------------------------------------------------------------------------
 
 
-@login_required
-def charge_detail(request, pk: int):
+def _charge_or_404(request, pk: int):
     charge = selectors.charge_get_for(user=request.user, pk=pk)
     if charge is None:
         raise Http404(_("No such charge."))
+    return charge
+
+
+def _charge_page(request, charge, form, *, status: int = 200):
+    adjustments = list(
+        selectors.charge_list_for(user=request.user).filter(adjusts=charge).order_by("incurred_at", "id")
+    )
+    context = {"charge": charge, "adjustments": adjustments, "form": form}
+    return render(request, "billing/charge.html", context, status=status)
+
+
+def _charge_form_page(request, refusal, pk: int):
+    return _charge_page(request, _charge_or_404(request, pk), refusal.form, status=400)
+
+
+@login_required
+@domain_error_pages(form_page=_charge_form_page)
+def charge_detail(request, pk: int):
+    charge = _charge_or_404(request, pk)
     may_adjust = charge.kind != "adjustment" and can_bill_for(request.user, charge.provider_unit_id)
     status = 200
     form = AdjustmentForm() if may_adjust else None
@@ -334,18 +353,9 @@ def charge_detail(request, pk: int):
             return _forbidden(request, _("Only the provider unit can correct its charges."))
         form = AdjustmentForm(request.POST)
         if form.is_valid():
-            try:
+            with refusal_shown_on(form):
                 services.charge_adjust(charge_id=charge.pk, actor=request.user, **form.cleaned_data)
-            except DomainPermissionError as exc:
-                return _forbidden(request, exc.message)
-            except DomainError as exc:
-                _add_error(form, exc)
-            else:
-                messages.success(request, _("Adjustment recorded; it goes on the next statement."))
-                return redirect("billing:charge", pk=charge.pk)
+            messages.success(request, _("Adjustment recorded; it goes on the next statement."))
+            return redirect("billing:charge", pk=charge.pk)
         status = 400
-    adjustments = list(
-        selectors.charge_list_for(user=request.user).filter(adjusts=charge).order_by("incurred_at", "id")
-    )
-    context = {"charge": charge, "adjustments": adjustments, "form": form}
-    return render(request, "billing/charge.html", context, status=status)
+    return _charge_page(request, charge, form, status=status)

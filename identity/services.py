@@ -25,6 +25,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from identity.error_codes import IdentityErrorCode
 from instruments.permissions import is_platform_admin
 from instruments.services.units import membership_ensure_member
 from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
@@ -122,7 +123,7 @@ def identity_provider_update(
             raise DomainConflictError(
                 _("People already sign in through this provider; its protocol cannot change. Register a new one."),
                 field="protocol",
-                code="provider_in_use",
+                code=IdentityErrorCode.PROVIDER_IN_USE,
             )
         _apply(locked, changes, secret)
         _full_clean(locked)
@@ -139,7 +140,7 @@ def identity_provider_delete(*, actor, provider: IdentityProvider) -> None:
     except ProtectedError:
         raise DomainConflictError(
             _("People have signed in through this provider, so it cannot be deleted. Disable it instead."),
-            code="provider_in_use",
+            code=IdentityErrorCode.PROVIDER_IN_USE,
         ) from None
 
 
@@ -198,12 +199,12 @@ class SignInOutcome:
 
 def provider_usable(provider: IdentityProvider | None) -> IdentityProvider:
     if provider is None:
-        raise SignInRefusedError(_("That sign-in service is not known here."), code="provider_unknown")
+        raise SignInRefusedError(_("That sign-in service is not known here."), code=IdentityErrorCode.PROVIDER_UNKNOWN)
     if not provider.enabled:
         raise SignInRefusedError(
             _("Signing in with %(provider)s is turned off on this platform. Use another way to sign in.")
             % {"provider": provider.name},
-            code="provider_disabled",
+            code=IdentityErrorCode.PROVIDER_DISABLED,
         )
     return provider
 
@@ -269,7 +270,7 @@ def _linked_elsewhere_error(user, identity: ExternalIdentity, provider: Identity
             "or ask a platform administrator to move the link to %(provider)s."
         )
         % {"username": user.get_username(), "other": identity.provider.name, "provider": provider.name},
-        code="linked_to_another_provider",
+        code=IdentityErrorCode.LINKED_TO_ANOTHER_PROVIDER,
         detail=f"account {user.pk} linked to provider {identity.provider_id}",
     )
 
@@ -292,7 +293,7 @@ def external_sign_in(*, provider: IdentityProvider, profile: ExternalProfile) ->
                 if not user.is_active:
                     raise SignInRefusedError(
                         _("Your account on this platform is disabled. Contact a platform administrator."),
-                        code="account_disabled",
+                        code=IdentityErrorCode.ACCOUNT_DISABLED,
                     )
                 _identity_refresh(identity, profile, now)
                 identity.save()
@@ -316,8 +317,13 @@ def external_sign_in(*, provider: IdentityProvider, profile: ExternalProfile) ->
     except IntegrityError:
         # A concurrent first sign-in of the same person created the link first: that one stands.
         raise SignInRefusedError(
-            _("You were signed in twice at the same moment. Start the sign-in again."), code="concurrent_sign_in"
+            _("You were signed in twice at the same moment. Start the sign-in again."),
+            code=IdentityErrorCode.CONCURRENT_SIGN_IN,
         ) from None
+
+
+class LinkPasswordRefusedError(DomainValidationError):
+    """The account's owner typed a wrong password while linking; the page counts the attempts."""
 
 
 def external_identity_link(
@@ -326,7 +332,9 @@ def external_identity_link(
     """Link an existing account to the provider once its owner has proved it with the account's password."""
     provider_usable(provider)
     if not password or not user.check_password(password):
-        raise DomainPermissionError(_("That is not the password of this account."), code="wrong_password")
+        raise LinkPasswordRefusedError(
+            _("That is not the password of this account."), field="password", code=IdentityErrorCode.WRONG_PASSWORD
+        )
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -334,7 +342,7 @@ def external_identity_link(
             if not locked.is_active:
                 raise SignInRefusedError(
                     _("Your account on this platform is disabled. Contact a platform administrator."),
-                    code="account_disabled",
+                    code=IdentityErrorCode.ACCOUNT_DISABLED,
                 )
             linked = ExternalIdentity.objects.select_related("provider").filter(user=locked).first()
             if linked is not None:
@@ -342,7 +350,7 @@ def external_identity_link(
             if ExternalIdentity.objects.filter(provider=provider, external_id=profile.external_id).exists():
                 raise SignInRefusedError(
                     _("This %(provider)s identity is already linked to another account.") % {"provider": provider.name},
-                    code="identity_taken",
+                    code=IdentityErrorCode.IDENTITY_TAKEN,
                 )
             identity = ExternalIdentity(provider=provider, external_id=profile.external_id, user=locked)
             _identity_refresh(identity, profile, now)
@@ -351,7 +359,7 @@ def external_identity_link(
     except IntegrityError:
         raise SignInRefusedError(
             _("This %(provider)s identity is already linked to another account.") % {"provider": provider.name},
-            code="identity_taken",
+            code=IdentityErrorCode.IDENTITY_TAKEN,
         ) from None
     return locked
 

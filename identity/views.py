@@ -21,7 +21,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from identity.error_codes import IdentityErrorCode
 from sharing_platform.errors import DomainError
+from sharing_platform.pages import domain_error_pages
 
 from . import services
 from .forms import LdapSignInForm, LinkConfirmForm
@@ -107,7 +109,7 @@ def _flow_take(request: HttpRequest, provider: IdentityProvider | None, protocol
     if provider is None or flow.get("provider") != provider.pk or flow.get("protocol") != protocol:
         raise SignInRefusedError(
             _("This sign-in was not started from this browser, or it was already used. Start again."),
-            code="no_pending_sign_in",
+            code=IdentityErrorCode.NO_PENDING_SIGN_IN,
             detail=f"session flow {flow!r}",
         )
     return flow
@@ -183,7 +185,9 @@ def sign_in_start(request: HttpRequest, pk: int) -> HttpResponse:
             url, state = oidc_authorization_url(provider, request, redirect_uri=redirect_uri)
             _flow_start(request, provider, state=state)
             return redirect(url)
-        raise SignInRefusedError(_("Sign in with this provider using the form on the sign-in page."), code="use_form")
+        raise SignInRefusedError(
+            _("Sign in with this provider using the form on the sign-in page."), code=IdentityErrorCode.USE_FORM
+        )
     except SignInRefusedError as error:
         return _refuse(request, error, provider=provider)
 
@@ -204,7 +208,7 @@ def cas_callback(request: HttpRequest) -> HttpResponse:
         if not ticket:
             raise SignInRefusedError(
                 _("%(provider)s sent no sign-in ticket. Start the sign-in again.") % {"provider": provider.name},
-                code="ticket_missing",
+                code=IdentityErrorCode.TICKET_MISSING,
             )
         profile = cas_ticket_validate(provider, ticket=ticket, service_url=_cas_service_url(request, provider))
         return _complete(request, provider=provider, profile=profile, next_url=flow.get("next", ""), cas_ticket=ticket)
@@ -226,7 +230,7 @@ def _cas_single_logout(request: HttpRequest, provider: IdentityProvider | None) 
         services.sign_in_event_record(
             outcome=SignInEvent.Outcome.LOGGED_OUT,
             provider=ended[0],
-            code="single_logout",
+            code=IdentityErrorCode.SINGLE_LOGOUT,
             user=ended[1],
             ip_address=_ip(request),
         )
@@ -269,10 +273,13 @@ def ldap_sign_in(request: HttpRequest) -> HttpResponse:
     try:
         services.provider_usable(provider)
         if provider.protocol != IdentityProvider.Protocol.LDAP:
-            raise SignInRefusedError(_("That sign-in service is not known here."), code="provider_unknown")
+            raise SignInRefusedError(
+                _("That sign-in service is not known here."), code=IdentityErrorCode.PROVIDER_UNKNOWN
+            )
         if cache.get(failures_key, 0) >= LDAP_FAILURES_MAX:
             raise SignInRefusedError(
-                _("Too many failed attempts. Wait a quarter of an hour and try again."), code="too_many_attempts"
+                _("Too many failed attempts. Wait a quarter of an hour and try again."),
+                code=IdentityErrorCode.TOO_MANY_ATTEMPTS,
             )
         try:
             profile = ldap_authenticate(provider, username=username, password=data.get("password") or "")
@@ -299,6 +306,7 @@ def _pending_link(request: HttpRequest) -> dict | None:
 
 
 @require_http_methods(["GET", "POST"])
+@domain_error_pages(redirect_to=lambda request: reverse("login"))
 def link_confirm(request: HttpRequest) -> HttpResponse:
     """An account with the provider's verified e-mail exists: its owner proves it with its password to link it."""
     pending = _pending_link(request)
@@ -325,7 +333,7 @@ def link_confirm(request: HttpRequest) -> HttpResponse:
         except SignInRefusedError as error:
             request.session.pop(LINK_KEY, None)
             return _refuse(request, error, provider=provider, external_id=profile.external_id)
-        except DomainError as error:
+        except services.LinkPasswordRefusedError as error:
             pending["attempts"] = pending.get("attempts", 0) + 1
             services.sign_in_event_record(
                 outcome=SignInEvent.Outcome.REFUSED,

@@ -34,3 +34,4 @@ class InstrumentErrorCode(ErrorCode):
     SUSPICIOUS_FILE = "suspicious_file"  # compressed far beyond what a real workbook is (a deflate bomb)
     TOO_MANY_ROWS = "too_many_rows"
     UNSUPPORTED_FORMAT = "unsupported_format"
+    INVALID_PARENT = "invalid_parent"

@@ -9,22 +9,27 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sharing_platform.errors import DomainError
-from sharing_platform.pages import domain_error_pages
+from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from . import services
 from .forms import RobotWebhookForm
 from .selectors import robot_webhook_get, robot_webhook_list, units_administered
 
 
+def _robots_refused_page(request: HttpRequest, refusal) -> HttpResponse:
+    context = {"form": refusal.form, "robots": robot_webhook_list(user=request.user)}
+    return render(request, "notifications/robots.html", context, status=400)
+
+
 @login_required
+@domain_error_pages(form_page=_robots_refused_page)
 def robots_page(request: HttpRequest) -> HttpResponse:
     units = list(units_administered(request.user))
     form = RobotWebhookForm(request.POST or None, user=request.user, units=units)
     if request.method == "POST" and form.is_valid():
         owner = form.cleaned_data["owner"]
         unit = next((u for u in units if owner == f"unit:{u.pk}"), None)
-        try:
+        with refusal_shown_on(form):
             services.robot_webhook_create(
                 actor=request.user,
                 unit=unit,
@@ -36,12 +41,10 @@ def robots_page(request: HttpRequest) -> HttpResponse:
                 events=form.cleaned_data["events"],
                 language=form.cleaned_data["language"],
             )
-        except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
-            messages.success(request, _("The robot was added."))
-            return redirect("notifications:robots")
-    return render(request, "notifications/robots.html", {"form": form, "robots": robot_webhook_list(user=request.user)})
+        messages.success(request, _("The robot was added."))
+        return redirect("notifications:robots")
+    context = {"form": form, "robots": robot_webhook_list(user=request.user)}
+    return render(request, "notifications/robots.html", context, status=400 if request.method == "POST" else 200)
 
 
 @login_required

@@ -187,7 +187,11 @@ REST_FRAMEWORK = {
     # Every refusal answers {detail, code, field?, errors?}; `code` is one of API_ERROR_CODES below.
     "EXCEPTION_HANDLER": "sharing_platform.api.exceptions.api_exception_handler",
     # JSON in, JSON out. An upload endpoint declares multipart itself (sharing_platform/api/parsers.py).
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # A browser asking for HTML gets DRF's browsable view of the same JSON (not in the schema).
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -199,6 +203,8 @@ API_ERROR_CODES = [
     "instruments.error_codes.InstrumentErrorCode",
     "bookings.error_codes.BookingErrorCode",
     "bookings.error_codes.BookingRule",
+    "billing.error_codes.BillingErrorCode",
+    "identity.error_codes.IdentityErrorCode",
     "partners.error_codes.PartnerErrorCode",
 ]
 REST_KNOX = {

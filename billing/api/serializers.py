@@ -12,15 +12,15 @@ from rest_framework import serializers
 from ..models import Charge, InstrumentBilling, Payment, ProviderBilling, Statement
 
 
-class UnitRefSerializer(serializers.Serializer):
+class BillingUnitRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(source="display_name")
     credit_code = serializers.CharField()
 
 
 class ChargeSerializer(serializers.ModelSerializer):
-    provider_unit = UnitRefSerializer(read_only=True)
-    payer_unit = UnitRefSerializer(read_only=True, allow_null=True)
+    provider_unit = BillingUnitRefSerializer(read_only=True)
+    payer_unit = BillingUnitRefSerializer(read_only=True, allow_null=True)
     instrument_name = serializers.CharField(source="instrument.display_name", read_only=True)
     requester = serializers.IntegerField(source="booking.requester_id", read_only=True)
     created_by = serializers.IntegerField(source="created_by_id", read_only=True, allow_null=True)
@@ -94,8 +94,8 @@ class BillingReasonSerializer(serializers.Serializer):
 
 class StatementSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
-    provider_unit = UnitRefSerializer(read_only=True)
-    payer_unit = UnitRefSerializer(read_only=True)
+    provider_unit = BillingUnitRefSerializer(read_only=True)
+    payer_unit = BillingUnitRefSerializer(read_only=True)
     balance = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
     class Meta:

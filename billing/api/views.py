@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -50,6 +50,7 @@ class ChargeCursorPagination(NewestFirstCursorPagination):
 # --- Charges ----------------------------------------------------------------------------------
 
 
+@extend_schema_view(get=extend_schema(summary="Charges you may see"))
 class ChargeListView(ListAPIView):
     """Charges you may see: as the provider's billing people, the payer's admins, the requester, or an admin."""
 
@@ -67,7 +68,7 @@ class ChargeListView(ListAPIView):
 class ChargeDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=s.ChargeSerializer)
+    @extend_schema(summary="One charge", responses=s.ChargeSerializer)
     def get(self, request, pk: int):
         charge = selectors.charge_get_for(user=request.user, pk=pk)
         if charge is None:
@@ -81,9 +82,14 @@ class ChargeAdjustView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        summary="Correct a charge",
         request=s.AdjustmentInputSerializer,
         responses={201: s.ChargeSerializer},
-        examples=[OpenApiExample("Discount", value={"amount": "-150.00", "reason": "Instrument fault: half an hour"})],
+        examples=[
+            OpenApiExample(
+                "Discount", request_only=True, value={"amount": "-150.00", "reason": "Instrument fault: half an hour"}
+            )
+        ],
     )
     def post(self, request, pk: int):
         data = s.AdjustmentInputSerializer(data=request.data)
@@ -114,6 +120,7 @@ def _statement_or_404(request, pk: int) -> Statement:
     return statement
 
 
+@extend_schema_view(get=extend_schema(summary="Statements you may see"))
 class StatementListCreateView(ListAPIView):
     """GET: statements you may see. POST: bill a paying unit for all unbilled charges up to a date."""
 
@@ -128,9 +135,14 @@ class StatementListCreateView(ListAPIView):
         return selectors.statement_list_for(user=self.request.user)
 
     @extend_schema(
+        summary="Issue a statement",
         request=s.StatementCreateSerializer,
         responses={201: s.StatementDetailSerializer},
-        examples=[OpenApiExample("Issue", value={"provider_unit": 3, "payer_unit": 8, "period_end": "2026-10-31"})],
+        examples=[
+            OpenApiExample(
+                "Issue", request_only=True, value={"provider_unit": 3, "payer_unit": 8, "period_end": "2026-10-31"}
+            )
+        ],
     )
     def post(self, request):
         data = s.StatementCreateSerializer(data=request.data)
@@ -149,6 +161,7 @@ class StatementDetailView(APIView):
     content_negotiation_class = ExportFormatNegotiation
 
     @extend_schema(
+        summary="One statement (or its PDF, XLSX or CSV)",
         parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["json", *EXPORT_FORMATS])],
         responses=s.StatementDetailSerializer,
     )
@@ -163,7 +176,9 @@ class StatementDetailView(APIView):
 class StatementCancelView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.BillingReasonSerializer, responses=s.StatementDetailSerializer)
+    @extend_schema(
+        summary="Cancel a statement", request=s.BillingReasonSerializer, responses=s.StatementDetailSerializer
+    )
     def post(self, request, pk: int):
         data = s.BillingReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -176,17 +191,20 @@ class StatementPaymentsView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=s.PaymentSerializer(many=True))
+    @extend_schema(summary="A statement's payments", responses=s.PaymentSerializer(many=True))
     def get(self, request, pk: int):
         statement = _statement_or_404(request, pk)
         return Response(s.PaymentSerializer(selectors.statement_payments(statement), many=True).data)
 
     @extend_schema(
+        summary="Record a payment received",
         request=s.PaymentInputSerializer,
         responses={201: s.PaymentSerializer},
         examples=[
             OpenApiExample(
-                "Transfer", value={"amount": "1200.00", "paid_on": "2026-11-20", "reference": "ICBC 2026112012345"}
+                "Transfer",
+                request_only=True,
+                value={"amount": "1200.00", "paid_on": "2026-11-20", "reference": "ICBC 2026112012345"},
             )
         ],
     )
@@ -202,7 +220,9 @@ class StatementDeclarePaymentView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.PaymentInputSerializer, responses={201: s.PaymentSerializer})
+    @extend_schema(
+        summary="Declare a payment made", request=s.PaymentInputSerializer, responses={201: s.PaymentSerializer}
+    )
     def post(self, request, pk: int):
         data = s.PaymentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -213,7 +233,7 @@ class StatementDeclarePaymentView(APIView):
 class PaymentConfirmView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=s.PaymentSerializer)
+    @extend_schema(summary="Confirm a declared payment", request=None, responses=s.PaymentSerializer)
     def post(self, request, pk: int):
         return Response(s.PaymentSerializer(services.payment_confirm(payment_id=pk, actor=request.user)).data)
 
@@ -221,7 +241,9 @@ class PaymentConfirmView(APIView):
 class PaymentRejectView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.BillingReasonSerializer, responses=s.PaymentSerializer)
+    @extend_schema(
+        summary="Turn down a declared payment", request=s.BillingReasonSerializer, responses=s.PaymentSerializer
+    )
     def post(self, request, pk: int):
         data = s.BillingReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -240,11 +262,15 @@ class InstrumentBillingView(APIView):
     def _instrument(self, pk: int) -> Instrument:
         return get_object_or_404(Instrument.objects.select_related("unit"), pk=pk)
 
-    @extend_schema(responses=s.InstrumentBillingSerializer)
+    @extend_schema(summary="How an instrument bills", responses=s.InstrumentBillingSerializer)
     def get(self, request, pk: int):
         return Response(s.InstrumentBillingSerializer(selectors.instrument_billing_get(self._instrument(pk))).data)
 
-    @extend_schema(request=s.InstrumentBillingInputSerializer, responses=s.InstrumentBillingSerializer)
+    @extend_schema(
+        summary="Change how an instrument bills",
+        request=s.InstrumentBillingInputSerializer,
+        responses=s.InstrumentBillingSerializer,
+    )
     def patch(self, request, pk: int):
         instrument = self._instrument(pk)
         if not can_set_instrument_billing(request.user, instrument):
@@ -266,11 +292,15 @@ class ProviderBillingView(APIView):
             raise DomainNotFoundError(_("No such unit among those you bill for."))
         return unit
 
-    @extend_schema(responses=s.ProviderBillingSerializer)
+    @extend_schema(summary="A provider unit's billing terms", responses=s.ProviderBillingSerializer)
     def get(self, request, pk: int):
         return Response(s.ProviderBillingSerializer(selectors.provider_billing_get(self._unit(request, pk))).data)
 
-    @extend_schema(request=s.ProviderBillingInputSerializer, responses=s.ProviderBillingSerializer)
+    @extend_schema(
+        summary="Change a provider unit's billing terms",
+        request=s.ProviderBillingInputSerializer,
+        responses=s.ProviderBillingSerializer,
+    )
     def patch(self, request, pk: int):
         unit = self._unit(request, pk)
         if not can_set_provider_terms(request.user, unit):

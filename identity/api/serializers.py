@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from instruments.models import Unit
@@ -34,21 +35,14 @@ FIELDS = [
 ]
 
 
-class IdentityProviderSerializer(serializers.ModelSerializer):
-    unit_name = serializers.CharField(source="unit.display_name", read_only=True)
-    name = serializers.CharField(read_only=True)
-    has_secret = serializers.BooleanField(read_only=True)
-    sign_in_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = IdentityProvider
-        fields = ["id", "name", "unit_name", *FIELDS, "has_secret", "sign_in_url", "created_at", "updated_at"]
-        read_only_fields = fields
-
-    def get_sign_in_url(self, provider: IdentityProvider) -> str:
-        return f"/accounts/sso/{provider.pk}/start/" if provider.protocol != IdentityProvider.Protocol.LDAP else ""
-
-
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "The provider's attribute name for each of our keys (unset keys use the protocol's default).",
+        "properties": {key: {"type": "string", "maxLength": 100} for key in ATTRIBUTE_KEYS},
+        "additionalProperties": False,
+    }
+)
 class AttributeMapField(serializers.DictField):
     child = serializers.CharField(max_length=100, allow_blank=True)
 
@@ -61,6 +55,22 @@ class AttributeMapField(serializers.DictField):
                 % {"keys": ", ".join(unknown), "allowed": ", ".join(ATTRIBUTE_KEYS)}
             )
         return value
+
+
+class IdentityProviderSerializer(serializers.ModelSerializer):
+    attribute_map = AttributeMapField(read_only=True)
+    unit_name = serializers.CharField(source="unit.display_name", read_only=True)
+    name = serializers.CharField(read_only=True)
+    has_secret = serializers.BooleanField(read_only=True)
+    sign_in_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IdentityProvider
+        fields = ["id", "name", "unit_name", *FIELDS, "has_secret", "sign_in_url", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_sign_in_url(self, provider: IdentityProvider) -> str:
+        return f"/accounts/sso/{provider.pk}/start/" if provider.protocol != IdentityProvider.Protocol.LDAP else ""
 
 
 class IdentityProviderWriteSerializer(serializers.Serializer):

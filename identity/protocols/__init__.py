@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from identity.error_codes import IdentityErrorCode
 from sharing_platform.errors import DomainPermissionError
 
 from ..models import IdentityProvider
@@ -90,7 +91,7 @@ def profile_build(
         raise SignInRefusedError(
             _("%(provider)s did not say who you are (no user id in its answer). Ask its administrators to check it.")
             % {"provider": provider.name},
-            code="no_user_id",
+            code=IdentityErrorCode.NO_USER_ID,
             detail=f"attribute {user_id_name or 'user'!r} missing; got {sorted(attributes)}",
         )
     return ExternalProfile(

@@ -9,6 +9,8 @@ import requests
 from cas import CASClient
 from django.utils.translation import gettext as _
 
+from identity.error_codes import IdentityErrorCode
+
 from ..models import IdentityProvider
 from . import ExternalProfile, SignInRefusedError, profile_build
 
@@ -63,7 +65,7 @@ def cas_ticket_validate(provider: IdentityProvider, *, ticket: str, service_url:
     except requests.RequestException as error:
         raise SignInRefusedError(
             _("%(provider)s cannot be reached right now. Try again in a few minutes.") % {"provider": name},
-            code="server_unreachable",
+            code=IdentityErrorCode.SERVER_UNREACHABLE,
             detail=f"{type(error).__name__}: {error}",
         ) from None
     try:
@@ -77,7 +79,7 @@ def cas_ticket_validate(provider: IdentityProvider, *, ticket: str, service_url:
                 "Start the sign-in again."
             )
             % {"provider": name},
-            code="ticket_invalid",
+            code=IdentityErrorCode.TICKET_INVALID,
             detail=_failure_code(response),
         )
     return profile_build(provider, attributes or {}, default_user_id=user)

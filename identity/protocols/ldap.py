@@ -11,6 +11,7 @@ from ldap3.core import exceptions as ldap_errors
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn
 
+from identity.error_codes import IdentityErrorCode
 from sharing_platform.secret_box import SecretUnavailableError
 
 from ..models import IdentityProvider
@@ -56,12 +57,12 @@ def _unreachable(provider: IdentityProvider, error: Exception) -> SignInRefusedE
         return SignInRefusedError(
             _("%(provider)s could not be reached securely (its TLS certificate or settings were not accepted).")
             % {"provider": provider.name},
-            code="tls_failed",
+            code=IdentityErrorCode.TLS_FAILED,
             detail=text,
         )
     return SignInRefusedError(
         _("%(provider)s cannot be reached right now. Try again in a few minutes.") % {"provider": provider.name},
-        code="server_unreachable",
+        code=IdentityErrorCode.SERVER_UNREACHABLE,
         detail=text,
     )
 
@@ -69,7 +70,7 @@ def _unreachable(provider: IdentityProvider, error: Exception) -> SignInRefusedE
 def _refused_bind(provider: IdentityProvider, detail: str) -> SignInRefusedError:
     return SignInRefusedError(
         _("%(provider)s did not accept that username and password.") % {"provider": provider.name},
-        code="bind_refused",
+        code=IdentityErrorCode.BIND_REFUSED,
         detail=detail,
     )
 
@@ -92,7 +93,7 @@ def ldap_authenticate(provider: IdentityProvider, *, username: str, password: st
     username = (username or "").strip()
     if not username or not password:
         # An empty password would make an unauthenticated bind, which LDAP servers accept: never try it.
-        raise SignInRefusedError(_("Enter your username and password."), code="credentials_missing")
+        raise SignInRefusedError(_("Enter your username and password."), code=IdentityErrorCode.CREDENTIALS_MISSING)
     names = _attribute_names(provider)
     server = _server(provider)
     try:
@@ -108,7 +109,7 @@ def ldap_authenticate(provider: IdentityProvider, *, username: str, password: st
                 raise SignInRefusedError(
                     _("%(provider)s is not configured correctly. Its administrators have been told.")
                     % {"provider": provider.name},
-                    code="provider_misconfigured",
+                    code=IdentityErrorCode.PROVIDER_MISCONFIGURED,
                     detail=str(error),
                 ) from None
             service = (
@@ -120,7 +121,7 @@ def ldap_authenticate(provider: IdentityProvider, *, username: str, password: st
                 raise SignInRefusedError(
                     _("%(provider)s is not configured correctly. Its administrators have been told.")
                     % {"provider": provider.name},
-                    code="provider_misconfigured",
+                    code=IdentityErrorCode.PROVIDER_MISCONFIGURED,
                     detail=f"service account bind refused: {service.result.get('description')}",
                 )
             search_filter = provider.ldap_search_filter.replace("{username}", escape_filter_chars(username))

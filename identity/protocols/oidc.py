@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from joserfc import errors as jose_errors
 
+from identity.error_codes import IdentityErrorCode
 from sharing_platform.secret_box import SecretUnavailableError
 
 from ..models import IdentityProvider
@@ -44,7 +45,7 @@ def security_refusal(provider: IdentityProvider, check: str, detail: str) -> Sig
 def _unreachable(provider: IdentityProvider, error: Exception) -> SignInRefusedError:
     return SignInRefusedError(
         _("%(provider)s cannot be reached right now. Try again in a few minutes.") % {"provider": provider.name},
-        code="server_unreachable",
+        code=IdentityErrorCode.SERVER_UNREACHABLE,
         detail=f"{type(error).__name__}: {error}",
     )
 
@@ -52,7 +53,7 @@ def _unreachable(provider: IdentityProvider, error: Exception) -> SignInRefusedE
 def _misconfigured(provider: IdentityProvider, detail: str) -> SignInRefusedError:
     return SignInRefusedError(
         _("%(provider)s is not configured correctly. Its administrators have been told.") % {"provider": provider.name},
-        code="provider_misconfigured",
+        code=IdentityErrorCode.PROVIDER_MISCONFIGURED,
         detail=detail,
     )
 
@@ -124,7 +125,7 @@ def oidc_callback_profile(provider: IdentityProvider, request: HttpRequest) -> E
     except OAuthError as error:
         raise SignInRefusedError(
             _("%(provider)s did not sign you in (%(error)s).") % {"provider": provider.name, "error": error.error},
-            code="provider_error",
+            code=IdentityErrorCode.PROVIDER_ERROR,
             detail=f"{error.error}: {error.description}",
         ) from None
     except jose_errors.BadSignatureError as error:

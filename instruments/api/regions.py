@@ -52,6 +52,7 @@ class RegionListView(APIView):
     pagination_class = CheapPageNumberPagination
 
     @extend_schema(
+        summary="Find administrative divisions",
         parameters=[
             OpenApiParameter(
                 "q",
@@ -76,7 +77,7 @@ class RegionDetailView(APIView):
     authentication_classes = public_read_authentication()
     permission_classes = [PublicReadScope(CATALOGUE_READ)]
 
-    @extend_schema(responses={200: RegionListSerializer})
+    @extend_schema(summary="One administrative division", responses={200: RegionListSerializer})
     def get(self, request, code: str):
         region = region_list().filter(code=code).first()
         if region is None:

@@ -7,7 +7,8 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from sharing_platform.errors import DomainValidationError
+from instruments.error_codes import InstrumentErrorCode
+from sharing_platform.errors import CommonErrorCode, DomainValidationError
 
 from ..models import Region
 
@@ -23,13 +24,14 @@ class RegionParentField(forms.CharField):
             return None
         if not (value.isascii() and value.isdigit() and len(value) <= 9):
             raise forms.ValidationError(
-                _("Parent must be a six-digit division code such as 150000, or a region id."), code="invalid_parent"
+                _("Parent must be a six-digit division code such as 150000, or a region id."),
+                code=InstrumentErrorCode.INVALID_PARENT,
             )
         lookup = {"code": value} if len(value) == 6 else {"pk": int(value)}
         parent = Region.objects.filter(**lookup).first()
         if parent is None:
             raise forms.ValidationError(
-                _("Unknown region “%(value)s”."), code="unknown_region", params={"value": value}
+                _("Unknown region “%(value)s”."), code=InstrumentErrorCode.UNKNOWN_REGION, params={"value": value}
             )
         return parent
 
@@ -66,7 +68,7 @@ class RegionListFilter(django_filters.FilterSet):
         if not value:
             return queryset
         if "\x00" in value:
-            raise DomainValidationError(_("Null characters are not allowed."), field="q", code="invalid")
+            raise DomainValidationError(_("Null characters are not allowed."), field="q", code=CommonErrorCode.INVALID)
         if value.isascii() and value.isdigit():
             return queryset.filter(code__startswith=value)
         return queryset.filter(Q(name_zh__icontains=value) | Q(name_en__icontains=value))

@@ -8,6 +8,8 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from sharing_platform.accounts.error_codes import AccountErrorCode
+
 from .services import email_in_use
 
 
@@ -15,7 +17,9 @@ class AccountChangeForm(UserChangeForm):
     def clean_email(self) -> str:
         email = (self.cleaned_data.get("email") or "").strip()
         if email and email_in_use(email, exclude_user_id=self.instance.pk):
-            raise forms.ValidationError(_("Another account already uses this e-mail address."), code="email_taken")
+            raise forms.ValidationError(
+                _("Another account already uses this e-mail address."), code=AccountErrorCode.EMAIL_TAKEN
+            )
         return email
 
 

@@ -10,3 +10,5 @@ class AccountErrorCode(ErrorCode):
     UNKNOWN_USER = "unknown_user"  # no (active) account by that id, name or external id
     EMAIL_TAKEN = "email_taken"  # another account uses this e-mail address (partner-created users)
     SIGNIN_LOCKED = "signin_locked"  # too many failed sign-ins for the account or the client address
+    LINK_EXPIRED = "link_expired"
+    LINK_INVALID = "link_invalid"

@@ -92,28 +92,33 @@ def email_confirm(*, token: str) -> AbstractBaseUser:
         payload = signing.loads(token, salt=EMAIL_CONFIRM_SALT, max_age=EMAIL_CONFIRM_MAX_AGE)
     except signing.SignatureExpired:
         raise DomainValidationError(
-            _("This confirmation link has expired. Sign up again to get a new one."), code="link_expired"
+            _("This confirmation link has expired. Sign up again to get a new one."), code=AccountErrorCode.LINK_EXPIRED
         ) from None
     except signing.BadSignature:
-        raise DomainValidationError(_("This confirmation link is not valid."), code="link_invalid") from None
+        raise DomainValidationError(
+            _("This confirmation link is not valid."), code=AccountErrorCode.LINK_INVALID
+        ) from None
     user_model = get_user_model()
     email = payload["email"]
     try:
         with transaction.atomic():
             user = user_model.objects.select_for_update().filter(pk=payload["user"], is_active=True).first()
             if user is None:
-                raise DomainValidationError(_("This confirmation link is not valid."), code="link_invalid")
+                raise DomainValidationError(
+                    _("This confirmation link is not valid."), code=AccountErrorCode.LINK_INVALID
+                )
             if user.email.lower() == email.lower():
                 return user
             if email_in_use(email, exclude_user_id=user.pk):
                 raise DomainConflictError(
-                    _("Another account has confirmed this e-mail address in the meantime."), code="email_taken"
+                    _("Another account has confirmed this e-mail address in the meantime."),
+                    code=AccountErrorCode.EMAIL_TAKEN,
                 )
             user.email = email
             user.save(update_fields=["email"])
     except IntegrityError:
         raise DomainConflictError(
-            _("Another account has confirmed this e-mail address in the meantime."), code="email_taken"
+            _("Another account has confirmed this e-mail address in the meantime."), code=AccountErrorCode.EMAIL_TAKEN
         ) from None
     return user
 

@@ -35,6 +35,7 @@ class ApiRootView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        summary="API root: where to start",
         responses={
             200: inline_serializer(
                 "ApiRoot",

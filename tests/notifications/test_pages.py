@@ -58,7 +58,7 @@ def test_robots_page_member_cannot_add_for_the_unit(client, robot_receiver, unit
     member = MembershipFactory(unit=unit, role=Membership.Role.MEMBER).user
     client.force_login(member)
     response = client.post(PAGE, form(robot_receiver, owner=f"unit:{unit.pk}"))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert not RobotWebhook.objects.exists()
 
 
@@ -75,7 +75,7 @@ def test_robots_page_refuses_bad_input_and_creates_nothing(client, robot_receive
     client.force_login(UserFactory())
     values = {"url": robot_receiver.dingtalk_url, **values} if values.get("service") == "dingtalk" else values
     response = client.post(PAGE, form(robot_receiver, **values))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert not RobotWebhook.objects.exists()
 
