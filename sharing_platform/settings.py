@@ -195,6 +195,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Public reads (catalogue, public credit data) also accept these: a partner's API key with its read scope
+# (sharing_platform/api/public_reads.py); named here so that lower apps never import partners.
+PUBLIC_READ_AUTHENTICATION_CLASSES = ["partners.authentication.PartnerKeyAuthentication"]
 # The enums of error codes the API answers (sharing_platform/errors.py: one per app, in <app>/error_codes.py);
 # the schema's ErrorCode enum lists their members. A new app with its own codes adds its enum here.
 API_ERROR_CODES = [

@@ -5,12 +5,14 @@ request that carries a partner key is authenticated as that partner and must hol
 (`catalogue:read`, `credit:read`), else it gets 403 naming the scope. An unknown, revoked or
 expired key gets 401, never a silent anonymous read.
 
-The partner key classes are named by dotted path: apps below the partner layer (instruments,
-credit) use this module without importing partners.
+The partner key authentication is configured in settings (`PUBLIC_READ_AUTHENTICATION_CLASSES`, the
+project's wiring), so apps below the partner layer (instruments, credit) use this module without
+importing partners.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -19,14 +21,15 @@ from rest_framework.settings import api_settings
 
 from sharing_platform.errors import CommonErrorCode
 
-PARTNER_KEY_AUTHENTICATION = "partners.authentication.PartnerKeyAuthentication"
 CATALOGUE_READ = "catalogue:read"
 CREDIT_READ = "credit:read"
 
 
 def public_read_authentication() -> list:
-    """The project's default authentication (token, session) plus the partner key."""
-    return [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, import_string(PARTNER_KEY_AUTHENTICATION)]
+    """The project's default authentication (token, session) plus those of settings.PUBLIC_READ_AUTHENTICATION_CLASSES
+    (the partner key)."""
+    extra = [import_string(path) for path in settings.PUBLIC_READ_AUTHENTICATION_CLASSES]
+    return [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, *extra]
 
 
 class PublicReadScope(BasePermission):

@@ -66,6 +66,12 @@ PATH_OBJECTS = [
     ("/api/v1/credit/units/", "unit"),
     ("/api/v1/partner/bookings/", "partner_booking"),
     ("/api/v1/webhooks/", "endpoint"),
+    ("/api/v1/charges/", "charge"),
+    ("/api/v1/statements/", "statement"),
+    ("/api/v1/payments/", "payment"),
+    ("/api/v1/identity-providers/", "identity_provider"),
+    ("/api/v1/partner/charges/", "charge"),
+    ("/api/v1/partner/statements/", "statement"),
 ]
 
 
@@ -108,6 +114,8 @@ def _read_inputs(operation, world) -> tuple[dict, dict]:
     if "{id}" in path:
         kind = next(kind for prefix, kind in PATH_OBJECTS if path.startswith(prefix))
         path_parameters["id"] = ids[kind]
+    if "{code}" in path:  # a division code (regions)
+        path_parameters["code"] = "150200"
     now = timezone.localtime()
     query = {}
     if path.endswith("/availability/"):

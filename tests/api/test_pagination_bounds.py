@@ -109,6 +109,10 @@ def test_pagination_cursor_lists_ignore_page_and_refuse_forged_cursors(admin_api
         "/api/v1/credit/units/{id}/events/": (f"/api/v1/credit/units/{unit.pk}/events/", admin_api),
         "/api/v1/partner/bookings/": ("/api/v1/partner/bookings/", partner_api),
         "/api/v1/webhooks/{id}/deliveries/": (f"/api/v1/webhooks/{endpoint.pk}/deliveries/", partner_api),
+        "/api/v1/charges/": ("/api/v1/charges/", admin_api),
+        "/api/v1/statements/": ("/api/v1/statements/", admin_api),
+        "/api/v1/partner/charges/": ("/api/v1/partner/charges/", partner_api),
+        "/api/v1/partner/statements/": ("/api/v1/partner/statements/", partner_api),
     }
     assert set(lists) == _schema_lists("cursor")
     paths = dict(lists.values())

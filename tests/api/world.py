@@ -11,12 +11,15 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from billing import services as billing_services
+from billing.models import Charge
 from bookings import services as booking_services
 from bookings import services_rules
 from bookings.models import Booking
 from credit import services as credit_services
 from credit.models import CreditEvent, subject_key_for
 from credit.recompute import recompute_subject
+from identity.models import IdentityProvider
 from partners import services as partner_services
 from partners import signals as partner_signals
 from partners.models import Partner, Scope, WebhookEvent
@@ -104,6 +107,24 @@ def contract_world() -> World:
         incident_id=incident.pk, actor=booker, reason="It was scratched before."
     )
 
+    # Billing: the completed booking's charge, billed on a statement that is partly paid.
+    charge = billing_services.charge_for_booking(booking=completed, kind=Charge.Kind.USAGE, at=completed.end)
+    statement = billing_services.statement_issue(
+        provider_unit=unit, payer_unit=other_unit, period_end=timezone.localdate(), actor=admin
+    )
+    payment = billing_services.payment_record(
+        statement_id=statement.pk,
+        actor=admin,
+        amount=(statement.total / 2).quantize(Decimal("0.01")),
+        paid_on=timezone.localdate(),
+        reference="ICBC 2026112012345",
+    )
+
+    # Institutional sign-on: the provider unit's CAS server.
+    identity_provider = IdentityProvider.objects.create(
+        unit=unit, display_name="CAS", protocol="cas", server_url="https://cas.example.edu.cn/cas/"
+    )
+
     # Credit: ledger events (one without a severity), a snapshot with reasons, entries, an endorsement.
     record(booker, CreditEvent.Kind.NO_SHOW, source_ref="booking:seed")
     record(unit, CreditEvent.Kind.SERVICE_DELIVERED, source_ref="booking:seed")
@@ -148,5 +169,9 @@ def contract_world() -> World:
         "blackout": blackout.pk,
         "partner_booking": partner_booking.pk,
         "endpoint": endpoint.pk,
+        "charge": charge.pk,
+        "statement": statement.pk,
+        "payment": payment.pk,
+        "identity_provider": identity_provider.pk,
     }
     return World(admin=admin, booker=booker, raw_key=raw_key, ids=ids)
