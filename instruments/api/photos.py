@@ -47,8 +47,8 @@ class InstrumentPhotoSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    def _url(self, name: str) -> str:
-        return absolute_media_url(self.context.get("request"), name) or ""
+    def _url(self, name: str | None) -> str:
+        return absolute_media_url(self.context.get("request"), name or "") or ""
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_image_url(self, photo: InstrumentPhoto) -> str:

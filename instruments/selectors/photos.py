@@ -42,7 +42,7 @@ def instrument_thumbnail_url(instrument: Instrument) -> str | None:
 
 def category_illustration_code(category: InstrumentCategory) -> str:
     """The top-level category's code when it has a drawing (load category__parent to avoid a query)."""
-    top = category.parent if category.parent_id else category
+    top = category.parent if category.parent_id and category.parent is not None else category
     return top.code if top.code in ILLUSTRATED_CATEGORIES else FALLBACK_ILLUSTRATION
 
 
