@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -66,3 +69,21 @@ def instrument_photo_delete_page(request: HttpRequest, pk: int, photo_pk: int) -
     instrument_photo_delete(actor=request.user, photo=instrument_photo_get(instrument=instrument, pk=photo_pk))
     messages.success(request, _("The photo is removed."))
     return redirect("instrument-photos", pk=instrument.pk)
+
+
+# Instrument photos are public (the catalogue shows them) and, once stored, never change: their names are
+# random and made by the service, so only such names are served, with a long cache lifetime. Other media
+# (incident evidence, repair proofs) are not served here.
+PHOTO_FILE = re.compile(r"instruments/(photos|thumbnails)/\d{4}/\d{2}/[0-9a-f]{32}\.(jpg|png|webp)\Z")
+PHOTO_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+@require_http_methods(["GET", "HEAD"])
+def instrument_photo_file(request: HttpRequest, path: str) -> HttpResponse:
+    """A stored photo or thumbnail from the media storage (production serves no other media)."""
+    if not PHOTO_FILE.match(path) or not default_storage.exists(path):
+        raise Http404(_("No such photo."))
+    response = FileResponse(default_storage.open(path, "rb"), content_type=PHOTO_TYPES[path.rsplit(".", 1)[1]])
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -349,3 +349,21 @@ def test_every_top_level_category_has_its_drawing():
         text = (folder / f"{code}.svg").read_text()
         assert text.startswith("<svg")
         assert "<script" not in text
+
+
+def test_photo_files_are_served_with_their_type_and_nothing_else(settings, unit_manager, instrument, media_root):
+    settings.DEBUG = False
+    body = api_upload(unit_manager, instrument, webp()).json()
+    path = body["thumbnail_small_url"].split("/media/", 1)[1]
+    (media_root / "instruments" / "secret.txt").write_text("not a photo")
+
+    response = Client().get(f"/media/{path}")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    assert "immutable" in response["Cache-Control"]
+    assert b"".join(response.streaming_content).startswith(b"\xff\xd8")
+    assert Client().get(f"/media/{body['image_url'].split('/media/', 1)[1]}")["Content-Type"] == "image/webp"
+    assert Client().get("/media/instruments/secret.txt").status_code == 404
+    assert Client().get("/media/instruments/photos/2026/01/../../secret.txt").status_code == 404
+    assert Client().get("/media/credit/repair/2026/01/" + "a" * 32 + ".jpg").status_code == 404
