@@ -182,24 +182,22 @@ def _cell(value):
 
 
 def evaluation_pdf(report: dict) -> bytes:
-    """A4 PDF with the platform's embedded font (Chinese and Latin text at their real widths).
+    """The report a unit hands on (analytics/report_pdf.py): a summary page, monthly charts, then the tables.
 
     Names come from users: every paragraph is literal text (`text_paragraph`), never markup.
     """
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.platypus import PageBreak, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import PageBreak, Spacer, Table, TableStyle
+
+    from .report_pdf import evaluation_report_pdf
+    from .selectors_monthly import unit_monthly_figures
 
     font = pdf_font()
     styles = getSampleStyleSheet()
     for style in styles.byName.values():
         style.fontName = font
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer, pagesize=landscape(A4), leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm
-    )
     table_style = TableStyle(
         [
             ("FONTNAME", (0, 0), (-1, -1), font),
@@ -209,8 +207,8 @@ def evaluation_pdf(report: dict) -> bytes:
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ]
     )
-    story = [
-        text_paragraph(_title(report), styles["Title"]),
+    tables: list = [
+        text_paragraph(_("Indicators"), styles["Heading2"]),
         text_paragraph(
             _("Window: %(start)s to %(end)s%(partial)s")
             % {
@@ -220,14 +218,14 @@ def evaluation_pdf(report: dict) -> bytes:
             },
             styles["Normal"],
         ),
-        Spacer(1, 6 * mm),
+        Spacer(1, 4 * mm),
     ]
     rows = [[_("Section"), _("Indicator"), _("Value"), _("Platform median")]]
     rows += [
         [section, label, _display(value), _display(median)] for section, label, value, median in evaluation_rows(report)
     ]
-    story.append(Table(rows, repeatRows=1, style=table_style, colWidths=[60 * mm, 100 * mm, 45 * mm, 45 * mm]))
-    story.append(
+    tables.append(Table(rows, repeatRows=1, style=table_style, colWidths=[60 * mm, 100 * mm, 45 * mm, 45 * mm]))
+    tables.append(
         text_paragraph(
             _(
                 "Reference points: %(norm)s effective hours a year (education ministry norm); national averages "
@@ -242,12 +240,17 @@ def evaluation_pdf(report: dict) -> bytes:
         )
     )
     if report["instruments"]:
-        story += [PageBreak(), text_paragraph(_("Instruments"), styles["Heading2"])]
+        tables += [PageBreak(), text_paragraph(_("Instruments"), styles["Heading2"])]
         instrument_rows = [_instrument_header()]
         instrument_rows += [[_display(row[key]) for key, _label in INSTRUMENT_COLUMNS] for row in report["instruments"]]
-        story.append(Table(instrument_rows, repeatRows=1, style=table_style))
-    document.build(story)
-    return buffer.getvalue()
+        tables.append(Table(instrument_rows, repeatRows=1, style=table_style))
+    monthly = unit_monthly_figures(
+        unit_id=report["unit"]["id"],
+        year=report["year"],
+        min_value=Decimal(report["min_value"]),
+        now=report["window"]["end"],
+    )
+    return evaluation_report_pdf(report, monthly=monthly, tables=tables)
 
 
 RENDERERS = {"csv": evaluation_csv, "xlsx": evaluation_xlsx, "pdf": evaluation_pdf}

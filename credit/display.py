@@ -69,28 +69,78 @@ def reasons_rendered(reasons: list[dict]) -> list[dict]:
     return [{**reason, "text": reason_text(reason)} for reason in reasons or []]
 
 
-def history_chart(history, *, width: int = 600, height: int = 180, pad: int = 28) -> dict:
-    """Coordinates for a server-rendered SVG line chart of scores (350..950) over snapshots."""
-    span = params.SCORE_MAX - params.SCORE_MIN
-    inner_w, inner_h = width - 2 * pad, height - 2 * pad
+CHART_FONT_PX = 12  # every label of the chart; at least 11 px so it stays readable when the SVG shrinks
 
-    def y_of(score: int) -> float:
-        return round(pad + inner_h * (1 - (score - params.SCORE_MIN) / span), 1)
 
-    count = len(history)
-    points = []
-    for index, snapshot in enumerate(history):
-        x = pad + (inner_w * index / (count - 1) if count > 1 else inner_w / 2)
-        points.append({"x": round(x, 1), "y": y_of(snapshot.score), "score": snapshot.score, "as_of": snapshot.as_of})
-    grid = [{"score": s, "y": y_of(s)} for s in (350, 550, 600, 700, 800, 950)]
+def _nice_step(span: float) -> int:
+    for step in (10, 20, 25, 50, 100, 200):
+        if span / step <= 6:
+            return step
+    return 200
+
+
+def history_chart(
+    history, *, width: int = 640, height: int = 260, left: int = 64, right: int = 24, top: int = 20, bottom: int = 48
+) -> dict | None:
+    """Geometry of a server-rendered SVG line chart of scores over time (credit/_score_history_chart.html).
+
+    Needs two snapshots or more (None otherwise). The value axis spans the scores shown, rounded out to
+    whole steps (within 350..950), with labelled ticks and the tier floors inside it; the time axis is in
+    proportion to the dates (not one step per snapshot), with up to six dated ticks."""
+    if len(history) < 2:
+        return None
+    scores = [snapshot.score for snapshot in history]
+    moments = [snapshot.as_of for snapshot in history]
+    step = _nice_step(max(max(scores) - min(scores), 50) + 40)
+    low = max(params.SCORE_MIN, (min(scores) - 20) // step * step)
+    high = min(params.SCORE_MAX, -(-(max(scores) + 20) // step) * step)
+    if high - low < 2 * step:
+        high = min(params.SCORE_MAX, low + 2 * step)
+        low = max(params.SCORE_MIN, high - 2 * step)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    first, last = moments[0], moments[-1]
+    span_seconds = max((last - first).total_seconds(), 1.0)
+
+    def x_of(moment) -> float:
+        return round(left + plot_w * (moment - first).total_seconds() / span_seconds, 1)
+
+    def y_of(score: float) -> float:
+        return round(top + plot_h * (1 - (score - low) / (high - low)), 1)
+
+    points = [
+        {"x": x_of(snapshot.as_of), "y": y_of(snapshot.score), "score": snapshot.score, "as_of": snapshot.as_of}
+        for snapshot in history
+    ]
+    ticks = [{"score": value, "y": y_of(value)} for value in range(int(low), int(high) + 1, step)]
+    floors = [
+        {"label": TIER_LABELS.get(tier, tier), "score": floor, "y": y_of(floor)}
+        for tier, floor in params.TIERS
+        if low < floor < high
+    ]
+    date_count = min(6, len(history))
+    dates = []
+    for index in range(date_count):
+        moment = first + (last - first) * (index / (date_count - 1))
+        dates.append({"x": x_of(moment), "date": moment})
     return {
         "width": width,
         "height": height,
-        "pad": pad,
-        "right": width - pad,
+        "left": left,
+        "right": width - right,
+        "top": top,
+        "bottom": top + plot_h,
+        "font_px": CHART_FONT_PX,
         "points": points,
-        "polyline": " ".join(f"{p['x']},{p['y']}" for p in points),
-        "grid": grid,
+        "polyline": " ".join(f"{point['x']},{point['y']}" for point in points),
+        "ticks": ticks,
+        "floors": floors,
+        "dates": dates,
+        "date_label_y": top + plot_h + 18,
+        "axis_title_y": height - 6,
+        "value_title_x": 14,
+        "value_title_y": top + plot_h / 2,
+        "latest": points[-1],
+        "first": points[0],
     }
 
 

@@ -101,7 +101,8 @@ def mine(request):
             "standing": selectors.credit_standing_for_unit(subject)
             if isinstance(subject, Unit)
             else selectors.credit_standing_for_user(subject),
-            "chart": history_chart(history) if history else None,
+            "chart": history_chart(history),
+            "history_count": len(history),
             "entries": entries,
             "administered_units": administered,
             "appeal_form": AppealForm(),

@@ -11,6 +11,8 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from sharing_platform.uploads import RandomUploadPath
+
 from .validators import validate_uscc
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -320,6 +322,9 @@ class Instrument(BilingualNameMixin, models.Model):
     contact_name = models.CharField(_("contact person"), max_length=100, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
+    # The storage name of the newest photo's small thumbnail, kept by instruments/services/photos.py so the
+    # catalogue shows a picture without another query; "" when the instrument has no photo.
+    cover_thumbnail = models.CharField(_("cover thumbnail"), max_length=200, blank=True, editable=False)
     retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -359,3 +364,34 @@ class Instrument(BilingualNameMixin, models.Model):
     @property
     def display_name(self) -> str:
         return self.localized(self.name, self.name_en)
+
+
+class InstrumentPhoto(models.Model):
+    """A photo of an instrument, decoded and re-encoded without its metadata (EXIF: camera, place, time),
+    with two thumbnails. Files live in the media storage under random names (sharing_platform/uploads.py)."""
+
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.CASCADE, related_name="photos", verbose_name=_("instrument")
+    )
+    image = models.FileField(_("photo"), upload_to=RandomUploadPath("instruments/photos"))
+    thumbnail_small = models.FileField(_("small thumbnail"), upload_to=RandomUploadPath("instruments/thumbnails"))
+    thumbnail_large = models.FileField(_("large thumbnail"), upload_to=RandomUploadPath("instruments/thumbnails"))
+    width = models.PositiveIntegerField(_("width (pixels)"))
+    height = models.PositiveIntegerField(_("height (pixels)"))
+    content_type = models.CharField(_("content type"), max_length=32)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("instrument photo")
+        verbose_name_plural = _("instrument photos")
+        indexes = [models.Index(fields=["instrument", "-created_at"], name="instrument_photo_newest_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(width__gt=0, height__gt=0), name="instrument_photo_has_pixels"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id}: {self.image.name}"

@@ -80,6 +80,7 @@ CATALOGUE_ROW_EXAMPLE = {
     "requires_approval": True,
     "requires_qualification": False,
     "min_credit_score": None,
+    "thumbnail_url": "https://sharing.example.edu/media/instruments/thumbnails/2026/01/3f9c2a7d5b1e4c8a9d0f6b2e1a7c5d3e.jpg",
     "created_at": "2026-01-15T10:00:00+08:00",
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -77,6 +78,9 @@ class InstrumentListSerializer(serializers.ModelSerializer):
     unit = UnitBriefSerializer(read_only=True)
     category = CategoryBriefSerializer(read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="The newest photo's thumbnail (at most 480 pixels on its long edge); null when it has no photo."
+    )
 
     class Meta:
         model = Instrument
@@ -100,8 +104,18 @@ class InstrumentListSerializer(serializers.ModelSerializer):
             "requires_approval",
             "requires_qualification",
             "min_credit_score",
+            "thumbnail_url",
             "created_at",
         ]
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_thumbnail_url(self, instrument: Instrument) -> str | None:
+        # From the instrument's own column (written by services/photos.py): no query per row.
+        if not instrument.cover_thumbnail:
+            return None
+        url = default_storage.url(instrument.cover_thumbnail)
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
 
 
 class InstrumentDetailSerializer(InstrumentListSerializer):

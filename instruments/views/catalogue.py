@@ -25,9 +25,11 @@ from ..selectors.catalogue import (
     unit_for_instrument_create,
     units_where_user_lists_instruments,
 )
+from ..selectors.photos import instrument_photos
 from ..services.instruments import instrument_create, instrument_retire, instrument_update
 
 PAGE_SIZE = 20
+PHOTOS_SHOWN = 12
 
 
 def _page_number(raw: str | None) -> int:
@@ -74,7 +76,11 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 @domain_error_pages
 def instrument_detail(request: HttpRequest, pk: int) -> HttpResponse:
     instrument = instrument_get_visible(user=request.user, pk=pk)
-    context = {"instrument": instrument, "can_manage": can_manage_instrument(request.user, instrument)}
+    context = {
+        "instrument": instrument,
+        "can_manage": can_manage_instrument(request.user, instrument),
+        "photos": list(instrument_photos(instrument=instrument)[:PHOTOS_SHOWN]),
+    }
     return render(request, "instruments/catalogue/detail.html", context)
 
 

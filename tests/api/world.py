@@ -5,11 +5,13 @@ answers against the schema meets them.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from PIL import Image
 
 from billing import services as billing_services
 from billing.models import Charge
@@ -19,7 +21,11 @@ from bookings.models import Booking
 from credit import services as credit_services
 from credit.models import CreditEvent, subject_key_for
 from credit.recompute import recompute_subject
+<<<<<<< HEAD
 from identity.models import IdentityProvider
+=======
+from instruments.services.photos import instrument_photo_add
+>>>>>>> photos-report
 from partners import services as partner_services
 from partners import signals as partner_signals
 from partners.models import Partner, Scope, WebhookEvent
@@ -154,6 +160,11 @@ def contract_world() -> World:
     # The webhook fan-out runs after commit, which a test transaction never reaches: run it here.
     partner_signals.on_booking_changed(sender=Booking, booking_id=partner_booking.pk, action="requested")
 
+    # A photo of the instrument (the catalogue row's thumbnail_url, the photo list).
+    photo_file = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 90, 160)).save(photo_file, "PNG")
+    photo = instrument_photo_add(actor=admin, instrument=instrument, content=photo_file.getvalue())
+
     ids = {
         "unit": unit.pk,
         "instrument": instrument.pk,
@@ -169,9 +180,13 @@ def contract_world() -> World:
         "blackout": blackout.pk,
         "partner_booking": partner_booking.pk,
         "endpoint": endpoint.pk,
+<<<<<<< HEAD
         "charge": charge.pk,
         "statement": statement.pk,
         "payment": payment.pk,
         "identity_provider": identity_provider.pk,
+=======
+        "photo": photo.pk,
+>>>>>>> photos-report
     }
     return World(admin=admin, booker=booker, raw_key=raw_key, ids=ids)
