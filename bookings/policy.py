@@ -331,6 +331,31 @@ def cancellation_is_late(*, policy, start: datetime, now: datetime) -> bool:
     return now > start - timedelta(hours=policy.cancellation_notice_hours)
 
 
+CHECK_IN_OPENS_BEFORE_START = timedelta(minutes=30)
+
+
+def check_in_opens_at(*, start: datetime) -> datetime:
+    """Check-in opens this long before the booked start."""
+    return start - CHECK_IN_OPENS_BEFORE_START
+
+
+def no_show_opens_at(*, policy, start: datetime) -> datetime:
+    """A no-show can be recorded once the no-show threshold has passed without a check-in: the same moment
+    the automatic marking uses and the rules page states."""
+    return start + timedelta(minutes=policy.no_show_threshold_minutes)
+
+
+def action_opens_at(*, action: str, policy, start: datetime, now: datetime) -> datetime | None:
+    """When an offered action that cannot succeed yet opens (None when it can be tried now)."""
+    if action == "check-in":
+        opens = check_in_opens_at(start=start)
+    elif action == "no-show":
+        opens = no_show_opens_at(policy=policy, start=start)
+    else:
+        return None
+    return opens if now < opens else None
+
+
 def check_in_is_punctual(*, policy, start: datetime, checked_in_at: datetime) -> bool:
     return checked_in_at <= start + timedelta(minutes=policy.grace_period_minutes)
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,9 +40,6 @@ def booking_detail(request, pk: int):
 ACTIONS = {
     "approve": lambda request, pk, form: services.booking_approve(booking_id=pk, actor=request.user),
     "refuse": lambda request, pk, form: services.booking_refuse(
-        booking_id=pk, actor=request.user, reason=form.get("reason", "")
-    ),
-    "cancel": lambda request, pk, form: services.booking_cancel(
         booking_id=pk, actor=request.user, reason=form.get("reason", "")
     ),
     "check-in": lambda request, pk, form: services.booking_check_in(booking_id=pk, actor=request.user),
@@ -80,6 +78,40 @@ def booking_action(request, pk: int, action: str):
         handler(request, pk, form.cleaned_data)
         messages.success(request, _("Done."))
     return redirect(_after_action(request, pk))
+
+
+def _cancel_page(request, booking, form, *, status: int = 200):
+    context = {
+        "booking": booking,
+        "form": form,
+        "next": request.POST.get("next") or request.GET.get("next", ""),
+        "consequences": selectors.cancellation_consequences(booking=booking, user=request.user),
+    }
+    return render(request, "bookings/cancel_confirm.html", context, status=status)
+
+
+def _cancel_refused_page(request, refusal, pk: int):
+    return _cancel_page(request, selectors.booking_get_for(user=request.user, pk=pk), refusal.form, status=400)
+
+
+@login_required
+@domain_error_pages(form_page=_cancel_refused_page, redirect_to=_after_action)
+def booking_cancel(request, pk: int):
+    """Cancelling takes two steps without JavaScript: this page says first what the cancellation will mean
+    (late, deposit forfeited, counted against credit), then its button posts `confirmed=yes`."""
+    booking = selectors.booking_get_for(user=request.user, pk=pk)
+    if booking is None:
+        raise Http404(_("No such booking."))
+    if "cancel" not in allowed_actions(request.user, booking):
+        messages.error(request, _("This booking can no longer be cancelled."))
+        return redirect("bookings:detail", pk=pk)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("confirmed") == "yes" and form.is_valid():
+        with refusal_shown_on(form, conflicts=False):
+            services.booking_cancel(booking_id=pk, actor=request.user, reason=form.cleaned_data.get("reason", ""))
+        messages.success(request, _("The booking is cancelled."))
+        return redirect(_after_action(request, pk))
+    return _cancel_page(request, booking, form)
 
 
 def _booking_form_page(request, refusal, instrument_pk: int):
@@ -167,33 +199,42 @@ def instrument_calendar(request, instrument_pk: int):
     return render(request, "bookings/calendar.html", context)
 
 
+DESK_UPCOMING_PER_PAGE = 20
+
+
 @login_required
 def provider_queue(request):
-    """Requests waiting for a decision and today's schedule at the units you manage."""
+    """The provider desk at the units you manage: requests waiting for a decision (with the requester's
+    credit tier), today's schedule, and the approved bookings still to come (paged)."""
+    now = timezone.now()
     day_start = timezone.make_aware(datetime.combine(timezone.localdate(), datetime.min.time()))
+    day_end = day_start + timedelta(days=1)
     queue = list(selectors.provider_queue(user=request.user)[:200])
-    today = list(
-        selectors.provider_schedule(user=request.user, day_start=day_start, day_end=day_start + timedelta(days=1))
-    )
+    today = list(selectors.provider_schedule(user=request.user, day_start=day_start, day_end=day_end))
+    upcoming_page = Paginator(selectors.provider_upcoming(user=request.user, after=day_end), DESK_UPCOMING_PER_PAGE)
+    upcoming = upcoming_page.get_page(request.GET.get("page"))
     managed = {row["unit_id"] for row in selectors.managed_unit_ids(request.user)}
 
-    def actions(booking):
-        provider = request.user.is_staff or booking.instrument.unit_id in managed
-        return allowed_actions(request.user, booking, provider=provider)
+    def provides(booking) -> bool:
+        return request.user.is_staff or booking.instrument.unit_id in managed
+
+    def actions(booking, *, desk_cancel: bool = True):
+        offered = selectors.booking_actions_offered(request.user, booking, provider=provides(booking), now=now)
+        # A request is turned down with Refuse; cancelling it stays on the booking's own page.
+        return [action for action in offered if desk_cancel or action["name"] != "cancel"]
 
     # The requester's tier, for a provider deciding the request (bookings.permissions.can_see_requester_tier).
-    tiers = selectors.requester_tiers_visible(
-        user=request.user,
-        bookings=queue,
-        provider_of=lambda booking: request.user.is_staff or booking.instrument.unit_id in managed,
-    )
-    rows = [(booking, actions(booking), tiers.get(booking.pk)) for booking in queue]
+    tiers = selectors.requester_tiers_visible(user=request.user, bookings=queue, provider_of=provides)
+    rows = [(booking, actions(booking, desk_cancel=False), tiers.get(booking.pk)) for booking in queue]
     today_rows = [(booking, actions(booking)) for booking in today]
+    upcoming_rows = [(booking, actions(booking)) for booking in upcoming.object_list]
     managed_instruments = selectors_rules.instruments_managed_by(request.user)
     context = {
         "queue": rows,
         "today": today_rows,
-        "manages": request.user.is_staff or bool(rows or today_rows or managed_instruments),
+        "upcoming": upcoming_rows,
+        "upcoming_page": upcoming,
+        "manages": request.user.is_staff or bool(rows or today_rows or upcoming_rows or managed_instruments),
         "managed_instruments": managed_instruments,
     }
     return render(request, "bookings/queue.html", context)
