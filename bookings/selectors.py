@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from credit.selectors import credit_tiers_of_users
+from credit.selectors import credit_standing_for_user, credit_tiers_of_users
 from instruments.models import Instrument, Membership
 
 from .availability import Slot, open_intervals, slots
@@ -206,6 +206,34 @@ def instrument_availability(*, instrument: Instrument, start: datetime, end: dat
         taken=taken,
         available=available,
     )
+
+
+def user_bookings_between(*, instrument: Instrument, user, start: datetime, end: datetime) -> list[Booking]:
+    """The user's own requested, approved and in-use bookings of this instrument meeting [start, end)."""
+    if not user.is_authenticated:
+        return []
+    states = [BookingState.REQUESTED, *BLOCKING_STATES]
+    return list(
+        Booking.objects.of_instrument(instrument)
+        .filter(requester=user, state__in=states)
+        .overlapping(start, end)
+        .only("id", "start", "end", "state")
+        .order_by("start")
+    )
+
+
+def bookable_window(*, instrument: Instrument, user, now: datetime | None = None) -> dict:
+    """The earliest and latest start the time rules allow this user now (minimum notice; the horizon, which
+    the user's credit stretches or shortens), with the policy: what the calendar offers as free."""
+    now = now or timezone.now()
+    policy = booking_policy_get(instrument)
+    standing = credit_standing_for_user(user if user.is_authenticated else None)
+    return {
+        "policy": policy,
+        "now": now,
+        "earliest": now + timedelta(hours=policy.min_notice_hours),
+        "latest": now + timedelta(days=policy.horizon_days * standing.horizon_factor),
+    }
 
 
 def instrument_get(pk: int) -> Instrument | None:

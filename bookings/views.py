@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from . import selectors, selectors_rules, services
+from .availability import covers
 from .forms import ActualHoursForm, BookingForm, ReasonForm
 from .permissions import allowed_actions
 from .views_forms import detail_context  # the detail page's forms (move, review, incidents)
@@ -145,55 +146,91 @@ def booking_create(request, instrument_pk: int):
         if request.GET.get("start"):
             try:
                 start = datetime.fromisoformat(request.GET["start"])
-                initial = {"start": start, "end": start + timedelta(hours=1)}
+                length = booking_default_length(selectors.booking_policy_get(instrument))
+                initial = {"start": start, "end": start + length}
             except ValueError:
                 initial = {}
         form = BookingForm(initial=initial)
     return _booking_form_render(request, instrument, form, status=400 if request.method == "POST" else 200)
 
 
-def _week_start(raw: str | None) -> datetime:
+def _calendar_start(raw: str | None) -> tuple[datetime, bool]:
+    """(first day shown, aligned to Monday). Without `week` the grid starts today, so a phone sees the days
+    ahead first; `week=<date>` shows that date's Monday-to-Sunday week."""
     today = timezone.localdate()
-    try:
-        day = datetime.strptime(raw, "%Y-%m-%d").date() if raw else today  # noqa: DTZ007 - a date, made aware below
-    except ValueError:
-        day = today
+    day = None
+    if raw:
+        try:
+            day = datetime.strptime(raw, "%Y-%m-%d").date()  # noqa: DTZ007 - a date, made aware below
+        except ValueError:
+            day = None
+    if day is None:
+        return timezone.make_aware(datetime.combine(today, datetime.min.time())), False
     monday = day - timedelta(days=day.weekday())
-    return timezone.make_aware(datetime.combine(monday, datetime.min.time()))
+    return timezone.make_aware(datetime.combine(monday, datetime.min.time())), True
+
+
+def booking_default_length(policy) -> timedelta:
+    """The length a calendar link proposes: an hour, or the instrument's minimum duration when longer."""
+    return max(timedelta(hours=1), timedelta(minutes=policy.min_duration_minutes))
 
 
 def instrument_calendar(request, instrument_pk: int):
-    """A week grid, one row per hour, each cell free / taken / closed; prev and next week links."""
+    """A week grid, one row per hour. A cell is offered as free only when a booking starting there passes the
+    time rules (not past, minimum notice, horizon, opening hours, blackouts, other bookings); the person's own
+    bookings are marked as theirs."""
     instrument = selectors.instrument_get(instrument_pk)
     if instrument is None:
         raise Http404(_("No such instrument."))
-    week_start = _week_start(request.GET.get("week"))
+    week_start, aligned = _calendar_start(request.GET.get("week"))
     week_end = week_start + timedelta(days=7)
     found = selectors.instrument_availability(instrument=instrument, start=week_start, end=week_end)
+    free = [(slot.start, slot.end) for slot in found if slot.state == "free"]
+    mine = selectors.user_bookings_between(instrument=instrument, user=request.user, start=week_start, end=week_end)
+    window = selectors.bookable_window(instrument=instrument, user=request.user)
+    length = booking_default_length(window["policy"])
     days = [week_start + timedelta(days=i) for i in range(7)]
-    now = timezone.now()
     rows = []
     for hour in CALENDAR_HOURS:
         cells = []
         for day in days:
-            cell_start = day + timedelta(hours=hour)
+            cell_start = timezone.make_aware(datetime.combine(day.date(), datetime.min.time())) + timedelta(hours=hour)
             cell_end = cell_start + timedelta(hours=1)
+            own = next((b for b in mine if b.start < cell_end and b.end > cell_start), None)
             states = {s.state for s in found if s.start < cell_end and s.end > cell_start}
-            for state in ("unavailable", "closed", "blackout", "taken"):
-                if state in states:
-                    label = state
-                    break
+            cell = {"start": cell_start, "booking": own}
+            if own is not None:
+                label = "mine"
             else:
-                label = "past" if cell_end <= now else "free"
-            cells.append({"start": cell_start, "state": label})
+                for state in ("unavailable", "closed", "blackout", "taken"):
+                    if state in states:
+                        label = state
+                        break
+                else:
+                    label = "free"
+                if label == "free":
+                    if cell_start < window["now"]:
+                        label = "past"
+                    elif cell_start < window["earliest"]:
+                        label = "notice"
+                    elif cell_start > window["latest"]:
+                        label = "horizon"
+                    elif not covers(free, cell_start, cell_start + length):
+                        label = "too-short"
+            cell["state"] = label
+            cells.append(cell)
         rows.append({"hour": hour, "cells": cells})
+    step = timedelta(days=7)
     context = {
         "instrument": instrument,
         "days": days,
         "rows": rows,
-        "prev_week": (week_start - timedelta(days=7)).date().isoformat(),
+        "prev_week": (week_start - step).date().isoformat(),
         "next_week": week_end.date().isoformat(),
         "week_start": week_start,
+        "aligned": aligned,
+        "this_week": (week_start - timedelta(days=week_start.weekday())).date().isoformat(),
+        "window": window,
         "rules_summary": selectors_rules.rules_summary(instrument, user=request.user),
     }
     return render(request, "bookings/calendar.html", context)
