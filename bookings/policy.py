@@ -122,7 +122,8 @@ def booking_problems(
             ),
         )
     minimum = instrument.min_credit_score
-    # A subject not scored yet (no snapshot; the nightly recompute scores everyone) is not refused here.
+    # A subject not scored yet (no snapshot; the nightly recompute scores everyone) is not refused here;
+    # their request waits for the provider's approval instead (unscored_needs_approval).
     if minimum is not None and standing.score is not None and standing.score < minimum:
         add(
             BookingRule.CREDIT_MINIMUM,
@@ -297,9 +298,18 @@ def deposit_decision(*, instrument, standing: CreditStanding) -> tuple[Decimal, 
 MANUAL_APPROVAL_TIERS = frozenset({"poor", "bad"})
 
 
+def unscored_needs_approval(*, instrument, standing: CreditStanding) -> bool:
+    """The rule for people not scored yet on an instrument with a minimum credit score: they may request it
+    (the minimum cannot refuse a score that does not exist), but the provider approves each such request by
+    hand, even where bookings are otherwise confirmed at once. Pages state it; the API and pages apply it."""
+    return instrument.min_credit_score is not None and standing.score is None
+
+
 def auto_approval_decision(*, instrument, policy, standing: CreditStanding) -> bool:
-    """Approve at once when the instrument does not need approval (unless poor credit asks for a
-    look by hand), or credit earns it where the provider allows it."""
+    """Approve at once when the instrument does not need approval (unless poor credit, or no score on an
+    instrument with a minimum, asks for a look by hand), or credit earns it where the provider allows it."""
+    if unscored_needs_approval(instrument=instrument, standing=standing):
+        return False
     if not instrument.requires_approval:
         return standing.tier not in MANUAL_APPROVAL_TIERS
     return bool(policy.allow_credit_auto_approval and standing.auto_approval_eligible)
