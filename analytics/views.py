@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,6 +17,14 @@ from . import access, charts, indicators, selectors
 from .api.views import idle_report_for, months_or_default, unit_evaluation_for
 from .exports import EXPORT_FORMATS, evaluation_response, evaluation_rows
 from .windows import window_parse
+
+IDLE_PER_PAGE = 50
+
+
+def _labelled_bars(points: list[tuple[str, float]]) -> list[dict]:
+    """(label, value) pairs as horizontal bars scaled to the largest: text labels stay readable at any width."""
+    scale = max((float(value or 0) for _label, value in points), default=0) or 1
+    return [{"label": label, "value": value, "percent": charts.percent(value, cap=scale)} for label, value in points]
 
 
 def _instrument_for_hours(request, pk: int):
@@ -39,7 +48,7 @@ def instrument_hours(request, pk: int):
     context = {"instrument": instrument, "figures": figures, "window": window, "error": None}
     if figures:
         benchmarks = figures["benchmarks"]
-        context["chart"] = charts.column_chart(
+        context["comparison"] = _labelled_bars(
             [
                 (_("This instrument"), benchmarks["effective_hours_per_year"]),
                 (_("Norm"), indicators.NORM_HOURS_PER_YEAR),
@@ -63,11 +72,16 @@ def idle(request):
     unit_bars = [
         {"group": group, "percent": round(float(group.original_value / top) * 100, 1)} for group in report.by_unit
     ]
+    page = Paginator(report.instruments, IDLE_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "analytics/idle.html",
         {
             "report": report,
+            "page": page,
+            "query": query.urlencode(),
             "unit_bars": unit_bars,
             "days": request.GET.get("days") or selectors.IDLE_DEFAULT_DAYS,
             "threshold": request.GET.get("threshold") or selectors.IDLE_DEFAULT_THRESHOLD,

@@ -90,9 +90,9 @@ def year_window(year: int) -> Window:
 
 
 def parse_year(value: str | None, *, now: datetime | None = None) -> int:
-    """A four-digit year; empty means the last full year."""
+    """A four-digit year; empty means the current year (so far, annualised), where the data is."""
     if not value:
-        return timezone.localtime(now or timezone.now()).year - 1
+        return timezone.localtime(now or timezone.now()).year
     if not value.strip().isdigit() or not YEAR_MIN <= int(value) <= YEAR_MAX:
         raise DomainValidationError(
             _("year must be a year between %(low)s and %(high)s.") % {"low": YEAR_MIN, "high": YEAR_MAX}, field="year"

@@ -122,7 +122,8 @@ def booking_problems(
             ),
         )
     minimum = instrument.min_credit_score
-    # A subject not scored yet (no snapshot; the nightly recompute scores everyone) is not refused here.
+    # A subject not scored yet (no snapshot; the nightly recompute scores everyone) is not refused here;
+    # their request waits for the provider's approval instead (unscored_needs_approval).
     if minimum is not None and standing.score is not None and standing.score < minimum:
         add(
             BookingRule.CREDIT_MINIMUM,
@@ -297,9 +298,18 @@ def deposit_decision(*, instrument, standing: CreditStanding) -> tuple[Decimal, 
 MANUAL_APPROVAL_TIERS = frozenset({"poor", "bad"})
 
 
+def unscored_needs_approval(*, instrument, standing: CreditStanding) -> bool:
+    """The rule for people not scored yet on an instrument with a minimum credit score: they may request it
+    (the minimum cannot refuse a score that does not exist), but the provider approves each such request by
+    hand, even where bookings are otherwise confirmed at once. Pages state it; the API and pages apply it."""
+    return instrument.min_credit_score is not None and standing.score is None
+
+
 def auto_approval_decision(*, instrument, policy, standing: CreditStanding) -> bool:
-    """Approve at once when the instrument does not need approval (unless poor credit asks for a
-    look by hand), or credit earns it where the provider allows it."""
+    """Approve at once when the instrument does not need approval (unless poor credit, or no score on an
+    instrument with a minimum, asks for a look by hand), or credit earns it where the provider allows it."""
+    if unscored_needs_approval(instrument=instrument, standing=standing):
+        return False
     if not instrument.requires_approval:
         return standing.tier not in MANUAL_APPROVAL_TIERS
     return bool(policy.allow_credit_auto_approval and standing.auto_approval_eligible)
@@ -329,6 +339,31 @@ def refusal_justification(*, instrument, standing: CreditStanding, black_list_hi
 def cancellation_is_late(*, policy, start: datetime, now: datetime) -> bool:
     """Late when inside the cancellation notice window before the start."""
     return now > start - timedelta(hours=policy.cancellation_notice_hours)
+
+
+CHECK_IN_OPENS_BEFORE_START = timedelta(minutes=30)
+
+
+def check_in_opens_at(*, start: datetime) -> datetime:
+    """Check-in opens this long before the booked start."""
+    return start - CHECK_IN_OPENS_BEFORE_START
+
+
+def no_show_opens_at(*, policy, start: datetime) -> datetime:
+    """A no-show can be recorded once the no-show threshold has passed without a check-in: the same moment
+    the automatic marking uses and the rules page states."""
+    return start + timedelta(minutes=policy.no_show_threshold_minutes)
+
+
+def action_opens_at(*, action: str, policy, start: datetime, now: datetime) -> datetime | None:
+    """When an offered action that cannot succeed yet opens (None when it can be tried now)."""
+    if action == "check-in":
+        opens = check_in_opens_at(start=start)
+    elif action == "no-show":
+        opens = no_show_opens_at(policy=policy, start=start)
+    else:
+        return None
+    return opens if now < opens else None
 
 
 def check_in_is_punctual(*, policy, start: datetime, checked_in_at: datetime) -> bool:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from credit.selectors import credit_tiers_of_users
+from credit.selectors import credit_standing_for_user, credit_tiers_of_users
 from instruments.models import Instrument, Membership
 
 from .availability import Slot, open_intervals, slots
@@ -24,8 +24,8 @@ from .models import (
     Qualification,
     Review,
 )
-from .permissions import can_see_requester_tier, can_view_booking
-from .policy import QualificationFacts
+from .permissions import allowed_actions, can_see_requester_tier, can_view_booking
+from .policy import QualificationFacts, action_opens_at, cancellation_is_late
 
 MANAGER_ROLES = (Membership.Role.MANAGER, Membership.Role.ADMIN)
 REVIEW_BLIND_DAYS = 14
@@ -90,16 +90,66 @@ def booking_history(*, booking: Booking) -> QuerySet[BookingEvent]:
 
 def provider_queue(*, user) -> QuerySet[Booking]:
     """Requests waiting for a decision at the units this user manages (all, for platform admins)."""
-    queryset = _booking_base().filter(state=BookingState.REQUESTED)
+    queryset = _booking_base().select_related("instrument__booking_policy").filter(state=BookingState.REQUESTED)
     if not user.is_staff:
         queryset = queryset.filter(instrument__unit_id__in=managed_unit_ids(user))
     return queryset.order_by("start", "id")
+
+
+def provider_upcoming(*, user, after: datetime) -> QuerySet[Booking]:
+    """Approved bookings starting at or after `after` at the units this user manages (page it)."""
+    queryset = (
+        _booking_base()
+        .select_related("instrument__booking_policy")
+        .filter(state=BookingState.APPROVED, start__gte=after)
+    )
+    if not user.is_staff:
+        queryset = queryset.filter(instrument__unit_id__in=managed_unit_ids(user))
+    return queryset.order_by("start", "id")
+
+
+def booking_actions_offered(user, booking, *, provider: bool | None = None, now: datetime | None = None) -> list[dict]:
+    """The buttons for this user: each action's name and, when it cannot succeed yet, the time it opens
+    (`opens_at`, shown on a disabled button). Reads the instrument's policy (select_related it in lists)."""
+    now = now or timezone.now()
+    names = allowed_actions(user, booking, provider=provider)
+    policy = booking_policy_get(booking.instrument) if {"check-in", "no-show"} & set(names) else None
+    return [
+        {
+            "name": name,
+            "opens_at": action_opens_at(action=name, policy=policy, start=booking.start, now=now) if policy else None,
+        }
+        for name in names
+    ]
+
+
+def cancellation_consequences(*, booking: Booking, user, now: datetime | None = None) -> dict:
+    """What cancelling this booking now would mean for this user, said before it happens: whether it is late
+    (the requester cancelling an approved booking inside the notice window), and the deposit's fate."""
+    now = now or timezone.now()
+    policy = booking_policy_get(booking.instrument)
+    by_requester = booking.requester_id == user.pk
+    late = (
+        by_requester
+        and booking.state == BookingState.APPROVED
+        and cancellation_is_late(policy=policy, start=booking.start, now=now)
+    )
+    deposit_held = booking.deposit_state == "held"
+    return {
+        "late": late,
+        "by_requester": by_requester,
+        "notice_hours": policy.cancellation_notice_hours,
+        "deposit_held": deposit_held,
+        "deposit_forfeited": late and deposit_held,
+        "deposit_refunded": deposit_held and not late,
+    }
 
 
 def provider_schedule(*, user, day_start: datetime, day_end: datetime) -> QuerySet[Booking]:
     """Approved, in-use and finished bookings of the day at the units this user manages."""
     queryset = (
         _booking_base()
+        .select_related("instrument__booking_policy")
         .filter(start__lt=day_end, end__gt=day_start)
         .filter(state__in=[*BLOCKING_STATES, BookingState.COMPLETED, BookingState.NO_SHOW])
     )
@@ -156,6 +206,34 @@ def instrument_availability(*, instrument: Instrument, start: datetime, end: dat
         taken=taken,
         available=available,
     )
+
+
+def user_bookings_between(*, instrument: Instrument, user, start: datetime, end: datetime) -> list[Booking]:
+    """The user's own requested, approved and in-use bookings of this instrument meeting [start, end)."""
+    if not user.is_authenticated:
+        return []
+    states = [BookingState.REQUESTED, *BLOCKING_STATES]
+    return list(
+        Booking.objects.of_instrument(instrument)
+        .filter(requester=user, state__in=states)
+        .overlapping(start, end)
+        .only("id", "start", "end", "state")
+        .order_by("start")
+    )
+
+
+def bookable_window(*, instrument: Instrument, user, now: datetime | None = None) -> dict:
+    """The earliest and latest start the time rules allow this user now (minimum notice; the horizon, which
+    the user's credit stretches or shortens), with the policy: what the calendar offers as free."""
+    now = now or timezone.now()
+    policy = booking_policy_get(instrument)
+    standing = credit_standing_for_user(user if user.is_authenticated else None)
+    return {
+        "policy": policy,
+        "now": now,
+        "earliest": now + timedelta(hours=policy.min_notice_hours),
+        "latest": now + timedelta(days=policy.horizon_days * standing.horizon_factor),
+    }
 
 
 def instrument_get(pk: int) -> Instrument | None:

@@ -49,11 +49,13 @@ from .permissions import (
     is_requester,
 )
 from .policy import (
+    CHECK_IN_OPENS_BEFORE_START,
     auto_approval_decision,
     booking_problems,
     cancellation_is_late,
     check_in_is_punctual,
     deposit_decision,
+    no_show_opens_at,
     price_quote,
     refusal_justification,
     usage_overrun,
@@ -73,7 +75,7 @@ EXCLUSION_VIOLATION = "23P01"
 # A request answered within this time (and before its start) is answered on time.
 RESPONSE_DEADLINE = timedelta(hours=48)
 # Check-in opens this long before the start.
-EARLY_CHECK_IN = timedelta(minutes=30)
+EARLY_CHECK_IN = CHECK_IN_OPENS_BEFORE_START
 REVIEW_MAX_TAGS = 10
 
 DepositState = Booking.DepositState
@@ -600,7 +602,7 @@ def _no_show(booking: Booking, *, actor, now: datetime, automatic: bool) -> None
 
 
 def booking_record_no_show(*, booking_id: int, actor, now: datetime | None = None) -> Booking:
-    """The provider records a no-show, only once the check-in grace period has passed."""
+    """The provider records a no-show, only once the no-show threshold has passed (as the rules page says)."""
     now = now or timezone.now()
     with transaction.atomic():
         booking = _lock_booking(booking_id)
@@ -608,13 +610,16 @@ def booking_record_no_show(*, booking_id: int, actor, now: datetime | None = Non
             raise DomainPermissionError(_("Only the instrument's managers can record a no-show."))
         _require_state(booking, [BookingState.APPROVED], _("recorded as a no-show"))
         policy = booking_policy_get(booking.instrument)
-        allowed_from = booking.start + timedelta(minutes=policy.grace_period_minutes)
+        allowed_from = no_show_opens_at(policy=policy, start=booking.start)
         if now < allowed_from:
             raise DomainConflictError(
-                _("A no-show can be recorded from %(time)s, after the %(minutes)s-minute grace period.")
+                _(
+                    "A no-show can be recorded from %(time)s: the instrument's no-show threshold is %(minutes)s "
+                    "minutes after the start without a check-in."
+                )
                 % {
                     "time": timezone.localtime(allowed_from).strftime("%Y-%m-%d %H:%M"),
-                    "minutes": policy.grace_period_minutes,
+                    "minutes": policy.no_show_threshold_minutes,
                 },
                 code=BookingErrorCode.TOO_EARLY,
             )

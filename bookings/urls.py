@@ -21,6 +21,7 @@ urlpatterns = [
         views_rules.instrument_rules_remove,
         name="instrument-rules-remove",
     ),
+    path("<int:pk>/cancel/", views.booking_cancel, name="cancel"),
     path("<int:pk>/move/", views_forms.booking_move, name="move"),
     path("<int:pk>/review/", views_forms.booking_review, name="review"),
     path("<int:pk>/incident/", views_forms.booking_incident_report, name="incident-report"),

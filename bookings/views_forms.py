@@ -39,7 +39,7 @@ def _booking_or_404(request, pk: int):
 def detail_context(request, booking, *, review_form=None, incident_form=None, contest_forms=None) -> dict:
     """Everything the booking detail page shows, with the forms this user may use now."""
     user = request.user
-    actions = allowed_actions(user, booking)
+    actions = selectors.booking_actions_offered(user, booking)
     incidents = list(booking.incidents.prefetch_related("attachments").order_by("created_at", "id"))
     contest_forms = contest_forms or {}
     reviewed_sides = list(booking.reviews.values_list("side", flat=True))
@@ -49,7 +49,7 @@ def detail_context(request, booking, *, review_form=None, incident_form=None, co
         "booking": booking,
         "history": list(selectors.booking_history(booking=booking)),
         "actions": actions,
-        "can_move": "move" in actions,
+        "can_move": any(action["name"] == "move" for action in actions),
         "reviews": selectors.reviews_visible(booking=booking, user=user),
         "incidents": incidents,
         "incident_rows": [

@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "libraries": {"numbers": "sharing_platform.numbers"},  # money and figures (|money, |figure)
         },
     },
 ]

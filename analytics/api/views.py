@@ -160,7 +160,7 @@ class UnitEvaluationView(APIView):
     @extend_schema(
         summary="A unit's yearly open-sharing evaluation",
         parameters=[
-            OpenApiParameter("year", OpenApiTypes.INT, description="Calendar year (default: last year)"),
+            OpenApiParameter("year", OpenApiTypes.INT, description="Calendar year (default: this year, annualised)"),
             OpenApiParameter("min_value", OpenApiTypes.NUMBER, description="Only instruments worth this much (CNY)"),
             OpenApiParameter("format", OpenApiTypes.STR, enum=["json", *EXPORT_FORMATS]),
         ],

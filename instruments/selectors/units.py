@@ -130,7 +130,11 @@ def user_membership_list(*, user) -> QuerySet[Membership]:
     """The signed-in user's units and roles, one query."""
     if not user.is_authenticated:
         return Membership.objects.none()
-    return Membership.objects.filter(user=user).select_related("unit", "unit__region").order_by("unit__name", "unit_id")
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("unit", "unit__region")
+        .order_by(name_order(en_field="unit__name_en", zh_field="unit__name"), "unit_id")
+    )
 
 
 def user_role_in_unit(*, user, unit: Unit) -> str | None:

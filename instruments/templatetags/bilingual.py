@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import template
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+
+from instruments.models import language_is_chinese
 
 register = template.Library()
 
@@ -36,3 +39,21 @@ def localized_text(obj, field: str) -> LocalizedText:
 def localized_block(obj, field: str, heading: str = "") -> dict:
     """A heading and paragraph for a long text (description, specifications, services), or nothing."""
     return {"item": localized_text(obj, field), "heading": heading}
+
+
+@register.simple_tag
+def localized_name(obj, link: str = ""):
+    """A unit's or instrument's name in the active language; when only the other language's name exists it is
+    shown marked with its language and a note saying so (English pages: "no English name")."""
+    chinese = language_is_chinese()
+    zh, en = obj.name or "", getattr(obj, "name_en", "") or ""
+    if not chinese and zh and not en:
+        lang, note, text = "zh-Hans", _("no English name"), zh
+    elif chinese and en and not zh:
+        lang, note, text = "en", _("no Chinese name"), en
+    else:
+        return format_html('<a href="{}">{}</a>', link, obj.display_name) if link else obj.display_name
+    name = format_html('<span lang="{}">{}</span>', lang, text)
+    if link:
+        name = format_html('<a href="{}">{}</a>', link, name)
+    return format_html('{} <span class="muted fallback-name">({})</span>', name, note)

@@ -23,7 +23,8 @@ def test_page_instrument_hours_shows_figures_and_chart(client, instrument, other
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert 'id="effective-hours">2.0<' in content
+    assert 'id="effective-hours">2<' in content
+    assert 'id="hours-chart"' in content
     assert "<svg" in content
 
 

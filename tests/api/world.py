@@ -21,11 +21,8 @@ from bookings.models import Booking
 from credit import services as credit_services
 from credit.models import CreditEvent, subject_key_for
 from credit.recompute import recompute_subject
-<<<<<<< HEAD
 from identity.models import IdentityProvider
-=======
 from instruments.services.photos import instrument_photo_add
->>>>>>> photos-report
 from partners import services as partner_services
 from partners import signals as partner_signals
 from partners.models import Partner, Scope, WebhookEvent
@@ -180,13 +177,10 @@ def contract_world() -> World:
         "blackout": blackout.pk,
         "partner_booking": partner_booking.pk,
         "endpoint": endpoint.pk,
-<<<<<<< HEAD
         "charge": charge.pk,
         "statement": statement.pk,
         "payment": payment.pk,
         "identity_provider": identity_provider.pk,
-=======
         "photo": photo.pk,
->>>>>>> photos-report
     }
     return World(admin=admin, booker=booker, raw_key=raw_key, ids=ids)

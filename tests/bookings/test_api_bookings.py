@@ -440,11 +440,11 @@ def test_booking_no_show_only_after_grace(api_client, make_booking, unit_manager
     api_client.force_authenticate(unit_manager)
     response = api_client.post(f"{URL}{booking.pk}/no-show/")
     assert response.status_code == 409
-    assert "grace period" in response.json()["detail"]
+    assert "no-show threshold is 30 minutes" in response.json()["detail"]
     booking.refresh_from_db()
     assert booking.state == "approved"
     booking = services.booking_record_no_show(
-        booking_id=booking.pk, actor=unit_manager, now=booking.start + timedelta(minutes=16)
+        booking_id=booking.pk, actor=unit_manager, now=booking.start + timedelta(minutes=30)
     )
     assert booking.state == "no_show"
     assert booking.deposit_state == "forfeited"

@@ -129,7 +129,7 @@ def test_instrument_detail_shows_what_a_booker_needs(unit):
         "SEM imaging, EDS mapping",
         "¥400.00 / hour",
         "¥200.00 / hour",
-        "¥1000.00",
+        "¥1,000.00",
         "650",
         "Operators need a qualification",
         "Each booking is approved",

@@ -95,7 +95,7 @@ def writes_during_outage(people) -> Outage:
     response = web.post(f"/bookings/{booking.pk}/approve/", {})
     assert response.status_code == 302
     web.force_login(researcher)
-    response = web.post(f"/bookings/{booking.pk}/cancel/", {"reason": ""})
+    response = web.post(f"/bookings/{booking.pk}/cancel/", {"reason": "", "confirmed": "yes"})
     assert response.status_code == 302
     outage.form_booking = Booking.objects.get(pk=booking.pk)
     return outage
