@@ -155,6 +155,7 @@ def statement_charges(statement: Statement) -> list[Charge]:
     voided = statement.status == StatementStatus.CANCELLED
     return list(
         _charge_base()
+        .annotate(billed=billed_line_exists())
         .filter(statement_lines__statement=statement, statement_lines__voided=voided)
         .order_by("project_code", "incurred_at", "id")
     )

@@ -1,6 +1,4 @@
-"""Shared fixtures, and the rule that CI never passes with tests skipped for lack of a service."""
-
-import os
+"""Shared fixtures; what CI refuses to pass with is in tests/ci_rules.py."""
 
 import pytest
 from rest_framework.test import APIClient
@@ -9,8 +7,8 @@ from instruments.models import Membership
 
 from .factories import AdminUserFactory, InstrumentFactory, MembershipFactory, UnitFactory, UserFactory
 
-# The real sign-on servers (CAS + OIDC test server, slapd), started on first use.
-pytest_plugins = ["tests.identity.fixtures"]
+# The real sign-on servers (CAS + OIDC test server, slapd), started on first use; what CI refuses.
+pytest_plugins = ["tests.identity.fixtures", "tests.ci_rules"]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -25,17 +23,6 @@ def pytest_collection_modifyitems(config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-
-
-def pytest_sessionfinish(session, exitstatus):
-    """With REQUIRE_SERVICES=1 (set by .ci/run), any skipped test fails the run."""
-    if os.environ.get("REQUIRE_SERVICES") != "1":
-        return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    skipped = reporter.stats.get("skipped", []) if reporter else []
-    if skipped:
-        reporter.write_line(f"REQUIRE_SERVICES=1: {len(skipped)} test(s) were skipped; failing the run.", red=True)
-        session.exitstatus = 1
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from instruments.error_codes import InstrumentErrorCode
+from sharing_platform.api.exceptions import validation_error
 from sharing_platform.errors import CommonErrorCode, DomainValidationError
 
 from ..models import Region
@@ -80,9 +81,7 @@ def region_list(*, filters: dict | None = None) -> QuerySet[Region]:
     if filters:
         filterset = RegionListFilter(filters, queryset=queryset)
         if not filterset.is_valid():
-            errors = {name: [str(message) for message in messages] for name, messages in filterset.errors.items()}
-            field, messages = next(iter(errors.items()))
-            raise DomainValidationError(f"{field}: {messages[0]}", field=field, errors=errors)
+            raise validation_error(filterset.errors)
         queryset = filterset.qs
     return queryset
 

@@ -141,9 +141,46 @@ class TierChangedSerializer(serializers.Serializer):
     as_of = serializers.DateTimeField()
 
 
+class WebhookStatementSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    provider_unit = WebhookSubjectSerializer()
+    payer_unit = WebhookSubjectSerializer()
+    period_end = serializers.DateField()
+    issued_at = serializers.DateTimeField()
+    due_date = serializers.DateField()
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    status = serializers.CharField()
+
+
+class WebhookChargeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    booking = serializers.IntegerField()
+    external_id = serializers.CharField(allow_null=True, help_text="Your identifier of the requester.")
+    kind = serializers.CharField()
+    project_code = serializers.CharField(allow_blank=True)
+    hours = serializers.DecimalField(max_digits=10, decimal_places=2, coerce_to_string=True)
+    rate_kind = serializers.CharField()
+    rate = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    incurred_at = serializers.DateTimeField()
+
+
+class StatementIssuedSerializer(serializers.Serializer):
+    """data of statement.issued: the statement and its lines that bill your users."""
+
+    statement = WebhookStatementSerializer()
+    charges = WebhookChargeSerializer(many=True)
+
+
 WEBHOOK_DATA = PolymorphicProxySerializer(
     component_name="WebhookData",
-    serializers=[BookingStateChangedSerializer, ListEntryChangedSerializer, TierChangedSerializer],
+    serializers=[
+        BookingStateChangedSerializer,
+        ListEntryChangedSerializer,
+        TierChangedSerializer,
+        StatementIssuedSerializer,
+    ],
     resource_type_field_name=None,  # the payload's `type` says which
 )
 

@@ -110,19 +110,6 @@ def contract_world() -> World:
         incident_id=incident.pk, actor=booker, reason="It was scratched before."
     )
 
-    # Billing: the completed booking's charge, billed on a statement that is partly paid.
-    charge = billing_services.charge_for_booking(booking=completed, kind=Charge.Kind.USAGE, at=completed.end)
-    statement = billing_services.statement_issue(
-        provider_unit=unit, payer_unit=other_unit, period_end=timezone.localdate(), actor=admin
-    )
-    payment = billing_services.payment_record(
-        statement_id=statement.pk,
-        actor=admin,
-        amount=(statement.total / 2).quantize(Decimal("0.01")),
-        paid_on=timezone.localdate(),
-        reference="ICBC 2026112012345",
-    )
-
     # Institutional sign-on: the provider unit's CAS server.
     identity_provider = IdentityProvider.objects.create(
         unit=unit, display_name="CAS", protocol="cas", server_url="https://cas.example.edu.cn/cas/"
@@ -149,7 +136,9 @@ def contract_world() -> World:
     endpoint = partner_services.webhook_endpoint_create(
         partner=partner, url="https://portal.example.edu/hooks", events=list(WebhookEvent.values), description=""
     )
-    partner_services.partner_user_upsert(partner=partner, external_id="stu-1", email="stu1@example.edu", name="Stu")
+    partner_user, _created = partner_services.partner_user_upsert(
+        partner=partner, external_id="stu-1", email="stu1@example.edu", name="Stu"
+    )
     start, end = local_slot(days=5, hour=9)
     partner_booking = partner_services.partner_booking_create(
         partner=partner, external_id="stu-1", instrument_id=instrument.pk, start=start, end=end, purpose="AFM"
@@ -161,6 +150,23 @@ def contract_world() -> World:
     photo_file = io.BytesIO()
     Image.new("RGB", (64, 48), (30, 90, 160)).save(photo_file, "PNG")
     photo = instrument_photo_add(actor=admin, instrument=instrument, content=photo_file.getvalue())
+    # Billing: the completed bookings' charges (one of the partner's user), billed on a statement that is partly paid.
+    charge = billing_services.charge_for_booking(booking=completed, kind=Charge.Kind.USAGE, at=completed.end)
+    partner_used = used_booking(
+        instrument, start=now - timedelta(days=4), hours=1, requester=partner_user.user, requester_unit=other_unit
+    )
+    billing_services.charge_for_booking(booking=partner_used, kind=Charge.Kind.USAGE, at=partner_used.end)
+    statement = billing_services.statement_issue(
+        provider_unit=unit, payer_unit=other_unit, period_end=timezone.localdate(), actor=admin
+    )
+
+    payment = billing_services.payment_record(
+        statement_id=statement.pk,
+        actor=admin,
+        amount=(statement.total / 2).quantize(Decimal("0.01")),
+        paid_on=timezone.localdate(),
+        reference="ICBC 2026112012345",
+    )
 
     ids = {
         "unit": unit.pk,
