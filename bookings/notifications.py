@@ -33,7 +33,6 @@ from datetime import datetime, timedelta
 from smtplib import SMTPException
 
 from celery import shared_task
-from celery.signals import beat_init
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -57,8 +56,6 @@ logger = logging.getLogger(__name__)
 REMINDER_ACTION = "reminder_sent"
 REMINDER_LEAD = timedelta(hours=24)
 REMINDER_BATCH = 1000
-REMINDER_SCHEDULE_NAME = "bookings: send reminders (every 15 minutes)"
-REMINDER_EVERY_MINUTES = 15
 # How long a per-message "sent" marker is remembered; retries happen within minutes.
 SENT_MARKER_TTL = 7 * 24 * 3600
 RETRY_ON = (SMTPException, OSError)  # OSError covers ConnectionError, timeouts, refused sockets
@@ -324,14 +321,9 @@ def reminder_claim(*, booking_id: int, now: datetime) -> bool:
         )
         if booking is None or BookingEvent.objects.filter(booking=booking, action=REMINDER_ACTION).exists():
             return False
-        BookingEvent.objects.create(
-            booking=booking,
-            actor=None,
-            action=REMINDER_ACTION,
-            from_state=booking.state,
-            to_state=booking.state,
-            at=now,
-        )
+        from .services import booking_history_note  # services announce changes that this module mails
+
+        booking_history_note(booking=booking, action=REMINDER_ACTION, at=now)
         outbox.enqueue(send_booking_reminder, booking.pk)
         from .robots import booking_reminder_robots  # robots imports this module
 
@@ -366,27 +358,6 @@ def send_reminders() -> int:
     if claimed:
         logger.info("booking reminders claimed: %s", claimed)
     return claimed
-
-
-def reminder_schedule_ensure() -> None:
-    """Create the beat row for ``send_reminders`` unless it exists (admins may have changed or disabled it)."""
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
-    if PeriodicTask.objects.filter(name=REMINDER_SCHEDULE_NAME).exists():
-        return
-    interval, _created = IntervalSchedule.objects.get_or_create(
-        every=REMINDER_EVERY_MINUTES, period=IntervalSchedule.MINUTES
-    )
-    PeriodicTask.objects.get_or_create(
-        name=REMINDER_SCHEDULE_NAME,
-        defaults={"task": send_reminders.name, "interval": interval, "args": "[]", "enabled": True},
-    )
-
-
-@beat_init.connect(dispatch_uid="bookings.notifications.reminder_schedule")
-def _beat_started(sender=None, **kwargs) -> None:
-    """The beat process makes sure the reminder sweep is scheduled (no migration of its own needed)."""
-    reminder_schedule_ensure()
 
 
 # --- the hook into the lifecycle -------------------------------------------------------------

@@ -148,6 +148,14 @@ def _record(booking: Booking, *, actor, action: str, from_state: str, reason: st
     outbox.enqueue(announce_booking_changed, booking.pk, action, actor_id)
 
 
+def booking_history_note(*, booking: Booking, action: str, at: datetime) -> BookingEvent:
+    """A line in the booking's history that changes nothing and is announced to no one (the reminder
+    sweep's "reminder_sent" claim); inside the caller's transaction."""
+    return BookingEvent.objects.create(
+        booking=booking, actor=None, action=action, from_state=booking.state, to_state=booking.state, at=at
+    )
+
+
 def _raise_problems(problems: Sequence) -> None:
     if problems:
         first = problems[0]

@@ -19,6 +19,7 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from .services import partner_key_revoke
 
 
 class PartnerKeyForm(forms.ModelForm):
@@ -47,7 +48,10 @@ class PartnerKeyAdmin(APIKeyModelAdmin):
 
     @admin.action(description=_("Revoke the selected keys"))
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked=False).update(revoked=True)
+        keys = list(queryset.filter(revoked=False))
+        for key in keys:
+            partner_key_revoke(key=key)  # writes go through the service
+        count = len(keys)
         self.message_user(request, ngettext("%d key revoked.", "%d keys revoked.", count) % count)
 
 

@@ -533,18 +533,22 @@ def test_reminders_query_count_does_not_grow_per_booking_skipped(
 
 
 @pytest.mark.django_db
-def test_reminders_beat_schedule_is_created_once_and_respected():
+def test_periodic_tasks_are_beat_rows_made_by_migrations_and_name_registered_tasks():
+    """One way to schedule: every periodic task is a django-celery-beat row from a migration (none made
+    by a process at start-up), and each names a task the worker knows."""
     from django_celery_beat.models import PeriodicTask
 
-    notifications.reminder_schedule_ensure()
-    notifications.reminder_schedule_ensure()
-    row = PeriodicTask.objects.get(name=notifications.REMINDER_SCHEDULE_NAME)
-    assert row.task == "bookings.notifications.send_reminders"
-    assert row.interval.every == 15
-    row.enabled = False  # an admin switched it off: starting beat again must not undo that
-    row.save()
-    notifications.reminder_schedule_ensure()
-    assert PeriodicTask.objects.get(name=notifications.REMINDER_SCHEDULE_NAME).enabled is False
+    from sharing_platform.celery import app
+
+    rows = {row.name: row for row in PeriodicTask.objects.select_related("interval")}
+    reminders = rows["bookings: send reminders (every 15 minutes)"]
+    assert reminders.task == "bookings.notifications.send_reminders"
+    assert reminders.interval.every == 15
+    assert reminders.enabled
+    app.loader.import_default_modules()
+    unknown = sorted(row.task for row in rows.values() if row.task not in app.tasks)
+    assert unknown == []
+    assert len(rows) >= 6
 
 
 def test_notifications_translated_languages_are_all_included(monkeypatch, settings):

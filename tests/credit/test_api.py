@@ -368,7 +368,9 @@ def test_api_user_credit_fixed_query_count(api_client, user, django_assert_max_n
     _published(user)
     api_client.force_authenticate(user)
     with django_assert_max_num_queries(8) as few:
-        api_client.get(f"/api/v1/credit/users/{user.pk}/")
+        first = api_client.get(f"/api/v1/credit/users/{user.pk}/")
+    assert first.status_code == 200
+    assert first.json()["private"]["history"]
     _published(user, list_type="red")
     for d in range(4, 10):
         record(user, K.BOOKING_FULFILLED, days_ago=d)

@@ -44,10 +44,11 @@ def test_admin_changelist_query_count_is_constant(admin_client, model, django_as
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as few:
-        admin_client.get(url)
+        assert admin_client.get(url).status_code == 200
     grow(10)
     with django_assert_max_num_queries(len(few)):
-        admin_client.get(url)
+        response = admin_client.get(url)
+    assert response.status_code == 200
 
 
 @pytest.mark.django_db
