@@ -89,7 +89,9 @@ def _decoded(content: bytes):
             raise _bomb() from error
         except (OSError, SyntaxError, ValueError) as error:
             raise _malformed() from error
-        if image.format not in ACCEPTED_FORMATS:
+        # A phone's multi-picture JPEG (MPO: the photo plus depth or preview frames) is a JPEG; its first frame is kept.
+        image_format = "JPEG" if image.format == "MPO" else image.format
+        if image_format not in ACCEPTED_FORMATS:
             raise unsupported
         width, height = image.size
         if width < 1 or height < 1 or width * height > PHOTO_MAX_PIXELS:
@@ -101,7 +103,7 @@ def _decoded(content: bytes):
             raise _bomb() from error
         except (OSError, SyntaxError, ValueError, EOFError) as error:
             raise _malformed() from error
-    return upright, image.format
+    return upright, image_format
 
 
 def _bomb() -> DomainValidationError:

@@ -367,3 +367,17 @@ def test_photo_files_are_served_with_their_type_and_nothing_else(settings, unit_
     assert Client().get("/media/instruments/secret.txt").status_code == 404
     assert Client().get("/media/instruments/photos/2026/01/../../secret.txt").status_code == 404
     assert Client().get("/media/credit/repair/2026/01/" + "a" * 32 + ".jpg").status_code == 404
+
+
+def test_a_phones_multi_picture_jpeg_is_a_jpeg(unit_manager, instrument):
+    frames = [Image.new("RGB", (640, 480), (200, 40, 40)), Image.new("RGB", (320, 240), (0, 0, 0))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "MPO", save_all=True, append_images=frames[1:])
+    with Image.open(io.BytesIO(buffer.getvalue())) as check:
+        assert check.format == "MPO"
+
+    response = api_upload(unit_manager, instrument, buffer.getvalue())
+
+    assert response.status_code == 201, response.content
+    assert response.json()["content_type"] == "image/jpeg"
+    assert (response.json()["width"], response.json()["height"]) == (640, 480)
