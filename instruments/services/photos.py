@@ -15,6 +15,7 @@ shows a picture without a query per row.
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ from ..permissions import can_manage_instrument
 
 PHOTO_MAX_BYTES = 8 * 1024 * 1024
 PHOTO_MAX_PIXELS = 40_000_000  # 40 megapixels: more than any camera phone, far less than a bomb
-PHOTO_MAX_EDGE = 2400  # the stored photo is scaled down to this many pixels on its long edge
+PHOTO_MAX_EDGE = 2000  # the stored photo is scaled down to this many pixels on its long edge
 THUMBNAIL_SMALL_EDGE = 480
 THUMBNAIL_LARGE_EDGE = 1200
 ACCEPTED_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
@@ -89,11 +90,18 @@ def _decoded(content: bytes):
             raise _bomb() from error
         except (OSError, SyntaxError, ValueError) as error:
             raise _malformed() from error
-        if image.format not in ACCEPTED_FORMATS:
+        # A phone's multi-picture JPEG (MPO: the photo plus depth or preview frames) is a JPEG; its first frame is kept.
+        image_format = "JPEG" if image.format == "MPO" else image.format
+        if image_format not in ACCEPTED_FORMATS:
             raise unsupported
         width, height = image.size
         if width < 1 or height < 1 or width * height > PHOTO_MAX_PIXELS:
             raise _bomb()
+        if image_format == "JPEG" and max(width, height) > PHOTO_MAX_EDGE:
+            # Let the JPEG decoder scale down by 1/2, 1/4 or 1/8 while decoding, never below what is kept: a
+            # 12-megapixel photo decodes at 2000 x 1500 in a fraction of the time and memory.
+            scale = PHOTO_MAX_EDGE / max(width, height)
+            image.draft(None, (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))))
         try:
             image.load()
             upright = ImageOps.exif_transpose(image)
@@ -101,7 +109,7 @@ def _decoded(content: bytes):
             raise _bomb() from error
         except (OSError, SyntaxError, ValueError, EOFError) as error:
             raise _malformed() from error
-    return upright, image.format
+    return upright, image_format
 
 
 def _bomb() -> DomainValidationError:

@@ -367,3 +367,29 @@ def test_photo_files_are_served_with_their_type_and_nothing_else(settings, unit_
     assert Client().get("/media/instruments/secret.txt").status_code == 404
     assert Client().get("/media/instruments/photos/2026/01/../../secret.txt").status_code == 404
     assert Client().get("/media/credit/repair/2026/01/" + "a" * 32 + ".jpg").status_code == 404
+
+
+def test_a_phones_multi_picture_jpeg_is_a_jpeg(unit_manager, instrument):
+    frames = [Image.new("RGB", (640, 480), (200, 40, 40)), Image.new("RGB", (320, 240), (0, 0, 0))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "MPO", save_all=True, append_images=frames[1:])
+    with Image.open(io.BytesIO(buffer.getvalue())) as check:
+        assert check.format == "MPO"
+
+    response = api_upload(unit_manager, instrument, buffer.getvalue())
+
+    assert response.status_code == 201, response.content
+    assert response.json()["content_type"] == "image/jpeg"
+    assert (response.json()["width"], response.json()["height"]) == (640, 480)
+
+
+def test_a_large_photo_is_kept_at_2000_pixels_without_its_metadata(unit_manager, instrument, media_root):
+    response = api_upload(unit_manager, instrument, jpeg_with_exif((4400, 3300), orientation=8))
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["width"], body["height"]) == (1500, 2000)  # turned upright, decoded at half size
+    raw = stored(body["image_url"], media_root).read_bytes()
+    assert b"SecretCam" not in raw
+    with Image.open(stored(body["thumbnail_large_url"], media_root)) as large:
+        assert large.size == (900, 1200)
