@@ -122,6 +122,11 @@ def booking_context(booking: Booking) -> dict:
         "booking_id": booking.pk,
         "instrument_name": instrument.display_name,
         "unit_name": instrument.unit.display_name,
+        # (Chinese, English): message_render names them in each message language, not the sender's.
+        "names_by_language": {
+            "instrument_name": (instrument.name, instrument.name_en),
+            "unit_name": (instrument.unit.name, instrument.unit.name_en),
+        },
         "location": instrument.location,
         "start_text": start.strftime("%Y-%m-%d %H:%M"),
         "start_time_text": start.strftime("%H:%M"),
@@ -148,8 +153,12 @@ def message_render(kind: str, context: dict) -> tuple[str, str]:
     safe = {key: mark_safe(value) if isinstance(value, str) else value for key, value in context.items()}  # noqa: S308
     subjects: list[str] = []
     bodies: list[str] = []
+    names = context.get("names_by_language") or {}
     for language in notification_languages():
         with translation.override(language):
+            chinese = language.lower().startswith("zh")
+            for key, (zh, en) in names.items():
+                safe[key] = mark_safe((zh or en) if chinese else (en or zh))  # noqa: S308 - plain-text mail
             subject = " ".join(_render(f"bookings/email/{kind}_subject.txt", safe).split())
             if subject in subjects:
                 continue

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from instruments.models import Instrument
 from instruments.permissions import can_manage_instrument
@@ -64,14 +65,14 @@ POLICY_BOOLEANS = (
     "project_code_required",
 )
 POLICY_FIELDS = (*POLICY_INTEGER_BOUNDS, *POLICY_BOOLEANS)
-WEEKDAYS = (
-    _("Monday"),
-    _("Tuesday"),
-    _("Wednesday"),
-    _("Thursday"),
-    _("Friday"),
-    _("Saturday"),
-    _("Sunday"),
+WEEKDAYS = (  # lazy: a module-level gettext would freeze them in the language of the first import
+    gettext_lazy("Monday"),
+    gettext_lazy("Tuesday"),
+    gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"),
+    gettext_lazy("Friday"),
+    gettext_lazy("Saturday"),
+    gettext_lazy("Sunday"),
 )
 BLACKOUT_MAX_LENGTH = timedelta(days=366)
 

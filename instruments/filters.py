@@ -12,6 +12,7 @@ from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connections
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Greatest
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -111,9 +112,22 @@ class IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+DESCENDING = _("{} (descending)")
+
+
 class NullsLastOrderingFilter(django_filters.OrderingFilter):
     """Orders with missing values (an unscored provider) last either way, then by id so pages are stable.
     "name" is the name in the active language (models.name_order), not always the Chinese one."""
+
+    def build_choices(self, fields, labels):
+        """As django-filter's, but "(descending)" is formatted lazily: its `descending_fmt % label` runs when the
+        FilterSet class is built, at import, and froze "Name (descending)" in English for the Chinese pages."""
+        choices = []
+        for field, param in fields.items():
+            label = labels.get(field, param)
+            choices.append((param, label))
+            choices.append((f"-{param}", labels.get(f"-{param}", format_lazy(DESCENDING, label))))
+        return choices
 
     def get_ordering_value(self, param: str):
         descending = param.startswith("-")

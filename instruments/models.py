@@ -193,6 +193,11 @@ class Unit(BilingualNameMixin, models.Model):
         return self.localized(self.name, self.name_en)
 
     @property
+    def credit_tier_label(self) -> str:
+        """The credit tier in the active language ("" while unscored)."""
+        return CreditTier(self.credit_tier).label if self.credit_tier in CreditTier.values else self.credit_tier
+
+    @property
     def is_verified(self) -> bool:
         return self.status == self.Status.VERIFIED
 

@@ -13,7 +13,9 @@ from django.utils import timezone, translation
 from bookings import notifications
 from bookings.models import Booking, BookingEvent, BookingState
 from bookings.notifications import REMINDER_ACTION, send_change_notifications, send_reminders
+from bookings.services import booking_create
 from instruments.models import Membership
+from tests.bookings.factories import local_slot
 from tests.factories import InstrumentFactory, MembershipFactory, UserFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -562,3 +564,27 @@ def test_notifications_translated_languages_are_all_included(monkeypatch, settin
     subject, body = notifications.message_render("approved", {})
     assert subject == "[en] approved_subject.txt / [zh-hans] approved_subject.txt"
     assert body.index("[en] approved_body.txt") < body.index("[zh-hans] approved_body.txt")
+
+
+@pytest.mark.django_db
+def test_notifications_name_instrument_and_unit_in_each_message_language(unit):
+    """The Chinese part of a mail names the instrument and unit in Chinese, the English part in English
+    (they used to carry the sender's language's names in both)."""
+    unit.name, unit.name_en = "东方大学分析测试中心", "Eastern University Analysis Centre"
+    unit.save()
+    instrument = InstrumentFactory(unit=unit, name="激光共聚焦拉曼光谱仪", name_en="Confocal Raman spectrometer")
+    requester = MembershipFactory(role=Membership.Role.MEMBER).user
+    start, end = local_slot(days=3, hour=10)
+    booking = booking_create(instrument=instrument, requester=requester, start=start, end=end, purpose="Raman")
+    with translation.override("zh-hans"):  # the sender's language must not leak into the other parts
+        context = notifications.booking_context(booking)
+    subject, body = notifications.message_render("approved", context)
+    english, chinese = subject.split(" / ")
+    assert "Confocal Raman spectrometer" in english
+    assert "激光共聚焦拉曼光谱仪" not in english
+    assert "激光共聚焦拉曼光谱仪" in chinese
+    assert "Confocal Raman spectrometer" not in chinese
+    english_body, chinese_body = body.split("\n\n\n", 1)
+    assert "Eastern University Analysis Centre" in english_body
+    assert "东方大学分析测试中心" in chinese_body
+    assert "Eastern University Analysis Centre" not in chinese_body
