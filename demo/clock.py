@@ -34,11 +34,12 @@ class Clock:
 def settable_clock(start: datetime) -> Iterator[Clock]:
     clock = Clock(start)
     real_now = timezone.now
-    patched = []
-    for model in apps.get_models():
-        for field in model._meta.concrete_fields:
-            if getattr(field, "default", None) is real_now:
-                patched.append(field)
+    patched = [
+        field
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if getattr(field, "default", None) is real_now
+    ]
     timezone.now = clock.now
     for field in patched:
         field.default = clock.now

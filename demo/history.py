@@ -58,6 +58,9 @@ logger = logging.getLogger(__name__)
 SEED = 20261126
 DAYS = 365  # of history before today
 UPCOMING_DAYS = 21  # bookings already made for the coming weeks
+# How busy the year is (seed_demo --scale): 0.2 writes ~600 bookings in a minute or two on SQLite, through
+# every service; 1 is ~300 researchers and ~3,000 bookings.
+DEFAULT_SCALE = 0.2
 RESEARCHERS = 300  # at scale 1
 BOOKINGS_PER_DAY = 15  # attempted on a working day in term time, at scale 1
 PASSWORD = "demo-2026"  # noqa: S105 - the published demo password (README)
@@ -86,8 +89,8 @@ PURPOSES = [
 ]
 PROJECT_CODES = ["NSFC-22175031", "MOST-2023YFA1501", "NMGKJ-2024ZD12", "BTKJ-2025-017", "", "", ""]
 REFUSALS = [
-    "该时段仪器已安排校内教学实验，请改约其他时间。 The instrument is reserved for teaching then; please choose another time.",
-    "样品类型不适用于本仪器，建议委托测试。 This sample type does not suit the instrument; please send samples instead.",
+    "该时段仪器已安排教学实验，请改约其他时间。 The instrument is reserved for teaching then; pick another time.",
+    "样品类型不适用于本仪器，建议委托测试。 This sample type does not suit the instrument; please send samples.",
     "申请人尚未完成安全培训。 The requester has not completed the safety training yet.",
     "仪器计划维护，暂停开放。 Maintenance is planned for that time.",
 ]
@@ -182,8 +185,8 @@ def _fast_writes():
     from django.test.utils import override_settings
 
     with (
-        mock.patch("sharing_platform.outbox.services.message_enqueue", lambda task, *args, **kwargs: None),
-        mock.patch.object(Model, "validate_constraints", lambda self, exclude=None: None),
+        mock.patch("sharing_platform.outbox.services.message_enqueue", return_value=None),
+        mock.patch.object(Model, "validate_constraints", return_value=None),
         override_settings(DEBUG=False),
     ):
         yield
@@ -206,7 +209,7 @@ class History:
         self.people: list[Person] = []
         self.qualified: set[tuple[int, int]] = set()
         self.busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-        self.moderated: set[int] = set()
+        self.open_dispute = False
         self.treatments: Counter = Counter()
         self.user_model = get_user_model()
 
@@ -256,9 +259,9 @@ class History:
             else:
                 admin = self._user(f"unit-admin-{index + 1:02d}", self._joined())
                 Membership.objects.create(user=admin, unit=unit, role=Membership.Role.ADMIN)
-                speed = "slow" if self.rng.random() < 0.25 else "fast"
-                cancel = self.rng.choice([0.0, 0.0, 0.005, 0.01, 0.03, 0.08])
-                quality = self.rng.choice([4.7, 4.5, 4.3, 4.0, 3.6, 3.0])
+                speed = "slow" if self.rng.random() < 0.3 else "fast"
+                cancel = self.rng.choice([0.0, 0.0, 0.005, 0.01, 0.03, 0.08, 0.15])
+                quality = self.rng.choice([4.7, 4.5, 4.3, 4.0, 3.6, 3.0, 2.4])
             self.providers[unit.pk] = Provider(unit, admin, speed, cancel, quality)
         researcher = users.get(username="researcher")
         self.people.append(Person(researcher, self.units[RESEARCHER_UNIT_INDEX], "reliable", 6.0))
@@ -343,7 +346,10 @@ class History:
                     continue
                 self.busy[instrument.pk].append((start, start + timedelta(hours=hours)))
                 lead = timedelta(days=self.rng.choice([1, 2, 3, 5, 7, 10]), hours=self.rng.randrange(0, 8))
-                self.at(start - lead, self._request(person, instrument, start, hours))
+                made = start - lead
+                if made > self.now:  # the coming weeks: booked in the last days
+                    made = self.now - timedelta(hours=self.rng.uniform(1, 96))
+                self.at(made, self._request(person, instrument, start, hours))
 
     def _request(self, person: Person, instrument: Instrument, start: datetime, hours: int):
         def action():
@@ -384,6 +390,12 @@ class History:
         else:
             delay = timedelta(hours=self.rng.uniform(10, 80))
         moment = min(created + delay, booking.start - timedelta(hours=1))
+        if (
+            booking.start > self.now
+            and provider.unit.pk == self.units[PROVIDER_UNIT_INDEX].pk
+            and self.rng.random() < 0.5
+        ):
+            return  # waits for the `provider` account to decide
         refuse = self.rng.random() < (0.25 if person.kind == "dishonest" else 0.07)
 
         def action():
@@ -402,7 +414,7 @@ class History:
         rng = self.rng
         start = booking.start
         kind = person.kind
-        no_show = {"reliable": 0.01, "careless": 0.08, "dishonest": 0.2, "blacklisted": 0.35}[kind]
+        no_show = {"reliable": 0.01, "careless": 0.08, "dishonest": 0.25, "blacklisted": 0.35}[kind]
         late_cancel = {"reliable": 0.02, "careless": 0.07, "dishonest": 0.12, "blacklisted": 0.2}[kind]
         early_cancel = 0.05
         roll = rng.random()
@@ -489,13 +501,22 @@ class History:
 
     def _maybe_incident(self, booking: Booking, person: Person, provider: Provider, finished: datetime) -> None:
         rng = self.rng
-        chance = {"reliable": 0.003, "careless": 0.03, "dishonest": 0.08, "blacklisted": 0.1}[person.kind]
-        if rng.random() >= chance:
+        chance = {"reliable": 0.004, "careless": 0.06, "dishonest": 0.2, "blacklisted": 0.15}[person.kind]
+        # One recent report is contested and waits for the platform admin (a dispute to decide).
+        force = (
+            not self.open_dispute
+            and person.kind != "reliable"
+            and self.now - timedelta(days=12) < finished < self.now - timedelta(days=4)
+        )
+        if rng.random() >= chance and not force:
             return
+        self.open_dispute = self.open_dispute or force
         kind, severity, loss, text = INCIDENTS[self.summary.incidents % len(INCIDENTS)]
         if severity == "serious" and person.kind == "reliable":
             kind, severity, loss, text = INCIDENTS[1]
-        contest = rng.random() < (0.3 if person.kind == "reliable" else 0.45)
+        contest = force or rng.random() < (0.3 if person.kind == "reliable" else 0.45)
+        if person.kind == "dishonest" and not force and rng.random() < 0.5:
+            kind, severity, loss, text = INCIDENTS[4]  # a serious damage: capped below 550, listed at once
 
         def report():
             incident = booking_services.incident_report(
@@ -517,6 +538,8 @@ class History:
             incident_id=incident.pk, actor=person.user, reason=self.rng.choice(CONTESTS), now=self.clock.now()
         )
         self.summary.disputes += 1
+        if self.clock.now() > self.now - timedelta(days=12):
+            return  # the admin has not decided yet
         upheld = self.rng.random() < 0.6
         decision = Dispute.Decision.UPHELD if upheld else Dispute.Decision.DISMISSED
         reason = (
@@ -525,8 +548,12 @@ class History:
             else "使用前的检查记录已注明该问题，不能归责于申请人。 The pre-use check already noted it."
         )
         moment = self.clock.now() + timedelta(days=self.rng.uniform(2, 8))
-        self.at(moment, lambda: booking_services.dispute_decide(dispute_id=dispute.pk, actor=self.admin,
-                                                                decision=decision, reason=reason, now=moment))  # fmt: skip
+        self.at(
+            moment,
+            lambda: booking_services.dispute_decide(
+                dispute_id=dispute.pk, actor=self.admin, decision=decision, reason=reason, now=moment
+            ),
+        )
 
     # --- units: endorsements and a partner's reports --------------------------------------------
 
@@ -624,7 +651,7 @@ class History:
         if entry.list_type == ListEntry.List.RED:
             credit_services.list_entry_confirm(
                 entry=entry, moderator=self.admin,
-                reason="守信记录良好，经审核列入红名单。 A consistent record of kept commitments, checked by the committee.",
+                reason="守信记录良好，经审核列入红名单。 A consistent record of kept commitments, checked.",
             )  # fmt: skip
             return
         blacklisted = entry.subject_user_id and entry.subject_user.username == BLACKLISTED_USERNAME
@@ -643,10 +670,13 @@ class History:
         if treatment == "reject":
             credit_services.list_entry_reject(
                 entry=entry, moderator=self.admin,
-                reason="失约均因仪器方原因，核实后不予列入。 The missed bookings were the provider's doing; not listed.",
+                reason="失约均因仪器方原因，核实后不予列入。 The provider caused the missed bookings; not listed.",
             )  # fmt: skip
             return
-        reason = "一年内多次失约、迟到取消或超量占用，经核实列入黑名单。 Repeated no-shows, late cancellations or overruns, verified."
+        reason = (
+            "一年内多次失约、迟到取消或超量占用，经核实列入黑名单。 "
+            "Repeated no-shows, late cancellations or overruns within a year, verified."
+        )
         if treatment == "expire":
             credit_services.list_entry_confirm(
                 entry=entry, moderator=self.admin, reason=reason, severity="minor", expires_at=now + timedelta(days=60)
@@ -716,7 +746,7 @@ def history_present() -> bool:
     return get_user_model().objects.filter(username=BLACKLISTED_USERNAME).exists()
 
 
-def demo_history_seed(*, now: datetime | None = None, scale: float = 1.0) -> HistorySummary:
+def demo_history_seed(*, now: datetime | None = None, scale: float = DEFAULT_SCALE) -> HistorySummary:
     """Write the year of activity after demo_seed(); a second run finds it and does nothing."""
     import time as monotonic
 
