@@ -209,7 +209,7 @@ class History:
         self.people: list[Person] = []
         self.qualified: set[tuple[int, int]] = set()
         self.busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-        self.open_dispute = False
+        self.serious = 0
         self.treatments: Counter = Counter()
         self.user_model = get_user_model()
 
@@ -274,7 +274,7 @@ class History:
             user = self._user(f"r{number:03d}", self._joined())
             Membership.objects.create(user=user, unit=unit, role=Membership.Role.MEMBER)
             roll = self.rng.random()
-            kind = "reliable" if roll < 0.72 else "careless" if roll < 0.93 else "dishonest"
+            kind = "reliable" if roll < 0.7 else "careless" if roll < 0.9 else "dishonest"
             activity = self.rng.choice([0.3, 0.6, 1.0, 1.0, 1.5, 2.5, 4.0])
             self.people.append(Person(user, unit, kind, activity))
         self.summary.researchers = len(self.people)
@@ -302,6 +302,9 @@ class History:
                 BookingPolicy(
                     instrument=instrument,
                     operator_assistance_offered=assisted,
+                    allow_credit_auto_approval=not (
+                        instrument.unit_id == self.units[PROVIDER_UNIT_INDEX].pk and self.rng.random() < 0.5
+                    ),
                     cancellation_notice_hours=self.rng.choice([24, 24, 48]),
                 )
             )
@@ -502,21 +505,18 @@ class History:
     def _maybe_incident(self, booking: Booking, person: Person, provider: Provider, finished: datetime) -> None:
         rng = self.rng
         chance = {"reliable": 0.004, "careless": 0.06, "dishonest": 0.2, "blacklisted": 0.15}[person.kind]
-        # One recent report is contested and waits for the platform admin (a dispute to decide).
-        force = (
-            not self.open_dispute
-            and person.kind != "reliable"
-            and self.now - timedelta(days=12) < finished < self.now - timedelta(days=4)
-        )
-        if rng.random() >= chance and not force:
+        # The first two dishonest users past the first months damage an instrument seriously and admit it.
+        serious = person.kind == "dishonest" and self.serious < 2 and finished > self.start + timedelta(days=60)
+        if rng.random() >= chance and not serious:
             return
-        self.open_dispute = self.open_dispute or force
         kind, severity, loss, text = INCIDENTS[self.summary.incidents % len(INCIDENTS)]
         if severity == "serious" and person.kind == "reliable":
             kind, severity, loss, text = INCIDENTS[1]
-        contest = force or rng.random() < (0.3 if person.kind == "reliable" else 0.45)
-        if person.kind == "dishonest" and not force and rng.random() < 0.5:
-            kind, severity, loss, text = INCIDENTS[4]  # a serious damage: capped below 550, listed at once
+        contest = rng.random() < (0.3 if person.kind == "reliable" else 0.45)
+        if serious:
+            self.serious += 1
+            kind, severity, loss, text = INCIDENTS[4]  # capped below 550 for a year, listed at once
+            contest = False
 
         def report():
             incident = booking_services.incident_report(
@@ -532,6 +532,26 @@ class History:
                                                                           now=answer))  # fmt: skip
 
         self.at(finished + timedelta(hours=rng.uniform(0.5, 6)), report)
+
+    def _recent_dispute(self) -> None:
+        """A week ago the `provider` reported damage after a careless user's booking; the user contests it:
+        the dispute waits for the platform admin."""
+        people = {person.user.pk: person for person in self.people if person.kind in ("careless", "dishonest")}
+        recent = Booking.objects.filter(
+            instrument__unit=self.units[PROVIDER_UNIT_INDEX], state=BookingState.COMPLETED, incidents__isnull=True
+        ).order_by("-checked_out_at", "-pk")
+        booking = next((b for b in recent[:200] if b.requester_id in people), None)
+        if booking is None:
+            return
+        person, provider = people[booking.requester_id], self.providers[booking.instrument.unit_id]
+        kind, severity, loss, text = INCIDENTS[0]
+        incident = booking_services.incident_report(
+            booking_id=booking.pk, reporter=provider.admin, kind=kind, severity=severity,
+            description=text, estimated_loss=Decimal(loss),
+        )  # fmt: skip
+        self.summary.incidents += 1
+        moment = self.clock.now() + timedelta(hours=20)
+        self.at(moment, lambda: self._contest(incident, person))
 
     def _contest(self, incident: Incident, person: Person) -> None:
         dispute = booking_services.incident_contest(
@@ -627,6 +647,7 @@ class History:
                 self.at(_at(day, 9), self._monthly_statements)
             day += timedelta(days=1)
         self.at(self.now - timedelta(minutes=5), self._nightly_credit)
+        self.at(self.now - timedelta(days=8), self._recent_dispute)
 
     def _sweep(self) -> None:
         billing_services.statements_mark_overdue(now=self.clock.now())
@@ -655,18 +676,7 @@ class History:
             )  # fmt: skip
             return
         blacklisted = entry.subject_user_id and entry.subject_user.username == BLACKLISTED_USERNAME
-        treatment = (
-            "blacklisted"
-            if blacklisted
-            else ["expire", "repair", "dismissed", "plain", "reject"][
-                min(self.treatments["black"], 4) if self.treatments["black"] < 4 else 3 + (self.treatments["black"] % 2)
-            ]
-        )
-        self.treatments["black"] += 1
-        if treatment == "repair" and now > self.now - timedelta(days=110):
-            treatment = "plain"
-        if treatment == "expire" and now > self.now - timedelta(days=75):
-            treatment = "plain"
+        treatment = "blacklisted" if blacklisted else self._treatment(entry, now)
         if treatment == "reject":
             credit_services.list_entry_reject(
                 entry=entry, moderator=self.admin,
@@ -682,7 +692,12 @@ class History:
                 entry=entry, moderator=self.admin, reason=reason, severity="minor", expires_at=now + timedelta(days=60)
             )
             return
-        credit_services.list_entry_confirm(entry=entry, moderator=self.admin, reason=reason)
+        if treatment == "blacklisted":  # a year, the longest a general entry may last: still on the list today
+            credit_services.list_entry_confirm(
+                entry=entry, moderator=self.admin, reason=reason, expires_at=now + timedelta(days=364)
+            )
+        else:
+            credit_services.list_entry_confirm(entry=entry, moderator=self.admin, reason=reason)
         entry.refresh_from_db()
         subject_user = entry.subject_user or self.providers[entry.subject_unit_id].admin
         if treatment == "repair":
@@ -692,6 +707,22 @@ class History:
             self.at(now + timedelta(days=6), lambda: self._objection(entry, subject_user, decide=True))
         elif treatment == "blacklisted":
             self.at(self.now - timedelta(days=2), lambda: self._objection(entry, subject_user, decide=False))
+
+    def _treatment(self, entry: ListEntry, now: datetime) -> str:
+        """How the admin handles a black proposal: the first ones so that the demo shows an entry that
+        expired, one repaired, one objected to in vain; then mostly published, some rejected."""
+        general = entry.severity == "general"
+        if general and "expire" not in self.treatments and now < self.now - timedelta(days=75):
+            choice = "expire"
+        elif general and "repair" not in self.treatments and now < self.now - timedelta(days=110):
+            choice = "repair"
+        elif "dismissed" not in self.treatments:
+            choice = "dismissed"
+        else:
+            choice = "reject" if self.treatments["black"] % 4 == 3 else "plain"
+        self.treatments[choice] += 1
+        self.treatments["black"] += 1
+        return choice
 
     def _repair(self, entry: ListEntry, user) -> None:
         repair = credit_services.repair_request_submit(

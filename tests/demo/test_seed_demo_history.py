@@ -6,6 +6,7 @@ trying the demo would use; a smaller one shows the history is deterministic and 
 
 from collections import Counter
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -80,7 +81,7 @@ def test_seed_demo_opens_on_a_year_of_activity(capsys):
     # The catalogue is unchanged: 47 units, 945 instruments, 350M CNY.
     assert Unit.objects.count() == 47
     assert Instrument.objects.count() == 945
-    assert str(Instrument.objects.aggregate(total=Sum("original_value"))["total"]) == "350000000.00"
+    assert Instrument.objects.aggregate(total=Sum("original_value"))["total"] == Decimal("350000000.00")
 
     # The whole lifecycle, through the services.
     states = Counter(Booking.objects.values_list("state", flat=True))
