@@ -940,3 +940,10 @@ def demo_seed() -> SeedSummary:
         instruments_total=demo_instruments.count(),
         value_total=demo_instruments.aggregate(total=Sum("original_value"))["total"] or Decimal("0"),
     )
+
+
+def demo_units() -> list[Unit]:
+    """The demo's 47 units in their fixed order (the order of UNITS), after demo_seed()."""
+    codes = [spec.fields["credit_code"] for spec in _unit_specs(random.Random(SEED))]
+    by_code = {unit.credit_code: unit for unit in Unit.objects.filter(credit_code__in=codes)}
+    return [by_code[code] for code in codes]

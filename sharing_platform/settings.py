@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "billing",  # issue 15: charges, statements, payments (above bookings)
     "analytics",  # utilisation and evaluation figures (top layer; nothing depends on it)
     "partners",  # H8: partner keys, webhooks, external credit reports (top layer)
+    "demo",  # seed_demo: the demo platform and its year of history, through every app's services (above all)
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,6 @@
-"""`manage.py seed_demo`: the demo city platform in Baotou, deterministic and safe to run twice."""
+"""`manage.py seed_demo`: the demo city platform in Baotou, deterministic and safe to run twice.
+
+The catalogue only (`--without-history`); the year of history is tested in tests/demo/."""
 
 # ruff: noqa: RUF001 - Chinese names use full-width parentheses
 
@@ -42,7 +44,7 @@ def platform_state():
 
 
 def test_seed_demo_builds_the_baotou_city_platform(capsys):
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-history")
     assert "Baotou): 47 units, 945 instruments, 350,000,000.00 CNY" in capsys.readouterr().out
     assert Unit.objects.count() == 47
     assert Unit.objects.verified().count() == 47
@@ -68,7 +70,7 @@ def test_seed_demo_builds_the_baotou_city_platform(capsys):
 
 
 def test_seed_demo_instruments_vary_across_the_national_classification():
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-history")
     used = set(Instrument.objects.values_list("category__code", flat=True))
     assert len(used) >= 60
     assert {top for top, *_rest in CATEGORY_TREE} == set(
@@ -91,7 +93,7 @@ def test_seed_demo_instruments_vary_across_the_national_classification():
 
 
 def test_seed_demo_fills_both_languages():
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-history")
     for field in (*ENGLISH_FIELDS, *CHINESE_FIELDS):
         assert not Instrument.objects.filter(**{field: ""}).exists(), field
     assert not Unit.objects.filter(Q(name_en="") | Q(description_en="") | Q(description="")).exists()
@@ -101,7 +103,7 @@ def test_seed_demo_fills_both_languages():
 
 
 def test_seed_demo_catalogue_first_page_is_varied_in_both_languages():
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-history")
     for language in ("en", "zh-hans"):
         page = Client(HTTP_ACCEPT_LANGUAGE=language).get(reverse("catalogue"))
         rows = page.context["instruments"]
@@ -115,7 +117,7 @@ def test_seed_demo_catalogue_first_page_is_varied_in_both_languages():
 
 
 def test_seed_demo_instrument_page_reads_in_english_and_chinese():
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-history")
     instrument = Instrument.objects.filter(unit__name="内蒙古科技大学").order_by("asset_number").first()
     url = reverse("instrument-detail", args=[instrument.pk])
     english = Client(HTTP_ACCEPT_LANGUAGE="en").get(url).content.decode()
@@ -129,7 +131,7 @@ def test_seed_demo_instrument_page_reads_in_english_and_chinese():
 
 
 def test_seed_demo_accounts_match_the_readme(client):
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-history")
     user_model = get_user_model()
     admin = user_model.objects.get(username="admin")
     assert admin.is_staff
@@ -148,20 +150,20 @@ def test_seed_demo_accounts_match_the_readme(client):
 
 
 def test_seed_demo_twice_changes_nothing():
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-history")
     first = platform_state()
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-history")
     assert platform_state() == first
     assert first["units"] == 47
     assert first["instruments"] == 945
 
 
 def test_seed_demo_is_deterministic():
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-history")
     first = platform_state()
     Instrument.objects.all().delete()
     Membership.objects.all().delete()
     Unit.objects.all().delete()
-    call_command("seed_demo")
+    call_command("seed_demo", "--without-history")
     assert platform_state()["fingerprint"] == first["fingerprint"]
     assert platform_state()["value"] == first["value"]
