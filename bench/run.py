@@ -785,7 +785,7 @@ def machine() -> dict:
     }
 
 
-def run_scale(scale_name: str, database_url: str, *, quick: bool) -> dict:
+def run_scale(scale_name: str, database_url: str, *, quick: bool, only: set[str] | None = None) -> dict:
     """Everything for one scale, in this process (Django already set up for database_url)."""
     mode = MODES["quick" if quick else "normal"]
     generation = prepare_data(scale_name)
@@ -801,6 +801,8 @@ def run_scale(scale_name: str, database_url: str, *, quick: bool) -> dict:
         ("booking_contention", lambda: measure_booking_contention(generation, mode)),
         ("unit_evaluation", lambda: measure_unit_evaluation(generation, mode)),
     ]
+    if only:
+        steps = [(name, step) for name, step in steps if name in only]
     for name, step in steps:
         started = time.monotonic()
         log(f"[{scale_name}] {name} ...")
@@ -878,6 +880,18 @@ def write_results(results: list[dict], *, latest: bool, json_out: str | None) ->
     return path
 
 
+ONLY_GROUPS = {"credit": {"ledger_floor", "full_recompute", "subject_recompute", "full_recompute_workers"}}
+
+
+def _only(value: str | None) -> set[str] | None:
+    if not value:
+        return None
+    names: set[str] = set()
+    for name in value.split(","):
+        names |= ONLY_GROUPS.get(name.strip(), {name.strip()})
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Platform benchmarks (see the module docstring and bench/README.md).")
     parser.add_argument(
@@ -894,6 +908,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="each measurement once and briefly (the smoke test)")
     parser.add_argument("--json-out", help="write the JSON here instead of bench/results/")
     parser.add_argument("--write-latest", action="store_true", help="also copy the summary to bench/latest.json")
+    parser.add_argument(
+        "--only", help="comma-separated measurements (e.g. credit = ledger_floor,full_recompute,subject_recompute)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -939,7 +956,7 @@ def main(argv: list[str] | None = None) -> int:
     ensure_database(args.server, database, recreate=args.regenerate)
     setup_django(database_url)
     try:
-        result = run_scale(scale, database_url, quick=args.quick)
+        result = run_scale(scale, database_url, quick=args.quick, only=_only(args.only))
     finally:
         if args.drop_after:
             from django.db import connections

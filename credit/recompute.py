@@ -18,22 +18,23 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from instruments.models import Unit
 from sharing_platform import outbox
 
 from . import params
-from .models import CreditRun, CreditScore
-from .scoring.inputs import build_inputs, split_keys
+from .models import CreditRun, CreditRunBatch, CreditScore
+from .scoring.inputs import build_inputs
 from .scoring.model import ScoreResult, score_subject
-from .scoring.reasons import reasons_with_text
-from .scoring.trust import TrustScores, trust_scores
+from .scoring.reasons import reason_text, reasons_with_text
+from .scoring.sets import score_keys_set_based
+from .scoring.trust import TrustScores, current_trust_scores, trust_scores
 from .signals import announce_score_changes
 
 logger = logging.getLogger(__name__)
@@ -68,13 +69,13 @@ def latest_snapshots(keys: list[str]) -> dict[str, CreditScore]:
     return {row.subject_key: row for row in latest_snapshot_queryset(keys)}
 
 
-def _same(snapshot: CreditScore, result: ScoreResult, reasons: list[dict]) -> bool:
+def _same_score(snapshot: CreditScore, result: ScoreResult) -> bool:
+    """Same score, cap, dimensions and model: nothing to write (the reasons are not rebuilt for it)."""
     return (
         snapshot.score == result.score
         and snapshot.model_version == params.MODEL_VERSION
         and snapshot.cap == result.cap
         and all(getattr(snapshot, name) == value for name, value in result.dimensions.items())
-        and snapshot.reasons == reasons
     )
 
 
@@ -96,7 +97,10 @@ def _snapshot(key: str, result: ScoreResult, reasons: list[dict], *, as_of: date
 
 
 def score_keys(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[str, tuple[ScoreResult, list[dict]]]:
-    """Score many subjects as of one moment: the shared path of per-subject and full runs."""
+    """The reference implementation (scoring/model.py, one subject at a time, per-day buckets).
+
+    Recomputations use the set-based scoring (scoring/sets.py); tests compare the two subject by subject.
+    """
     today = timezone.localtime(as_of).date()
     results = {}
     for key, inputs in build_inputs(keys, as_of, trust).items():
@@ -105,27 +109,95 @@ def score_keys(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[str
     return results
 
 
-def _write_batch(keys: list[str], as_of: datetime, run_id, trust: TrustScores) -> int:
-    """Score a batch and write what changed: snapshots in bulk, then the units' cached columns."""
-    results = score_keys(keys, as_of, trust)
-    latest = latest_snapshots(list(results))
-    # Nothing is written where a newer snapshot already exists (a per-subject recompute overtook a
-    # full run): the history stays ordered and the units' columns never go back in time.
-    fresh = [
-        _snapshot(key, result, reasons, as_of=as_of, run_id=run_id)
-        for key, (result, reasons) in results.items()
-        if key not in latest or (latest[key].as_of <= as_of and not _same(latest[key], result, reasons))
-    ]
-    CreditScore.objects.bulk_create(fresh)
+class _ReasonTexts:
+    """reasons_with_text for many subjects: one language switch, each distinct sentence rendered once."""
+
+    def __init__(self):
+        self.cache: dict[tuple, str] = {}
+
+    def __call__(self, reasons: list[dict]) -> list[dict]:
+        rendered = []
+        for reason in reasons:
+            name = (reason["code"], tuple(sorted(reason["params"].items())))
+            text = self.cache.get(name)
+            if text is None:
+                with translation.override("en"):
+                    text = self.cache[name] = reason_text(reason)
+            rendered.append({**reason, "text": text})
+        return rendered
+
+
+def _insert_snapshots(fresh: list[CreditScore]) -> None:
+    """Write new snapshots in bulk (PostgreSQL: one multi-row INSERT per page, ids returned)."""
+    if not fresh:
+        return
+    if not _is_postgres():
+        CreditScore.objects.bulk_create(fresh, batch_size=500)
+        return
+    from psycopg2.extras import Json, execute_values
+
+    now = timezone.now()
+    rows = [
+        (
+            s.subject_user_id, s.subject_unit_id, s.subject_key, s.score, s.tier, s.record, s.fulfilment,
+            s.external, s.identity, s.relationships, s.cap, Json(s.reasons), s.model_version, s.run_id, s.as_of, now,
+        )
+        for s in fresh
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        ids = execute_values(
+            cursor.cursor,
+            "INSERT INTO credit_creditscore (subject_user_id, subject_unit_id, subject_key, score, tier, record, "
+            "fulfilment, external, identity, relationships, cap, reasons, model_version, run_id, as_of, computed_at) "
+            "VALUES %s RETURNING id",
+            rows,
+            page_size=1000,
+            fetch=True,
+        )
+    for snapshot, (pk,) in zip(fresh, ids, strict=True):
+        snapshot.pk = snapshot.id = pk
+        snapshot.computed_at = now
+        snapshot._state.adding = False
+        snapshot._state.db = "default"
+
+
+def _write_batch(
+    keys: list[str], as_of: datetime, run_id, trust: TrustScores, id_range: tuple[str, int, int] | None = None
+) -> tuple[int, dict[str, CreditScore]]:
+    """Score a batch (set-based) and write what changed: snapshots in bulk, then the units' cached columns.
+
+    Returns the number written and, per subject, its latest snapshot after the batch (new or previous).
+    """
+    batches, _facts = score_keys_set_based(keys, as_of, trust, id_range)
+    latest = latest_snapshots([key for batch in batches.values() for key in batch.keys])
+    texts = _ReasonTexts()
+    fresh: list[CreditScore] = []
+    current: dict[str, CreditScore] = dict(latest)
+    unit_scores: dict[int, tuple[int, str]] = {}
+    for batch in batches.values():
+        for key in batch.keys:
+            before = latest.get(key)
+            # Nothing is written where a newer snapshot already exists (a per-subject recompute overtook a
+            # full run): the history stays ordered and the units' columns never go back in time.
+            if before is not None and before.as_of > as_of:
+                continue
+            result = batch.result(key, explain=False)
+            if before is not None and _same_score(before, result):
+                continue
+            result = batch.result(key)  # with reasons: only for subjects whose score moved
+            snapshot = _snapshot(key, result, texts(result.reasons), as_of=as_of, run_id=run_id)
+            fresh.append(snapshot)
+            current[key] = snapshot
+            if batch.subject_type == "unit":
+                unit_scores[int(key.partition(":")[2])] = (result.score, result.tier)
+    _insert_snapshots(fresh)
     _announce_changes(fresh, latest)
-    _, unit_ids = split_keys([snapshot.subject_key for snapshot in fresh])
-    if unit_ids:
-        units = list(Unit.objects.filter(pk__in=unit_ids).only("pk", "credit_score", "credit_tier"))
+    if unit_scores:
+        units = list(Unit.objects.filter(pk__in=list(unit_scores)).only("pk", "credit_score", "credit_tier"))
         for unit in units:
-            result = results[f"unit:{unit.pk}"][0]
-            unit.credit_score, unit.credit_tier = result.score, result.tier
+            unit.credit_score, unit.credit_tier = unit_scores[unit.pk]
         Unit.objects.bulk_update(units, ["credit_score", "credit_tier"])
-    return len(fresh)
+    return len(fresh), current
 
 
 def _announce_changes(fresh: list[CreditScore], previous: dict[str, CreditScore]) -> None:
@@ -160,13 +232,13 @@ def _subject_lock(key: str) -> None:
 
 def recompute_subject(subject_key: str, *, as_of: datetime | None = None) -> CreditScore | None:
     """Recompute one subject now (or as of a given moment); returns its latest snapshot."""
+    trust = current_trust_scores() if as_of is None else trust_scores(as_of)
     as_of = as_of or timezone.now()
-    trust = trust_scores(as_of)
     run_id = uuid.uuid4()
     with transaction.atomic():
         _subject_lock(subject_key)
-        _write_batch([subject_key], as_of, run_id, trust)
-    return latest_snapshots([subject_key]).get(subject_key)
+        _written, current = _write_batch([subject_key], as_of, run_id, trust)
+    return current.get(subject_key)
 
 
 class _FullRunLock:
@@ -203,7 +275,7 @@ def recompute_all(
 ) -> RecomputeOutcome:
     """Recompute every unit and user in batches; resumable by run_id; stops cleanly at `deadline` (monotonic)."""
     with _FullRunLock() as acquired:
-        if not acquired:
+        if not acquired or _other_full_run_running(run_id):
             return RecomputeOutcome(status="already_running", run_id=None)
         run = CreditRun.objects.filter(run_id=run_id).first() if run_id else None
         if run is None:
@@ -234,7 +306,9 @@ def recompute_all(
                 if not ids:
                     break
                 with transaction.atomic():
-                    written = _write_batch([f"{phase}:{pk}" for pk in ids], run.as_of, run.run_id, trust)
+                    written, _current = _write_batch(
+                        [f"{phase}:{pk}" for pk in ids], run.as_of, run.run_id, trust, (phase, ids[0], ids[-1])
+                    )
                     CreditRun.objects.filter(pk=run.pk).update(
                         cursor_phase=phase,
                         cursor_id=ids[-1],
@@ -252,3 +326,126 @@ def recompute_all(
         return RecomputeOutcome(
             status="done", run_id=run.run_id, subjects=run.subjects_seen, snapshots_written=run.snapshots_written
         )
+
+
+# --- Parallel full runs: batches that Celery workers take side by side -----------------------------
+# The coordinator (recompute_all_task) plans a run's batches under the advisory lock and queues one
+# task per batch through the outbox; any number of workers take them. Each batch commits its snapshots,
+# its own "done" mark and the run's counters in one transaction, so an interrupted batch leaves the
+# previous snapshots as they were and is simply taken again (acks_late redelivery). Two full runs never
+# overlap: a run is planned only while no other full run is running (sequential or parallel).
+RUN_STALE_AFTER = timedelta(hours=12)  # a full run without progress for this long no longer blocks a new one
+_LAST_PHASE_END = 2**62
+
+
+def _other_full_run_running(run_id) -> bool:
+    others = CreditRun.objects.filter(
+        scope=CreditRun.Scope.FULL, status=CreditRun.Status.RUNNING, started_at__gte=timezone.now() - RUN_STALE_AFTER
+    )
+    if run_id:
+        others = others.exclude(run_id=run_id)
+    return others.exists()
+
+
+def _plan_batches(run: CreditRun) -> None:
+    """Cut the subjects (units, then users, by id) into batches of RECOMPUTE_BATCH_SIZE; the last one is open-ended."""
+    batches = []
+    for phase, _model in _PHASES:
+        model = Unit if phase == "unit" else get_user_model()
+        ids = model.objects.order_by("pk").values_list("pk", flat=True)
+        starts = list(ids[:: params.RECOMPUTE_BATCH_SIZE]) if ids.exists() else [1]
+        for n, first in enumerate(starts):
+            last = starts[n + 1] - 1 if n + 1 < len(starts) else _LAST_PHASE_END
+            batches.append(CreditRunBatch(run=run, phase=phase, first_id=first if n else 0, last_id=last))
+    CreditRunBatch.objects.bulk_create(batches)
+
+
+def recompute_all_plan(*, run_id: uuid.UUID | str | None = None, as_of: datetime | None = None):
+    """Start (or resume) a parallel full run: returns its outcome and the ids of the batches still to do."""
+    with _FullRunLock() as acquired:
+        if not acquired or _other_full_run_running(run_id):
+            return RecomputeOutcome(status="already_running"), []
+        with transaction.atomic():
+            run = CreditRun.objects.filter(run_id=run_id).first() if run_id else None
+            if run is None:
+                run = CreditRun.objects.create(
+                    run_id=run_id or uuid.uuid4(),
+                    scope=CreditRun.Scope.FULL,
+                    as_of=as_of or timezone.now(),
+                    model_version=params.MODEL_VERSION,
+                    cursor_phase="batches",
+                )
+            if run.status == CreditRun.Status.DONE:
+                return _outcome(run), []
+            if not run.batches.exists():
+                _plan_batches(run)
+            pending = list(run.batches.filter(done_at=None).values_list("pk", flat=True))
+        return RecomputeOutcome(status="planned", run_id=run.run_id), pending
+
+
+def _outcome(run: CreditRun, status: str | None = None) -> RecomputeOutcome:
+    return RecomputeOutcome(
+        status=status or ("done" if run.status == CreditRun.Status.DONE else "running"),
+        run_id=run.run_id,
+        subjects=run.subjects_seen,
+        snapshots_written=run.snapshots_written,
+    )
+
+
+_run_trust: dict[uuid.UUID, TrustScores] = {}
+
+
+def _trust_for_run(run: CreditRun) -> TrustScores:
+    """The trust vector as of the run's moment, propagated once per process and run."""
+    trust = _run_trust.get(run.run_id)
+    if trust is None:
+        _run_trust.clear()
+        trust = _run_trust[run.run_id] = trust_scores(run.as_of)
+    return trust
+
+
+def recompute_batch(batch_id: int) -> str:
+    """Do one batch of a parallel run ("done", "already_done", or "busy" when another worker holds it)."""
+    with transaction.atomic():
+        batch = (
+            CreditRunBatch.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("run")
+            .filter(pk=batch_id)
+            .first()
+        )
+        if batch is None:
+            return "busy"
+        if batch.done_at is not None:
+            return "already_done"
+        run = batch.run
+        model = Unit if batch.phase == "unit" else get_user_model()
+        ids = list(
+            model.objects.filter(pk__gte=batch.first_id, pk__lte=batch.last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        written = 0
+        for start in range(0, len(ids), params.RECOMPUTE_BATCH_SIZE):
+            chunk = ids[start : start + params.RECOMPUTE_BATCH_SIZE]
+            count, _current = _write_batch(
+                [f"{batch.phase}:{pk}" for pk in chunk],
+                run.as_of,
+                run.run_id,
+                _trust_for_run(run),
+                (batch.phase, chunk[0], chunk[-1]),
+            )
+            written += count
+        CreditRunBatch.objects.filter(pk=batch.pk).update(
+            done_at=timezone.now(), subjects=len(ids), snapshots_written=written
+        )
+        # Locks the run's row until commit: the batches' last steps run one after another, so exactly
+        # one of them sees no batch left and closes the run.
+        CreditRun.objects.filter(pk=run.pk).update(
+            subjects_seen=F("subjects_seen") + len(ids), snapshots_written=F("snapshots_written") + written
+        )
+        if not run.batches.filter(done_at=None).exists():
+            CreditRun.objects.filter(pk=run.pk).update(status=CreditRun.Status.DONE, finished_at=timezone.now())
+    logger.info("credit run %s: batch %s (%s subjects, %s snapshots)", run.run_id, batch, len(ids), written)
+    if params.RECOMPUTE_BATCH_PAUSE_SECONDS:
+        time.sleep(params.RECOMPUTE_BATCH_PAUSE_SECONDS)
+    return "done"

@@ -81,11 +81,8 @@ def ledger_buckets(keys: list[str], as_of: datetime) -> dict[str, list[Bucket]]:
     return buckets
 
 
-def build_inputs(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[str, SubjectInputs]:
-    """SubjectInputs for every key, with a fixed number of queries whatever the batch size."""
-    today = timezone.localtime(as_of).date()
-    user_ids, unit_ids = split_keys(keys)
-    buckets = ledger_buckets(keys, as_of)
+def external_facts(keys: list[str], as_of: datetime) -> dict[str, list[ExternalFact]]:
+    """Current external reports per subject (one query)."""
     external: dict[str, list[ExternalFact]] = defaultdict(list)
     reports = (
         ExternalCreditReport.objects.filter(
@@ -102,6 +99,15 @@ def build_inputs(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[s
                 reported_on=timezone.localtime(reported_at).date(),
             )
         )
+    return external
+
+
+def identity_facts(
+    keys: list[str], as_of: datetime, trust: TrustScores
+) -> tuple[dict[str, IdentityFacts], dict[str, float], dict[str, int]]:
+    """Identity facts, relationship scores and endorsement counts of the subjects that exist (fixed queries)."""
+    today = timezone.localtime(as_of).date()
+    user_ids, unit_ids = split_keys(keys)
     identities: dict[str, IdentityFacts] = {}
     relationships: dict[str, float] = {}
     endorsements: dict[str, int] = {}
@@ -131,6 +137,14 @@ def build_inputs(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[s
             )
             best = max((trust.by_unit.get(unit_id, 0.0) for unit_id in verified_units.get(pk, [])), default=0.0)
             relationships[key] = best * params.TRUST_USER_FACTOR
+    return identities, relationships, endorsements
+
+
+def build_inputs(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[str, SubjectInputs]:
+    """SubjectInputs for every key, with a fixed number of queries whatever the batch size."""
+    buckets = ledger_buckets(keys, as_of)
+    external = external_facts(keys, as_of)
+    identities, relationships, endorsements = identity_facts(keys, as_of, trust)
     return {
         key: SubjectInputs(
             subject_key=key,

@@ -79,3 +79,64 @@ def trust_scores(as_of: datetime) -> TrustScores:
         .values_list("endorsed_id", "n")
     )
     return TrustScores(by_unit={pk: s for pk, s in scores.items() if s > 0}, endorsements=counts)
+
+
+# --- The current trust vector, cached --------------------------------------------------------------
+# The propagation reads the whole endorsement graph: too much for every event's recompute. The vector
+# as of now is kept per process and reused while its fingerprint holds: the endorsements (count, ids,
+# latest creation and revocation) and the set of verified units (the seeds). Creating or revoking an
+# endorsement or changing a unit's status changes the fingerprint, so the next recompute propagates
+# again; the nightly full run propagates afresh anyway (as of its own moment).
+_current: dict[str, object] = {}
+
+
+def _fingerprint() -> tuple | None:
+    """One cheap query; None when an endorsement starts or ends in the future (the graph moves with time)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT (SELECT row(count(*), max(id), max(created_at), max(revoked_at), count(revoked_at))::text "
+                "        FROM credit_endorsement), "
+                "       (SELECT count(*)::text || ':' || coalesce(md5(string_agg(id::text, ',' ORDER BY id)), '') "
+                "        FROM instruments_unit WHERE status = %s), "
+                "       (SELECT row(count(*), max(id))::text FROM instruments_unit), "
+                "       (SELECT greatest(max(created_at), max(revoked_at)) FROM credit_endorsement)",
+                [Unit.Status.VERIFIED],
+            )
+            endorsements, seeds, units, latest = cursor.fetchone()
+        else:
+            cursor.execute(
+                "SELECT count(*), max(id), max(created_at), max(revoked_at), count(revoked_at) FROM credit_endorsement"
+            )
+            endorsements = tuple(cursor.fetchone())
+            cursor.execute("SELECT id FROM instruments_unit WHERE status = %s ORDER BY id", [Unit.Status.VERIFIED])
+            seeds = tuple(row[0] for row in cursor.fetchall())
+            cursor.execute("SELECT count(*), max(id) FROM instruments_unit")
+            units = tuple(cursor.fetchone())
+            latest = max((value for value in endorsements[2:4] if value is not None), default=None)
+            if isinstance(latest, str):
+                from django.utils.dateparse import parse_datetime
+
+                latest = parse_datetime(latest)
+                if latest is not None and timezone.is_naive(latest):
+                    latest = timezone.make_aware(latest, timezone.utc)
+    if latest is not None and latest > timezone.now():
+        return None
+    return (endorsements, seeds, units)
+
+
+def current_trust_scores() -> TrustScores:
+    """trust_scores(now), propagated again only when endorsements or the verified units changed."""
+    from django.utils import timezone
+
+    fingerprint = _fingerprint()
+    if fingerprint is not None and _current.get("fingerprint") == fingerprint:
+        return _current["scores"]  # type: ignore[return-value]
+    scores = trust_scores(timezone.now())
+    _current.clear()
+    if fingerprint is not None:
+        _current.update(fingerprint=fingerprint, scores=scores)
+    return scores
