@@ -46,6 +46,7 @@ class RecomputeOutcome:
     run_id: uuid.UUID | None = None
     subjects: int = 0
     snapshots_written: int = 0
+    batches: int = 0  # parallel runs: batches queued
 
 
 def _is_postgres() -> bool:
@@ -360,11 +361,13 @@ def _plan_batches(run: CreditRun) -> None:
     CreditRunBatch.objects.bulk_create(batches)
 
 
-def recompute_all_plan(*, run_id: uuid.UUID | str | None = None, as_of: datetime | None = None):
-    """Start (or resume) a parallel full run: returns its outcome and the ids of the batches still to do."""
+def recompute_all_plan(
+    *, run_id: uuid.UUID | str | None = None, as_of: datetime | None = None, queue: bool = False
+) -> RecomputeOutcome:
+    """Start (or resume) a parallel full run; with queue=True its pending batches go to the workers (outbox)."""
     with _FullRunLock() as acquired:
         if not acquired or _other_full_run_running(run_id):
-            return RecomputeOutcome(status="already_running"), []
+            return RecomputeOutcome(status="already_running")
         with transaction.atomic():
             run = CreditRun.objects.filter(run_id=run_id).first() if run_id else None
             if run is None:
@@ -376,11 +379,16 @@ def recompute_all_plan(*, run_id: uuid.UUID | str | None = None, as_of: datetime
                     cursor_phase="batches",
                 )
             if run.status == CreditRun.Status.DONE:
-                return _outcome(run), []
+                return _outcome(run)
             if not run.batches.exists():
                 _plan_batches(run)
             pending = list(run.batches.filter(done_at=None).values_list("pk", flat=True))
-        return RecomputeOutcome(status="planned", run_id=run.run_id), pending
+            if queue:
+                from .tasks import recompute_batch_task  # the tasks module imports this one
+
+                for batch_id in pending:
+                    outbox.enqueue(recompute_batch_task, batch_id)
+        return RecomputeOutcome(status="planned", run_id=run.run_id, batches=len(pending))
 
 
 def _outcome(run: CreditRun, status: str | None = None) -> RecomputeOutcome:
