@@ -31,11 +31,13 @@ entries and the benchmark's own bookings and events are cleared before measuring
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import random
 import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -225,7 +227,7 @@ def _referencing(cursor, table: str) -> list[tuple[str, str]]:
     return cursor.fetchall()
 
 
-def reset_between_runs(generation: dict) -> None:
+def reset_between_runs(generation: dict | None) -> None:
     """Forget scores, runs, list entries and the benchmark's own bookings and events (bench databases only)."""
     from django.db import connection, transaction
 
@@ -238,6 +240,8 @@ def reset_between_runs(generation: dict) -> None:
             "UPDATE instruments_unit SET credit_score = NULL, credit_tier = '' WHERE credit_score IS NOT NULL"
         )
         cursor.execute("DELETE FROM credit_creditevent WHERE source_ref LIKE 'bench-run:%%'")
+        if generation is None:  # between the credit measurements only
+            return
         rigs = generation["contention_instruments"]
         cursor.execute(
             "CREATE TEMP TABLE bench_old ON COMMIT DROP AS "
@@ -378,6 +382,118 @@ def measure_subject_recompute(mode: dict) -> dict:
         "target_p95_ms": TARGETS["subject_recompute_p95_ms"],
         "met": p95 < TARGETS["subject_recompute_p95_ms"],
     }
+
+
+BENCH_BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/1")
+
+
+def _process_hwm_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def measure_full_recompute_workers(database_url: str, floor: dict, counts=(1, 2)) -> dict:
+    """The nightly task on real Celery workers (one process each) against Redis: wall time with 1 and 2."""
+    import redis
+
+    from credit.models import CreditRun
+    from credit.tasks import recompute_all_task
+    from sharing_platform.celery import app
+
+    app.conf.broker_url = BENCH_BROKER_URL
+    app.conf.task_always_eager = False
+    results = {}
+    for workers in counts:
+        reset_between_runs(None)
+        redis.Redis.from_url(BENCH_BROKER_URL).flushdb()
+        subjects = floor["subjects"]
+        env = bench_environment(database_url)
+        env.update(
+            {
+                "CELERY_BROKER_URL": BENCH_BROKER_URL,
+                "CREDIT_RECOMPUTE_BATCH_SIZE": str(max(200, subjects // 20)),
+                "LOG_LEVEL": "INFO",
+            }
+        )
+        processes, logs = [], []
+        for n in range(workers):
+            log_path = RESULTS_DIR / f"worker-{os.getpid()}-{n}.log"
+            RESULTS_DIR.mkdir(exist_ok=True)
+            logs.append(log_path)
+            command = [
+                str(Path(sys.executable).with_name("celery")), "-A", "sharing_platform", "worker", "-P", "prefork",
+                "-c", "1", "-l", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                "-n", f"bench-{n}-{uuid.uuid4().hex[:6]}@%h",
+            ]  # fmt: skip
+            processes.append(
+                subprocess.Popen(  # noqa: S603 (our own virtualenv's celery)
+                    command,
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log_path.open("wb"),
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+        try:
+            deadline = time.monotonic() + 120
+            while not all("ready." in path.read_text(errors="replace") for path in logs):
+                if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+                    raise RuntimeError("workers did not start: " + logs[0].read_text(errors="replace")[-2000:])
+                time.sleep(0.2)
+            run_id = uuid.uuid4()
+            started = time.perf_counter()
+            recompute_all_task.apply_async(task_id=str(run_id))
+            deadline = time.monotonic() + 3600
+            while not CreditRun.objects.filter(run_id=run_id, status="done").exists():
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the parallel run did not finish within an hour")
+                time.sleep(0.1)
+            seconds = time.perf_counter() - started
+            run = CreditRun.objects.get(run_id=run_id)
+            peak = max((_process_hwm_mb(c) for p in processes for c in _children(p.pid)), default=0.0)
+            results[str(workers)] = {
+                "seconds": round(seconds, 2),
+                "ratio": ratio(seconds, floor["seconds"]),
+                "subjects": run.subjects_seen,
+                "snapshots_written": run.snapshots_written,
+                "batches": run.batches.count(),
+                "pool_process_peak_rss_mb": peak,
+            }
+        finally:
+            for process in processes:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+            for process in processes:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=10)
+            for path in logs:
+                path.unlink(missing_ok=True)
+    one, two = results.get("1"), results.get("2")
+    if one and two:
+        results["speedup_2_workers"] = round(one["seconds"] / two["seconds"], 2)
+    return results
 
 
 def measure_list_publication(full: dict) -> dict:
@@ -796,6 +912,10 @@ def run_scale(scale_name: str, database_url: str, *, quick: bool, only: set[str]
         ("ledger_floor", lambda: measure_ledger_floor(mode)),
         ("full_recompute", lambda: measure_full_recompute(database_url, result["ledger_floor"])),
         ("subject_recompute", lambda: measure_subject_recompute(mode)),
+        (
+            "full_recompute_workers",
+            lambda: measure_full_recompute_workers(database_url, result["ledger_floor"]),
+        ),
         ("list_publication", lambda: measure_list_publication(result["full_recompute"])),
         ("catalogue_http", lambda: measure_catalogue_http(database_url, mode)),
         ("booking_contention", lambda: measure_booking_contention(generation, mode)),

@@ -67,6 +67,15 @@ def latest_snapshots(keys: list[str]) -> dict[str, CreditScore]:
     """The newest snapshot of each subject, in one query."""
     if not keys:
         return {}
+    if len(keys) == 1:  # the per-event path: one index probe (credit_score_latest)
+        table = CreditScore._meta.db_table
+        rows = list(
+            CreditScore.objects.raw(
+                f"SELECT * FROM {table} WHERE subject_key = %s ORDER BY as_of DESC, id DESC LIMIT 1",  # noqa: S608
+                [keys[0]],
+            )
+        )
+        return {rows[0].subject_key: rows[0]} if rows else {}
     return {row.subject_key: row for row in latest_snapshot_queryset(keys)}
 
 

@@ -9,7 +9,7 @@ A ring of unverified accounts receives nothing however densely it endorses itsel
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 from django.db.models import Count, Q
@@ -122,7 +122,7 @@ def _fingerprint() -> tuple | None:
 
                 latest = parse_datetime(latest)
                 if latest is not None and timezone.is_naive(latest):
-                    latest = timezone.make_aware(latest, timezone.utc)
+                    latest = timezone.make_aware(latest, UTC)
     if latest is not None and latest > timezone.now():
         return None
     return (endorsements, seeds, units)
