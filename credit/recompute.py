@@ -14,6 +14,7 @@ advisory lock keeps two full runs from overlapping; the second one returns "alre
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -89,23 +90,6 @@ def _same_score(snapshot: CreditScore, result: ScoreResult) -> bool:
     )
 
 
-def _snapshot(key: str, result: ScoreResult, reasons: list[dict], *, as_of: datetime, run_id) -> CreditScore:
-    kind, _sep, pk = key.partition(":")
-    return CreditScore(
-        subject_unit_id=int(pk) if kind == "unit" else None,
-        subject_user_id=int(pk) if kind == "user" else None,
-        subject_key=key,
-        score=result.score,
-        tier=result.tier,
-        cap=result.cap,
-        reasons=reasons,
-        model_version=params.MODEL_VERSION,
-        run_id=run_id,
-        as_of=as_of,
-        **result.dimensions,
-    )
-
-
 def score_keys(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[str, tuple[ScoreResult, list[dict]]]:
     """The reference implementation (scoring/model.py, one subject at a time, per-day buckets).
 
@@ -120,7 +104,7 @@ def score_keys(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[str
 
 
 class _ReasonTexts:
-    """reasons_with_text for many subjects: one language switch, each distinct sentence rendered once."""
+    """reasons_with_text for many subjects: each distinct sentence rendered once (call under English)."""
 
     def __init__(self):
         self.cache: dict[tuple, str] = {}
@@ -128,47 +112,82 @@ class _ReasonTexts:
     def __call__(self, reasons: list[dict]) -> list[dict]:
         rendered = []
         for reason in reasons:
-            name = (reason["code"], tuple(sorted(reason["params"].items())))
+            name = (reason["code"], tuple(reason["params"].items()))
             text = self.cache.get(name)
             if text is None:
-                with translation.override("en"):
-                    text = self.cache[name] = reason_text(reason)
+                text = self.cache[name] = reason_text(reason)
             rendered.append({**reason, "text": text})
         return rendered
 
 
-def _insert_snapshots(fresh: list[CreditScore]) -> None:
-    """Write new snapshots in bulk (PostgreSQL: one multi-row INSERT per page, ids returned)."""
+@dataclass(slots=True)
+class _NewSnapshot:
+    """A snapshot to write: plain values (no model instance per subject in a full run)."""
+
+    key: str
+    score: int
+    tier: str
+    cap: int | None
+    dimensions: dict
+    reasons: list[dict]
+    pk: int | None = None
+
+    def model(self, *, as_of: datetime, run_id) -> CreditScore:
+        kind, _sep, pk = self.key.partition(":")
+        snapshot = CreditScore(
+            id=self.pk,
+            subject_unit_id=int(pk) if kind == "unit" else None,
+            subject_user_id=int(pk) if kind == "user" else None,
+            subject_key=self.key,
+            score=self.score,
+            tier=self.tier,
+            cap=self.cap,
+            reasons=self.reasons,
+            model_version=params.MODEL_VERSION,
+            run_id=run_id,
+            as_of=as_of,
+            **self.dimensions,
+        )
+        if self.pk is not None:
+            snapshot._state.adding = False
+            snapshot._state.db = "default"
+        return snapshot
+
+
+_INSERT_SNAPSHOTS = """
+    INSERT INTO credit_creditscore (subject_user_id, subject_unit_id, subject_key, score, tier, record, fulfilment,
+        external, identity, relationships, cap, reasons, model_version, run_id, as_of, computed_at)
+    SELECT u, n, k, s, t, r, f, e, i, l, c, j::jsonb, %s, %s::uuid, %s, %s
+    FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::int[], %s::text[], %s::numeric[], %s::numeric[],
+                %s::numeric[], %s::numeric[], %s::numeric[], %s::int[], %s::text[])
+         AS x(u, n, k, s, t, r, f, e, i, l, c, j)
+    RETURNING id, subject_key
+"""
+
+
+def _insert_snapshots(fresh: list[_NewSnapshot], *, as_of: datetime, run_id) -> None:
+    """Write new snapshots in bulk (PostgreSQL: one INSERT ... SELECT FROM unnest(arrays), ids returned)."""
     if not fresh:
         return
     if not _is_postgres():
-        CreditScore.objects.bulk_create(fresh, batch_size=500)
+        created = CreditScore.objects.bulk_create([row.model(as_of=as_of, run_id=run_id) for row in fresh])
+        for row, snapshot in zip(fresh, created, strict=True):
+            row.pk = snapshot.pk
         return
-    from psycopg2.extras import Json, execute_values
-
-    now = timezone.now()
-    rows = [
-        (
-            s.subject_user_id, s.subject_unit_id, s.subject_key, s.score, s.tier, s.record, s.fulfilment,
-            s.external, s.identity, s.relationships, s.cap, Json(s.reasons), s.model_version, s.run_id, s.as_of, now,
-        )
-        for s in fresh
-    ]  # fmt: skip
+    columns: list[list] = [[] for _ in range(12)]
+    for row in fresh:
+        kind, _sep, pk = row.key.partition(":")
+        values = (
+            int(pk) if kind == "user" else None, int(pk) if kind == "unit" else None, row.key, row.score, row.tier,
+            *(str(row.dimensions[name]) for name in params.DIMENSIONS), row.cap, json.dumps(row.reasons),
+        )  # fmt: skip
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
     with connection.cursor() as cursor:
-        ids = execute_values(
-            cursor.cursor,
-            "INSERT INTO credit_creditscore (subject_user_id, subject_unit_id, subject_key, score, tier, record, "
-            "fulfilment, external, identity, relationships, cap, reasons, model_version, run_id, as_of, computed_at) "
-            "VALUES %s RETURNING id",
-            rows,
-            page_size=1000,
-            fetch=True,
-        )
-    for snapshot, (pk,) in zip(fresh, ids, strict=True):
-        snapshot.pk = snapshot.id = pk
-        snapshot.computed_at = now
-        snapshot._state.adding = False
-        snapshot._state.db = "default"
+        cursor.execute(_INSERT_SNAPSHOTS, [params.MODEL_VERSION, str(run_id), as_of, timezone.now(), *columns])
+        ids = {key: pk for pk, key in cursor.fetchall()}
+    for row in fresh:
+        row.pk = ids[row.key]
 
 
 def _write_batch(
@@ -176,55 +195,60 @@ def _write_batch(
 ) -> tuple[int, dict[str, CreditScore]]:
     """Score a batch (set-based) and write what changed: snapshots in bulk, then the units' cached columns.
 
-    Returns the number written and, per subject, its latest snapshot after the batch (new or previous).
+    Returns the number written and, for a single subject, its latest snapshot after the batch (new or previous).
     """
     batches, _facts = score_keys_set_based(keys, as_of, trust, id_range)
     latest = latest_snapshots([key for batch in batches.values() for key in batch.keys])
     texts = _ReasonTexts()
-    fresh: list[CreditScore] = []
-    current: dict[str, CreditScore] = dict(latest)
+    fresh: list[_NewSnapshot] = []
     unit_scores: dict[int, tuple[int, str]] = {}
-    for batch in batches.values():
-        for key in batch.keys:
-            before = latest.get(key)
-            # Nothing is written where a newer snapshot already exists (a per-subject recompute overtook a
-            # full run): the history stays ordered and the units' columns never go back in time.
-            if before is not None and before.as_of > as_of:
-                continue
-            result = batch.result(key, explain=False)
-            if before is not None and _same_score(before, result):
-                continue
-            result = batch.result(key)  # with reasons: only for subjects whose score moved
-            snapshot = _snapshot(key, result, texts(result.reasons), as_of=as_of, run_id=run_id)
-            fresh.append(snapshot)
-            current[key] = snapshot
-            if batch.subject_type == "unit":
-                unit_scores[int(key.partition(":")[2])] = (result.score, result.tier)
-    _insert_snapshots(fresh)
-    _announce_changes(fresh, latest)
+    with translation.override("en"):  # the stored copy of the reasons' text is English
+        for batch in batches.values():
+            for key in batch.keys:
+                before = latest.get(key)
+                # Nothing is written where a newer snapshot already exists (a per-subject recompute overtook a
+                # full run): the history stays ordered and the units' columns never go back in time.
+                if before is not None and before.as_of > as_of:
+                    continue
+                result = batch.result(key, explain=False)
+                if before is not None and _same_score(before, result):
+                    continue
+                result = batch.result(key)  # with reasons: only for subjects whose score moved
+                fresh.append(
+                    _NewSnapshot(key, result.score, result.tier, result.cap, result.dimensions, texts(result.reasons))
+                )
+                if batch.subject_type == "unit":
+                    unit_scores[int(key.partition(":")[2])] = (result.score, result.tier)
+    _insert_snapshots(fresh, as_of=as_of, run_id=run_id)
+    _announce_changes(fresh, latest, as_of)
     if unit_scores:
         units = list(Unit.objects.filter(pk__in=list(unit_scores)).only("pk", "credit_score", "credit_tier"))
         for unit in units:
             unit.credit_score, unit.credit_tier = unit_scores[unit.pk]
         Unit.objects.bulk_update(units, ["credit_score", "credit_tier"])
+    current: dict[str, CreditScore] = {}
+    if len(keys) == 1:
+        current = dict(latest)
+        current.update({row.key: row.model(as_of=as_of, run_id=run_id) for row in fresh})
     return len(fresh), current
 
 
-def _announce_changes(fresh: list[CreditScore], previous: dict[str, CreditScore]) -> None:
+def _announce_changes(fresh: list[_NewSnapshot], previous: dict[str, CreditScore], as_of: datetime) -> None:
     """Queue credit_score_changed (sent after commit, via the outbox) for each snapshot whose score or tier moved."""
     changes = []
+    moment = as_of.isoformat()
     for snapshot in fresh:
-        before = previous.get(snapshot.subject_key)
+        before = previous.get(snapshot.key)
         old_score, old_tier = (before.score, before.tier) if before is not None else (None, None)
         if old_score != snapshot.score or old_tier != snapshot.tier:
             changes.append(
                 {
-                    "subject_key": snapshot.subject_key,
+                    "subject_key": snapshot.key,
                     "old_score": old_score,
                     "new_score": snapshot.score,
                     "old_tier": old_tier,
                     "new_tier": snapshot.tier,
-                    "as_of": snapshot.as_of.isoformat(),
+                    "as_of": moment,
                     "snapshot_id": snapshot.pk,
                 }
             )
