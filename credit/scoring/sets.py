@@ -275,12 +275,14 @@ def active_cap(groups: list[Group], today: date) -> tuple[int | None, date | Non
             continue
         if lifted_on is not None and lifted_on >= group.last_day:
             continue
-        severity = group.severity or params.SEVERE_DEFAULT_SEVERITY.get(group.kind, "general")
+        defaults: dict[str, str] = {str(kind): value for kind, value in params.SEVERE_DEFAULT_SEVERITY.items()}
+        severity = group.severity or defaults.get(group.kind, "general")
         days, ceiling = params.CAPS[severity]
         until = group.last_day + timedelta(days=days)
         if until <= today:
             continue
-        if best[0] is None or ceiling < best[0] or (ceiling == best[0] and until > best[1]):
+        later = best[1] is not None and until > best[1]
+        if best[0] is None or ceiling < best[0] or (ceiling == best[0] and later):
             best = (ceiling, until, group.kind)
     return best
 
@@ -437,7 +439,7 @@ def score_batch(
     scores = np.clip(scores, params.SCORE_MIN, params.SCORE_MAX).astype(np.int64)
     # Leave one kind out (the reasons' impacts): only the record and fulfilment dimensions move.
     without: dict[str, np.ndarray] = {}
-    for k in np.flatnonzero(present.any(axis=0)):
+    for k in (int(column) for column in np.flatnonzero(present.any(axis=0))):
         drop = np.ones(m, dtype=bool)
         drop[k] = False
         rows = present[:, k]
