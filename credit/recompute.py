@@ -35,7 +35,7 @@ from .scoring.inputs import build_inputs
 from .scoring.model import ScoreResult, score_subject
 from .scoring.reasons import reason_text, reasons_with_text
 from .scoring.sets import score_keys_set_based
-from .scoring.trust import TrustScores, current_trust_scores, trust_scores
+from .scoring.trust import TrustScores, current_trust_scores, lock_and_fingerprint, trust_scores
 from .signals import announce_score_changes
 
 logger = logging.getLogger(__name__)
@@ -256,22 +256,30 @@ def _announce_changes(fresh: list[_NewSnapshot], previous: dict[str, CreditScore
         outbox.enqueue(announce_score_changes, changes)
 
 
-def _subject_lock(key: str) -> None:
-    """Serialise recomputes of one subject (PostgreSQL; SQLite already serialises writers)."""
-    if _is_postgres():
-        kind, _sep, pk = key.partition(":")
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [1 if kind == "unit" else 2, int(pk)])
+def _subject_lock(key: str, *, trust_now: bool) -> TrustScores | None:
+    """Serialise recomputes of one subject (PostgreSQL; SQLite already serialises writers).
+
+    With trust_now, also return the current trust vector; on PostgreSQL its cache's fingerprint is read
+    in the same round trip as the lock.
+    """
+    if not _is_postgres():
+        return current_trust_scores() if trust_now else None
+    kind, _sep, pk = key.partition(":")
+    lock_args = [1 if kind == "unit" else 2, int(pk)]
+    if trust_now:
+        return current_trust_scores(lock_and_fingerprint("pg_advisory_xact_lock(%s, %s)", lock_args))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", lock_args)
+    return None
 
 
 def recompute_subject(subject_key: str, *, as_of: datetime | None = None) -> CreditScore | None:
     """Recompute one subject now (or as of a given moment); returns its latest snapshot."""
-    trust = current_trust_scores() if as_of is None else trust_scores(as_of)
-    as_of = as_of or timezone.now()
     run_id = uuid.uuid4()
     with transaction.atomic():
-        _subject_lock(subject_key)
-        _written, current = _write_batch([subject_key], as_of, run_id, trust)
+        current_trust = _subject_lock(subject_key, trust_now=as_of is None)
+        trust = current_trust if current_trust is not None else trust_scores(as_of or timezone.now())
+        _written, current = _write_batch([subject_key], as_of or timezone.now(), run_id, trust)
     return current.get(subject_key)
 
 

@@ -90,6 +90,34 @@ def trust_scores(as_of: datetime) -> TrustScores:
 _current: dict[str, object] = {}
 
 
+_FINGERPRINT_SQL = (
+    "(SELECT row(count(*), max(id), max(created_at), max(revoked_at), count(revoked_at))::text "
+    " FROM credit_endorsement), "
+    "(SELECT count(*)::text || ':' || coalesce(md5(string_agg(id::text, ',' ORDER BY id)), '') "
+    " FROM instruments_unit WHERE status = %s), "
+    "(SELECT row(count(*), max(id))::text FROM instruments_unit), "
+    "(SELECT greatest(max(created_at), max(revoked_at)) FROM credit_endorsement)"
+)
+
+
+def lock_and_fingerprint(lock_sql: str, lock_args: list) -> tuple | None:
+    """PostgreSQL: run `SELECT <lock_sql>` and read the trust fingerprint in the same round trip."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {lock_sql}, {_FINGERPRINT_SQL}", [*lock_args, Unit.Status.VERIFIED])
+        _lock, endorsements, seeds, units, latest = cursor.fetchone()
+    return _fingerprint_checked(endorsements, seeds, units, latest)
+
+
+def _fingerprint_checked(endorsements, seeds, units, latest) -> tuple | None:
+    from django.utils import timezone
+
+    if latest is not None and latest > timezone.now():
+        return None
+    return (endorsements, seeds, units)
+
+
 def _fingerprint() -> tuple | None:
     """One cheap query; None when an endorsement starts or ends in the future (the graph moves with time)."""
     from django.db import connection
@@ -97,15 +125,7 @@ def _fingerprint() -> tuple | None:
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT (SELECT row(count(*), max(id), max(created_at), max(revoked_at), count(revoked_at))::text "
-                "        FROM credit_endorsement), "
-                "       (SELECT count(*)::text || ':' || coalesce(md5(string_agg(id::text, ',' ORDER BY id)), '') "
-                "        FROM instruments_unit WHERE status = %s), "
-                "       (SELECT row(count(*), max(id))::text FROM instruments_unit), "
-                "       (SELECT greatest(max(created_at), max(revoked_at)) FROM credit_endorsement)",
-                [Unit.Status.VERIFIED],
-            )
+            cursor.execute(f"SELECT {_FINGERPRINT_SQL}", [Unit.Status.VERIFIED])
             endorsements, seeds, units, latest = cursor.fetchone()
         else:
             cursor.execute(
@@ -123,16 +143,21 @@ def _fingerprint() -> tuple | None:
                 latest = parse_datetime(latest)
                 if latest is not None and timezone.is_naive(latest):
                     latest = timezone.make_aware(latest, UTC)
-    if latest is not None and latest > timezone.now():
-        return None
-    return (endorsements, seeds, units)
+    return _fingerprint_checked(endorsements, seeds, units, latest)
 
 
-def current_trust_scores() -> TrustScores:
-    """trust_scores(now), propagated again only when endorsements or the verified units changed."""
+_UNREAD = object()
+
+
+def current_trust_scores(fingerprint=_UNREAD) -> TrustScores:
+    """trust_scores(now), propagated again only when endorsements or the verified units changed.
+
+    `fingerprint`: one already read (lock_and_fingerprint), to save a round trip.
+    """
     from django.utils import timezone
 
-    fingerprint = _fingerprint()
+    if fingerprint is _UNREAD:
+        fingerprint = _fingerprint()
     if fingerprint is not None and _current.get("fingerprint") == fingerprint:
         return _current["scores"]  # type: ignore[return-value]
     scores = trust_scores(timezone.now())
