@@ -52,6 +52,8 @@ MANUFACTURERS = [
 UNIT_KINDS = ["university"] * 5 + ["research_institute"] * 3 + ["metrology_institute", "enterprise", "other"]
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+ENDORSEMENTS_PER_UNIT = 3  # on average each unit endorses this many others (bench/run.py's trust propagation)
+ENDORSEMENT_KINDS = ["collaboration"] * 3 + ["supervision", "other"]
 DURATIONS_MIN = [60, 120, 120, 180, 240, 240, 360, 480]
 
 
@@ -383,6 +385,31 @@ def generate(cursor, *, scale: dict, seed: int = 2026, now: datetime | None = No
             if pk >= next_report:
                 progress("bookings", pk, n_bookings)
                 next_report += 100_000
+    # --- Endorsements between units (a separate random stream: the bookings above stay the same) -------
+    endorse_rng = random.Random(seed + 1)  # noqa: S311 (reproducible data)
+    endorsements = CopyStream(
+        cursor, "credit_endorsement",
+        ["id", "kind", "note", "created_at", "revoked_at", "created_by_id", "endorsed_id", "endorser_id"],
+    )  # fmt: skip
+    for endorser in range(1, n_units + 1):
+        targets: set[int] = set()
+        for _ in range(endorse_rng.randrange(0, 2 * ENDORSEMENTS_PER_UNIT + 1)):
+            endorsed = _skewed(endorse_rng, n_units, 2.0) + 1  # large units are endorsed far more often
+            if endorsed != endorser:
+                targets.add(endorsed)
+        for endorsed in sorted(targets):
+            created = history_start + endorse_rng.randrange(0, HISTORY_DAYS * 1440)
+            revoked = "\\N"
+            if endorse_rng.random() < 0.1:  # a tenth were revoked later (and count no more)
+                revoked = t(min(now_min - 1, created + endorse_rng.randrange(1440, 365 * 1440)))
+            endorsements.add(
+                f"{endorsements.rows + 1}\t{endorse_rng.choice(ENDORSEMENT_KINDS)}\t\t{t(created)}\t{revoked}\t"
+                f"\\N\t{endorsed}\t{endorser}\n"
+            )
+            event(f"unit:{endorsed}", "endorsement_received", 1, f"endorsement:{endorsements.rows}", t(created),
+                  unit=endorsed, source="endorsement", counterparty=f"unit:{endorser}")  # fmt: skip
+    endorsements.flush()
+    log(f"endorsements: {endorsements.rows:,} ({time.monotonic() - started:.1f}s)")
     bookings.flush()
     reviews.flush()
     events.flush()
@@ -393,7 +420,7 @@ def generate(cursor, *, scale: dict, seed: int = 2026, now: datetime | None = No
 
     for table in (
         "instruments_unit", "auth_user", "instruments_membership", "instruments_instrument", "bookings_booking",
-        "bookings_review", "credit_creditevent",
+        "bookings_review", "credit_creditevent", "credit_endorsement",
     ):  # fmt: skip
         cursor.execute(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 (fixed table names)
@@ -412,6 +439,7 @@ def generate(cursor, *, scale: dict, seed: int = 2026, now: datetime | None = No
             "bookings": bookings.rows,
             "reviews": reviews.rows,
             "ledger_events": events.rows,
+            "endorsements": endorsements.rows,
             "idle_instruments": sum(1 for c in counts if c == 0) + (n_instruments - len(eligible)),
             "busiest_instrument_bookings": max(counts, default=0),
         },

@@ -31,11 +31,13 @@ entries and the benchmark's own bookings and events are cleared before measuring
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import random
 import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -225,7 +227,7 @@ def _referencing(cursor, table: str) -> list[tuple[str, str]]:
     return cursor.fetchall()
 
 
-def reset_between_runs(generation: dict) -> None:
+def reset_between_runs(generation: dict | None) -> None:
     """Forget scores, runs, list entries and the benchmark's own bookings and events (bench databases only)."""
     from django.db import connection, transaction
 
@@ -238,6 +240,8 @@ def reset_between_runs(generation: dict) -> None:
             "UPDATE instruments_unit SET credit_score = NULL, credit_tier = '' WHERE credit_score IS NOT NULL"
         )
         cursor.execute("DELETE FROM credit_creditevent WHERE source_ref LIKE 'bench-run:%%'")
+        if generation is None:  # between the credit measurements only
+            return
         rigs = generation["contention_instruments"]
         cursor.execute(
             "CREATE TEMP TABLE bench_old ON COMMIT DROP AS "
@@ -287,7 +291,10 @@ def child_full_recompute() -> dict:
         "status": outcome.status,
         "subjects": outcome.subjects,
         "snapshots_written": outcome.snapshots_written,
-        "peak_rss_mb": rss_mb(),
+        # VmHWM: this process's own peak. getrusage's ru_maxrss survives exec, so it also counts the parent's
+        # RSS at fork (the runner, which may have just generated the data set): it is kept for comparison.
+        "peak_rss_mb": _process_hwm_mb(os.getpid()),
+        "ru_maxrss_mb": rss_mb(),
     }
 
 
@@ -378,6 +385,118 @@ def measure_subject_recompute(mode: dict) -> dict:
         "target_p95_ms": TARGETS["subject_recompute_p95_ms"],
         "met": p95 < TARGETS["subject_recompute_p95_ms"],
     }
+
+
+BENCH_BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/1")
+
+
+def _process_hwm_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def measure_full_recompute_workers(database_url: str, floor: dict, counts=(1, 2)) -> dict:
+    """The nightly task on real Celery workers (one process each) against Redis: wall time with 1 and 2."""
+    import redis
+
+    from credit.models import CreditRun
+    from credit.tasks import recompute_all_task
+    from sharing_platform.celery import app
+
+    app.conf.broker_url = BENCH_BROKER_URL
+    app.conf.task_always_eager = False
+    results = {}
+    for workers in counts:
+        reset_between_runs(None)
+        redis.Redis.from_url(BENCH_BROKER_URL).flushdb()
+        subjects = floor["subjects"]
+        env = bench_environment(database_url)
+        env.update(
+            {
+                "CELERY_BROKER_URL": BENCH_BROKER_URL,
+                "CREDIT_RECOMPUTE_BATCH_SIZE": str(max(200, subjects // 20)),
+                "LOG_LEVEL": "INFO",
+            }
+        )
+        processes, logs = [], []
+        for n in range(workers):
+            log_path = RESULTS_DIR / f"worker-{os.getpid()}-{n}.log"
+            RESULTS_DIR.mkdir(exist_ok=True)
+            logs.append(log_path)
+            command = [
+                str(Path(sys.executable).with_name("celery")), "-A", "sharing_platform", "worker", "-P", "prefork",
+                "-c", "1", "-l", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                "-n", f"bench-{n}-{uuid.uuid4().hex[:6]}@%h",
+            ]  # fmt: skip
+            processes.append(
+                subprocess.Popen(  # noqa: S603 (our own virtualenv's celery)
+                    command,
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log_path.open("wb"),
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+        try:
+            deadline = time.monotonic() + 120
+            while not all("ready." in path.read_text(errors="replace") for path in logs):
+                if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+                    raise RuntimeError("workers did not start: " + logs[0].read_text(errors="replace")[-2000:])
+                time.sleep(0.2)
+            run_id = uuid.uuid4()
+            started = time.perf_counter()
+            recompute_all_task.apply_async(task_id=str(run_id))
+            deadline = time.monotonic() + 3600
+            while not CreditRun.objects.filter(run_id=run_id, status="done").exists():
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the parallel run did not finish within an hour")
+                time.sleep(0.1)
+            seconds = time.perf_counter() - started
+            run = CreditRun.objects.get(run_id=run_id)
+            peak = max((_process_hwm_mb(c) for p in processes for c in _children(p.pid)), default=0.0)
+            results[str(workers)] = {
+                "seconds": round(seconds, 2),
+                "ratio": ratio(seconds, floor["seconds"]),
+                "subjects": run.subjects_seen,
+                "snapshots_written": run.snapshots_written,
+                "batches": run.batches.count(),
+                "pool_process_peak_rss_mb": peak,
+            }
+        finally:
+            for process in processes:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+            for process in processes:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=10)
+            for path in logs:
+                path.unlink(missing_ok=True)
+    one, two = results.get("1"), results.get("2")
+    if one and two:
+        results["speedup_2_workers"] = round(one["seconds"] / two["seconds"], 2)
+    return results
 
 
 def measure_list_publication(full: dict) -> dict:
@@ -785,7 +904,7 @@ def machine() -> dict:
     }
 
 
-def run_scale(scale_name: str, database_url: str, *, quick: bool) -> dict:
+def run_scale(scale_name: str, database_url: str, *, quick: bool, only: set[str] | None = None) -> dict:
     """Everything for one scale, in this process (Django already set up for database_url)."""
     mode = MODES["quick" if quick else "normal"]
     generation = prepare_data(scale_name)
@@ -796,11 +915,19 @@ def run_scale(scale_name: str, database_url: str, *, quick: bool) -> dict:
         ("ledger_floor", lambda: measure_ledger_floor(mode)),
         ("full_recompute", lambda: measure_full_recompute(database_url, result["ledger_floor"])),
         ("subject_recompute", lambda: measure_subject_recompute(mode)),
+        (
+            "full_recompute_workers",
+            lambda: measure_full_recompute_workers(database_url, result["ledger_floor"]),
+        ),
         ("list_publication", lambda: measure_list_publication(result["full_recompute"])),
         ("catalogue_http", lambda: measure_catalogue_http(database_url, mode)),
         ("booking_contention", lambda: measure_booking_contention(generation, mode)),
         ("unit_evaluation", lambda: measure_unit_evaluation(generation, mode)),
     ]
+    if only:
+        steps = [(name, step) for name, step in steps if name in only]
+    elif quick:  # the smoke test: no Celery workers to start (run it with --only full_recompute_workers)
+        steps = [(name, step) for name, step in steps if name != "full_recompute_workers"]
     for name, step in steps:
         started = time.monotonic()
         log(f"[{scale_name}] {name} ...")
@@ -820,6 +947,10 @@ ROWS = [
     ("full recompute (s)", lambda r: r["full_recompute"]["seconds"]),
     ("  ratio to floor (target <= 3)", lambda r: r["full_recompute"]["ratio"]),
     ("  peak RSS MB (target < 1024)", lambda r: r["full_recompute"]["peak_rss_mb"]),
+    ("full recompute on 1 Celery worker (s)", lambda r: r["full_recompute_workers"]["1"]["seconds"]),
+    ("  on 2 workers (s)", lambda r: r["full_recompute_workers"]["2"]["seconds"]),
+    ("  speedup with 2 workers", lambda r: r["full_recompute_workers"]["speedup_2_workers"]),
+    ("  worker peak RSS MB", lambda r: r["full_recompute_workers"]["2"]["pool_process_peak_rss_mb"]),
     ("subject recompute p50 (ms)", lambda r: r["subject_recompute"]["p50_ms"]),
     ("subject recompute p95 (ms, target < 20)", lambda r: r["subject_recompute"]["p95_ms"]),
     ("  baseline GROUP BY p95 (ms)", lambda r: r["subject_recompute"]["baseline_p95_ms"]),
@@ -878,6 +1009,18 @@ def write_results(results: list[dict], *, latest: bool, json_out: str | None) ->
     return path
 
 
+ONLY_GROUPS = {"credit": {"ledger_floor", "full_recompute", "subject_recompute", "full_recompute_workers"}}
+
+
+def _only(value: str | None) -> set[str] | None:
+    if not value:
+        return None
+    names: set[str] = set()
+    for name in value.split(","):
+        names |= ONLY_GROUPS.get(name.strip(), {name.strip()})
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Platform benchmarks (see the module docstring and bench/README.md).")
     parser.add_argument(
@@ -894,6 +1037,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="each measurement once and briefly (the smoke test)")
     parser.add_argument("--json-out", help="write the JSON here instead of bench/results/")
     parser.add_argument("--write-latest", action="store_true", help="also copy the summary to bench/latest.json")
+    parser.add_argument(
+        "--only", help="comma-separated measurements (e.g. credit = ledger_floor,full_recompute,subject_recompute)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -939,7 +1085,7 @@ def main(argv: list[str] | None = None) -> int:
     ensure_database(args.server, database, recreate=args.regenerate)
     setup_django(database_url)
     try:
-        result = run_scale(scale, database_url, quick=args.quick)
+        result = run_scale(scale, database_url, quick=args.quick, only=_only(args.only))
     finally:
         if args.drop_after:
             from django.db import connections

@@ -223,6 +223,32 @@ class CreditRun(models.Model):
         return f"{self.scope} {self.run_id} ({self.status})"
 
 
+class CreditRunBatch(models.Model):
+    """One slice of a parallel full run: the subjects of one phase with ids from first_id to last_id.
+
+    Workers take batches in parallel; each batch writes its snapshots and marks itself done in ONE
+    transaction (holding its row lock meanwhile), so a batch whose worker dies is rolled back whole
+    and taken again when its message is redelivered. The batch that finds no other one left closes the run.
+    """
+
+    run = models.ForeignKey(CreditRun, on_delete=models.CASCADE, related_name="batches")
+    phase = models.CharField(max_length=8)
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    subjects = models.PositiveIntegerField(default=0)
+    snapshots_written = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["run", "phase", "first_id"]
+        verbose_name = _("credit recomputation batch")
+        verbose_name_plural = _("credit recomputation batches")
+        constraints = [models.UniqueConstraint(fields=["run", "phase", "first_id"], name="credit_run_batch_once")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.phase} {self.first_id}-{self.last_id}"
+
+
 class CreditScoreQuerySet(models.QuerySet):
     def latest_per_subject(self):
         return self.order_by("subject_key", "-as_of", "-id")

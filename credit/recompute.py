@@ -14,26 +14,28 @@ advisory lock keeps two full runs from overlapping; the second one returns "alre
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from instruments.models import Unit
 from sharing_platform import outbox
 
 from . import params
-from .models import CreditRun, CreditScore
-from .scoring.inputs import build_inputs, split_keys
+from .models import CreditRun, CreditRunBatch, CreditScore
+from .scoring.inputs import build_inputs
 from .scoring.model import ScoreResult, score_subject
-from .scoring.reasons import reasons_with_text
-from .scoring.trust import TrustScores, trust_scores
+from .scoring.reasons import reason_text, reasons_with_text
+from .scoring.sets import score_keys_set_based
+from .scoring.trust import TrustScores, current_trust_scores, lock_and_fingerprint, trust_scores
 from .signals import announce_score_changes
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ class RecomputeOutcome:
     run_id: uuid.UUID | None = None
     subjects: int = 0
     snapshots_written: int = 0
+    batches: int = 0  # parallel runs: batches queued
 
 
 def _is_postgres() -> bool:
@@ -65,38 +68,33 @@ def latest_snapshots(keys: list[str]) -> dict[str, CreditScore]:
     """The newest snapshot of each subject, in one query."""
     if not keys:
         return {}
+    if len(keys) == 1:  # the per-event path: one index probe (credit_score_latest)
+        table = CreditScore._meta.db_table
+        rows = list(
+            CreditScore.objects.raw(
+                f"SELECT * FROM {table} WHERE subject_key = %s ORDER BY as_of DESC, id DESC LIMIT 1",  # noqa: S608
+                [keys[0]],
+            )
+        )
+        return {rows[0].subject_key: rows[0]} if rows else {}
     return {row.subject_key: row for row in latest_snapshot_queryset(keys)}
 
 
-def _same(snapshot: CreditScore, result: ScoreResult, reasons: list[dict]) -> bool:
+def _same_score(snapshot: CreditScore, result: ScoreResult) -> bool:
+    """Same score, cap, dimensions and model: nothing to write (the reasons are not rebuilt for it)."""
     return (
         snapshot.score == result.score
         and snapshot.model_version == params.MODEL_VERSION
         and snapshot.cap == result.cap
         and all(getattr(snapshot, name) == value for name, value in result.dimensions.items())
-        and snapshot.reasons == reasons
-    )
-
-
-def _snapshot(key: str, result: ScoreResult, reasons: list[dict], *, as_of: datetime, run_id) -> CreditScore:
-    kind, _sep, pk = key.partition(":")
-    return CreditScore(
-        subject_unit_id=int(pk) if kind == "unit" else None,
-        subject_user_id=int(pk) if kind == "user" else None,
-        subject_key=key,
-        score=result.score,
-        tier=result.tier,
-        cap=result.cap,
-        reasons=reasons,
-        model_version=params.MODEL_VERSION,
-        run_id=run_id,
-        as_of=as_of,
-        **result.dimensions,
     )
 
 
 def score_keys(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[str, tuple[ScoreResult, list[dict]]]:
-    """Score many subjects as of one moment: the shared path of per-subject and full runs."""
+    """The reference implementation (scoring/model.py, one subject at a time, per-day buckets).
+
+    Recomputations use the set-based scoring (scoring/sets.py); tests compare the two subject by subject.
+    """
     today = timezone.localtime(as_of).date()
     results = {}
     for key, inputs in build_inputs(keys, as_of, trust).items():
@@ -105,44 +103,152 @@ def score_keys(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[str
     return results
 
 
-def _write_batch(keys: list[str], as_of: datetime, run_id, trust: TrustScores) -> int:
-    """Score a batch and write what changed: snapshots in bulk, then the units' cached columns."""
-    results = score_keys(keys, as_of, trust)
-    latest = latest_snapshots(list(results))
-    # Nothing is written where a newer snapshot already exists (a per-subject recompute overtook a
-    # full run): the history stays ordered and the units' columns never go back in time.
-    fresh = [
-        _snapshot(key, result, reasons, as_of=as_of, run_id=run_id)
-        for key, (result, reasons) in results.items()
-        if key not in latest or (latest[key].as_of <= as_of and not _same(latest[key], result, reasons))
-    ]
-    CreditScore.objects.bulk_create(fresh)
-    _announce_changes(fresh, latest)
-    _, unit_ids = split_keys([snapshot.subject_key for snapshot in fresh])
-    if unit_ids:
-        units = list(Unit.objects.filter(pk__in=unit_ids).only("pk", "credit_score", "credit_tier"))
+class _ReasonTexts:
+    """reasons_with_text for many subjects: each distinct sentence rendered once (call under English)."""
+
+    def __init__(self):
+        self.cache: dict[tuple, str] = {}
+
+    def __call__(self, reasons: list[dict]) -> list[dict]:
+        rendered = []
+        for reason in reasons:
+            name = (reason["code"], tuple(reason["params"].items()))
+            text = self.cache.get(name)
+            if text is None:
+                text = self.cache[name] = reason_text(reason)
+            rendered.append({**reason, "text": text})
+        return rendered
+
+
+@dataclass(slots=True)
+class _NewSnapshot:
+    """A snapshot to write: plain values (no model instance per subject in a full run)."""
+
+    key: str
+    score: int
+    tier: str
+    cap: int | None
+    dimensions: dict
+    reasons: list[dict]
+    pk: int | None = None
+
+    def model(self, *, as_of: datetime, run_id) -> CreditScore:
+        kind, _sep, pk = self.key.partition(":")
+        snapshot = CreditScore(
+            id=self.pk,
+            subject_unit_id=int(pk) if kind == "unit" else None,
+            subject_user_id=int(pk) if kind == "user" else None,
+            subject_key=self.key,
+            score=self.score,
+            tier=self.tier,
+            cap=self.cap,
+            reasons=self.reasons,
+            model_version=params.MODEL_VERSION,
+            run_id=run_id,
+            as_of=as_of,
+            **self.dimensions,
+        )
+        if self.pk is not None:
+            snapshot._state.adding = False
+            snapshot._state.db = "default"
+        return snapshot
+
+
+_INSERT_SNAPSHOTS = """
+    INSERT INTO credit_creditscore (subject_user_id, subject_unit_id, subject_key, score, tier, record, fulfilment,
+        external, identity, relationships, cap, reasons, model_version, run_id, as_of, computed_at)
+    SELECT u, n, k, s, t, r, f, e, i, l, c, j::jsonb, %s, %s::uuid, %s, %s
+    FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::int[], %s::text[], %s::numeric[], %s::numeric[],
+                %s::numeric[], %s::numeric[], %s::numeric[], %s::int[], %s::text[])
+         AS x(u, n, k, s, t, r, f, e, i, l, c, j)
+    RETURNING id, subject_key
+"""
+
+
+def _insert_snapshots(fresh: list[_NewSnapshot], *, as_of: datetime, run_id) -> None:
+    """Write new snapshots in bulk (PostgreSQL: one INSERT ... SELECT FROM unnest(arrays), ids returned)."""
+    if not fresh:
+        return
+    if not _is_postgres():
+        created = CreditScore.objects.bulk_create([row.model(as_of=as_of, run_id=run_id) for row in fresh])
+        for row, snapshot in zip(fresh, created, strict=True):
+            row.pk = snapshot.pk
+        return
+    columns: list[list] = [[] for _ in range(12)]
+    for row in fresh:
+        kind, _sep, pk = row.key.partition(":")
+        values = (
+            int(pk) if kind == "user" else None, int(pk) if kind == "unit" else None, row.key, row.score, row.tier,
+            *(str(row.dimensions[name]) for name in params.DIMENSIONS), row.cap, json.dumps(row.reasons),
+        )  # fmt: skip
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SNAPSHOTS, [params.MODEL_VERSION, str(run_id), as_of, timezone.now(), *columns])
+        ids = {key: pk for pk, key in cursor.fetchall()}
+    for row in fresh:
+        row.pk = ids[row.key]
+
+
+def _write_batch(
+    keys: list[str], as_of: datetime, run_id, trust: TrustScores, id_range: tuple[str, int, int] | None = None
+) -> tuple[int, dict[str, CreditScore]]:
+    """Score a batch (set-based) and write what changed: snapshots in bulk, then the units' cached columns.
+
+    Returns the number written and, for a single subject, its latest snapshot after the batch (new or previous).
+    """
+    batches, _facts = score_keys_set_based(keys, as_of, trust, id_range)
+    latest = latest_snapshots([key for batch in batches.values() for key in batch.keys])
+    texts = _ReasonTexts()
+    fresh: list[_NewSnapshot] = []
+    unit_scores: dict[int, tuple[int, str]] = {}
+    with translation.override("en"):  # the stored copy of the reasons' text is English
+        for batch in batches.values():
+            for key in batch.keys:
+                before = latest.get(key)
+                # Nothing is written where a newer snapshot already exists (a per-subject recompute overtook a
+                # full run): the history stays ordered and the units' columns never go back in time.
+                if before is not None and before.as_of > as_of:
+                    continue
+                result = batch.result(key, explain=False)
+                if before is not None and _same_score(before, result):
+                    continue
+                result = batch.result(key)  # with reasons: only for subjects whose score moved
+                fresh.append(
+                    _NewSnapshot(key, result.score, result.tier, result.cap, result.dimensions, texts(result.reasons))
+                )
+                if batch.subject_type == "unit":
+                    unit_scores[int(key.partition(":")[2])] = (result.score, result.tier)
+    _insert_snapshots(fresh, as_of=as_of, run_id=run_id)
+    _announce_changes(fresh, latest, as_of)
+    if unit_scores:
+        units = list(Unit.objects.filter(pk__in=list(unit_scores)).only("pk", "credit_score", "credit_tier"))
         for unit in units:
-            result = results[f"unit:{unit.pk}"][0]
-            unit.credit_score, unit.credit_tier = result.score, result.tier
+            unit.credit_score, unit.credit_tier = unit_scores[unit.pk]
         Unit.objects.bulk_update(units, ["credit_score", "credit_tier"])
-    return len(fresh)
+    current: dict[str, CreditScore] = {}
+    if len(keys) == 1:
+        current = dict(latest)
+        current.update({row.key: row.model(as_of=as_of, run_id=run_id) for row in fresh})
+    return len(fresh), current
 
 
-def _announce_changes(fresh: list[CreditScore], previous: dict[str, CreditScore]) -> None:
+def _announce_changes(fresh: list[_NewSnapshot], previous: dict[str, CreditScore], as_of: datetime) -> None:
     """Queue credit_score_changed (sent after commit, via the outbox) for each snapshot whose score or tier moved."""
     changes = []
+    moment = as_of.isoformat()
     for snapshot in fresh:
-        before = previous.get(snapshot.subject_key)
+        before = previous.get(snapshot.key)
         old_score, old_tier = (before.score, before.tier) if before is not None else (None, None)
         if old_score != snapshot.score or old_tier != snapshot.tier:
             changes.append(
                 {
-                    "subject_key": snapshot.subject_key,
+                    "subject_key": snapshot.key,
                     "old_score": old_score,
                     "new_score": snapshot.score,
                     "old_tier": old_tier,
                     "new_tier": snapshot.tier,
-                    "as_of": snapshot.as_of.isoformat(),
+                    "as_of": moment,
                     "snapshot_id": snapshot.pk,
                 }
             )
@@ -150,23 +256,31 @@ def _announce_changes(fresh: list[CreditScore], previous: dict[str, CreditScore]
         outbox.enqueue(announce_score_changes, changes)
 
 
-def _subject_lock(key: str) -> None:
-    """Serialise recomputes of one subject (PostgreSQL; SQLite already serialises writers)."""
-    if _is_postgres():
-        kind, _sep, pk = key.partition(":")
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [1 if kind == "unit" else 2, int(pk)])
+def _subject_lock(key: str, *, trust_now: bool) -> TrustScores | None:
+    """Serialise recomputes of one subject (PostgreSQL; SQLite already serialises writers).
+
+    With trust_now, also return the current trust vector; on PostgreSQL its cache's fingerprint is read
+    in the same round trip as the lock.
+    """
+    if not _is_postgres():
+        return current_trust_scores() if trust_now else None
+    kind, _sep, pk = key.partition(":")
+    lock_args = [1 if kind == "unit" else 2, int(pk)]
+    if trust_now:
+        return current_trust_scores(lock_and_fingerprint("pg_advisory_xact_lock(%s, %s)", lock_args))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", lock_args)
+    return None
 
 
 def recompute_subject(subject_key: str, *, as_of: datetime | None = None) -> CreditScore | None:
     """Recompute one subject now (or as of a given moment); returns its latest snapshot."""
-    as_of = as_of or timezone.now()
-    trust = trust_scores(as_of)
     run_id = uuid.uuid4()
     with transaction.atomic():
-        _subject_lock(subject_key)
-        _write_batch([subject_key], as_of, run_id, trust)
-    return latest_snapshots([subject_key]).get(subject_key)
+        current_trust = _subject_lock(subject_key, trust_now=as_of is None)
+        trust = current_trust if current_trust is not None else trust_scores(as_of or timezone.now())
+        _written, current = _write_batch([subject_key], as_of or timezone.now(), run_id, trust)
+    return current.get(subject_key)
 
 
 class _FullRunLock:
@@ -203,7 +317,7 @@ def recompute_all(
 ) -> RecomputeOutcome:
     """Recompute every unit and user in batches; resumable by run_id; stops cleanly at `deadline` (monotonic)."""
     with _FullRunLock() as acquired:
-        if not acquired:
+        if not acquired or _other_full_run_running(run_id):
             return RecomputeOutcome(status="already_running", run_id=None)
         run = CreditRun.objects.filter(run_id=run_id).first() if run_id else None
         if run is None:
@@ -234,7 +348,9 @@ def recompute_all(
                 if not ids:
                     break
                 with transaction.atomic():
-                    written = _write_batch([f"{phase}:{pk}" for pk in ids], run.as_of, run.run_id, trust)
+                    written, _current = _write_batch(
+                        [f"{phase}:{pk}" for pk in ids], run.as_of, run.run_id, trust, (phase, ids[0], ids[-1])
+                    )
                     CreditRun.objects.filter(pk=run.pk).update(
                         cursor_phase=phase,
                         cursor_id=ids[-1],
@@ -252,3 +368,133 @@ def recompute_all(
         return RecomputeOutcome(
             status="done", run_id=run.run_id, subjects=run.subjects_seen, snapshots_written=run.snapshots_written
         )
+
+
+# --- Parallel full runs: batches that Celery workers take side by side -----------------------------
+# The coordinator (recompute_all_task) plans a run's batches under the advisory lock and queues one
+# task per batch through the outbox; any number of workers take them. Each batch commits its snapshots,
+# its own "done" mark and the run's counters in one transaction, so an interrupted batch leaves the
+# previous snapshots as they were and is simply taken again (acks_late redelivery). Two full runs never
+# overlap: a run is planned only while no other full run is running (sequential or parallel).
+RUN_STALE_AFTER = timedelta(hours=12)  # a full run without progress for this long no longer blocks a new one
+_LAST_PHASE_END = 2**62
+
+
+def _other_full_run_running(run_id) -> bool:
+    others = CreditRun.objects.filter(
+        scope=CreditRun.Scope.FULL, status=CreditRun.Status.RUNNING, started_at__gte=timezone.now() - RUN_STALE_AFTER
+    )
+    if run_id:
+        others = others.exclude(run_id=run_id)
+    return others.exists()
+
+
+def _plan_batches(run: CreditRun) -> None:
+    """Cut the subjects (units, then users, by id) into batches of RECOMPUTE_BATCH_SIZE; the last one is open-ended."""
+    batches = []
+    for phase, _model in _PHASES:
+        model = Unit if phase == "unit" else get_user_model()
+        ids = model.objects.order_by("pk").values_list("pk", flat=True)
+        starts = list(ids[:: params.RECOMPUTE_BATCH_SIZE]) if ids.exists() else [1]
+        for n, first in enumerate(starts):
+            last = starts[n + 1] - 1 if n + 1 < len(starts) else _LAST_PHASE_END
+            batches.append(CreditRunBatch(run=run, phase=phase, first_id=first if n else 0, last_id=last))
+    CreditRunBatch.objects.bulk_create(batches)
+
+
+def recompute_all_plan(
+    *, run_id: uuid.UUID | str | None = None, as_of: datetime | None = None, queue: bool = False
+) -> RecomputeOutcome:
+    """Start (or resume) a parallel full run; with queue=True its pending batches go to the workers (outbox)."""
+    with _FullRunLock() as acquired:
+        if not acquired or _other_full_run_running(run_id):
+            return RecomputeOutcome(status="already_running")
+        with transaction.atomic():
+            run = CreditRun.objects.filter(run_id=run_id).first() if run_id else None
+            if run is None:
+                run = CreditRun.objects.create(
+                    run_id=run_id or uuid.uuid4(),
+                    scope=CreditRun.Scope.FULL,
+                    as_of=as_of or timezone.now(),
+                    model_version=params.MODEL_VERSION,
+                    cursor_phase="batches",
+                )
+            if run.status == CreditRun.Status.DONE:
+                return _outcome(run)
+            if not run.batches.exists():
+                _plan_batches(run)
+            pending = list(run.batches.filter(done_at=None).values_list("pk", flat=True))
+            if queue:
+                from .tasks import recompute_batch_task  # the tasks module imports this one
+
+                for batch_id in pending:
+                    outbox.enqueue(recompute_batch_task, batch_id)
+        return RecomputeOutcome(status="planned", run_id=run.run_id, batches=len(pending))
+
+
+def _outcome(run: CreditRun, status: str | None = None) -> RecomputeOutcome:
+    return RecomputeOutcome(
+        status=status or ("done" if run.status == CreditRun.Status.DONE else "running"),
+        run_id=run.run_id,
+        subjects=run.subjects_seen,
+        snapshots_written=run.snapshots_written,
+    )
+
+
+_run_trust: dict[uuid.UUID, TrustScores] = {}
+
+
+def _trust_for_run(run: CreditRun) -> TrustScores:
+    """The trust vector as of the run's moment, propagated once per process and run."""
+    trust = _run_trust.get(run.run_id)
+    if trust is None:
+        _run_trust.clear()
+        trust = _run_trust[run.run_id] = trust_scores(run.as_of)
+    return trust
+
+
+def recompute_batch(batch_id: int) -> str:
+    """Do one batch of a parallel run ("done", "already_done", or "busy" when another worker holds it)."""
+    with transaction.atomic():
+        batch = (
+            CreditRunBatch.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("run")
+            .filter(pk=batch_id)
+            .first()
+        )
+        if batch is None:
+            return "busy"
+        if batch.done_at is not None:
+            return "already_done"
+        run = batch.run
+        model = Unit if batch.phase == "unit" else get_user_model()
+        ids = list(
+            model.objects.filter(pk__gte=batch.first_id, pk__lte=batch.last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        written = 0
+        for start in range(0, len(ids), params.RECOMPUTE_BATCH_SIZE):
+            chunk = ids[start : start + params.RECOMPUTE_BATCH_SIZE]
+            count, _current = _write_batch(
+                [f"{batch.phase}:{pk}" for pk in chunk],
+                run.as_of,
+                run.run_id,
+                _trust_for_run(run),
+                (batch.phase, chunk[0], chunk[-1]),
+            )
+            written += count
+        CreditRunBatch.objects.filter(pk=batch.pk).update(
+            done_at=timezone.now(), subjects=len(ids), snapshots_written=written
+        )
+        # Locks the run's row until commit: the batches' last steps run one after another, so exactly
+        # one of them sees no batch left and closes the run.
+        CreditRun.objects.filter(pk=run.pk).update(
+            subjects_seen=F("subjects_seen") + len(ids), snapshots_written=F("snapshots_written") + written
+        )
+        if not run.batches.filter(done_at=None).exists():
+            CreditRun.objects.filter(pk=run.pk).update(status=CreditRun.Status.DONE, finished_at=timezone.now())
+    logger.info("credit run %s: batch %s (%s subjects, %s snapshots)", run.run_id, batch, len(ids), written)
+    if params.RECOMPUTE_BATCH_PAUSE_SECONDS:
+        time.sleep(params.RECOMPUTE_BATCH_PAUSE_SECONDS)
+    return "done"

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from celery import shared_task
-from django.conf import settings
 from django.db import OperationalError
-
-from sharing_platform import outbox
 
 from . import services
 from .models import CreditRun
-from .recompute import recompute_all, recompute_subject
+from .recompute import recompute_all_plan, recompute_batch, recompute_subject
 
 logger = logging.getLogger(__name__)
 
@@ -25,27 +21,28 @@ def recompute_subject_task(subject_key: str) -> int | None:
     return snapshot.score if snapshot else None
 
 
-def _budget_seconds() -> float:
-    """Stop a full run in good time before the soft limit; the continuation resumes from the cursor."""
-    soft = getattr(settings, "CELERY_TASK_SOFT_TIME_LIMIT", None) or 300
-    return max(soft - 10, 5)
-
-
 @shared_task(bind=True, acks_late=True)
 def recompute_all_task(self, run_id: str | None = None) -> str:
-    """Nightly: recompute everyone. The task id is the run id, so a redelivered message resumes its run."""
+    """Nightly: recompute everyone, in batches that any number of workers take in parallel.
+
+    The task id is the run id: a redelivered message resumes its run (only the batches not done yet
+    are queued again; a batch queued twice is done once). Batches go out through the outbox, with
+    the run's plan, so a broker hiccup cannot leave a run planned but never started.
+    """
     run_id = run_id or self.request.id
-    outcome = recompute_all(run_id=run_id, deadline=time.monotonic() + _budget_seconds())
+    outcome = recompute_all_plan(run_id=run_id, queue=True)
     if outcome.status == "already_running" and CreditRun.objects.filter(run_id=run_id, status="running").exists():
         # This run was redelivered after its worker died; the dead worker's database session (and with it
         # the advisory lock) may take a moment to go away. Try again shortly instead of dropping the run.
         raise self.retry(countdown=5, max_retries=24)
-    if outcome.status == "partial":
-        # Time budget spent: hand over to a fresh task (same run, same as_of) before the time limit hits;
-        # through the outbox, so a broker hiccup right now does not leave the run half done until tomorrow.
-        outbox.enqueue(recompute_all_task, run_id=str(outcome.run_id))
-    logger.info("credit full run %s: %s (%s subjects)", outcome.run_id, outcome.status, outcome.subjects)
+    logger.info("credit full run %s: %s (%s batches queued)", outcome.run_id, outcome.status, outcome.batches)
     return outcome.status
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def recompute_batch_task(batch_id: int) -> str:
+    """One batch of a parallel full run (idempotent: a batch already done, or being done, is skipped)."""
+    return recompute_batch(batch_id)
 
 
 @shared_task(acks_late=True)

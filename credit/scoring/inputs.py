@@ -13,6 +13,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -81,11 +82,8 @@ def ledger_buckets(keys: list[str], as_of: datetime) -> dict[str, list[Bucket]]:
     return buckets
 
 
-def build_inputs(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[str, SubjectInputs]:
-    """SubjectInputs for every key, with a fixed number of queries whatever the batch size."""
-    today = timezone.localtime(as_of).date()
-    user_ids, unit_ids = split_keys(keys)
-    buckets = ledger_buckets(keys, as_of)
+def external_facts(keys: list[str], as_of: datetime) -> dict[str, list[ExternalFact]]:
+    """Current external reports per subject (one query)."""
     external: dict[str, list[ExternalFact]] = defaultdict(list)
     reports = (
         ExternalCreditReport.objects.filter(
@@ -102,6 +100,15 @@ def build_inputs(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[s
                 reported_on=timezone.localtime(reported_at).date(),
             )
         )
+    return external
+
+
+def identity_facts(
+    keys: list[str], as_of: datetime, trust: TrustScores
+) -> tuple[dict[str, IdentityFacts], dict[str, float], dict[str, int]]:
+    """Identity facts, relationship scores and endorsement counts of the subjects that exist (fixed queries)."""
+    today = timezone.localtime(as_of).date()
+    user_ids, unit_ids = split_keys(keys)
     identities: dict[str, IdentityFacts] = {}
     relationships: dict[str, float] = {}
     endorsements: dict[str, int] = {}
@@ -114,14 +121,9 @@ def build_inputs(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[s
             relationships[key] = trust.by_unit.get(pk, 0.0)
             endorsements[key] = trust.endorsements.get(pk, 0)
     if user_ids:
-        verified_units: dict[int, list[int]] = defaultdict(list)
-        memberships = Membership.objects.filter(user_id__in=user_ids, unit__status=Unit.Status.VERIFIED)
-        for user_id, unit_id in memberships.values_list("user_id", "unit_id"):
-            verified_units[user_id].append(unit_id)
         verified_people = users_verified_by_institution(user_ids)  # one query
-        for pk, email, joined in (
-            get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "email", "date_joined")
-        ):
+        verified_units, people = _people(user_ids)
+        for pk, email, joined in people:
             key = f"user:{pk}"
             identities[key] = IdentityFacts(
                 has_email=bool(email),
@@ -131,6 +133,39 @@ def build_inputs(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[s
             )
             best = max((trust.by_unit.get(unit_id, 0.0) for unit_id in verified_units.get(pk, [])), default=0.0)
             relationships[key] = best * params.TRUST_USER_FACTOR
+    return identities, relationships, endorsements
+
+
+def _people(user_ids: list[int]) -> tuple[dict[int, list[int]], list[tuple]]:
+    """The users' (id, email, date joined) and the verified units each belongs to: one query on PostgreSQL."""
+    verified_units: dict[int, list[int]] = defaultdict(list)
+    if connection.vendor == "postgresql":
+        users, members, units = get_user_model()._meta.db_table, Membership._meta.db_table, Unit._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT u.id, u.email, u.date_joined, ARRAY(SELECT m.unit_id FROM {members} m "  # noqa: S608
+                f"JOIN {units} un ON un.id = m.unit_id WHERE m.user_id = u.id AND un.status = %s ORDER BY m.id) "
+                f"FROM {users} u WHERE u.id = ANY(%s)",
+                [Unit.Status.VERIFIED, user_ids],
+            )
+            people = []
+            for pk, email, joined, unit_ids in cursor.fetchall():
+                people.append((pk, email, joined))
+                if unit_ids:
+                    verified_units[pk] = list(unit_ids)
+        return verified_units, people
+    memberships = Membership.objects.filter(user_id__in=user_ids, unit__status=Unit.Status.VERIFIED)
+    for user_id, unit_id in memberships.values_list("user_id", "unit_id"):
+        verified_units[user_id].append(unit_id)
+    people = list(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "email", "date_joined"))
+    return verified_units, people
+
+
+def build_inputs(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[str, SubjectInputs]:
+    """SubjectInputs for every key, with a fixed number of queries whatever the batch size."""
+    buckets = ledger_buckets(keys, as_of)
+    external = external_facts(keys, as_of)
+    identities, relationships, endorsements = identity_facts(keys, as_of, trust)
     return {
         key: SubjectInputs(
             subject_key=key,

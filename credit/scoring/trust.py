@@ -9,7 +9,7 @@ A ring of unverified accounts receives nothing however densely it endorses itsel
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 from django.db.models import Count, Q
@@ -79,3 +79,89 @@ def trust_scores(as_of: datetime) -> TrustScores:
         .values_list("endorsed_id", "n")
     )
     return TrustScores(by_unit={pk: s for pk, s in scores.items() if s > 0}, endorsements=counts)
+
+
+# --- The current trust vector, cached --------------------------------------------------------------
+# The propagation reads the whole endorsement graph: too much for every event's recompute. The vector
+# as of now is kept per process and reused while its fingerprint holds: the endorsements (count, ids,
+# latest creation and revocation) and the set of verified units (the seeds). Creating or revoking an
+# endorsement or changing a unit's status changes the fingerprint, so the next recompute propagates
+# again; the nightly full run propagates afresh anyway (as of its own moment).
+_current: dict[str, object] = {}
+
+
+_FINGERPRINT_SQL = (
+    "(SELECT row(count(*), max(id), max(created_at), max(revoked_at), count(revoked_at))::text "
+    " FROM credit_endorsement), "
+    "(SELECT count(*)::text || ':' || coalesce(md5(string_agg(id::text, ',' ORDER BY id)), '') "
+    " FROM instruments_unit WHERE status = %s), "
+    "(SELECT row(count(*), max(id))::text FROM instruments_unit), "
+    "(SELECT greatest(max(created_at), max(revoked_at)) FROM credit_endorsement)"
+)
+
+
+def lock_and_fingerprint(lock_sql: str, lock_args: list) -> tuple | None:
+    """PostgreSQL: run `SELECT <lock_sql>` and read the trust fingerprint in the same round trip."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {lock_sql}, {_FINGERPRINT_SQL}", [*lock_args, Unit.Status.VERIFIED])
+        _lock, endorsements, seeds, units, latest = cursor.fetchone()
+    return _fingerprint_checked(endorsements, seeds, units, latest)
+
+
+def _fingerprint_checked(endorsements, seeds, units, latest) -> tuple | None:
+    from django.utils import timezone
+
+    if latest is not None and latest > timezone.now():
+        return None
+    return (endorsements, seeds, units)
+
+
+def _fingerprint() -> tuple | None:
+    """One cheap query; None when an endorsement starts or ends in the future (the graph moves with time)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT {_FINGERPRINT_SQL}", [Unit.Status.VERIFIED])
+            endorsements, seeds, units, latest = cursor.fetchone()
+        else:
+            cursor.execute(
+                "SELECT count(*), max(id), max(created_at), max(revoked_at), count(revoked_at) FROM credit_endorsement"
+            )
+            endorsements = tuple(cursor.fetchone())
+            cursor.execute("SELECT id FROM instruments_unit WHERE status = %s ORDER BY id", [Unit.Status.VERIFIED])
+            seeds = tuple(row[0] for row in cursor.fetchall())
+            cursor.execute("SELECT count(*), max(id) FROM instruments_unit")
+            units = tuple(cursor.fetchone())
+            latest = max((value for value in endorsements[2:4] if value is not None), default=None)
+            if isinstance(latest, str):
+                from django.utils.dateparse import parse_datetime
+
+                latest = parse_datetime(latest)
+                if latest is not None and timezone.is_naive(latest):
+                    latest = timezone.make_aware(latest, UTC)
+    return _fingerprint_checked(endorsements, seeds, units, latest)
+
+
+_UNREAD = object()
+
+
+def current_trust_scores(fingerprint=_UNREAD) -> TrustScores:
+    """trust_scores(now), propagated again only when endorsements or the verified units changed.
+
+    `fingerprint`: one already read (lock_and_fingerprint), to save a round trip.
+    """
+    from django.utils import timezone
+
+    if fingerprint is _UNREAD:
+        fingerprint = _fingerprint()
+    if fingerprint is not None and _current.get("fingerprint") == fingerprint:
+        return _current["scores"]  # type: ignore[return-value]
+    scores = trust_scores(timezone.now())
+    _current.clear()
+    if fingerprint is not None:
+        _current.update(fingerprint=fingerprint, scores=scores)
+    return scores

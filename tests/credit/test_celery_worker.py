@@ -119,3 +119,27 @@ def test_celery_worker_killed_mid_full_recompute_task_returns_and_completes(work
         assert row.as_of == run.as_of
         assert row.score == expected[row.subject_key][0].score
     assert run.as_of < timezone.now()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_celery_two_workers_share_a_full_run_batches(worker_factory):
+    """Adding a worker spreads one run's batches: both take some, each subject is scored exactly once."""
+    UnitFactory()
+    users = [UserFactory() for _ in range(12)]
+    for user in users:
+        record(user, CreditEvent.Kind.BOOKING_FULFILLED, days_ago=2)
+    redis.Redis.from_url(BROKER_URL).flushdb()  # the per-subject recomputes those commits queued
+    settings = {"CREDIT_RECOMPUTE_BATCH_SIZE": 2, "CREDIT_RECOMPUTE_BATCH_PAUSE_SECONDS": 0.5}
+    workers = [worker_factory(**settings), worker_factory(**settings)]
+    run_id = uuid.uuid4()
+    recompute_all_task.apply_async(task_id=str(run_id))
+    wait_for(
+        lambda: CreditRun.objects.filter(run_id=run_id, status="done").exists(),
+        timeout=90,
+        interval=0.5,
+        what="the run to finish\n" + "\n".join(w.output() for w in workers),
+    )
+    run = CreditRun.objects.get(run_id=run_id)
+    assert run.subjects_seen == 13
+    assert CreditScore.objects.filter(run_id=run_id).count() == 13
+    assert all("recompute_batch_task" in w.output() and "succeeded" in w.output() for w in workers)
