@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
+from instruments.catalogue_cache import catalogue_changed
 from instruments.models import Unit
 from sharing_platform import outbox
 
@@ -125,6 +126,7 @@ def _write_batch(keys: list[str], as_of: datetime, run_id, trust: TrustScores) -
             result = results[f"unit:{unit.pk}"][0]
             unit.credit_score, unit.credit_tier = result.score, result.tier
         Unit.objects.bulk_update(units, ["credit_score", "credit_tier"])
+        catalogue_changed()  # the catalogue shows and sorts by these columns; bulk writes send no post_save
     return len(fresh)
 
 

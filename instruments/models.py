@@ -44,12 +44,17 @@ class BilingualNameMixin:
         """(text, language it falls back to, or "") for a field with an `_en` twin: `description` holds the
         unit's own text (usually Chinese), `description_en` the English one; each interface falls back to the
         other when one is missing, and says so (instruments/templatetags/bilingual.py)."""
-        primary, english = getattr(self, field) or "", getattr(self, f"{field}_en") or ""
-        if language_is_chinese():
-            return (primary, "") if primary else (english, "en" if english else "")
-        if english:
-            return english, ""
-        return primary, "zh-Hans" if CJK.search(primary) else ""
+        return localized_pair(getattr(self, field), getattr(self, f"{field}_en"))
+
+
+def localized_pair(primary: str | None, english: str | None) -> tuple[str, str]:
+    """BilingualNameMixin.localized_text() for two plain values (the catalogue's lean rows are dicts)."""
+    primary, english = primary or "", english or ""
+    if language_is_chinese():
+        return (primary, "") if primary else (english, "en" if english else "")
+    if english:
+        return english, ""
+    return primary, "zh-Hans" if CJK.search(primary) else ""
 
 
 class Region(BilingualNameMixin, models.Model):

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from django import template
 from django.utils.translation import gettext as _
 
+from instruments.models import localized_pair
+
 register = template.Library()
 
 
@@ -23,7 +25,10 @@ class LocalizedText:
 @register.simple_tag
 def localized_text(obj, field: str) -> LocalizedText:
     """`{% localized_text instrument "description" as description %}`: description.text, .lang and .note."""
-    text, lang = obj.localized_text(field)
+    if isinstance(obj, dict):  # a lean catalogue row (selectors.catalogue.catalogue_rows)
+        text, lang = localized_pair(obj.get(field), obj.get(f"{field}_en"))
+    else:
+        text, lang = obj.localized_text(field)
     note = ""
     if lang == "zh-Hans":
         note = _("Not given in English; shown in Chinese.")

@@ -15,11 +15,12 @@ from django.views.decorators.http import require_http_methods
 from sharing_platform.errors import DomainPermissionError
 from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
+from ..catalogue_cache import cached_page, page_params
 from ..filters import InstrumentFilter
 from ..forms_catalogue import InstrumentForm, catalogue_form_widgets
 from ..permissions import can_manage_instrument, can_manage_unit_instruments
 from ..selectors.catalogue import (
-    catalogue_page,
+    catalogue_rows,
     instrument_catalogue_queryset,
     instrument_get_visible,
     unit_for_instrument_create,
@@ -54,7 +55,13 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     page_number = _page_number(request.GET.get("page"))
     instruments, has_next = [], False
     if filterset.is_valid():
-        instruments, has_next = catalogue_page(queryset=filterset.qs, page_number=page_number, page_size=PAGE_SIZE)
+        # Lean rows, shared with the API's cache entries for the same filters and page (catalogue_cache).
+        offset = (page_number - 1) * PAGE_SIZE
+        instruments, has_next = cached_page(
+            "rows",
+            page_params(request.GET, filterset.filters, offset=offset, page_size=PAGE_SIZE),
+            lambda: catalogue_rows(queryset=filterset.qs, offset=offset, page_size=PAGE_SIZE),
+        )
     filtering = any(value for key, value in request.GET.items() if key not in {"page", "ordering"})
     context = {
         "filter_form": filterset.form,
