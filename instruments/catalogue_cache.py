@@ -80,6 +80,20 @@ def page_key(kind: str, params: list[tuple[str, str]]) -> str:
     return f"{kind}:{get_language() or ''}:{digest}"
 
 
+def fragment_key(parts: list) -> str:
+    """A key for `{% cache catalogue_cache_seconds name catalogue_fragment %}` in a template: the parts
+    given, the language and the catalogue's generation ("" when caching is off: the tag then stores
+    nothing, its timeout being 0)."""
+    if cache_seconds() <= 0:
+        return ""
+    try:
+        generation = _generation()
+    except Exception:
+        logger.warning("catalogue cache: read failed", exc_info=True)
+        return uuid.uuid4().hex  # a key never seen again: the fragment is rendered
+    return f"{generation}:{page_key('fragment', [(str(name), repr(value)) for name, value in parts])}"
+
+
 def cached_page(kind: str, params: list[tuple[str, str]], compute: Callable[[], object]):
     """The value cached for these parameters in the current generation, else `compute()` (stored).
 
