@@ -80,7 +80,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         }
 
     page = cached_page(
-        "page", page_params(request.GET, filterset.filters, offset=offset, page_size=PAGE_SIZE), read_page
+        "page", page_params(request.GET, InstrumentFilter.base_filters, offset=offset, page_size=PAGE_SIZE), read_page
     )
     filtering = any(value for key, value in request.GET.items() if key not in {"page", "ordering"})
     context = {
