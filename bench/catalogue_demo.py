@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import run  # noqa: E402 (bench/run.py, beside this file)
+import run
 
 
 def main() -> int:
