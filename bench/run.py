@@ -748,14 +748,13 @@ def measure_booking_contention(generation: dict, mode: dict) -> dict:
 
 
 def measure_unit_evaluation(generation: dict, mode: dict) -> dict:
+    from django.core.cache import cache
     from django.db import connection
+    from django.test.utils import override_settings
     from django.utils import timezone
 
     from analytics.selectors import unit_evaluation
     from instruments.models import Unit
-
-    from django.core.cache import cache
-    from django.test.utils import override_settings
 
     unit = Unit.objects.get(pk=generation["largest_unit"])
     year = timezone.localdate().year
