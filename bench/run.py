@@ -469,7 +469,7 @@ def start_gunicorn(database_url: str, port: int, workers: int, extra_env: dict |
     process = subprocess.Popen(  # noqa: S603 (our own fixed command)
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded machine starts workers slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
@@ -481,7 +481,7 @@ def start_gunicorn(database_url: str, port: int, workers: int, extra_env: dict |
             pass
         time.sleep(0.2)
     process.kill()
-    raise RuntimeError("gunicorn did not answer /healthz within 30 s")
+    raise RuntimeError("gunicorn did not answer /healthz within 90 s")
 
 
 def http_get(port: int, path: str) -> tuple[int, bytes]:

@@ -180,6 +180,9 @@ class Unit(BilingualNameMixin, models.Model):
             # Unit lists by name in each language (name_order()).
             models.Index(fields=["name", "id"], name="unit_name_id_idx"),
             models.Index(english_or_chinese(), F("id"), name="unit_name_en_id_idx"),
+            # The catalogue's order by provider credit (issue 14.1): units walked in score order (descending:
+            # migration instruments/0007, PostgreSQL only).
+            models.Index(fields=["credit_score", "id"], name="unit_credit_id_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -344,6 +347,12 @@ class Instrument(BilingualNameMixin, models.Model):
             models.Index(fields=["name", "id"], name="instrument_name_id_idx"),
             # The same order in English (name_order()): the English name, or the Chinese one where none is given.
             models.Index(english_or_chinese(), F("id"), name="instrument_name_en_id_idx"),
+            # Every other order the catalogue offers, as NullsLastOrderingFilter writes it, so a first page never
+            # sorts the table (issue 14.1). The descending ones (DESC NULLS LAST, then id ascending) are
+            # PostgreSQL-only expression indexes: migration 0007 (SQLite cannot say NULLS LAST in an index).
+            models.Index(fields=["created_at", "id"], name="instrument_created_id_idx"),
+            models.Index(fields=["hourly_rate_external", "id"], name="instrument_rate_id_idx"),
+            models.Index(fields=["original_value", "id"], name="instrument_value_id_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["unit", "asset_number"], name="instrument_asset_number_unique_in_unit"),
