@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     Avg,
     Case,
@@ -425,14 +427,6 @@ def _unit_summary(usage: Usage, *, instruments: int, window: Window) -> dict:
     }
 
 
-def _reviews_of(bookings: QuerySet[Booking]) -> dict:
-    row = Review.objects.filter(booking__in=bookings.values("pk"), side=Side.REQUESTER).aggregate(
-        average=Avg("stars"), count=Count("id")
-    )
-    average = row["average"]
-    return {"average_stars": round(float(average), 2) if average is not None else None, "reviews": row["count"]}
-
-
 def unit_evaluation(*, unit: Unit, year: int, min_value: Decimal = Decimal("0"), now: datetime | None = None) -> dict:
     """The yearly evaluation of one unit, shaped like the national indicators, with the platform median."""
     now = now or timezone.now()
@@ -467,10 +461,12 @@ def unit_evaluation(*, unit: Unit, year: int, min_value: Decimal = Decimal("0"),
             }
         )
 
-    # Idle instruments reused: under the idle threshold the year before, at or over it this year.
+    # Idle instruments reused: under the idle threshold the year before, at or over it this year. Only the
+    # instruments at or over it this year can count, so only their previous year is read.
     previous = year_window(year - 1)
-    previous_usage = usage_by_instrument(previous, own)
-    previous_open = open_hours_by_instrument(previous, own)
+    busy = [row["id"] for row in per_instrument if (row["utilisation"] or 0) >= IDLE_DEFAULT_THRESHOLD]
+    previous_usage = usage_by_instrument(previous, own.filter(pk__in=busy)) if busy else {}
+    previous_open = open_hours_by_instrument(previous, own.filter(pk__in=busy)) if busy else {}
     reused = 0
     for row in per_instrument:
         before = indicators.ratio(
@@ -479,11 +475,18 @@ def unit_evaluation(*, unit: Unit, year: int, min_value: Decimal = Decimal("0"),
         was_idle = before is None or before < IDLE_DEFAULT_THRESHOLD
         reused += was_idle and row["utilisation"] is not None and row["utilisation"] >= IDLE_DEFAULT_THRESHOLD
 
+    # People and units served from outside, and the requesters' reviews of all counted bookings: one query
+    # (a booking has at most one review per side, so the join does not repeat a requester's review).
     served_bookings = completed_in_window(window, Booking.objects.filter(instrument__in=own.values("pk")))
-    served = served_bookings.filter(~INTERNAL).aggregate(
-        users=Count("requester_id", distinct=True), units=Count("requester_unit_id", distinct=True)
+    requester_review = Q(reviews__side=Side.REQUESTER)
+    served = served_bookings.aggregate(
+        users=Count("requester_id", distinct=True, filter=~INTERNAL),
+        units=Count("requester_unit_id", distinct=True, filter=~INTERNAL),
+        average_stars=Avg("reviews__stars", filter=requester_review),
+        reviews=Count("reviews__id", filter=requester_review),
     )
-    reviews = _reviews_of(served_bookings)
+    average = served["average_stars"]
+    reviews = {"average_stars": round(float(average), 2) if average is not None else None, "reviews": served["reviews"]}
     standing = credit_standing_for_unit(unit)
     summary = _unit_summary(total, instruments=len(instruments), window=window)
     grade = (
@@ -538,7 +541,7 @@ def unit_evaluation(*, unit: Unit, year: int, min_value: Decimal = Decimal("0"),
             external_hours_per_year=summary["avg_external_hours_per_year"],
         ),
         "grade": grade.as_dict() if grade else None,
-        "platform_median": platform_medians(window=window, scope=scope),
+        "platform_median": platform_medians_cached(window=window, scope=scope, min_value=min_value, partial=partial),
         "instruments": per_instrument,
     }
 
@@ -551,6 +554,23 @@ MEDIAN_FIGURES = (
     "average_stars",
     "score",
 )
+
+
+def platform_medians_cached(*, window: Window, scope: QuerySet[Instrument], min_value: Decimal, partial: bool) -> dict:
+    """platform_medians() through the shared cache (issue 14.6): the median unit is the same for every unit's
+    report, and computing it reads the whole platform's year (seconds at national scale), while the rest of a
+    report reads one unit. Kept `ANALYTICS_MEDIAN_CACHE_SECONDS` (default an hour; 0 turns it off); for the
+    current year the window's end is taken to the hour, so a median is at most an hour old."""
+    seconds = int(getattr(settings, "ANALYTICS_MEDIAN_CACHE_SECONDS", 3600))
+    if seconds <= 0:
+        return platform_medians(window=window, scope=scope)
+    end = window.end.replace(minute=0, second=0, microsecond=0) if partial else window.end
+    key = f"analytics:platform-medians:{window.start.isoformat()}:{end.isoformat()}:{min_value}"
+    found = cache.get(key)
+    if found is None:
+        found = platform_medians(window=window, scope=scope)
+        cache.set(key, found, seconds)
+    return found
 
 
 def platform_medians(*, window: Window, scope: QuerySet[Instrument]) -> dict:

@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone, translation
 
+from instruments.catalogue_cache import catalogue_changed
 from instruments.models import Unit
 from sharing_platform import outbox
 
@@ -226,6 +227,7 @@ def _write_batch(
         for unit in units:
             unit.credit_score, unit.credit_tier = unit_scores[unit.pk]
         Unit.objects.bulk_update(units, ["credit_score", "credit_tier"])
+        catalogue_changed()  # the catalogue shows and sorts by these columns; bulk writes send no post_save
     current: dict[str, CreditScore] = {}
     if len(keys) == 1:
         current = dict(latest)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django import forms
 from django.db.models import Exists, OuterRef, Q
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from .catalogue_cache import cached_page
 from .models import Instrument, InstrumentCategory, Region, Unit
 from .selectors.catalogue import category_tree
 from .services.instruments import INSTRUMENT_EDITABLE_FIELDS, SETTABLE_STATUSES
@@ -43,15 +45,35 @@ def region_choices() -> list:
     return choices
 
 
+class CachedSelect(forms.Select):
+    """A drop-down whose options are read only when its HTML is not in the shared catalogue cache.
+
+    The category and region drop-downs of the catalogue page cost more than the rest of the page together
+    (thousands of options, three queries): their HTML is kept per selected value and language, and forgotten
+    with every other cached catalogue page when a unit, category or region changes (catalogue_cache)."""
+
+    def __init__(self, choices_factory, attrs=None):
+        super().__init__(attrs)
+        self.choices_factory = choices_factory
+
+    def render(self, name, value, attrs=None, renderer=None):
+        def rendered() -> str:
+            self.choices = list(self.choices_factory())
+            return str(super(CachedSelect, self).render(name, value, attrs, renderer))
+
+        key = [("name", name), ("value", repr(value)), ("attrs", repr(sorted((attrs or {}).items())))]
+        return mark_safe(cached_page("select", key, rendered))  # noqa: S308 (Django's own widget HTML)
+
+
 def catalogue_form_widgets(form: forms.Form) -> forms.Form:
     """Friendlier widgets for the page; the fields, and so validation, stay those of the API."""
     form.fields["q"].widget = forms.TextInput(
         attrs={"type": "search", "placeholder": _("Name, model, manufacturer…"), "maxlength": 200}
     )
-    form.fields["category"].widget = forms.Select(
-        choices=category_choices(value_of=lambda category: category.code, include_blank_label=_("All categories"))
+    form.fields["category"].widget = CachedSelect(
+        lambda: category_choices(value_of=lambda category: category.code, include_blank_label=_("All categories"))
     )
-    form.fields["region"].widget = forms.Select(choices=region_choices())
+    form.fields["region"].widget = CachedSelect(region_choices)
     # Thousands of units make a poor drop-down: the unit filter arrives from a unit's page as a hidden value.
     form.fields["unit"].widget = forms.HiddenInput()
     form.fields["min_rate"].widget = forms.NumberInput(attrs={"min": 0, "step": "any"})

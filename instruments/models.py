@@ -46,12 +46,17 @@ class BilingualNameMixin:
         """(text, language it falls back to, or "") for a field with an `_en` twin: `description` holds the
         unit's own text (usually Chinese), `description_en` the English one; each interface falls back to the
         other when one is missing, and says so (instruments/templatetags/bilingual.py)."""
-        primary, english = getattr(self, field) or "", getattr(self, f"{field}_en") or ""
-        if language_is_chinese():
-            return (primary, "") if primary else (english, "en" if english else "")
-        if english:
-            return english, ""
-        return primary, "zh-Hans" if CJK.search(primary) else ""
+        return localized_pair(getattr(self, field), getattr(self, f"{field}_en"))
+
+
+def localized_pair(primary: str | None, english: str | None) -> tuple[str, str]:
+    """BilingualNameMixin.localized_text() for two plain values (the catalogue's lean rows are dicts)."""
+    primary, english = primary or "", english or ""
+    if language_is_chinese():
+        return (primary, "") if primary else (english, "en" if english else "")
+    if english:
+        return english, ""
+    return primary, "zh-Hans" if CJK.search(primary) else ""
 
 
 class Region(BilingualNameMixin, models.Model):
@@ -177,6 +182,9 @@ class Unit(BilingualNameMixin, models.Model):
             # Unit lists by name in each language (name_order()).
             models.Index(fields=["name", "id"], name="unit_name_id_idx"),
             models.Index(english_or_chinese(), F("id"), name="unit_name_en_id_idx"),
+            # The catalogue's order by provider credit (issue 14.1): units walked in score order (descending:
+            # migration instruments/0007, PostgreSQL only).
+            models.Index(fields=["credit_score", "id"], name="unit_credit_id_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -349,6 +357,12 @@ class Instrument(BilingualNameMixin, models.Model):
             models.Index(fields=["name", "id"], name="instrument_name_id_idx"),
             # The same order in English (name_order()): the English name, or the Chinese one where none is given.
             models.Index(english_or_chinese(), F("id"), name="instrument_name_en_id_idx"),
+            # Every other order the catalogue offers, as NullsLastOrderingFilter writes it, so a first page never
+            # sorts the table (issue 14.1). The descending ones (DESC NULLS LAST, then id ascending) are
+            # PostgreSQL-only expression indexes: migration 0007 (SQLite cannot say NULLS LAST in an index).
+            models.Index(fields=["created_at", "id"], name="instrument_created_id_idx"),
+            models.Index(fields=["hourly_rate_external", "id"], name="instrument_rate_id_idx"),
+            models.Index(fields=["original_value", "id"], name="instrument_value_id_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["unit", "asset_number"], name="instrument_asset_number_unique_in_unit"),

@@ -172,6 +172,11 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Issue 14: catalogue pages (forgotten on every catalogue write, instruments/catalogue_cache.py) and the
+# platform median of unit evaluations are kept this long in the cache above; 0 turns each off. Without
+# CACHE_URL each process has its own memory: run one process, or set CACHE_URL, so writes reach every cache.
+CATALOGUE_CACHE_SECONDS = int(os.environ.get("CATALOGUE_CACHE_SECONDS", "60"))
+ANALYTICS_MEDIAN_CACHE_SECONDS = int(os.environ.get("ANALYTICS_MEDIAN_CACHE_SECONDS", "3600"))
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

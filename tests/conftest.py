@@ -104,6 +104,15 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: cached catalogue pages and platform medians (issue 14) must not
+    outlive the rolled-back data of an earlier test (on SQLite ids repeat across tests)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """serialized_rollback restores the migrations' data before each such test by saving every row one by one;

@@ -19,8 +19,14 @@ from rest_framework.views import APIView
 from sharing_platform.api.exceptions import validation_error
 from sharing_platform.api.public_reads import CATALOGUE_READ, PublicReadScope, public_read_authentication
 
+from ..catalogue_cache import cached_page, page_params
 from ..filters import InstrumentFilter
-from ..selectors.catalogue import category_tree, instrument_catalogue_queryset, instrument_visible_queryset
+from ..selectors.catalogue import (
+    catalogue_rows,
+    category_tree,
+    instrument_catalogue_queryset,
+    instrument_visible_queryset,
+)
 from ..selectors.stats import platform_stats
 from ..services.instruments import instrument_create, instrument_retire, instrument_update
 from .serializers_catalogue import (
@@ -132,6 +138,21 @@ class InstrumentViewSet(
         if self.action != "list":
             return queryset
         return super().filter_queryset(queryset)
+
+    def list(self, request, *args, **kwargs):
+        # One page of lean rows (selectors.catalogue_rows, the shape InstrumentListSerializer documents), kept
+        # in the shared cache per filter set, page and language (catalogue_cache). The same for every caller:
+        # who may read was settled by the permission check before this runs.
+        paginator = self.paginator
+        offset, page_size = paginator.page_bounds(request)
+
+        def read_page():
+            queryset = self.filter_queryset(self.get_queryset())  # a bad filter raises: nothing is cached
+            return catalogue_rows(queryset=queryset, offset=offset, page_size=page_size)
+
+        params = page_params(request.query_params, InstrumentFilter.base_filters, offset=offset, page_size=page_size)
+        rows, has_next = cached_page("rows", params, read_page)
+        return paginator.get_paginated_response(paginator.page_found(rows, has_next))
 
     def get_serializer_class(self):
         if self.action == "list":

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sharing_platform.errors import DomainNotFoundError
 
-from ..models import Instrument, InstrumentCategory, Membership, Unit, name_order
+from ..models import Instrument, InstrumentCategory, Membership, Unit, language_is_chinese, name_order
+from .photos import media_url
 
 CATALOGUE_JOINS = ("unit__region", "category__parent")
 
@@ -41,11 +45,130 @@ def instrument_get_visible(*, user, pk: int) -> Instrument:
     return instrument
 
 
-def catalogue_page(*, queryset: QuerySet, page_number: int, page_size: int) -> tuple[list, bool]:
-    """One page without COUNT(*): fetch one row more than the page to know whether a next page exists."""
-    offset = (page_number - 1) * page_size
-    rows = list(queryset[offset : offset + page_size + 1])
-    return rows[:page_size], len(rows) > page_size
+# --- The lean catalogue row (issue 14.1) ---------------------------------------------------------------------
+# A catalogue page is read with values() (no model instances) and shaped by one function, row_from_values(),
+# for both the API and the page. The API's InstrumentListSerializer still documents the shape (schema tests
+# compare the two). To add a column: name it in CATALOGUE_COLUMNS and give it its key in row_from_values().
+
+CATALOGUE_COLUMNS = (
+    "id",
+    "name",
+    "name_en",
+    "model_number",
+    "manufacturer",
+    "status",
+    "location",
+    "location_en",
+    "original_value",
+    "hourly_rate_internal",
+    "hourly_rate_external",
+    "deposit",
+    "requires_approval",
+    "requires_qualification",
+    "min_credit_score",
+    "created_at",
+    "cover_thumbnail",
+    "unit_id",
+    "unit__name",
+    "unit__name_en",
+    "unit__status",
+    "unit__credit_score",
+    "unit__credit_tier",
+    "unit__region_id",
+    "unit__region__code",
+    "unit__region__name_zh",
+    "unit__region__name_en",
+    "category_id",
+    "category__code",
+    "category__name_zh",
+    "category__name_en",
+    "category__parent_id",
+    "category__parent__code",
+    "category__parent__name_zh",
+    "category__parent__name_en",
+)
+
+CENTS = Decimal("0.01")
+
+
+def _money(value: Decimal) -> str:
+    """As the API's DecimalField writes it: two decimals, as text."""
+    return format(value.quantize(CENTS), "f")
+
+
+def _moment(value) -> str:
+    """As the API's DateTimeField writes it: ISO 8601 in the current time zone."""
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+class RowShaper:
+    """Turns values() rows into catalogue rows for one request: the language is read once, labels once."""
+
+    def __init__(self):
+        chinese = language_is_chinese()
+        self.pick = (lambda zh, en: zh or en) if chinese else (lambda zh, en: en or zh)
+        self.status_labels = {value: str(label) for value, label in Instrument.Status.choices}
+
+    def __call__(self, row: dict) -> dict:
+        pick = self.pick
+        parent = None
+        if row["category__parent_id"] is not None:
+            parent = {
+                "id": row["category__parent_id"],
+                "code": row["category__parent__code"],
+                "name": pick(row["category__parent__name_zh"], row["category__parent__name_en"]),
+            }
+        return {
+            "id": row["id"],
+            "display_name": pick(row["name"], row["name_en"]),
+            "name": row["name"],
+            "name_en": row["name_en"],
+            "model_number": row["model_number"],
+            "manufacturer": row["manufacturer"],
+            "unit": {
+                "id": row["unit_id"],
+                "name": pick(row["unit__name"], row["unit__name_en"]),
+                "status": row["unit__status"],
+                "region": {
+                    "id": row["unit__region_id"],
+                    "code": row["unit__region__code"],
+                    "name": pick(row["unit__region__name_zh"], row["unit__region__name_en"]),
+                    "name_zh": row["unit__region__name_zh"],
+                    "name_en": row["unit__region__name_en"],
+                },
+                "credit_score": row["unit__credit_score"],
+                "credit_tier": row["unit__credit_tier"],
+            },
+            "category": {
+                "id": row["category_id"],
+                "code": row["category__code"],
+                "name": pick(row["category__name_zh"], row["category__name_en"]),
+                "name_zh": row["category__name_zh"],
+                "name_en": row["category__name_en"],
+                "parent": parent,
+            },
+            "status": row["status"],
+            "status_display": self.status_labels.get(row["status"], row["status"]),
+            "location": row["location"],
+            "location_en": row["location_en"],
+            "original_value": _money(row["original_value"]),
+            "hourly_rate_internal": _money(row["hourly_rate_internal"]),
+            "hourly_rate_external": _money(row["hourly_rate_external"]),
+            "deposit": _money(row["deposit"]),
+            "requires_approval": row["requires_approval"],
+            "requires_qualification": row["requires_qualification"],
+            "min_credit_score": row["min_credit_score"],
+            "created_at": _moment(row["created_at"]),
+            "thumbnail_url": media_url(row["cover_thumbnail"]),
+        }
+
+
+def catalogue_rows(*, queryset: QuerySet, offset: int, page_size: int) -> tuple[list[dict], bool]:
+    """One page of lean catalogue rows (one query, no COUNT): the rows, and whether a next page exists."""
+    values = list(queryset.values(*CATALOGUE_COLUMNS)[offset : offset + page_size + 1])
+    shape = RowShaper()
+    return [shape(row) for row in values[:page_size]], len(values) > page_size
 
 
 def category_tree() -> list[InstrumentCategory]:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
 
+from ..catalogue_cache import catalogue_changed
 from ..error_codes import InstrumentErrorCode
 from ..models import Instrument, InstrumentPhoto
 from ..permissions import can_manage_instrument
@@ -211,6 +212,7 @@ def _cover_refresh(instrument_id: int) -> None:
         .first()
     )
     Instrument.objects.filter(pk=instrument_id).update(cover_thumbnail=newest or "")
+    catalogue_changed()  # the catalogue rows carry the thumbnail; update() sends no post_save
 
 
 def instrument_photo_add(*, actor, instrument: Instrument, content: bytes) -> InstrumentPhoto:

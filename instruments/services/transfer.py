@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
 from sharing_platform.spreadsheets import FORMULA_PREFIXES, csv_bytes, xlsx_cell, xlsx_row
 
+from ..catalogue_cache import catalogue_changed
 from ..error_codes import InstrumentErrorCode
 from ..models import Instrument, InstrumentCategory, Unit
 from ..permissions import can_manage_unit_instruments
@@ -798,6 +799,7 @@ def instrument_import(*, actor, unit: Unit, file_name: str, content: bytes, dry_
             Instrument.objects.bulk_create(to_create, batch_size=500)
             if to_update:
                 Instrument.objects.bulk_update(to_update, sorted(update_fields), batch_size=200)
+            catalogue_changed()  # bulk writes send no post_save
     except IntegrityError as error:
         raise DomainConflictError(
             _("Another change to these instruments happened at the same time; nothing was imported. Try again.")

@@ -8,7 +8,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from instruments.models import language_is_chinese
+from instruments.models import language_is_chinese, localized_pair
 
 register = template.Library()
 
@@ -26,7 +26,10 @@ class LocalizedText:
 @register.simple_tag
 def localized_text(obj, field: str) -> LocalizedText:
     """`{% localized_text instrument "description" as description %}`: description.text, .lang and .note."""
-    text, lang = obj.localized_text(field)
+    if isinstance(obj, dict):  # a lean catalogue row (selectors.catalogue.catalogue_rows)
+        text, lang = localized_pair(obj.get(field), obj.get(f"{field}_en"))
+    else:
+        text, lang = obj.localized_text(field)
     note = ""
     if lang == "zh-Hans":
         note = _("Not given in English; shown in Chinese.")
@@ -46,13 +49,20 @@ def localized_name(obj, link: str = ""):
     """A unit's or instrument's name in the active language; when only the other language's name exists it is
     shown marked with its language and a note saying so (English pages: "no English name")."""
     chinese = language_is_chinese()
-    zh, en = obj.name or "", getattr(obj, "name_en", "") or ""
+    if isinstance(obj, dict):  # a lean catalogue row (selectors.catalogue.RowShaper)
+        if "name_en" not in obj:  # its unit: the name is already the active language's (or the other)
+            return format_html('<a href="{}">{}</a>', link, obj["name"]) if link else obj["name"]
+        zh, en = obj.get("name") or "", obj.get("name_en") or ""
+        display_name = obj.get("display_name") or (zh or en if chinese else en or zh)
+    else:
+        zh, en = obj.name or "", getattr(obj, "name_en", "") or ""
+        display_name = obj.display_name
     if not chinese and zh and not en:
         lang, note, text = "zh-Hans", _("no English name"), zh
     elif chinese and en and not zh:
         lang, note, text = "en", _("no Chinese name"), en
     else:
-        return format_html('<a href="{}">{}</a>', link, obj.display_name) if link else obj.display_name
+        return format_html('<a href="{}">{}</a>', link, display_name) if link else display_name
     name = format_html('<span lang="{}">{}</span>', lang, text)
     if link:
         name = format_html('<a href="{}">{}</a>', link, name)

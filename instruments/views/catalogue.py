@@ -9,17 +9,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from sharing_platform.errors import DomainPermissionError
 from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
+from ..catalogue_cache import cache_seconds, cached_page, fragment_key, page_params
 from ..filters import InstrumentFilter
 from ..forms_catalogue import InstrumentForm, catalogue_form_widgets
 from ..permissions import can_manage_instrument, can_manage_unit_instruments
 from ..selectors.catalogue import (
-    catalogue_page,
+    catalogue_rows,
     instrument_catalogue_queryset,
     instrument_get_visible,
     unit_for_instrument_create,
@@ -50,27 +52,54 @@ def _page_link(request: HttpRequest, number: int) -> str:
 
 
 def catalogue(request: HttpRequest) -> HttpResponse:
-    """Search and filter the catalogue; pages have next/previous links and never count the whole table."""
-    filterset = InstrumentFilter(request.GET, queryset=instrument_catalogue_queryset())
-    catalogue_form_widgets(filterset.form)
+    """Search and filter the catalogue; pages have next/previous links and never count the whole table.
+
+    What the page shows for a query string is kept in the shared cache (catalogue_cache): the filters' verdict
+    and the page of lean rows (the API's shape), and the HTML of the form and of the results (`{% cache %}`
+    fragments keyed by `catalogue_fragment`, which carries the catalogue's generation). A repeated page reads
+    nothing from the database but the signed-in user's own links."""
     page_number = _page_number(request.GET.get("page"))
-    instruments, has_next = [], False
-    if filterset.is_valid():
-        instruments, has_next = catalogue_page(queryset=filterset.qs, page_number=page_number, page_size=PAGE_SIZE)
+    offset = (page_number - 1) * PAGE_SIZE
+
+    def make_filterset() -> InstrumentFilter:
+        filterset = InstrumentFilter(request.GET, queryset=instrument_catalogue_queryset())
+        catalogue_form_widgets(filterset.form)  # the drop-downs read their options only when rendered
+        return filterset
+
+    # Built only when something is not cached (the page's verdict and rows, or the form's HTML).
+    filterset = SimpleLazyObject(make_filterset)
+
+    def read_page() -> dict:
+        if not filterset.is_valid():
+            return {"valid": False, "rows": [], "has_next": False, "unit_filter": None}
+        rows, has_next = catalogue_rows(queryset=filterset.qs, offset=offset, page_size=PAGE_SIZE)
+        unit = filterset.form.cleaned_data.get("unit")
+        return {
+            "valid": True,
+            "rows": rows,
+            "has_next": has_next,
+            "unit_filter": {"id": unit.pk, "display_name": unit.display_name} if unit else None,
+        }
+
+    page = cached_page(
+        "page", page_params(request.GET, InstrumentFilter.base_filters, offset=offset, page_size=PAGE_SIZE), read_page
+    )
     filtering = any(value for key, value in request.GET.items() if key not in {"page", "ordering"})
     context = {
-        "filter_form": filterset.form,
-        "instruments": instruments,
+        "filter_form": SimpleLazyObject(lambda: filterset.form),
+        "instruments": page["rows"],
         "page_number": page_number,
-        "next_link": _page_link(request, page_number + 1) if has_next else None,
+        "next_link": _page_link(request, page_number + 1) if page["has_next"] else None,
         "previous_link": _page_link(request, page_number - 1) if page_number > 1 else None,
         "filtering": filtering,
-        "invalid": bool(filterset.form.errors),
-        "unit_filter": filterset.form.cleaned_data.get("unit") if not filterset.form.errors else None,
+        "invalid": not page["valid"],
+        "unit_filter": page["unit_filter"],
         "listing_units": units_where_user_lists_instruments(user=request.user),
+        # The fragments differ by the whole query string (the links keep unknown parameters) and by sign-in.
+        "catalogue_fragment": fragment_key([*request.GET.lists(), ("@signed_in", request.user.is_authenticated)]),
+        "catalogue_cache_seconds": cache_seconds(),
     }
-    status = 400 if filterset.form.errors else 200
-    return render(request, "instruments/catalogue/list.html", context, status=status)
+    return render(request, "instruments/catalogue/list.html", context, status=200 if page["valid"] else 400)
 
 
 @domain_error_pages

@@ -31,7 +31,8 @@ class CheapPageNumberPagination(BasePagination):
             return default
         return min(value, cap) if cap else value
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def page_bounds(self, request) -> tuple[int, int]:
+        """(offset, page size) of the requested page; 404 for a page that cannot exist."""
         self.request = request
         self.page_size_value = self._positive_int(
             request.query_params.get(self.page_size_query_param), self.page_size, self.max_page_size
@@ -44,11 +45,19 @@ class CheapPageNumberPagination(BasePagination):
         offset = (self.page_number - 1) * self.page_size_value
         if self.page_number < 1 or offset + self.page_size_value + 1 > MAX_ROW_INDEX:
             raise NotFound(_("Invalid page."))
-        rows = list(queryset[offset : offset + self.page_size_value + 1])
-        self.has_next = len(rows) > self.page_size_value
+        return offset, self.page_size_value
+
+    def page_found(self, rows: list, has_next: bool) -> list:
+        """Records a page read elsewhere (page_bounds() first): an empty page beyond the first is a 404."""
+        self.has_next = has_next
         if not rows and self.page_number > 1:
             raise NotFound(_("Invalid page."))
-        return rows[: self.page_size_value]
+        return rows
+
+    def paginate_queryset(self, queryset, request, view=None):
+        offset, size = self.page_bounds(request)
+        rows = list(queryset[offset : offset + size + 1])
+        return self.page_found(rows[:size], len(rows) > size)
 
     def get_next_link(self):
         if not self.has_next:

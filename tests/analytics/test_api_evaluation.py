@@ -198,3 +198,44 @@ def test_evaluation_unknown_unit_is_404(api_client, platform_admin):
     api_client.force_authenticate(platform_admin)
 
     assert api_client.get("/api/v1/analytics/units/999999/evaluation/").status_code == 404
+
+
+@pytest.mark.parametrize("instruments", [2, 12])
+def test_evaluation_query_count_does_not_grow_with_the_unit(
+    api_client, unit, unit_member, other_unit, django_assert_max_num_queries, instruments
+):
+    """Issue 14.6: a bounded number of set-based queries, whatever the unit's instruments and bookings (the
+    previous year is read only when some instrument is busy enough this year to count as reused)."""
+    for index in range(instruments):
+        instrument = InstrumentFactory(unit=unit)
+        for day in range(1, 1 + index % 4):
+            used_booking(instrument, start=at(f"2025-03-{day:02d} 10:00"), hours=2, requester_unit=other_unit)
+    api_client.force_authenticate(unit_member)
+    evaluation(api_client, unit)  # the platform median is now cached
+    with django_assert_max_num_queries(EVALUATION_QUERIES_WITH_CACHED_MEDIAN):
+        evaluation(api_client, unit)
+
+
+EVALUATION_QUERIES_WITH_CACHED_MEDIAN = 16
+
+
+def test_evaluation_reads_the_platform_median_from_the_cache(
+    api_client, unit, unit_member, other_unit, evaluated, settings
+):
+    """The median unit is computed once and kept (ANALYTICS_MEDIAN_CACHE_SECONDS): the other units'
+    reports reuse it; with the cache off every report computes it again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api_client.force_authenticate(unit_member)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            evaluation(api_client, unit)
+        return len(captured.captured_queries)
+
+    first, second = queries(), queries()
+    assert second < first
+    assert evaluation(api_client, unit)["platform_median"]["units"] == 1
+    settings.ANALYTICS_MEDIAN_CACHE_SECONDS = 0
+    assert queries() == first

@@ -68,6 +68,12 @@ def test_bench_smoke_run_measures_everything_once(tmp_path):
         assert combo["sql_queries"] >= 1
         assert combo["ratio"] is not None
 
+    assert len(http["pages"]) == 3  # the HTML catalogue page, measured beside the API
+    for combo in http["pages"].values():
+        assert combo["errors"] == {}
+        assert combo["sql_queries"] >= 1
+    assert http["uncached"]["ratio"] is not None  # the same URLs with the page cache off
+
     contention = result["booking_contention"]
     assert contention["overlaps"] == 0
     assert contention["created"] > 0
@@ -79,3 +85,4 @@ def test_bench_smoke_run_measures_everything_once(tmp_path):
     evaluation = result["unit_evaluation"]
     assert evaluation["instruments"] >= 1
     assert evaluation["ratio"] is not None
+    assert evaluation["ratio_uncached"] is not None  # the platform median computed on every call

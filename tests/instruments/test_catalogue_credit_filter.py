@@ -123,7 +123,7 @@ def test_catalogue_page_filters_by_provider_credit(providers):
         reverse("catalogue"), {"min_provider_credit": "700", "provider_tier": "excellent"}, HTTP_ACCEPT_LANGUAGE="en"
     )
     assert response.status_code == 200
-    assert [row.pk for row in response.context["instruments"]] == [providers["excellent"].pk]
+    assert [row["id"] for row in response.context["instruments"]] == [providers["excellent"].pk]
     body = response.content.decode()
     assert "Provider credit from" in body
     assert 'name="min_provider_credit"' in body

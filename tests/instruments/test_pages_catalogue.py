@@ -305,7 +305,7 @@ def test_catalogue_page_unit_filter_is_announced(unit, other_unit):
     mine = InstrumentFactory(unit=unit, name_en="Mine")
     InstrumentFactory(unit=other_unit, name_en="Theirs")
     response = client_for().get(reverse("catalogue"), {"unit": unit.pk}, HTTP_ACCEPT_LANGUAGE="en")
-    assert [instrument.pk for instrument in response.context["instruments"]] == [mine.pk]
+    assert [row["id"] for row in response.context["instruments"]] == [mine.pk]
     assert f"Only instruments of {unit.name_en}" in response.content.decode()
 
 

@@ -1,0 +1,128 @@
+"""The shared cache of catalogue pages (issue 14.1), through HTTP with the cache on (the tests' settings):
+a repeated page reads nothing from the database, and no page shows an instrument after it is retired,
+after its unit is suspended, or with its old name or its provider's old credit score."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from instruments.models import Membership, Unit
+from tests.factories import AdminUserFactory, InstrumentFactory, MembershipFactory, UnitFactory
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/instruments/"
+
+
+def api_ids(params=None) -> list[int]:
+    response = APIClient().get(API, params or {})
+    assert response.status_code == 200, response.content
+    return [row["id"] for row in response.json()["results"]]
+
+
+def page(params=None) -> str:
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").get(reverse("catalogue"), params or {})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def queries_of(read) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        read()
+    return len(captured.captured_queries)
+
+
+@pytest.fixture
+def listed():
+    unit = UnitFactory(credit_score=640, credit_tier="fair")
+    manager = MembershipFactory(unit=unit, role=Membership.Role.MANAGER).user
+    kept = InstrumentFactory(unit=unit, name_en="Kept spectrometer")
+    retiring = InstrumentFactory(unit=unit, name_en="Retiring centrifuge")
+    other = InstrumentFactory(unit=UnitFactory(), name_en="Other unit's microscope")
+    return {"unit": unit, "manager": manager, "kept": kept, "retiring": retiring, "other": other}
+
+
+def test_a_repeated_page_is_served_from_the_cache(listed):
+    assert queries_of(api_ids) == 1
+    assert queries_of(api_ids) == 0
+    assert queries_of(page) >= 1
+    assert queries_of(page) == 0  # anonymous: nothing but the cache
+    filtered = {"q": "centrifuge", "region": listed["unit"].region.code}
+    assert queries_of(lambda: api_ids(filtered)) >= 1
+    assert api_ids(filtered) == [listed["retiring"].pk]
+    assert queries_of(lambda: api_ids(filtered)) == 0
+
+
+def test_a_retired_instrument_leaves_every_cached_page_at_once(listed):
+    retiring = listed["retiring"]
+    filtered = {"unit": listed["unit"].pk}
+    for _ in range(2):  # the second read of each comes from the cache
+        assert retiring.pk in api_ids()
+        assert retiring.pk in api_ids(filtered)
+        assert "Retiring centrifuge" in page()
+        assert "Retiring centrifuge" in page(filtered)
+    manager_api = APIClient()
+    manager_api.force_authenticate(listed["manager"])
+    response = manager_api.post(f"{API}{retiring.pk}/retire/")
+    assert response.status_code == 200, response.content
+
+    assert retiring.pk not in api_ids()
+    assert retiring.pk not in api_ids(filtered)
+    assert "Retiring centrifuge" not in page()
+    assert "Retiring centrifuge" not in page(filtered)
+    assert "Kept spectrometer" in page(filtered)
+
+
+def test_a_suspended_units_instruments_leave_every_cached_page_at_once(listed):
+    unit = listed["unit"]
+    for _ in range(2):
+        assert {listed["kept"].pk, listed["retiring"].pk} <= set(api_ids())
+        assert "Kept spectrometer" in page()
+    admin_api = APIClient()
+    admin_api.force_authenticate(AdminUserFactory())
+    response = admin_api.post(f"/api/v1/units/{unit.pk}/suspend/", {"reason": "Audit"}, format="json")
+    assert response.status_code == 200, response.content
+    assert Unit.objects.get(pk=unit.pk).status == Unit.Status.SUSPENDED
+
+    assert api_ids() == [listed["other"].pk]
+    assert api_ids({"unit": unit.pk}) == []
+    html = page()
+    assert "Kept spectrometer" not in html
+    assert "Retiring centrifuge" not in html
+    assert "Other unit&#x27;s microscope" in html or "Other unit's microscope" in html
+
+
+def test_an_edited_instrument_and_a_new_credit_score_show_at_once(listed):
+    kept = listed["kept"]
+    for _ in range(2):
+        assert "Kept spectrometer" in page()
+        assert "credit 640" in page()
+        assert {
+            row["unit"]["credit_score"] for row in APIClient().get(API, {"unit": listed["unit"].pk}).json()["results"]
+        } == {640}
+    manager_api = APIClient()
+    manager_api.force_authenticate(listed["manager"])
+    response = manager_api.patch(f"{API}{kept.pk}/", {"name_en": "Renamed spectrometer"}, format="json")
+    assert response.status_code == 200, response.content
+    html = page()
+    assert "Renamed spectrometer" in html
+    assert "Kept spectrometer" not in html
+
+    # The credit layer writes the unit's score with bulk_update (no post_save): it forgets the pages itself.
+    from credit.recompute import recompute_subject
+
+    recompute_subject(f"unit:{listed['unit'].pk}")
+    score = Unit.objects.get(pk=listed["unit"].pk).credit_score
+    assert score not in (None, 640)
+    assert f"credit {score}" in page()
+    rows = APIClient().get(API, {"unit": listed["unit"].pk}).json()["results"]
+    assert {row["unit"]["credit_score"] for row in rows} == {score}
+
+
+def test_caching_can_be_turned_off(settings, listed):
+    settings.CATALOGUE_CACHE_SECONDS = 0
+    assert queries_of(api_ids) == 1
+    assert queries_of(api_ids) == 1
