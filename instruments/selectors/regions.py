@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from instruments.error_codes import InstrumentErrorCode
+from sharing_platform.api.exceptions import error_items
 from sharing_platform.errors import CommonErrorCode, DomainValidationError
 
 from ..models import Region
@@ -68,7 +69,9 @@ class RegionListFilter(django_filters.FilterSet):
         if not value:
             return queryset
         if "\x00" in value:
-            raise DomainValidationError(_("Null characters are not allowed."), field="q", code=CommonErrorCode.INVALID)
+            raise DomainValidationError(
+                str(_("Null characters are not allowed.")), field="q", code=CommonErrorCode.INVALID
+            )
         if value.isascii() and value.isdigit():
             return queryset.filter(code__startswith=value)
         return queryset.filter(Q(name_zh__icontains=value) | Q(name_en__icontains=value))
@@ -82,7 +85,7 @@ def region_list(*, filters: dict | None = None) -> QuerySet[Region]:
         if not filterset.is_valid():
             errors = {name: [str(message) for message in messages] for name, messages in filterset.errors.items()}
             field, messages = next(iter(errors.items()))
-            raise DomainValidationError(f"{field}: {messages[0]}", field=field, errors=errors)
+            raise DomainValidationError(f"{field}: {messages[0]}", field=field, errors=error_items(filterset.errors))
         queryset = filterset.qs
     return queryset
 
