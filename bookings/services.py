@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -68,6 +69,9 @@ from .selectors import (
     weekly_hours,
 )
 from .signals import announce_booking_changed, booking_cancelled_late, booking_completed, booking_no_show
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 EXCLUSION_VIOLATION = "23P01"
 # A request answered within this time (and before its start) is answered on time.
@@ -550,6 +554,8 @@ def _finish(booking: Booking, *, actor, action: str, actual_hours: Decimal, now:
 
 
 def _hours_since_check_in(booking: Booking, now: datetime) -> Decimal:
+    if booking.checked_in_at is None:  # cannot happen: called for checked-in bookings only
+        raise ValueError("The booking was not checked in.")
     seconds = Decimal(max(0.0, (now - booking.checked_in_at).total_seconds()))
     return (seconds / Decimal(3600)).quantize(Decimal("0.01"))
 
@@ -671,6 +677,8 @@ def review_create(*, booking_id: int, author, stars, tags=None, text: str = "", 
         raise DomainValidationError(_("Up to 10 tags, each a short word or phrase."), field="tags")
     with transaction.atomic():
         booking = _lock_booking(booking_id)
+        subject: User | Unit
+        author_subject: User | Unit
         if is_requester(author, booking):
             side, subject, author_subject = Side.REQUESTER, booking.instrument.unit, booking.requester
         elif is_provider(author, booking):

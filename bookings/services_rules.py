@@ -8,7 +8,7 @@ write changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, time, timedelta
 from itertools import pairwise
 
@@ -79,7 +79,7 @@ BLACKOUT_MAX_LENGTH = timedelta(days=366)
 class RulesValidationError(DomainValidationError):
     """Several field problems at once: `errors` is a list of {"field", "message"}; `message` joins them."""
 
-    def __init__(self, problems: list[tuple[str | None, str]]):
+    def __init__(self, problems: Sequence[tuple[str | None, str]]):
         super().__init__(
             " ".join(message for _field, message in problems),
             field=problems[0][0],
@@ -310,8 +310,8 @@ def opening_hours_replace(*, instrument: Instrument | int, actor, rows: Iterable
             OpeningHours(instrument=locked, weekday=row["weekday"], opens=row["opens"], closes=row["closes"])
             for row in rows
         ]
-        for row in created:
-            _full_clean(row)
+        for hours in created:
+            _full_clean(hours)
         OpeningHours.objects.bulk_create(created)
     return sorted(created, key=lambda row: (row.weekday, row.opens))
 

@@ -147,6 +147,7 @@ def instrument_calendar(request, instrument_pk: int):
             cell_start = day + timedelta(hours=hour)
             cell_end = cell_start + timedelta(hours=1)
             states = {s.state for s in found if s.start < cell_end and s.end > cell_start}
+            label: str
             for state in ("unavailable", "closed", "blackout", "taken"):
                 if state in states:
                     label = state
