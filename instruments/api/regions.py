@@ -20,7 +20,7 @@ from ..selectors.regions import Q_MAX_LENGTH, region_list
 class RegionListSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
     full_name = serializers.CharField(read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    parent: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)  # type: ignore[assignment]  # a declared field
 
     class Meta:
         model = Region

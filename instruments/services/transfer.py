@@ -28,7 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
+from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError, ErrorItem
 from sharing_platform.spreadsheets import FORMULA_PREFIXES, csv_bytes, xlsx_cell, xlsx_row
 
 from ..error_codes import InstrumentErrorCode
@@ -547,8 +547,8 @@ class RowError:
     column: str | None
     message: str
 
-    def as_dict(self) -> dict:
-        item = {"row": self.row, "message": self.message}
+    def as_dict(self) -> ErrorItem:
+        item: ErrorItem = {"row": self.row, "message": self.message}
         if self.column:
             item["field"] = self.column  # the column, named by its key
         return item

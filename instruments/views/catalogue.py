@@ -52,6 +52,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     filterset = InstrumentFilter(request.GET, queryset=instrument_catalogue_queryset())
     catalogue_form_widgets(filterset.form)
     page_number = _page_number(request.GET.get("page"))
+    instruments: list
     instruments, has_next = [], False
     if filterset.is_valid():
         instruments, has_next = catalogue_page(queryset=filterset.qs, page_number=page_number, page_size=PAGE_SIZE)
