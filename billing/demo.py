@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -57,7 +58,7 @@ def _at(day: date, hour: int) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour)))
 
 
-def _payers(provider: Unit, researcher_unit: Unit) -> list[tuple[Unit, object]]:
+def _payers(provider: Unit, researcher_unit: Unit) -> list[tuple[Unit, Any]]:
     """(paying unit, a member who books) for the researcher's unit and two other verified units."""
     user_model = get_user_model()
     people = [(researcher_unit, user_model.objects.get(username=RESEARCHER_USERNAME))]
@@ -94,6 +95,8 @@ def billing_demo_seed(*, months: int = 12, now: datetime | None = None) -> Billi
         raise LookupError("run seed_demo first: the demo accounts 'provider' and 'researcher' are missing")
     provider = Unit.objects.get(memberships__user=provider_admin, memberships__role=Membership.Role.ADMIN)
     researcher_unit = Unit.objects.filter(memberships__user=researcher).order_by("id").first()
+    if researcher_unit is None:
+        raise ValueError("The demo researcher belongs to no unit: seed the demo units first.")
     summary = BillingDemoSummary()
     if Statement.objects.filter(provider_unit=provider).exists():
         summary.skipped = True

@@ -145,6 +145,7 @@ def charge_for_booking(*, booking: Booking, kind: str, at: datetime) -> Charge |
         return existing
     rules = instrument_billing_get(booking.instrument)
     forfeited = booking.deposit_amount if booking.deposit_state == Booking.DepositState.FORFEITED else Decimal(0)
+    quote: policy.ChargeQuote | None
     if kind == Charge.Kind.USAGE:
         quote = policy.usage_quote(
             actual_hours=booking.actual_hours,
@@ -456,7 +457,9 @@ def _apply_confirmed(statement: Statement, payment: Payment, *, actor, now: date
         )
     statement.save()
     if statement.status == StatementStatus.PAID:
-        if policy.paid_on_time(paid_on=statement.paid_on, due_date=statement.due_date):
+        if statement.paid_on is not None and policy.paid_on_time(
+            paid_on=statement.paid_on, due_date=statement.due_date
+        ):
             facts.fact_payment_on_time(statement, occurred_at=now, recorded_by=actor)
         else:
             facts.fact_payment_late(statement, occurred_at=now)
