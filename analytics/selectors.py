@@ -25,9 +25,11 @@ blackouts; an instrument without opening hours counts as open 8 hours on working
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Avg,
@@ -198,7 +200,7 @@ class Usage:
         }
 
 
-def _usage_from_row(row: dict) -> Usage:
+def _usage_from_row(row: Mapping[str, Any]) -> Usage:
     return Usage(
         effective_hours=float(row["effective"]),
         internal_hours=float(row["internal"]),

@@ -152,7 +152,7 @@ class GradePartsSerializer(serializers.Serializer):
 class GradeSerializer(serializers.Serializer):
     score = serializers.FloatField()
     grade = serializers.ChoiceField(choices=list(GRADE_LABELS.items()))
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     parts = GradePartsSerializer()
 
 
