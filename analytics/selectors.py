@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     Avg,
@@ -57,6 +57,10 @@ from instruments.models import Instrument, InstrumentCategory, Membership, Unit
 
 from . import indicators
 from .windows import Window, local_midnight, window_last_days, year_window
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models.expressions import CombinedExpression
 
 DEFAULT_WEEK = tuple((weekday, time(9), time(17)) for weekday in range(5))
 IDLE_DEFAULT_DAYS = 90
@@ -110,7 +114,7 @@ def _hours_total():
     return Coalesce(Cast("actual_hours", FloatField()), SecondsBetween(SPAN_END, SPAN_START) / Value(3600.0))
 
 
-def hours_inside(window: Window):
+def hours_inside(window: Window) -> CombinedExpression:
     """Per booking: the hours of its use that fall inside the window."""
     return _share_inside(window) * _hours_total()
 
@@ -328,7 +332,7 @@ def _largest_first(group: IdleGroup) -> tuple:
     return (-group.original_value, group.name)
 
 
-def idle_scope_for(user) -> QuerySet[Unit] | None:
+def idle_scope_for(user: User) -> QuerySet[Unit] | None:
     """Units whose idle instruments a user may see: all (None) for platform admins, else the units they manage."""
     if user.is_authenticated and user.is_staff:
         return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -52,6 +53,9 @@ from .selectors import (
 )
 from .signals import statement_issued
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 logger = logging.getLogger(__name__)
 
 MAX_REFERENCE = 120
@@ -87,7 +91,7 @@ INSTRUMENT_BILLING_FIELDS = (
 )
 
 
-def instrument_billing_update(*, instrument: Instrument, actor, **values) -> InstrumentBilling:
+def instrument_billing_update(*, instrument: Instrument, actor: User, **values: Any) -> InstrumentBilling:
     """Change how an instrument bills (its managers). Applies to charges created from now on."""
     if not can_set_instrument_billing(actor, instrument):
         raise DomainPermissionError(_("Only the instrument's managers can change how it bills."))
@@ -113,7 +117,7 @@ def instrument_billing_update(*, instrument: Instrument, actor, **values) -> Ins
     return billing
 
 
-def provider_billing_update(*, unit: Unit, actor, **values) -> ProviderBilling:
+def provider_billing_update(*, unit: Unit, actor: User, **values: Any) -> ProviderBilling:
     """A provider unit's terms: days until a statement is due, monthly automatic statements (its admins)."""
     if not can_set_provider_terms(actor, unit):
         raise DomainPermissionError(_("Only the unit's administrators can change its billing terms."))
@@ -190,7 +194,9 @@ def charge_for_booking(*, booking: Booking, kind: str, at: datetime) -> Charge |
     return charge
 
 
-def charge_adjust(*, charge_id: int, actor, amount, reason: str, now: datetime | None = None) -> Charge:
+def charge_adjust(
+    *, charge_id: int, actor: User, amount: Decimal | str | int, reason: str, now: datetime | None = None
+) -> Charge:
     """A correction: a new line (positive or negative) against a charge, with its reason and author."""
     now = now or timezone.now()
     reason = (reason or "").strip()
@@ -264,7 +270,7 @@ def statement_issue(
     provider_unit: Unit | int,
     payer_unit: Unit | int,
     period_end: date,
-    actor,
+    actor: User,
     now: datetime | None = None,
 ) -> Statement:
     """Bill a paying unit for all unbilled charges up to `period_end` (a person of the provider unit)."""
@@ -383,7 +389,7 @@ def _statement_for(actor, statement_id: int, *, provider_side: bool) -> Statemen
     return statement
 
 
-def statement_cancel(*, statement_id: int, actor, reason: str, now: datetime | None = None) -> Statement:
+def statement_cancel(*, statement_id: int, actor: User, reason: str, now: datetime | None = None) -> Statement:
     """Withdraw a statement nobody has paid anything on; its charges become unbilled again."""
     now = now or timezone.now()
     reason = (reason or "").strip()
@@ -466,7 +472,13 @@ def _apply_confirmed(statement: Statement, payment: Payment, *, actor, now: date
 
 
 def payment_record(
-    *, statement_id: int, actor, amount, paid_on: date, reference: str, now: datetime | None = None
+    *,
+    statement_id: int,
+    actor: User,
+    amount: Decimal | str | int,
+    paid_on: date,
+    reference: str,
+    now: datetime | None = None,
 ) -> Payment:
     """The provider records money received. Partial payments add up; the statement is paid when covered."""
     now = now or timezone.now()
@@ -490,7 +502,13 @@ def payment_record(
 
 
 def payment_declare(
-    *, statement_id: int, actor, amount, paid_on: date, reference: str, now: datetime | None = None
+    *,
+    statement_id: int,
+    actor: User,
+    amount: Decimal | str | int,
+    paid_on: date,
+    reference: str,
+    now: datetime | None = None,
 ) -> Payment:
     """The payer says "paid, here is the reference"; nothing counts until the provider confirms."""
     now = now or timezone.now()
@@ -526,7 +544,7 @@ def _lock_declared(payment_id: int, actor) -> tuple[Statement, Payment]:
     return statement, payment
 
 
-def payment_confirm(*, payment_id: int, actor, now: datetime | None = None) -> Payment:
+def payment_confirm(*, payment_id: int, actor: User, now: datetime | None = None) -> Payment:
     """The provider confirms a declared payment arrived: it counts from now, with the date the payer gave."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -538,7 +556,7 @@ def payment_confirm(*, payment_id: int, actor, now: datetime | None = None) -> P
     return payment
 
 
-def payment_reject(*, payment_id: int, actor, reason: str) -> Payment:
+def payment_reject(*, payment_id: int, actor: User, reason: str) -> Payment:
     """The provider has not received a declared payment: it is turned down with a reason."""
     reason = (reason or "").strip()
     if not reason:
