@@ -297,7 +297,7 @@ def _booking_build(
 def booking_create(
     *,
     instrument: Instrument | int,
-    requester,
+    requester: User,
     start: datetime,
     end: datetime,
     purpose: str,
@@ -349,7 +349,9 @@ def booking_create(
     return booking
 
 
-def booking_move(*, booking_id: int, actor, start: datetime, end: datetime, now: datetime | None = None) -> Booking:
+def booking_move(
+    *, booking_id: int, actor: User, start: datetime, end: datetime, now: datetime | None = None
+) -> Booking:
     """Move a booking: the old one is cancelled and linked to its successor, so history is kept."""
     _require_aware(start, "start")
     _require_aware(end, "end")
@@ -414,7 +416,7 @@ def _answered_on_time(booking: Booking, now: datetime) -> bool:
     return now - booking.created_at <= RESPONSE_DEADLINE and now <= booking.start
 
 
-def booking_approve(*, booking_id: int, actor, now: datetime | None = None) -> Booking:
+def booking_approve(*, booking_id: int, actor: User, now: datetime | None = None) -> Booking:
     now = now or timezone.now()
     with transaction.atomic():
         booking = _lock_booking(booking_id)
@@ -448,7 +450,7 @@ def booking_approve(*, booking_id: int, actor, now: datetime | None = None) -> B
     return booking
 
 
-def booking_refuse(*, booking_id: int, actor, reason: str, now: datetime | None = None) -> Booking:
+def booking_refuse(*, booking_id: int, actor: User, reason: str, now: datetime | None = None) -> Booking:
     now = now or timezone.now()
     reason = (reason or "").strip()
     with transaction.atomic():
@@ -472,7 +474,7 @@ def booking_refuse(*, booking_id: int, actor, reason: str, now: datetime | None 
     return booking
 
 
-def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | None = None) -> Booking:
+def booking_cancel(*, booking_id: int, actor: User, reason: str = "", now: datetime | None = None) -> Booking:
     """Cancel. The requester's cancellation of an approved booking inside the notice window is late."""
     now = now or timezone.now()
     reason = (reason or "").strip()
@@ -508,7 +510,7 @@ def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | 
 # --- Use --------------------------------------------------------------------------------------
 
 
-def booking_check_in(*, booking_id: int, actor, now: datetime | None = None) -> Booking:
+def booking_check_in(*, booking_id: int, actor: User, now: datetime | None = None) -> Booking:
     now = now or timezone.now()
     with transaction.atomic():
         booking = _lock_booking(booking_id)
@@ -560,7 +562,7 @@ def _hours_since_check_in(booking: Booking, now: datetime) -> Decimal:
     return (seconds / Decimal(3600)).quantize(Decimal("0.01"))
 
 
-def booking_check_out(*, booking_id: int, actor, actual_hours=None, now: datetime | None = None) -> Booking:
+def booking_check_out(*, booking_id: int, actor: User, actual_hours=None, now: datetime | None = None) -> Booking:
     """End the use. Actual hours are given, or measured from check-in to now."""
     now = now or timezone.now()
     hours = _parse_hours(actual_hours)
@@ -575,7 +577,7 @@ def booking_check_out(*, booking_id: int, actor, actual_hours=None, now: datetim
     return booking
 
 
-def booking_complete(*, booking_id: int, actor, actual_hours=None, now: datetime | None = None) -> Booking:
+def booking_complete(*, booking_id: int, actor: User, actual_hours=None, now: datetime | None = None) -> Booking:
     """The provider closes a booking nobody checked out of, or a service its operators ran."""
     now = now or timezone.now()
     hours = _parse_hours(actual_hours)
@@ -605,7 +607,7 @@ def _no_show(booking: Booking, *, actor, now: datetime, automatic: bool) -> None
     booking_no_show.send(sender=Booking, booking=booking, actor=actor, at=now)
 
 
-def booking_record_no_show(*, booking_id: int, actor, now: datetime | None = None) -> Booking:
+def booking_record_no_show(*, booking_id: int, actor: User, now: datetime | None = None) -> Booking:
     """The provider records a no-show, only once the check-in grace period has passed."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -645,7 +647,9 @@ def bookings_mark_no_shows(*, now: datetime | None = None) -> list[int]:
 # --- Qualifications ---------------------------------------------------------------------------
 
 
-def qualification_grant(*, instrument: Instrument, user, actor, now: datetime | None = None) -> Qualification:
+def qualification_grant(
+    *, instrument: Instrument, user: User, actor: User, now: datetime | None = None
+) -> Qualification:
     now = now or timezone.now()
     from instruments.permissions import can_manage_instrument
 
@@ -663,7 +667,9 @@ def qualification_grant(*, instrument: Instrument, user, actor, now: datetime | 
 # --- Reviews ----------------------------------------------------------------------------------
 
 
-def review_create(*, booking_id: int, author, stars, tags=None, text: str = "", now: datetime | None = None) -> Review:
+def review_create(
+    *, booking_id: int, author: User, stars, tags=None, text: str = "", now: datetime | None = None
+) -> Review:
     """One review per side per completed booking; the reviewed party receives the stars as a fact."""
     now = now or timezone.now()
     try:
@@ -709,7 +715,7 @@ def _side_of(user, booking: Booking) -> str | None:
 def incident_report(
     *,
     booking_id: int,
-    reporter,
+    reporter: User,
     kind: str,
     severity: str,
     description: str,
@@ -786,7 +792,7 @@ def _settle_confirmed(incident: Incident, *, now: datetime) -> None:
         booking.save(update_fields=["deposit_state", "updated_at"])
 
 
-def incident_confirm(*, incident_id: int, actor, now: datetime | None = None) -> Incident:
+def incident_confirm(*, incident_id: int, actor: User, now: datetime | None = None) -> Incident:
     """The other side (or a platform admin) confirms the report."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -805,7 +811,7 @@ def incident_confirm(*, incident_id: int, actor, now: datetime | None = None) ->
     return incident
 
 
-def incident_contest(*, incident_id: int, actor, reason: str, now: datetime | None = None) -> Dispute:
+def incident_contest(*, incident_id: int, actor: User, reason: str, now: datetime | None = None) -> Dispute:
     """The other side contests the report: it becomes a dispute for a platform admin."""
     now = now or timezone.now()
     reason = (reason or "").strip()
@@ -828,7 +834,7 @@ def incident_contest(*, incident_id: int, actor, reason: str, now: datetime | No
     return dispute
 
 
-def dispute_decide(*, dispute_id: int, actor, decision: str, reason: str, now: datetime | None = None) -> Dispute:
+def dispute_decide(*, dispute_id: int, actor: User, decision: str, reason: str, now: datetime | None = None) -> Dispute:
     """A platform admin decides: upheld (the report stands) or dismissed. Both sides get the outcome as a fact."""
     now = now or timezone.now()
     reason = (reason or "").strip()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, time, timedelta
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -31,6 +32,9 @@ from sharing_platform.errors import (
 from .error_codes import BookingErrorCode
 from .models import Blackout, BookingPolicy, OpeningHours, Qualification
 from .services import qualification_grant
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # The policy fields a manager may set, with (smallest, largest) accepted value; None = no bound.
 POLICY_INTEGER_BOUNDS: dict[str, tuple[int, int]] = {
@@ -206,7 +210,7 @@ def policy_problems(values: Mapping) -> list[tuple[str, str]]:
     return problems
 
 
-def booking_policy_update(*, instrument: Instrument | int, actor, values: Mapping) -> BookingPolicy:
+def booking_policy_update(*, instrument: Instrument | int, actor: User, values: Mapping) -> BookingPolicy:
     """Set some or all of the policy's rules (the others keep their values); creates the policy on first use."""
     unknown = sorted(set(values) - set(POLICY_FIELDS))
     if unknown:
@@ -268,7 +272,9 @@ def _overlap_message(weekday: int, opens: time, closes: time) -> str:
     }
 
 
-def opening_hours_add(*, instrument: Instrument | int, actor, weekday: int, opens: time, closes: time) -> OpeningHours:
+def opening_hours_add(
+    *, instrument: Instrument | int, actor: User, weekday: int, opens: time, closes: time
+) -> OpeningHours:
     """Add one open interval; it may not overlap another on the same weekday."""
     problems = _opening_row_problems(weekday, opens, closes)
     if problems:
@@ -288,7 +294,7 @@ def opening_hours_add(*, instrument: Instrument | int, actor, weekday: int, open
     return row
 
 
-def opening_hours_replace(*, instrument: Instrument | int, actor, rows: Iterable[Mapping]) -> list[OpeningHours]:
+def opening_hours_replace(*, instrument: Instrument | int, actor: User, rows: Iterable[Mapping]) -> list[OpeningHours]:
     """Replace the whole week at once (an empty list means always open)."""
     rows = list(rows)
     problems: list[tuple[str, str]] = []
@@ -316,7 +322,7 @@ def opening_hours_replace(*, instrument: Instrument | int, actor, rows: Iterable
     return sorted(created, key=lambda row: (row.weekday, row.opens))
 
 
-def opening_hours_delete(*, instrument: Instrument | int, actor, opening_hours_id: int) -> None:
+def opening_hours_delete(*, instrument: Instrument | int, actor: User, opening_hours_id: int) -> None:
     with transaction.atomic():
         locked = _lock_instrument_for(actor, instrument)
         deleted, _rows = OpeningHours.objects.filter(instrument=locked, pk=opening_hours_id).delete()
@@ -330,7 +336,7 @@ def opening_hours_delete(*, instrument: Instrument | int, actor, opening_hours_i
 def blackout_create(
     *,
     instrument: Instrument | int,
-    actor,
+    actor: User,
     start: datetime,
     end: datetime,
     reason: str = "",
@@ -377,7 +383,7 @@ def blackout_create(
     return blackout
 
 
-def blackout_delete(*, instrument: Instrument | int, actor, blackout_id: int) -> None:
+def blackout_delete(*, instrument: Instrument | int, actor: User, blackout_id: int) -> None:
     with transaction.atomic():
         locked = _lock_instrument_for(actor, instrument)
         deleted, _rows = Blackout.objects.filter(instrument=locked, pk=blackout_id).delete()
@@ -411,7 +417,7 @@ def _user_for_qualification(*, user_id=None, username: str | None = None):
 
 
 def qualification_grant_to(
-    *, instrument: Instrument | int, actor, user_id=None, username: str | None = None, now: datetime | None = None
+    *, instrument: Instrument | int, actor: User, user_id=None, username: str | None = None, now: datetime | None = None
 ) -> Qualification:
     """Grant (or renew) a user's qualification on the instrument; a revoked one is granted again."""
     with transaction.atomic():
@@ -421,7 +427,7 @@ def qualification_grant_to(
 
 
 def qualification_revoke(
-    *, instrument: Instrument | int, actor, qualification_id: int, now: datetime | None = None
+    *, instrument: Instrument | int, actor: User, qualification_id: int, now: datetime | None = None
 ) -> Qualification:
     """Revoke a qualification: the user can then only book with operator assistance (where offered)."""
     now = now or timezone.now()

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -43,6 +43,9 @@ from .xlsx_guard import (
     unreadable_error,
     xlsx_guard,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 IMPORT_MAX_ROWS = 5000
 IMPORT_MAX_REPORTED_ERRORS = 200
@@ -775,7 +778,9 @@ def _plan(unit: Unit, sheet: Sheet) -> tuple[list[ImportRow], list[Instrument], 
     return plan, to_create, to_update, update_fields
 
 
-def instrument_import(*, actor, unit: Unit, file_name: str, content: bytes, dry_run: bool = False) -> ImportResult:
+def instrument_import(
+    *, actor: User, unit: Unit, file_name: str, content: bytes, dry_run: bool = False
+) -> ImportResult:
     """Create and update a unit's instruments from a CSV or XLSX file, all rows or none.
 
     A dry run validates and reports what would happen, and writes nothing.
