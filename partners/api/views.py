@@ -326,5 +326,5 @@ class PartnerStatementDetailView(PartnerAPIView):
         statement = selectors.partner_statement_get(partner=self.partner, pk=pk)
         if statement is None:
             raise DomainNotFoundError(_("No such statement for your organisation."))
-        statement.partner_charges = selectors  # type: ignore[attr-defined]  # the serializer's source.partner_statement_charges(partner=self.partner, statement=statement)
+        statement.partner_charges = selectors.partner_statement_charges(partner=self.partner, statement=statement)  # type: ignore[attr-defined]
         return Response(s.PartnerStatementSerializer(statement).data)
