@@ -29,6 +29,8 @@ from .permissions import can_see_requester_tier, can_view_booking
 from .policy import QualificationFacts
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from django.contrib.auth.models import User
 
 MANAGER_ROLES = (Membership.Role.MANAGER, Membership.Role.ADMIN)
@@ -75,7 +77,9 @@ def booking_get_for(*, user: User, pk: int) -> Booking | None:
     return booking
 
 
-def requester_tiers_visible(*, user: User, bookings, provider_of=None) -> dict[int, str]:
+def requester_tiers_visible(
+    *, user: User, bookings: Iterable[Booking], provider_of: Callable[[Booking], bool] | None = None
+) -> dict[int, str]:
     """booking id -> the requester's current credit tier ("" while not scored), for the bookings whose
     requester's tier this user may see (bookings.permissions.can_see_requester_tier); one query for the
     tiers. `provider_of(booking)` may say whether the user provides it, to save a query per row."""
@@ -120,7 +124,9 @@ def user_live_bookings(*, instrument: Instrument, user: User, exclude_pk: int | 
     return list(queryset)
 
 
-def blocking_overlaps(*, instrument: Instrument, start: datetime, end: datetime, exclude_pk: int | None = None):
+def blocking_overlaps(
+    *, instrument: Instrument, start: datetime, end: datetime, exclude_pk: int | None = None
+) -> QuerySet[Booking]:
     queryset = Booking.objects.of_instrument(instrument).blocking().overlapping(start, end)
     if exclude_pk is not None:
         queryset = queryset.exclude(pk=exclude_pk)

@@ -562,7 +562,9 @@ def _hours_since_check_in(booking: Booking, now: datetime) -> Decimal:
     return (seconds / Decimal(3600)).quantize(Decimal("0.01"))
 
 
-def booking_check_out(*, booking_id: int, actor: User, actual_hours=None, now: datetime | None = None) -> Booking:
+def booking_check_out(
+    *, booking_id: int, actor: User, actual_hours: Decimal | str | None = None, now: datetime | None = None
+) -> Booking:
     """End the use. Actual hours are given, or measured from check-in to now."""
     now = now or timezone.now()
     hours = _parse_hours(actual_hours)
@@ -577,7 +579,9 @@ def booking_check_out(*, booking_id: int, actor: User, actual_hours=None, now: d
     return booking
 
 
-def booking_complete(*, booking_id: int, actor: User, actual_hours=None, now: datetime | None = None) -> Booking:
+def booking_complete(
+    *, booking_id: int, actor: User, actual_hours: Decimal | str | None = None, now: datetime | None = None
+) -> Booking:
     """The provider closes a booking nobody checked out of, or a service its operators ran."""
     now = now or timezone.now()
     hours = _parse_hours(actual_hours)
@@ -668,7 +672,13 @@ def qualification_grant(
 
 
 def review_create(
-    *, booking_id: int, author: User, stars, tags=None, text: str = "", now: datetime | None = None
+    *,
+    booking_id: int,
+    author: User,
+    stars: int,
+    tags: list[str] | None = None,
+    text: str = "",
+    now: datetime | None = None,
 ) -> Review:
     """One review per side per completed booking; the reviewed party receives the stars as a fact."""
     now = now or timezone.now()
@@ -719,7 +729,7 @@ def incident_report(
     kind: str,
     severity: str,
     description: str,
-    estimated_loss=Decimal("0"),
+    estimated_loss: Decimal | str | int = Decimal("0"),
     files: Sequence = (),
 ) -> Incident:
     if kind not in Incident.Kind.values:

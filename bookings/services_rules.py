@@ -83,7 +83,7 @@ BLACKOUT_MAX_LENGTH = timedelta(days=366)
 class RulesValidationError(DomainValidationError):
     """Several field problems at once: `errors` is a list of {"field", "message"}; `message` joins them."""
 
-    def __init__(self, problems: Sequence[tuple[str | None, str]]):
+    def __init__(self, problems: Sequence[tuple[str | None, str]]) -> None:
         super().__init__(
             " ".join(message for _field, message in problems),
             field=problems[0][0],
@@ -417,7 +417,12 @@ def _user_for_qualification(*, user_id=None, username: str | None = None):
 
 
 def qualification_grant_to(
-    *, instrument: Instrument | int, actor: User, user_id=None, username: str | None = None, now: datetime | None = None
+    *,
+    instrument: Instrument | int,
+    actor: User,
+    user_id: int | None = None,
+    username: str | None = None,
+    now: datetime | None = None,
 ) -> Qualification:
     """Grant (or renew) a user's qualification on the instrument; a revoked one is granted again."""
     with transaction.atomic():

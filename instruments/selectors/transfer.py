@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
-def transfer_unit_get(*, user: User, unit_id) -> Unit:
+def transfer_unit_get(*, user: User, unit_id: int | str) -> Unit:
     """The unit named by `unit_id`, if the user may import or export its instruments.
 
     Units the user cannot even see are "not found"; visible ones they cannot manage are refused.

@@ -118,7 +118,7 @@ def unit_membership_list(*, unit: Unit) -> QuerySet[Membership]:
     return Membership.objects.filter(unit=unit).select_related("user").order_by("role", "user__username")
 
 
-def membership_get(*, unit: Unit, user_id) -> Membership:
+def membership_get(*, unit: Unit, user_id: int | str) -> Membership:
     try:
         user_id = int(user_id)
     except (TypeError, ValueError):
@@ -144,7 +144,7 @@ def user_role_in_unit(*, user: User | AnonymousUser, unit: Unit) -> str | None:
     return Membership.objects.filter(user=user, unit=unit).values_list("role", flat=True).first()
 
 
-def region_resolve(value) -> Region:
+def region_resolve(value: int | str) -> Region:
     """A region given as its primary key or as its six-digit division code."""
     raw = str(value).strip() if value is not None else ""
     region = None

@@ -46,6 +46,7 @@ from .xlsx_guard import (
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django.core.files.uploadedfile import UploadedFile
 
 IMPORT_MAX_ROWS = 5000
 IMPORT_MAX_REPORTED_ERRORS = 200
@@ -373,7 +374,7 @@ def _check_size(size: int) -> None:
         )
 
 
-def upload_content(upload) -> bytes:
+def upload_content(upload: UploadedFile) -> bytes:
     """The bytes of an uploaded file, refusing oversize files before reading them into memory."""
     _check_size(upload.size or 0)
     return upload.read(settings.IMPORT_MAX_BYTES + 1)
@@ -511,7 +512,7 @@ def _status(value: Any) -> str | None:
 class CategoryLookup:
     """Categories by code, English name or Chinese name (one query for the whole file)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.by_key: dict[str, InstrumentCategory | None] = {}
         for category in InstrumentCategory.objects.all():
             for spelling in (category.code, category.name_en, category.name_zh):
@@ -824,7 +825,9 @@ def _export_value(instrument: Instrument, column: Column) -> Any:
     return value
 
 
-def instrument_export_file(*, instruments: Iterable[Instrument], file_format: str, chinese_headers: bool = False):
+def instrument_export_file(
+    *, instruments: Iterable[Instrument], file_format: str, chinese_headers: bool = False
+) -> tuple[bytes, str]:
     """The file bytes and content type of an export in `csv` or `xlsx`."""
     if file_format not in {"csv", "xlsx"}:
         raise DomainValidationError(_("format must be csv or xlsx."), field="format")
@@ -834,7 +837,7 @@ def instrument_export_file(*, instruments: Iterable[Instrument], file_format: st
     return export_xlsx(rows), XLSX_CONTENT_TYPE
 
 
-def template_file(*, file_format: str):
+def template_file(*, file_format: str) -> tuple[bytes, str]:
     """A blank import template: the bilingual header, and in XLSX a help sheet explaining every column."""
     if file_format not in {"csv", "xlsx"}:
         raise DomainValidationError(_("format must be csv or xlsx."), field="format")
