@@ -40,7 +40,7 @@ class RegionParentField(forms.CharField):
 class RegionParentFilter(django_filters.Filter):
     field_class = RegionParentField
 
-    def filter(self, qs: QuerySet, value):
+    def filter(self, qs: QuerySet, value: Region | None) -> QuerySet:
         return qs if value is None else qs.filter(parent=value)
 
 

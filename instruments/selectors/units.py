@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
@@ -27,7 +27,7 @@ class RegionFilter(django_filters.CharFilter):
     """A region by primary key or by its six-digit division code; a province includes its cities and their
     districts and counties, a city its districts and counties."""
 
-    def filter(self, qs, value):
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
         if value in (None, ""):
             return qs
         value = str(value).strip()
@@ -51,7 +51,7 @@ class UnitFilter(django_filters.FilterSet):
         model = Unit
         fields = ["q", "status", "kind", "region"]
 
-    def search(self, queryset, name, value):
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
         if not value:
             return queryset
