@@ -25,9 +25,11 @@ blackouts; an instrument without opening hours counts as open 8 hours on working
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -57,6 +59,10 @@ from instruments.models import Instrument, InstrumentCategory, Membership, Unit
 
 from . import indicators
 from .windows import Window, local_midnight, window_last_days, year_window
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models.expressions import CombinedExpression
 
 DEFAULT_WEEK = tuple((weekday, time(9), time(17)) for weekday in range(5))
 IDLE_DEFAULT_DAYS = 90
@@ -110,7 +116,7 @@ def _hours_total():
     return Coalesce(Cast("actual_hours", FloatField()), SecondsBetween(SPAN_END, SPAN_START) / Value(3600.0))
 
 
-def hours_inside(window: Window):
+def hours_inside(window: Window) -> CombinedExpression:
     """Per booking: the hours of its use that fall inside the window."""
     return _share_inside(window) * _hours_total()
 
@@ -200,7 +206,7 @@ class Usage:
         }
 
 
-def _usage_from_row(row: dict) -> Usage:
+def _usage_from_row(row: Mapping[str, Any]) -> Usage:
     return Usage(
         effective_hours=float(row["effective"]),
         internal_hours=float(row["internal"]),
@@ -328,7 +334,7 @@ def _largest_first(group: IdleGroup) -> tuple:
     return (-group.original_value, group.name)
 
 
-def idle_scope_for(user) -> QuerySet[Unit] | None:
+def idle_scope_for(user: User) -> QuerySet[Unit] | None:
     """Units whose idle instruments a user may see: all (None) for platform admins, else the units they manage."""
     if user.is_authenticated and user.is_staff:
         return None

@@ -101,7 +101,7 @@ def unit_evaluation(request, pk: int):
     if export_format in EXPORT_FORMATS:
         return evaluation_response(report, export_format)
     median = report["platform_median"]
-    comparison = []
+    comparison: list[dict] = []
     for label, own, typical in (
         (
             _("Effective hours per instrument per year"),

@@ -33,7 +33,7 @@ class StatementLineInline(admin.TabularInline):
     model = StatementLine
     extra = 0
     fields = ["charge", "voided"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # plain names, as the stubs want
     raw_id_fields = ["charge"]
 
     def has_add_permission(self, request, obj=None):
@@ -47,7 +47,7 @@ class PaymentInline(admin.TabularInline):
     model = Payment
     extra = 0
     fields = ["amount", "paid_on", "reference", "status", "declared_by", "recorded_by", "confirmed_at"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # plain names, as the stubs want
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -11,7 +11,7 @@ class BillingErrorCode(ErrorCode):
     NO_UNBILLED_CHARGES = "no_unbilled_charges"
     TOTAL_NOT_POSITIVE = "total_not_positive"
     ALREADY_BILLED = "already_billed"
-    WRONG_STATE = "wrong_state"
+    PAYMENT_NOT_DECLARED = "payment_not_declared"  # only a declared payment can be confirmed or turned down
     HAS_PAYMENTS = "has_payments"
     CANCELLED = "cancelled"
     ALREADY_PAID = "already_paid"

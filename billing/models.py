@@ -13,6 +13,7 @@ unique per provider, and amounts paid never exceed the total.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -23,8 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from bookings.models import Booking
 from instruments.models import Instrument, Unit
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-HOURS = {"max_digits": 8, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
+HOURS: dict[str, Any] = {"max_digits": 8, "decimal_places": 2}
 
 
 # --- Configuration ----------------------------------------------------------------------------

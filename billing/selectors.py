@@ -6,6 +6,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -25,6 +26,11 @@ from .models import (
 )
 from .permissions import PROVIDER_ROLES, charge_visibility, statement_visibility
 from .policy import money
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from django.contrib.auth.models import User
 
 ZERO = Decimal("0.00")
 
@@ -62,7 +68,7 @@ def billed_line_exists() -> Exists:
     return Exists(StatementLine.objects.filter(charge=OuterRef("pk"), voided=False))
 
 
-def charge_list_for(*, user, filters: dict | None = None) -> QuerySet[Charge]:
+def charge_list_for(*, user: User, filters: dict | None = None) -> QuerySet[Charge]:
     """Charges a user may see (parties and platform admins), newest first, with `billed` annotated."""
     queryset = _charge_base().annotate(billed=billed_line_exists())
     if not user.is_staff:
@@ -74,7 +80,7 @@ def charge_list_for(*, user, filters: dict | None = None) -> QuerySet[Charge]:
     return queryset.order_by("-incurred_at", "-id")
 
 
-def charge_get_for(*, user, pk: int) -> Charge | None:
+def charge_get_for(*, user: User, pk: int) -> Charge | None:
     return charge_list_for(user=user).filter(pk=pk).first()
 
 
@@ -134,7 +140,7 @@ def _statement_base() -> QuerySet[Statement]:
     return Statement.objects.select_related("provider_unit", "payer_unit", "issued_by")
 
 
-def statement_list_for(*, user, filters: dict | None = None) -> QuerySet[Statement]:
+def statement_list_for(*, user: User, filters: dict | None = None) -> QuerySet[Statement]:
     """Statements both units' billing people and platform admins may see, newest first."""
     queryset = _statement_base()
     if not user.is_staff:
@@ -146,7 +152,7 @@ def statement_list_for(*, user, filters: dict | None = None) -> QuerySet[Stateme
     return queryset.order_by("-issued_at", "-id")
 
 
-def statement_get_for(*, user, pk: int) -> Statement | None:
+def statement_get_for(*, user: User, pk: int) -> Statement | None:
     return statement_list_for(user=user).filter(pk=pk).first()
 
 
@@ -193,7 +199,7 @@ def statements_due_for_overdue(*, today: date) -> list[int]:
     )
 
 
-def payments_awaiting_confirmation(*, user) -> QuerySet[Payment]:
+def payments_awaiting_confirmation(*, user: User) -> QuerySet[Payment]:
     """Declared payments on statements this user bills for."""
     queryset = Payment.objects.filter(status=Payment.Status.DECLARED).select_related(
         "statement", "statement__payer_unit", "statement__provider_unit", "declared_by"
@@ -251,7 +257,7 @@ def outstanding_total(*, payer_unit: Unit) -> Decimal:
     return money(row["total"] - row["paid"])
 
 
-def billing_units_of(user, *, roles) -> QuerySet[Unit]:
+def billing_units_of(user: User, *, roles: Iterable[str]) -> QuerySet[Unit]:
     """Units in which the user holds one of `roles` (all units for platform admins)."""
     if user.is_staff:
         return Unit.objects.all().order_by("name", "id")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -52,6 +53,9 @@ from .selectors import (
 )
 from .signals import statement_issued
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 logger = logging.getLogger(__name__)
 
 MAX_REFERENCE = 120
@@ -87,7 +91,7 @@ INSTRUMENT_BILLING_FIELDS = (
 )
 
 
-def instrument_billing_update(*, instrument: Instrument, actor, **values) -> InstrumentBilling:
+def instrument_billing_update(*, instrument: Instrument, actor: User, **values: Any) -> InstrumentBilling:
     """Change how an instrument bills (its managers). Applies to charges created from now on."""
     if not can_set_instrument_billing(actor, instrument):
         raise DomainPermissionError(_("Only the instrument's managers can change how it bills."))
@@ -113,7 +117,7 @@ def instrument_billing_update(*, instrument: Instrument, actor, **values) -> Ins
     return billing
 
 
-def provider_billing_update(*, unit: Unit, actor, **values) -> ProviderBilling:
+def provider_billing_update(*, unit: Unit, actor: User, **values: Any) -> ProviderBilling:
     """A provider unit's terms: days until a statement is due, monthly automatic statements (its admins)."""
     if not can_set_provider_terms(actor, unit):
         raise DomainPermissionError(_("Only the unit's administrators can change its billing terms."))
@@ -145,6 +149,7 @@ def charge_for_booking(*, booking: Booking, kind: str, at: datetime) -> Charge |
         return existing
     rules = instrument_billing_get(booking.instrument)
     forfeited = booking.deposit_amount if booking.deposit_state == Booking.DepositState.FORFEITED else Decimal(0)
+    quote: policy.ChargeQuote | None
     if kind == Charge.Kind.USAGE:
         quote = policy.usage_quote(
             actual_hours=booking.actual_hours,
@@ -189,7 +194,9 @@ def charge_for_booking(*, booking: Booking, kind: str, at: datetime) -> Charge |
     return charge
 
 
-def charge_adjust(*, charge_id: int, actor, amount, reason: str, now: datetime | None = None) -> Charge:
+def charge_adjust(
+    *, charge_id: int, actor: User, amount: Decimal | str | int, reason: str, now: datetime | None = None
+) -> Charge:
     """A correction: a new line (positive or negative) against a charge, with its reason and author."""
     now = now or timezone.now()
     reason = (reason or "").strip()
@@ -263,7 +270,7 @@ def statement_issue(
     provider_unit: Unit | int,
     payer_unit: Unit | int,
     period_end: date,
-    actor,
+    actor: User,
     now: datetime | None = None,
 ) -> Statement:
     """Bill a paying unit for all unbilled charges up to `period_end` (a person of the provider unit)."""
@@ -382,7 +389,7 @@ def _statement_for(actor, statement_id: int, *, provider_side: bool) -> Statemen
     return statement
 
 
-def statement_cancel(*, statement_id: int, actor, reason: str, now: datetime | None = None) -> Statement:
+def statement_cancel(*, statement_id: int, actor: User, reason: str, now: datetime | None = None) -> Statement:
     """Withdraw a statement nobody has paid anything on; its charges become unbilled again."""
     now = now or timezone.now()
     reason = (reason or "").strip()
@@ -391,7 +398,7 @@ def statement_cancel(*, statement_id: int, actor, reason: str, now: datetime | N
     with transaction.atomic():
         statement = _statement_for(actor, statement_id, provider_side=True)
         if statement.status == StatementStatus.CANCELLED:
-            raise DomainConflictError(_("This statement is already cancelled."), code=BillingErrorCode.WRONG_STATE)
+            raise DomainConflictError(_("This statement is already cancelled."), code=BillingErrorCode.CANCELLED)
         if statement.amount_paid > 0:
             raise DomainConflictError(
                 _("Payments were received on this statement; correct the charges with adjustments instead."),
@@ -456,14 +463,22 @@ def _apply_confirmed(statement: Statement, payment: Payment, *, actor, now: date
         )
     statement.save()
     if statement.status == StatementStatus.PAID:
-        if policy.paid_on_time(paid_on=statement.paid_on, due_date=statement.due_date):
+        if statement.paid_on is not None and policy.paid_on_time(
+            paid_on=statement.paid_on, due_date=statement.due_date
+        ):
             facts.fact_payment_on_time(statement, occurred_at=now, recorded_by=actor)
         else:
             facts.fact_payment_late(statement, occurred_at=now)
 
 
 def payment_record(
-    *, statement_id: int, actor, amount, paid_on: date, reference: str, now: datetime | None = None
+    *,
+    statement_id: int,
+    actor: User,
+    amount: Decimal | str | int,
+    paid_on: date,
+    reference: str,
+    now: datetime | None = None,
 ) -> Payment:
     """The provider records money received. Partial payments add up; the statement is paid when covered."""
     now = now or timezone.now()
@@ -487,7 +502,13 @@ def payment_record(
 
 
 def payment_declare(
-    *, statement_id: int, actor, amount, paid_on: date, reference: str, now: datetime | None = None
+    *,
+    statement_id: int,
+    actor: User,
+    amount: Decimal | str | int,
+    paid_on: date,
+    reference: str,
+    now: datetime | None = None,
 ) -> Payment:
     """The payer says "paid, here is the reference"; nothing counts until the provider confirms."""
     now = now or timezone.now()
@@ -518,12 +539,12 @@ def _lock_declared(payment_id: int, actor) -> tuple[Statement, Payment]:
         raise DomainConflictError(
             _("This payment is %(status)s; only a declared payment can be confirmed or turned down.")
             % {"status": payment.get_status_display().lower()},
-            code=BillingErrorCode.WRONG_STATE,
+            code=BillingErrorCode.PAYMENT_NOT_DECLARED,
         )
     return statement, payment
 
 
-def payment_confirm(*, payment_id: int, actor, now: datetime | None = None) -> Payment:
+def payment_confirm(*, payment_id: int, actor: User, now: datetime | None = None) -> Payment:
     """The provider confirms a declared payment arrived: it counts from now, with the date the payer gave."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -535,7 +556,7 @@ def payment_confirm(*, payment_id: int, actor, now: datetime | None = None) -> P
     return payment
 
 
-def payment_reject(*, payment_id: int, actor, reason: str) -> Payment:
+def payment_reject(*, payment_id: int, actor: User, reason: str) -> Payment:
     """The provider has not received a declared payment: it is turned down with a reason."""
     reason = (reason or "").strip()
     if not reason:

@@ -35,6 +35,7 @@ from icalendar import Calendar, Event, vDuration
 
 from instruments.models import Instrument, Membership, Unit
 from instruments.permissions import can_manage_instrument
+from sharing_platform.http import AuthenticatedHttpRequest
 
 from .models import Booking, BookingState
 
@@ -87,7 +88,7 @@ def _token_load(token: str, *, salt: str) -> dict:
 def user_from_feed_token(token: str, *, salt: str = USER_FEED_SALT):
     """The active user the token was made for, or 404 (bad signature, unknown user, password changed)."""
     payload = _token_load(token, salt=salt)
-    user = get_user_model().objects.filter(pk=payload.get("u"), is_active=True).first()
+    user = get_user_model().objects.filter(pk=payload.get("u"), is_active=True).first()  # type: ignore[misc]  # None finds nobody
     if user is None or payload.get("k") != user_feed_key(user):
         raise Http404("Unknown feed")
     return user
@@ -163,7 +164,7 @@ def uid_domain() -> str:
 
 # --- bookings as feed events -----------------------------------------------------------------
 
-_STATUS_BY_STATE = {
+_STATUS_BY_STATE: dict[str, str] = {
     BookingState.REQUESTED: "TENTATIVE",
     BookingState.APPROVED: "CONFIRMED",
     BookingState.IN_USE: "CONFIRMED",
@@ -243,7 +244,7 @@ def staff_feed_event(request: HttpRequest, booking: Booking) -> FeedEvent:
         _("State: %(state)s") % {"state": state_label},
         _("Purpose: %(purpose)s") % {"purpose": booking.purpose},
     ]
-    if booking.requester_unit_id:
+    if booking.requester_unit is not None:
         lines.insert(1, _("Unit: %(unit)s") % {"unit": booking.requester_unit.display_name})
     if booking.project_code:
         lines.append(_("Project code: %(code)s") % {"code": booking.project_code})
@@ -329,7 +330,7 @@ def _feed_links(request: HttpRequest, name: str, token: str) -> dict:
 
 
 @login_required
-def feeds_page(request: HttpRequest) -> HttpResponse:
+def feeds_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """GET: the signed-in user's feed URL and, for instrument managers, their instruments' feed URLs."""
     user = request.user
     managed = (

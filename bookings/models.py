@@ -8,6 +8,7 @@ over the half-open time range of approved and in-use bookings of one instrument.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -20,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from instruments.models import Instrument, Unit
 from sharing_platform.uploads import RandomUploadPath
 
-MONEY = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
 
 
 class TsTzRange(Func):
@@ -465,7 +466,7 @@ class IncidentAttachment(models.Model):
         verbose_name_plural = _("incident attachments")
 
     def __str__(self) -> str:
-        return self.file.name
+        return self.file.name or ""
 
 
 class Dispute(models.Model):

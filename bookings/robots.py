@@ -18,6 +18,7 @@ from .signals import booking_changed
 
 def robot_context(booking: Booking) -> dict:
     mail = booking_context(booking)
+    requester_unit = booking.requester_unit
     return {
         "instrument": in_each_language(lambda: booking.instrument.display_name),
         "provider_unit": in_each_language(lambda: booking.instrument.unit.display_name),
@@ -25,9 +26,7 @@ def robot_context(booking: Booking) -> dict:
         "start": mail["start_text"],
         "end": mail["end_text"],
         "requester": mail["requester_name"],
-        "requester_unit": in_each_language(lambda: booking.requester_unit.display_name)
-        if booking.requester_unit_id
-        else "",
+        "requester_unit": in_each_language(lambda: requester_unit.display_name) if requester_unit is not None else "",
         "url": mail["booking_url"],
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -27,6 +28,11 @@ from .models import (
 from .permissions import allowed_actions, can_see_requester_tier, can_view_booking
 from .policy import QualificationFacts, action_opens_at, cancellation_is_late
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from django.contrib.auth.models import User
+
 MANAGER_ROLES = (Membership.Role.MANAGER, Membership.Role.ADMIN)
 REVIEW_BLIND_DAYS = 14
 
@@ -43,11 +49,11 @@ def _booking_base() -> QuerySet[Booking]:
     return Booking.objects.select_related("instrument", "instrument__unit", "requester", "requester_unit")
 
 
-def managed_unit_ids(user) -> QuerySet:
+def managed_unit_ids(user: User) -> QuerySet:
     return Membership.objects.filter(user=user, role__in=MANAGER_ROLES, unit__status="verified").values("unit_id")
 
 
-def booking_list_for(*, user, filters: dict | None = None) -> QuerySet[Booking]:
+def booking_list_for(*, user: User, filters: dict | None = None) -> QuerySet[Booking]:
     """Bookings a user may see: their own; as a provider their unit's; platform admins all."""
     queryset = _booking_base()
     if not user.is_staff:
@@ -59,11 +65,11 @@ def booking_list_for(*, user, filters: dict | None = None) -> QuerySet[Booking]:
     return queryset.order_by("-created_at", "-id")
 
 
-def booking_list_mine(*, user) -> QuerySet[Booking]:
+def booking_list_mine(*, user: User) -> QuerySet[Booking]:
     return _booking_base().filter(requester=user).order_by("-start", "-id")
 
 
-def booking_get_for(*, user, pk: int) -> Booking | None:
+def booking_get_for(*, user: User, pk: int) -> Booking | None:
     """The booking if the user may see it, else None (callers answer 404)."""
     booking = _booking_base().filter(pk=pk).first()
     if booking is None or not can_view_booking(user, booking):
@@ -71,7 +77,9 @@ def booking_get_for(*, user, pk: int) -> Booking | None:
     return booking
 
 
-def requester_tiers_visible(*, user, bookings, provider_of=None) -> dict[int, str]:
+def requester_tiers_visible(
+    *, user: User, bookings: Iterable[Booking], provider_of: Callable[[Booking], bool] | None = None
+) -> dict[int, str]:
     """booking id -> the requester's current credit tier ("" while not scored), for the bookings whose
     requester's tier this user may see (bookings.permissions.can_see_requester_tier); one query for the
     tiers. `provider_of(booking)` may say whether the user provides it, to save a query per row."""
@@ -88,7 +96,7 @@ def booking_history(*, booking: Booking) -> QuerySet[BookingEvent]:
     return booking.events.select_related("actor").order_by("at", "id")
 
 
-def provider_queue(*, user) -> QuerySet[Booking]:
+def provider_queue(*, user: User) -> QuerySet[Booking]:
     """Requests waiting for a decision at the units this user manages (all, for platform admins)."""
     queryset = _booking_base().select_related("instrument__booking_policy").filter(state=BookingState.REQUESTED)
     if not user.is_staff:
@@ -145,7 +153,7 @@ def cancellation_consequences(*, booking: Booking, user, now: datetime | None = 
     }
 
 
-def provider_schedule(*, user, day_start: datetime, day_end: datetime) -> QuerySet[Booking]:
+def provider_schedule(*, user: User, day_start: datetime, day_end: datetime) -> QuerySet[Booking]:
     """Approved, in-use and finished bookings of the day at the units this user manages."""
     queryset = (
         _booking_base()
@@ -158,7 +166,7 @@ def provider_schedule(*, user, day_start: datetime, day_end: datetime) -> QueryS
     return queryset.order_by("start", "id")
 
 
-def user_live_bookings(*, instrument: Instrument, user, exclude_pk: int | None = None) -> list[Booking]:
+def user_live_bookings(*, instrument: Instrument, user: User, exclude_pk: int | None = None) -> list[Booking]:
     """The user's bookings of this instrument that count against the policy's per-user limits."""
     queryset = Booking.objects.of_instrument(instrument).live().filter(requester=user).only("id", "start", "end")
     if exclude_pk is not None:
@@ -166,7 +174,9 @@ def user_live_bookings(*, instrument: Instrument, user, exclude_pk: int | None =
     return list(queryset)
 
 
-def blocking_overlaps(*, instrument: Instrument, start: datetime, end: datetime, exclude_pk: int | None = None):
+def blocking_overlaps(
+    *, instrument: Instrument, start: datetime, end: datetime, exclude_pk: int | None = None
+) -> QuerySet[Booking]:
     queryset = Booking.objects.of_instrument(instrument).blocking().overlapping(start, end)
     if exclude_pk is not None:
         queryset = queryset.exclude(pk=exclude_pk)
@@ -181,7 +191,7 @@ def blackouts_between(instrument: Instrument, start: datetime, end: datetime) ->
     return list(Blackout.objects.filter(instrument=instrument, start__lt=end, end__gt=start).order_by("start"))
 
 
-def qualification_facts(instrument: Instrument, user) -> QualificationFacts | None:
+def qualification_facts(instrument: Instrument, user: User) -> QualificationFacts | None:
     row = (
         Qualification.objects.filter(instrument=instrument, user=user)
         .values("granted_at", "last_used_at", "revoked_at")
@@ -243,7 +253,7 @@ def instrument_get(pk: int) -> Instrument | None:
 # --- Reviews, incidents, disputes -------------------------------------------------------------
 
 
-def reviews_visible(*, booking: Booking, user, now: datetime | None = None) -> list[Review]:
+def reviews_visible(*, booking: Booking, user: User, now: datetime | None = None) -> list[Review]:
     """Blind reviews: hidden until both sides wrote or 14 days after the booking ended; authors see their own."""
     now = now or timezone.now()
     reviews = list(booking.reviews.select_related("author").order_by("created_at", "id"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -13,6 +14,9 @@ from instruments.models import Instrument
 from .models import Blackout, BookingPolicy, Dispute, OpeningHours, Qualification
 from .policy import QualificationFacts, qualification_valid
 from .selectors import managed_unit_ids
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 def opening_hours_list(instrument: Instrument) -> QuerySet[OpeningHours]:
@@ -60,7 +64,7 @@ def qualification_list(
     return rows
 
 
-def instruments_managed_by(user, *, limit: int = 200) -> list[Instrument]:
+def instruments_managed_by(user: User | AnonymousUser, *, limit: int = 200) -> list[Instrument]:
     """Instruments of the verified units where the user is a manager or unit admin (for the desk's links)."""
     if not user.is_authenticated:
         return []
@@ -89,7 +93,7 @@ def dispute_list_open_for_page() -> QuerySet[Dispute]:
     )
 
 
-def rules_summary(instrument: Instrument, *, user, now: datetime | None = None) -> dict:
+def rules_summary(instrument: Instrument, *, user: User | AnonymousUser, now: datetime | None = None) -> dict:
     """What a booker should know before booking: the policy, the week's hours, blackouts ahead (3 queries)."""
     from instruments.permissions import can_manage_instrument
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -70,6 +71,9 @@ from .selectors import (
     weekly_hours,
 )
 from .signals import announce_booking_changed, booking_cancelled_late, booking_completed, booking_no_show
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 EXCLUSION_VIOLATION = "23P01"
 # A request answered within this time (and before its start) is answered on time.
@@ -303,7 +307,7 @@ def _booking_build(
 def booking_create(
     *,
     instrument: Instrument | int,
-    requester,
+    requester: User,
     start: datetime,
     end: datetime,
     purpose: str,
@@ -355,7 +359,9 @@ def booking_create(
     return booking
 
 
-def booking_move(*, booking_id: int, actor, start: datetime, end: datetime, now: datetime | None = None) -> Booking:
+def booking_move(
+    *, booking_id: int, actor: User, start: datetime, end: datetime, now: datetime | None = None
+) -> Booking:
     """Move a booking: the old one is cancelled and linked to its successor, so history is kept."""
     _require_aware(start, "start")
     _require_aware(end, "end")
@@ -420,7 +426,7 @@ def _answered_on_time(booking: Booking, now: datetime) -> bool:
     return now - booking.created_at <= RESPONSE_DEADLINE and now <= booking.start
 
 
-def booking_approve(*, booking_id: int, actor, now: datetime | None = None) -> Booking:
+def booking_approve(*, booking_id: int, actor: User, now: datetime | None = None) -> Booking:
     now = now or timezone.now()
     with transaction.atomic():
         booking = _lock_booking(booking_id)
@@ -454,7 +460,7 @@ def booking_approve(*, booking_id: int, actor, now: datetime | None = None) -> B
     return booking
 
 
-def booking_refuse(*, booking_id: int, actor, reason: str, now: datetime | None = None) -> Booking:
+def booking_refuse(*, booking_id: int, actor: User, reason: str, now: datetime | None = None) -> Booking:
     now = now or timezone.now()
     reason = (reason or "").strip()
     with transaction.atomic():
@@ -478,7 +484,7 @@ def booking_refuse(*, booking_id: int, actor, reason: str, now: datetime | None 
     return booking
 
 
-def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | None = None) -> Booking:
+def booking_cancel(*, booking_id: int, actor: User, reason: str = "", now: datetime | None = None) -> Booking:
     """Cancel. The requester's cancellation of an approved booking inside the notice window is late."""
     now = now or timezone.now()
     reason = (reason or "").strip()
@@ -514,7 +520,7 @@ def booking_cancel(*, booking_id: int, actor, reason: str = "", now: datetime | 
 # --- Use --------------------------------------------------------------------------------------
 
 
-def booking_check_in(*, booking_id: int, actor, now: datetime | None = None) -> Booking:
+def booking_check_in(*, booking_id: int, actor: User, now: datetime | None = None) -> Booking:
     now = now or timezone.now()
     with transaction.atomic():
         booking = _lock_booking(booking_id)
@@ -560,11 +566,15 @@ def _finish(booking: Booking, *, actor, action: str, actual_hours: Decimal, now:
 
 
 def _hours_since_check_in(booking: Booking, now: datetime) -> Decimal:
+    if booking.checked_in_at is None:  # cannot happen: called for checked-in bookings only
+        raise ValueError("The booking was not checked in.")
     seconds = Decimal(max(0.0, (now - booking.checked_in_at).total_seconds()))
     return (seconds / Decimal(3600)).quantize(Decimal("0.01"))
 
 
-def booking_check_out(*, booking_id: int, actor, actual_hours=None, now: datetime | None = None) -> Booking:
+def booking_check_out(
+    *, booking_id: int, actor: User, actual_hours: Decimal | str | None = None, now: datetime | None = None
+) -> Booking:
     """End the use. Actual hours are given, or measured from check-in to now."""
     now = now or timezone.now()
     hours = _parse_hours(actual_hours)
@@ -579,7 +589,9 @@ def booking_check_out(*, booking_id: int, actor, actual_hours=None, now: datetim
     return booking
 
 
-def booking_complete(*, booking_id: int, actor, actual_hours=None, now: datetime | None = None) -> Booking:
+def booking_complete(
+    *, booking_id: int, actor: User, actual_hours: Decimal | str | None = None, now: datetime | None = None
+) -> Booking:
     """The provider closes a booking nobody checked out of, or a service its operators ran."""
     now = now or timezone.now()
     hours = _parse_hours(actual_hours)
@@ -609,7 +621,7 @@ def _no_show(booking: Booking, *, actor, now: datetime, automatic: bool) -> None
     booking_no_show.send(sender=Booking, booking=booking, actor=actor, at=now)
 
 
-def booking_record_no_show(*, booking_id: int, actor, now: datetime | None = None) -> Booking:
+def booking_record_no_show(*, booking_id: int, actor: User, now: datetime | None = None) -> Booking:
     """The provider records a no-show, only once the no-show threshold has passed (as the rules page says)."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -652,7 +664,9 @@ def bookings_mark_no_shows(*, now: datetime | None = None) -> list[int]:
 # --- Qualifications ---------------------------------------------------------------------------
 
 
-def qualification_grant(*, instrument: Instrument, user, actor, now: datetime | None = None) -> Qualification:
+def qualification_grant(
+    *, instrument: Instrument, user: User, actor: User, now: datetime | None = None
+) -> Qualification:
     now = now or timezone.now()
     from instruments.permissions import can_manage_instrument
 
@@ -670,7 +684,15 @@ def qualification_grant(*, instrument: Instrument, user, actor, now: datetime | 
 # --- Reviews ----------------------------------------------------------------------------------
 
 
-def review_create(*, booking_id: int, author, stars, tags=None, text: str = "", now: datetime | None = None) -> Review:
+def review_create(
+    *,
+    booking_id: int,
+    author: User,
+    stars: int,
+    tags: list[str] | None = None,
+    text: str = "",
+    now: datetime | None = None,
+) -> Review:
     """One review per side per completed booking; the reviewed party receives the stars as a fact."""
     now = now or timezone.now()
     try:
@@ -684,6 +706,8 @@ def review_create(*, booking_id: int, author, stars, tags=None, text: str = "", 
         raise DomainValidationError(_("Up to 10 tags, each a short word or phrase."), field="tags")
     with transaction.atomic():
         booking = _lock_booking(booking_id)
+        subject: User | Unit
+        author_subject: User | Unit
         if is_requester(author, booking):
             side, subject, author_subject = Side.REQUESTER, booking.instrument.unit, booking.requester
         elif is_provider(author, booking):
@@ -714,11 +738,11 @@ def _side_of(user, booking: Booking) -> str | None:
 def incident_report(
     *,
     booking_id: int,
-    reporter,
+    reporter: User,
     kind: str,
     severity: str,
     description: str,
-    estimated_loss=Decimal("0"),
+    estimated_loss: Decimal | str | int = Decimal("0"),
     files: Sequence = (),
 ) -> Incident:
     if kind not in Incident.Kind.values:
@@ -791,7 +815,7 @@ def _settle_confirmed(incident: Incident, *, now: datetime) -> None:
         booking.save(update_fields=["deposit_state", "updated_at"])
 
 
-def incident_confirm(*, incident_id: int, actor, now: datetime | None = None) -> Incident:
+def incident_confirm(*, incident_id: int, actor: User, now: datetime | None = None) -> Incident:
     """The other side (or a platform admin) confirms the report."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -810,7 +834,7 @@ def incident_confirm(*, incident_id: int, actor, now: datetime | None = None) ->
     return incident
 
 
-def incident_contest(*, incident_id: int, actor, reason: str, now: datetime | None = None) -> Dispute:
+def incident_contest(*, incident_id: int, actor: User, reason: str, now: datetime | None = None) -> Dispute:
     """The other side contests the report: it becomes a dispute for a platform admin."""
     now = now or timezone.now()
     reason = (reason or "").strip()
@@ -833,7 +857,7 @@ def incident_contest(*, incident_id: int, actor, reason: str, now: datetime | No
     return dispute
 
 
-def dispute_decide(*, dispute_id: int, actor, decision: str, reason: str, now: datetime | None = None) -> Dispute:
+def dispute_decide(*, dispute_id: int, actor: User, decision: str, reason: str, now: datetime | None = None) -> Dispute:
     """A platform admin decides: upheld (the report stands) or dismissed. Both sides get the outcome as a fact."""
     now = now or timezone.now()
     reason = (reason or "").strip()

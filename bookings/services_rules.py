@@ -8,9 +8,10 @@ write changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, time, timedelta
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -32,6 +33,9 @@ from sharing_platform.errors import (
 from .error_codes import BookingErrorCode
 from .models import Blackout, BookingPolicy, OpeningHours, Qualification
 from .services import qualification_grant
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # The policy fields a manager may set, with (smallest, largest) accepted value; None = no bound.
 POLICY_INTEGER_BOUNDS: dict[str, tuple[int, int]] = {
@@ -80,7 +84,7 @@ BLACKOUT_MAX_LENGTH = timedelta(days=366)
 class RulesValidationError(DomainValidationError):
     """Several field problems at once: `errors` is a list of {"field", "message"}; `message` joins them."""
 
-    def __init__(self, problems: list[tuple[str | None, str]]):
+    def __init__(self, problems: Sequence[tuple[str | None, str]]) -> None:
         super().__init__(
             " ".join(message for _field, message in problems),
             field=problems[0][0],
@@ -207,7 +211,7 @@ def policy_problems(values: Mapping) -> list[tuple[str, str]]:
     return problems
 
 
-def booking_policy_update(*, instrument: Instrument | int, actor, values: Mapping) -> BookingPolicy:
+def booking_policy_update(*, instrument: Instrument | int, actor: User, values: Mapping) -> BookingPolicy:
     """Set some or all of the policy's rules (the others keep their values); creates the policy on first use."""
     unknown = sorted(set(values) - set(POLICY_FIELDS))
     if unknown:
@@ -269,7 +273,9 @@ def _overlap_message(weekday: int, opens: time, closes: time) -> str:
     }
 
 
-def opening_hours_add(*, instrument: Instrument | int, actor, weekday: int, opens: time, closes: time) -> OpeningHours:
+def opening_hours_add(
+    *, instrument: Instrument | int, actor: User, weekday: int, opens: time, closes: time
+) -> OpeningHours:
     """Add one open interval; it may not overlap another on the same weekday."""
     problems = _opening_row_problems(weekday, opens, closes)
     if problems:
@@ -289,7 +295,7 @@ def opening_hours_add(*, instrument: Instrument | int, actor, weekday: int, open
     return row
 
 
-def opening_hours_replace(*, instrument: Instrument | int, actor, rows: Iterable[Mapping]) -> list[OpeningHours]:
+def opening_hours_replace(*, instrument: Instrument | int, actor: User, rows: Iterable[Mapping]) -> list[OpeningHours]:
     """Replace the whole week at once (an empty list means always open)."""
     rows = list(rows)
     problems: list[tuple[str, str]] = []
@@ -311,13 +317,13 @@ def opening_hours_replace(*, instrument: Instrument | int, actor, rows: Iterable
             OpeningHours(instrument=locked, weekday=row["weekday"], opens=row["opens"], closes=row["closes"])
             for row in rows
         ]
-        for row in created:
-            _full_clean(row)
+        for hours in created:
+            _full_clean(hours)
         OpeningHours.objects.bulk_create(created)
     return sorted(created, key=lambda row: (row.weekday, row.opens))
 
 
-def opening_hours_delete(*, instrument: Instrument | int, actor, opening_hours_id: int) -> None:
+def opening_hours_delete(*, instrument: Instrument | int, actor: User, opening_hours_id: int) -> None:
     with transaction.atomic():
         locked = _lock_instrument_for(actor, instrument)
         deleted, _rows = OpeningHours.objects.filter(instrument=locked, pk=opening_hours_id).delete()
@@ -331,7 +337,7 @@ def opening_hours_delete(*, instrument: Instrument | int, actor, opening_hours_i
 def blackout_create(
     *,
     instrument: Instrument | int,
-    actor,
+    actor: User,
     start: datetime,
     end: datetime,
     reason: str = "",
@@ -378,7 +384,7 @@ def blackout_create(
     return blackout
 
 
-def blackout_delete(*, instrument: Instrument | int, actor, blackout_id: int) -> None:
+def blackout_delete(*, instrument: Instrument | int, actor: User, blackout_id: int) -> None:
     with transaction.atomic():
         locked = _lock_instrument_for(actor, instrument)
         deleted, _rows = Blackout.objects.filter(instrument=locked, pk=blackout_id).delete()
@@ -412,7 +418,12 @@ def _user_for_qualification(*, user_id=None, username: str | None = None):
 
 
 def qualification_grant_to(
-    *, instrument: Instrument | int, actor, user_id=None, username: str | None = None, now: datetime | None = None
+    *,
+    instrument: Instrument | int,
+    actor: User,
+    user_id: int | None = None,
+    username: str | None = None,
+    now: datetime | None = None,
 ) -> Qualification:
     """Grant (or renew) a user's qualification on the instrument; a revoked one is granted again."""
     with transaction.atomic():
@@ -422,7 +433,7 @@ def qualification_grant_to(
 
 
 def qualification_revoke(
-    *, instrument: Instrument | int, actor, qualification_id: int, now: datetime | None = None
+    *, instrument: Instrument | int, actor: User, qualification_id: int, now: datetime | None = None
 ) -> Qualification:
     """Revoke a qualification: the user can then only book with operator assistance (where offered)."""
     now = now or timezone.now()

@@ -138,7 +138,7 @@ def booking_review(request, pk: int):
         return redirect("bookings:detail", pk=booking.pk)
     if can_review_booking(request.user, booking, reviewed_sides=booking.reviews.values_list("side", flat=True)):
         return _detail_with_errors(request, booking, review_form=form)
-    messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect("bookings:detail", pk=booking.pk)
 
 
@@ -160,7 +160,7 @@ def booking_incident_report(request, pk: int):
         return redirect("bookings:detail", pk=booking.pk)
     if can_report_incident(request.user, booking):
         return _detail_with_errors(request, booking, incident_form=form)
-    messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect("bookings:detail", pk=booking.pk)
 
 

@@ -55,7 +55,7 @@ HALF_LIFE_DAYS = 180
 # 2026.11-3 (tuned on the simulator, docs/credit-model.md): no-shows, late cancellations and overruns
 # weigh more, a late check-in less (honest "occasionally late" users were ranked with the careless),
 # and writing a review earns nothing (a ring of fresh accounts reviewing each other raised its own record).
-KIND_MULTIPLIERS = {
+KIND_MULTIPLIERS: dict[str, float] = {
     K.NO_SHOW: 3.0,
     K.LATE_CANCELLATION: 1.5,
     K.USAGE_OVERRUN: 1.5,
@@ -149,7 +149,7 @@ TRUST_USER_FACTOR = 0.8  # a person inherits this share of their best unit's rel
 
 # --- Caps after severe confirmed events --------------------------------------------------------
 SEVERE_KINDS = {K.DAMAGE_CONFIRMED, K.MISUSE_CONFIRMED, K.FRAUD_CONFIRMED, K.BREACH_CONFIRMED}
-SEVERE_DEFAULT_SEVERITY = {
+SEVERE_DEFAULT_SEVERITY: dict[str, str] = {
     K.DAMAGE_CONFIRMED: "general",
     K.MISUSE_CONFIRMED: "minor",
     K.FRAUD_CONFIRMED: "serious",

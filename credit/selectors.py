@@ -6,6 +6,7 @@ Bookings (above this layer) asks here for tiers and gates; it never reads credit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
@@ -14,6 +15,11 @@ from instruments.models import Unit
 
 from . import params
 from .models import Appeal, CreditEvent, CreditScore, ListEntry, RepairRequest, TrustedProviderBadge, subject_key_for
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,7 @@ def standing_from(score: int | None, blacklisted: bool) -> CreditStanding:
     )
 
 
-def credit_snapshot_latest(subject) -> CreditScore | None:
+def credit_snapshot_latest(subject: User | Unit) -> CreditScore | None:
     return CreditScore.objects.filter(subject_key=subject_key_for(subject)).order_by("-as_of", "-id").first()
 
 
@@ -66,21 +72,21 @@ def _standing(key: str) -> CreditStanding:
     return standing_from(score, blacklisted)
 
 
-def credit_standing_for_user(user) -> CreditStanding:
+def credit_standing_for_user(user: User | AnonymousUser | None) -> CreditStanding:
     """The booking-relevant standing of a user (neutral until first scored)."""
     if user is None or not getattr(user, "is_authenticated", True) or user.pk is None:
         return NEUTRAL_STANDING
     return _standing(f"user:{user.pk}")
 
 
-def credit_standing_for_unit(unit) -> CreditStanding:
+def credit_standing_for_unit(unit: Unit | None) -> CreditStanding:
     """The standing of a provider or booking unit (neutral until first scored)."""
     if unit is None or unit.pk is None:
         return NEUTRAL_STANDING
     return _standing(f"unit:{unit.pk}")
 
 
-def credit_tiers_of_users(user_ids) -> dict[int, str]:
+def credit_tiers_of_users(user_ids: Iterable[int]) -> dict[int, str]:
     """The current tier of each scored user, in one query (the newest snapshot per user). Callers decide
     who may see it (credit.permissions)."""
     keys = {f"user:{pk}": pk for pk in set(user_ids)}
@@ -91,7 +97,7 @@ def credit_tiers_of_users(user_ids) -> dict[int, str]:
     return {keys[key]: tier for key, tier in rows}
 
 
-def credit_black_list_history(subject) -> bool:
+def credit_black_list_history(subject: User | Unit) -> bool:
     """Whether the subject was ever published on the black list (providers may refuse such users)."""
     return ListEntry.objects.filter(
         subject_key=subject_key_for(subject),
@@ -100,7 +106,7 @@ def credit_black_list_history(subject) -> bool:
     ).exists()
 
 
-def credit_score_history(subject, *, limit: int = 60) -> list[CreditScore]:
+def credit_score_history(subject: User | Unit, *, limit: int = 60) -> list[CreditScore]:
     """The newest `limit` snapshots, oldest first (for the chart)."""
     rows = list(CreditScore.objects.filter(subject_key=subject_key_for(subject)).order_by("-as_of", "-id")[:limit])
     rows.reverse()
@@ -123,7 +129,7 @@ def list_entries_for_moderation(*, status: str | None = None) -> QuerySet[ListEn
     return _with_subjects(rows.select_related("moderator").order_by("proposed_at", "id"))
 
 
-def list_entries_of_subject(subject) -> QuerySet[ListEntry]:
+def list_entries_of_subject(subject: User | Unit) -> QuerySet[ListEntry]:
     return ListEntry.objects.filter(subject_key=subject_key_for(subject)).prefetch_related(
         Prefetch("appeals", queryset=Appeal.objects.order_by("-submitted_at")),
         Prefetch("repair_requests", queryset=RepairRequest.objects.order_by("-submitted_at")),
@@ -156,17 +162,17 @@ def trusted_badge_current(unit: Unit) -> TrustedProviderBadge | None:
     return unit.trusted_badges.filter(revoked_at=None, valid_until__gt=now, awarded_at__lte=now).first()
 
 
-def list_entries_published_for(subject) -> QuerySet[ListEntry]:
+def list_entries_published_for(subject: User | Unit) -> QuerySet[ListEntry]:
     """The subject's entries the public sees now (both lists)."""
     return ListEntry.objects.published_at(timezone.now()).filter(subject_key=subject_key_for(subject))
 
 
 # --- H13 (issue 6): the ledger of one subject, for the API's cursor-paginated events list ---------
-def credit_events_of_subject(subject) -> QuerySet[CreditEvent]:
+def credit_events_of_subject(subject: User | Unit) -> QuerySet[CreditEvent]:
     """Every ledger event about the subject; the caller orders (newest first) and paginates."""
     return CreditEvent.objects.for_subject(subject)
 
 
-def credit_event_for_fact(*, subject, kind: str, source_ref: str) -> CreditEvent | None:
+def credit_event_for_fact(*, subject: User | Unit, kind: str, source_ref: str) -> CreditEvent | None:
     """The ledger row of one recorded fact (subject, kind, source_ref), or None: lets a caller correct it."""
     return CreditEvent.objects.filter(subject_key=subject_key_for(subject), kind=kind, source_ref=source_ref).first()

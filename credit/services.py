@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -41,10 +42,14 @@ from .permissions import can_act_for_subject, can_moderate
 from .recompute import latest_snapshot_queryset
 from .scoring.inputs import reversed_event_ids
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.core.files.uploadedfile import UploadedFile
+
 
 def credit_event_record(
     *,
-    subject,
+    subject: User | Unit,
     kind: str,
     source: str,
     occurred_at: datetime | None = None,
@@ -53,9 +58,9 @@ def credit_event_record(
     weight: Decimal | float | int | None = None,
     value: Decimal | float | None = None,
     severity: str = "",
-    counterparty=None,
+    counterparty: User | Unit | None = None,
     details: dict | None = None,
-    recorded_by=None,
+    recorded_by: User | None = None,
 ) -> CreditEvent:
     """Append one fact to the ledger. Idempotent per (subject, kind, source_ref) when source_ref is set.
 
@@ -114,9 +119,11 @@ def _review_weight(reviewer) -> Decimal:
 
 
 @transaction.atomic
-def credit_event_reverse(*, event: CreditEvent, reason: str, recorded_by=None) -> CreditEvent:
+def credit_event_reverse(*, event: CreditEvent, reason: str, recorded_by: User | None = None) -> CreditEvent:
     """Cancel an event's effect by appending its mirror image (the ledger itself never changes)."""
     subject = event.subject_unit or event.subject_user
+    if subject is None:  # cannot happen: credit_event_exactly_one_subject
+        raise ValueError("A credit event concerns exactly one subject.")
     return credit_event_record(
         subject=subject,
         kind=CreditEvent.Kind.REVERSAL,
@@ -134,7 +141,7 @@ def credit_event_reverse(*, event: CreditEvent, reason: str, recorded_by=None) -
 
 def external_report_create(
     *,
-    subject,
+    subject: User | Unit,
     source: str,
     score: Decimal,
     range_min: Decimal,
@@ -142,7 +149,7 @@ def external_report_create(
     reported_at: datetime,
     expires_at: datetime,
     reference: str = "",
-    submitted_by=None,
+    submitted_by: User | None = None,
 ) -> ExternalCreditReport:
     """Store a partner's report and put it on the ledger (normalised value); the subject is then recomputed."""
     report = ExternalCreditReport(
@@ -181,7 +188,7 @@ def external_report_create(
 
 
 def endorsement_create(
-    *, endorser: Unit, endorsed: Unit, by, kind: str = "collaboration", note: str = ""
+    *, endorser: Unit, endorsed: Unit, by: User, kind: str = "collaboration", note: str = ""
 ) -> Endorsement:
     """A unit admin vouches for another unit. It counts only as far as the endorser is itself trusted."""
     if not can_act_for_subject(by, endorser):
@@ -366,7 +373,7 @@ def _locked_entry(entry: ListEntry) -> ListEntry:
 
 
 def list_entry_confirm(
-    *, entry: ListEntry, moderator, reason: str, expires_at: datetime | None = None, severity: str | None = None
+    *, entry: ListEntry, moderator: User, reason: str, expires_at: datetime | None = None, severity: str | None = None
 ) -> ListEntry:
     """Publish a proposed entry from now until expires_at (default by severity), within the severity's bounds."""
     _require_moderator(moderator)
@@ -399,10 +406,12 @@ def list_entry_confirm(
 
 def _list_entry_robots(entry: ListEntry) -> None:
     """Tell the listed subject's group robots (WeCom, DingTalk) that the entry is published."""
-    if entry.subject_unit_id:
-        name = in_each_language(lambda: entry.subject_unit.display_name)
-    else:
-        name = entry.subject_user.get_full_name() or entry.subject_user.get_username()
+    unit, user = entry.subject_unit, entry.subject_user
+    name: dict[str, str] | str
+    if unit is not None:
+        name = in_each_language(lambda: unit.display_name)
+    elif user is not None:
+        name = user.get_full_name() or user.get_username()
     robot_notify(
         event=RobotEvent.LIST_ENTRY,
         dedup_key=f"list_entry:{entry.pk}:published",
@@ -419,7 +428,7 @@ def _list_entry_robots(entry: ListEntry) -> None:
     )
 
 
-def list_entry_reject(*, entry: ListEntry, moderator, reason: str) -> ListEntry:
+def list_entry_reject(*, entry: ListEntry, moderator: User, reason: str) -> ListEntry:
     _require_moderator(moderator)
     reason = _require_reason(reason)
     with transaction.atomic():
@@ -444,7 +453,7 @@ def list_entries_expire(*, now: datetime | None = None) -> int:
 # --- Objections and credit repair ---------------------------------------------------------------
 
 
-def appeal_submit(*, entry: ListEntry, user, reason: str) -> Appeal:
+def appeal_submit(*, entry: ListEntry, user: User, reason: str) -> Appeal:
     """The subject objects to an entry (any time while it is proposed or published)."""
     if not can_act_for_subject(user, entry.subject):
         raise DomainPermissionError(_("Only the listed person or an administrator of the listed unit may object."))
@@ -470,7 +479,7 @@ def _end_publication(entry: ListEntry, status: str, now: datetime) -> None:
     entry.save(update_fields=["status", "ended_at"])
 
 
-def appeal_decide(*, appeal: Appeal, admin, upheld: bool, reason: str) -> Appeal:
+def appeal_decide(*, appeal: Appeal, admin: User, upheld: bool, reason: str) -> Appeal:
     """Uphold (the entry is revoked) or dismiss an objection. The decision goes on the ledger either way."""
     _require_moderator(admin)
     reason = _require_reason(reason)
@@ -499,7 +508,7 @@ def appeal_decide(*, appeal: Appeal, admin, upheld: bool, reason: str) -> Appeal
 
 
 def repair_request_submit(
-    *, entry: ListEntry, user, proof_text: str, commitment_signed: bool, proof_file=None
+    *, entry: ListEntry, user: User, proof_text: str, commitment_signed: bool, proof_file: UploadedFile | None = None
 ) -> RepairRequest:
     """Ask for credit repair once the shortest publication period passed, with proof and a signed commitment."""
     if not can_act_for_subject(user, entry.subject):
@@ -532,7 +541,7 @@ def repair_request_submit(
         )
 
 
-def repair_request_decide(*, repair: RepairRequest, admin, granted: bool, reason: str) -> RepairRequest:
+def repair_request_decide(*, repair: RepairRequest, admin: User, granted: bool, reason: str) -> RepairRequest:
     """Grant (publication ends, the score is recomputed) or refuse a repair request; a ledger event either way."""
     _require_moderator(admin)
     reason = _require_reason(reason)

@@ -25,3 +25,11 @@ class IdentityErrorCode(ErrorCode):
     CREDENTIALS_MISSING = "credentials_missing"
     NO_USER_ID = "no_user_id"
     TICKET_INVALID = "ticket_invalid"
+    # An OpenID Connect answer failing one check (identity/protocols/oidc.py, security_refusal).
+    STATE_INVALID = "state_invalid"
+    NONCE_INVALID = "nonce_invalid"
+    AUD_INVALID = "aud_invalid"
+    ISS_INVALID = "iss_invalid"
+    SIGNATURE_INVALID = "signature_invalid"
+    EXP_INVALID = "exp_invalid"
+    TOKEN_INVALID = "token_invalid"  # noqa: S105 -- a code, not a password

@@ -17,7 +17,7 @@ def identity_provider_list() -> QuerySet[IdentityProvider]:
     return IdentityProvider.objects.select_related("unit").order_by("unit__name", "display_name", "pk")
 
 
-def identity_provider_get(*, provider_id) -> IdentityProvider:
+def identity_provider_get(*, provider_id: int) -> IdentityProvider:
     provider = IdentityProvider.objects.select_related("unit").filter(pk=provider_id).first()
     if provider is None:
         raise DomainNotFoundError(_("No such identity provider."))

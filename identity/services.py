@@ -13,11 +13,10 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -28,12 +27,16 @@ from django.utils.translation import gettext as _
 from identity.error_codes import IdentityErrorCode
 from instruments.permissions import is_platform_admin
 from instruments.services.units import membership_ensure_member
+from sharing_platform.api.exceptions import error_items
 from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
 from sharing_platform.secret_box import secret_encrypt
 
 from .models import CasSession, ExternalIdentity, IdentityProvider, Person, PersonAccount, SignInEvent
 from .protocols import ExternalProfile, SignInRefusedError
 from .signals import person_verified
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger("identity.sign_in")
 
@@ -79,7 +82,7 @@ def _full_clean(provider: IdentityProvider) -> None:
         raise DomainValidationError(
             messages[0] if field == "__all__" else f"{field}: {messages[0]}",
             field=None if field == "__all__" else field,
-            errors=errors,
+            errors=error_items(error),
         ) from None
 
 
@@ -101,7 +104,7 @@ def _apply(provider: IdentityProvider, values: dict[str, Any], secret: str | Non
         provider.secret_encrypted = ""
 
 
-def identity_provider_create(*, actor, values: dict[str, Any], secret: str | None = None) -> IdentityProvider:
+def identity_provider_create(*, actor: User, values: dict[str, Any], secret: str | None = None) -> IdentityProvider:
     """Register a unit's sign-on server. `secret` (LDAP service password, OIDC client secret) is stored encrypted."""
     _require_platform_admin(actor)
     provider = IdentityProvider()
@@ -114,7 +117,7 @@ def identity_provider_create(*, actor, values: dict[str, Any], secret: str | Non
 
 
 def identity_provider_update(
-    *, actor, provider: IdentityProvider, changes: dict[str, Any], secret: str | None = None
+    *, actor: User, provider: IdentityProvider, changes: dict[str, Any], secret: str | None = None
 ) -> IdentityProvider:
     _require_platform_admin(actor)
     with transaction.atomic():
@@ -131,7 +134,7 @@ def identity_provider_update(
     return locked
 
 
-def identity_provider_delete(*, actor, provider: IdentityProvider) -> None:
+def identity_provider_delete(*, actor: User, provider: IdentityProvider) -> None:
     """Only a provider nobody has signed in through can go; otherwise disable it (accounts keep their link)."""
     _require_platform_admin(actor)
     try:
@@ -155,7 +158,7 @@ def sign_in_event_record(
     code: str = "",
     detail: str = "",
     external_id: str = "",
-    user=None,
+    user: User | None = None,
     ip_address: str | None = None,
 ) -> SignInEvent:
     """One audit row and one log line per sign-in outcome (its own transaction: refusals are kept too)."""
@@ -192,8 +195,8 @@ def sign_in_event_record(
 class SignInOutcome:
     """Either the account to log in (user), or an existing account to confirm with its password first."""
 
-    user: AbstractBaseUser | None = None
-    link_candidate: AbstractBaseUser | None = None
+    user: User | None = None
+    link_candidate: User | None = None
     created: bool = False
 
 
@@ -326,9 +329,7 @@ class LinkPasswordRefusedError(DomainValidationError):
     """The account's owner typed a wrong password while linking; the page counts the attempts."""
 
 
-def external_identity_link(
-    *, provider: IdentityProvider, profile: ExternalProfile, user, password: str
-) -> AbstractBaseUser:
+def external_identity_link(*, provider: IdentityProvider, profile: ExternalProfile, user: User, password: str) -> User:
     """Link an existing account to the provider once its owner has proved it with the account's password."""
     provider_usable(provider)
     if not password or not user.check_password(password):
@@ -367,7 +368,7 @@ def external_identity_link(
 # --- CAS single log-out ----------------------------------------------------------------------
 
 
-def cas_session_remember(*, provider: IdentityProvider, ticket: str, session_key: str, user) -> None:
+def cas_session_remember(*, provider: IdentityProvider, ticket: str, session_key: str, user: User) -> None:
     """Remember which session a service ticket opened; old rows (older than a session can live) go."""
     cutoff = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
     with transaction.atomic():

@@ -103,8 +103,8 @@ def _flow_start(request: HttpRequest, provider: IdentityProvider, **extra) -> No
     }
 
 
-def _flow_take(request: HttpRequest, provider: IdentityProvider | None, protocol: str) -> dict:
-    """The sign-in this browser started (refuses answers nobody here asked for: login CSRF)."""
+def _flow_take(request: HttpRequest, provider: IdentityProvider | None, protocol: str) -> tuple[IdentityProvider, dict]:
+    """The sign-in this browser started (refuses answers nobody here asked for: login CSRF), and its provider."""
     flow = request.session.get(FLOW_KEY) or {}
     if provider is None or flow.get("provider") != provider.pk or flow.get("protocol") != protocol:
         raise SignInRefusedError(
@@ -112,7 +112,7 @@ def _flow_take(request: HttpRequest, provider: IdentityProvider | None, protocol
             code=IdentityErrorCode.NO_PENDING_SIGN_IN,
             detail=f"session flow {flow!r}",
         )
-    return flow
+    return provider, flow
 
 
 def _complete(
@@ -143,10 +143,12 @@ def _complete(
         )
         return redirect("identity:link-confirm")
     user = outcome.user
+    if user is None:  # cannot happen: an outcome holds a user or a link candidate
+        raise ValueError("The sign-in produced no account.")
     login(request, user, backend=BACKEND)
     if cas_ticket:
         services.cas_session_remember(
-            provider=provider, ticket=cas_ticket, session_key=request.session.session_key, user=user
+            provider=provider, ticket=cas_ticket, session_key=request.session.session_key or "", user=user
         )
     services.sign_in_event_record(
         outcome=SignInEvent.Outcome.CREATED if outcome.created else SignInEvent.Outcome.SIGNED_IN,
@@ -176,7 +178,7 @@ def sign_in_start(request: HttpRequest, pk: int) -> HttpResponse:
     """Send the browser to the provider's sign-in page."""
     provider = _provider(pk)
     try:
-        services.provider_usable(provider)
+        provider = services.provider_usable(provider)
         if provider.protocol == IdentityProvider.Protocol.CAS:
             _flow_start(request, provider)
             return redirect(cas_login_url(provider, _cas_service_url(request, provider)))
@@ -203,7 +205,7 @@ def cas_callback(request: HttpRequest) -> HttpResponse:
         return _cas_single_logout(request, provider)
     ticket = request.GET.get("ticket", "").strip()
     try:
-        flow = _flow_take(request, provider, IdentityProvider.Protocol.CAS)
+        provider, flow = _flow_take(request, provider, IdentityProvider.Protocol.CAS)
         services.provider_usable(provider)
         if not ticket:
             raise SignInRefusedError(
@@ -245,7 +247,7 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
     flow = request.session.get(FLOW_KEY) or {}
     provider = _provider(flow.get("provider"))
     try:
-        _flow_take(request, provider, IdentityProvider.Protocol.OIDC)
+        provider, _flow = _flow_take(request, provider, IdentityProvider.Protocol.OIDC)
         if request.GET.get("state") != flow.get("state"):
             raise security_refusal(provider, "state", f"state {request.GET.get('state')!r} is not the one sent")
         services.provider_usable(provider)
@@ -271,7 +273,7 @@ def ldap_sign_in(request: HttpRequest) -> HttpResponse:
     username = data.get("username") or ""
     failures_key = _ldap_failures_key(request, username)
     try:
-        services.provider_usable(provider)
+        provider = services.provider_usable(provider)
         if provider.protocol != IdentityProvider.Protocol.LDAP:
             raise SignInRefusedError(
                 _("That sign-in service is not known here."), code=IdentityErrorCode.PROVIDER_UNKNOWN

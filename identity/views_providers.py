@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from instruments.views.units import platform_admin_required
+from sharing_platform.http import AuthenticatedHttpRequest
 from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from . import services
@@ -22,7 +23,7 @@ def provider_list_page(request: HttpRequest) -> HttpResponse:
     return render(request, "identity/providers.html", {"providers": identity_provider_list()})
 
 
-def _form_page(request: HttpRequest, provider=None) -> HttpResponse:
+def _form_page(request: AuthenticatedHttpRequest, provider=None) -> HttpResponse:
     form = IdentityProviderForm(request.POST or None, instance=provider)
     if request.method == "POST" and form.is_valid():
         with refusal_shown_on(form, provider=provider):
@@ -46,20 +47,20 @@ def _refused_form_page(request: HttpRequest, refusal, pk: int | None = None) -> 
 
 @platform_admin_required
 @domain_error_pages(form_page=_refused_form_page)
-def provider_create_page(request: HttpRequest) -> HttpResponse:
+def provider_create_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _form_page(request)
 
 
 @platform_admin_required
 @domain_error_pages(form_page=_refused_form_page)
-def provider_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
+def provider_edit_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _form_page(request, identity_provider_get(provider_id=pk))
 
 
 @platform_admin_required
 @domain_error_pages(redirect_to=lambda request, pk: reverse("identity:provider-list"))
 @require_POST
-def provider_delete_page(request: HttpRequest, pk: int) -> HttpResponse:
+def provider_delete_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     provider = identity_provider_get(provider_id=pk)
     services.identity_provider_delete(actor=request.user, provider=provider)
     messages.success(request, _("Deleted %(name)s.") % {"name": provider.name})

@@ -59,7 +59,7 @@ class UnitAdmin(admin.ModelAdmin):
         (_("Profile"), {"fields": ["accreditations", "description"]}),
         (
             _("Verification and credit (changed through actions and services)"),
-            {"fields": readonly_fields},
+            {"fields": tuple(readonly_fields)},
         ),
     ]
 

@@ -913,7 +913,7 @@ def _seed_accounts(units: list[Unit]) -> int:
             user.set_password(password)
             user.save()
             created += 1
-        if unit_index is not None:
+        if unit_index is not None and role is not None:
             Membership.objects.get_or_create(user=user, unit=units[unit_index], defaults={"role": role})
     return created
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -13,12 +15,17 @@ from .validators import uscc_normalise, uscc_problem
 
 REGION_PICKER_FIELDS = ("province", "city", "county")
 
+if TYPE_CHECKING:
+    _FormBase = forms.Form  # the mixin reads and writes the form it is mixed into
+else:
+    _FormBase = object
+
 
 def region_picker_codes(region: Region | None) -> dict[str, str]:
     """The province / city / county selects that show `region` (load its parent and grandparent)."""
     if region is None:
         return {"province": "", "city": "", "county": ""}
-    chain = []
+    chain: list[str] = []
     while region is not None:
         chain.insert(0, region.code)
         region = region.parent
@@ -26,7 +33,7 @@ def region_picker_codes(region: Region | None) -> dict[str, str]:
     return dict(zip(REGION_PICKER_FIELDS, chain[:3], strict=True))
 
 
-class RegionPickerMixin:
+class RegionPickerMixin(_FormBase):
     """Three selects, province then city then district or county, that resolve to one `region`.
 
     The city and county options are those of the chosen province and city. Without JavaScript the
@@ -78,7 +85,7 @@ class RegionPickerMixin:
                         "This is not a division of %(parent)s: choose again, or press “Show cities and districts” "
                         "after changing the %(level)s."
                     )
-                    % {"parent": found[codes[parent]].name, "level": self.fields[parent].label.lower()},
+                    % {"parent": found[codes[parent]].name, "level": str(self.fields[parent].label).lower()},
                 )
                 return
             region = chosen

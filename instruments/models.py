@@ -2,6 +2,7 @@
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -95,6 +96,8 @@ class Region(BilingualNameMixin, models.Model):
     @property
     def full_name(self) -> str:
         """Province, city and district in the active language (load parent__parent to avoid queries)."""
+        names: list[str]
+        region: Region | None
         names, region = [], self
         while region is not None:
             names.insert(0, region.name)
@@ -287,7 +290,7 @@ class InstrumentQuerySet(models.QuerySet):
         return self.filter(Q(category=category) | Q(category__parent=category))
 
 
-MONEY = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
 
 
 class Instrument(BilingualNameMixin, models.Model):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Q, QuerySet
 
 from instruments.models import Membership, Unit
@@ -9,12 +11,15 @@ from sharing_platform.errors import DomainNotFoundError
 
 from .models import RobotWebhook
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def units_administered(user) -> QuerySet[Unit]:
+
+def units_administered(user: User) -> QuerySet[Unit]:
     return Unit.objects.filter(memberships__user=user, memberships__role=Membership.Role.ADMIN).order_by("name")
 
 
-def robot_webhook_list(*, user) -> QuerySet[RobotWebhook]:
+def robot_webhook_list(*, user: User) -> QuerySet[RobotWebhook]:
     """The person's own robots and those of the units they administer (platform admins: all). One query."""
     robots = RobotWebhook.objects.select_related("unit", "user").order_by("pk")
     if user.is_staff:
@@ -23,7 +28,7 @@ def robot_webhook_list(*, user) -> QuerySet[RobotWebhook]:
     return robots.filter(Q(user=user) | Q(unit_id__in=administered))
 
 
-def robot_webhook_get(*, user, webhook_id) -> RobotWebhook:
+def robot_webhook_get(*, user: User, webhook_id: int) -> RobotWebhook:
     robot = robot_webhook_list(user=user).filter(pk=webhook_id).first()
     if robot is None:
         from django.utils.translation import gettext as _

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -32,10 +33,15 @@ from sharing_platform.secret_box import SecretUnavailableError, secret_decrypt, 
 from .models import RobotEvent, RobotMessage, RobotWebhook
 from .robots import message_render, post_message, url_problem
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from instruments.models import Unit
+
 logger = logging.getLogger(__name__)
 
 
-def in_each_language(make) -> dict[str, str]:
+def in_each_language(make: Callable[[], str]) -> dict[str, str]:
     """{"zh-hans": make(), "en": make()} with each language active (names that follow the language)."""
     from django.utils import translation
 
@@ -61,13 +67,13 @@ def _can_manage(actor, *, unit=None, user=None) -> bool:
 
 def robot_webhook_create(
     *,
-    actor,
+    actor: User,
     service: str,
     name: str,
     url: str,
     events: Iterable[str],
-    unit=None,
-    user=None,
+    unit: Unit | None = None,
+    user: User | None = None,
     secret: str = "",
     language: str = RobotWebhook.Language.CHINESE,
 ) -> RobotWebhook:
@@ -112,7 +118,7 @@ def robot_webhook_create(
         )
 
 
-def robot_webhook_delete(*, actor, webhook: RobotWebhook) -> None:
+def robot_webhook_delete(*, actor: User, webhook: RobotWebhook) -> None:
     if not _can_manage(actor, unit=webhook.unit, user=webhook.user):
         raise DomainPermissionError(_("You cannot remove this robot."))
     with transaction.atomic():
@@ -212,7 +218,7 @@ def robot_message_attempt(message_id: int) -> RobotMessage | None:
     return message
 
 
-def robot_messages_overdue(*, now=None) -> list[int]:
+def robot_messages_overdue(*, now: datetime | None = None) -> list[int]:
     """Pending or retrying messages whose attempt is due but was lost (a broker outage): for the sweep."""
     now = now or timezone.now()
     stale = now - timedelta(minutes=5)

@@ -20,7 +20,11 @@ def deliver_robot_message(message_id: int) -> str | None:
         return None
     # Eagerly (the embedded default, no broker) a retry would run at once in the caller's thread: leave it
     # to the resume sweep instead.
-    if message.status == RobotMessage.Status.RETRYING and not deliver_robot_message.app.conf.task_always_eager:
+    if (
+        message.status == RobotMessage.Status.RETRYING
+        and message.next_retry_at is not None  # always set with RETRYING
+        and not deliver_robot_message.app.conf.task_always_eager
+    ):
         countdown = max(0, math.ceil((message.next_retry_at - timezone.now()).total_seconds()))
         deliver_robot_message.apply_async((message_id,), countdown=countdown)
     return message.status

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sharing_platform.http import AuthenticatedHttpRequest
 from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from . import services
@@ -16,14 +17,14 @@ from .forms import RobotWebhookForm
 from .selectors import robot_webhook_get, robot_webhook_list, units_administered
 
 
-def _robots_refused_page(request: HttpRequest, refusal) -> HttpResponse:
+def _robots_refused_page(request: AuthenticatedHttpRequest, refusal) -> HttpResponse:
     context = {"form": refusal.form, "robots": robot_webhook_list(user=request.user)}
     return render(request, "notifications/robots.html", context, status=400)
 
 
 @login_required
 @domain_error_pages(form_page=_robots_refused_page)
-def robots_page(request: HttpRequest) -> HttpResponse:
+def robots_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     units = list(units_administered(request.user))
     form = RobotWebhookForm(request.POST or None, user=request.user, units=units)
     if request.method == "POST" and form.is_valid():
@@ -50,7 +51,7 @@ def robots_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @domain_error_pages
-def robot_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def robot_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     services.robot_webhook_delete(actor=request.user, webhook=robot_webhook_get(user=request.user, webhook_id=pk))
     messages.success(request, _("The robot was removed."))
     return redirect("notifications:robots")

@@ -36,10 +36,10 @@ class PartnerKeyAdmin(APIKeyModelAdmin):
 
     form = PartnerKeyForm
     list_display = ("prefix", "name", "partner", "scopes", "created", "expiry_date", "_has_expired", "revoked",
-                    "last_used_at")  # fmt: skip
-    list_filter = ("revoked", "partner")
+                    "last_used_at")  # type: ignore[assignment]  # fmt: skip
+    list_filter = ("revoked", "partner")  # type: ignore[assignment]  # the library's admin types its own tuples
     list_select_related = ("partner",)
-    search_fields = ("name", "prefix", "partner__name")
+    search_fields = ("name", "prefix", "partner__name")  # type: ignore[assignment]  # likewise
     actions = ["revoke"]
 
     def get_readonly_fields(self, request, obj=None):

@@ -67,8 +67,8 @@ class PartnerKey(AbstractAPIKey):
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta(AbstractAPIKey.Meta):
-        verbose_name = _("partner API key")
-        verbose_name_plural = _("partner API keys")
+        verbose_name = _("partner API key")  # type: ignore[assignment]  # the library's Meta infers str; lazy is fine
+        verbose_name_plural = _("partner API keys")  # type: ignore[assignment]  # likewise
 
     def has_scope(self, scope: str) -> bool:
         return scope in (self.scopes or [])

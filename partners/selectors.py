@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import F, QuerySet
 
 from billing.models import Charge, Statement
@@ -10,6 +12,11 @@ from bookings.models import Booking, BookingEvent
 from credit.selectors import credit_score_history
 
 from .models import Partner, PartnerUser, WebhookDelivery, WebhookEndpoint
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from instruments.models import Unit
 
 
 def partner_user_get(*, partner: Partner, external_id: str) -> PartnerUser | None:
@@ -62,7 +69,7 @@ def webhook_delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDeliv
     return WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-created_at", "-id")
 
 
-def tier_change_latest(subject) -> tuple | None:
+def tier_change_latest(subject: User | Unit) -> tuple | None:
     """(previous snapshot, latest snapshot) when the subject's latest snapshot changed its tier, else None."""
     rows = credit_score_history(subject, limit=2)
     if len(rows) == 2 and rows[0].tier != rows[1].tier:

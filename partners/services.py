@@ -58,7 +58,7 @@ def partner_key_issue(
     if expires_at is not None and expires_at <= timezone.now():
         raise DomainValidationError(_("The expiry must be in the future."), field="expires_at")
     with transaction.atomic():
-        return PartnerKey.objects.create_key(
+        return PartnerKey.objects.create_key(  # type: ignore[return-value]  # the library types it as AbstractAPIKey
             partner=partner, name=name[:50], scopes=sorted(set(scopes)), expiry_date=expires_at
         )
 
@@ -184,7 +184,7 @@ def partner_booking_create(
         project_code=project_code,
         operator_assisted=operator_assisted,
     )
-    return selectors.partner_booking_get(partner=partner, pk=booking.pk)
+    return _booking_reread(partner, booking.pk)
 
 
 def partner_booking_cancel(*, partner: Partner, booking_id: int, reason: str = "") -> Booking:
@@ -193,7 +193,14 @@ def partner_booking_cancel(*, partner: Partner, booking_id: int, reason: str = "
     if booking is None:
         raise DomainNotFoundError(_("No such booking for your organisation."))
     booking_cancel(booking_id=booking.pk, actor=booking.requester, reason=reason)
-    return selectors.partner_booking_get(partner=partner, pk=booking.pk)
+    return _booking_reread(partner, booking.pk)
+
+
+def _booking_reread(partner: Partner, pk: int) -> Booking:
+    booking = selectors.partner_booking_get(partner=partner, pk=pk)
+    if booking is None:  # cannot happen: the partner's own booking, just written
+        raise DomainNotFoundError(_("No such booking for your organisation."))
+    return booking
 
 
 # --- Webhooks ---------------------------------------------------------------------------------
@@ -255,6 +262,8 @@ def _report_subject(*, partner: Partner, unit_credit_code: str, user_id: int | N
         return unit
     if user_external_id:
         return _partner_user_require(partner, user_external_id).user
+    if user_id is None:  # cannot happen: exactly one subject was named
+        raise DomainValidationError(_("Name exactly one subject: unit_credit_code, user_id or user_external_id."))
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         raise DomainValidationError(_("No such user."), field="user_id", code=PartnerErrorCode.UNKNOWN_SUBJECT)

@@ -105,7 +105,7 @@ def on_booking_changed(sender, *, booking_id: int, action: str, actor_id=None, *
 
 
 def on_list_entry_pre_save(sender, instance: ListEntry, **kwargs) -> None:
-    instance._partners_old_status = (
+    instance._partners_old_status = (  # type: ignore[attr-defined]  # read back by the post_save handler
         ListEntry.objects.filter(pk=instance.pk).values_list("status", flat=True).first() if instance.pk else None
     )
 

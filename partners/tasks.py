@@ -20,7 +20,7 @@ def deliver_webhook(delivery_id: int) -> str | None:
     delivery = webhooks.delivery_attempt(delivery_id)
     if delivery is None:
         return None
-    if delivery.status == WebhookDelivery.Status.RETRYING:
+    if delivery.status == WebhookDelivery.Status.RETRYING and delivery.next_retry_at is not None:
         countdown = max(0, int((delivery.next_retry_at - timezone.now()).total_seconds()))
         deliver_webhook.apply_async((delivery_id,), countdown=countdown)
     return delivery.status

@@ -103,7 +103,7 @@ def url_problem(url: str) -> str | None:
         infos = socket.getaddrinfo(parts.hostname, port or (443 if parts.scheme == "https" else 80))
     except (socket.gaierror, UnicodeError):
         return _("The host name does not resolve.")
-    if any(_address_is_internal(info[4][0]) for info in infos):
+    if any(_address_is_internal(str(info[4][0])) for info in infos):
         return _("The URL points at a private, loopback or link-local address.")
     return None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import partial
 from pathlib import PurePath
 
 from django.utils import timezone
@@ -107,6 +108,6 @@ def rename_stored_files(model, field_name: str) -> int:
         with storage.open(old_name, "rb") as source:
             new_name = storage.save(target, source)
         model._base_manager.filter(pk=row.pk).update(**{field_name: new_name})
-        transaction.on_commit(lambda name=old_name: storage.delete(name))
+        transaction.on_commit(partial(storage.delete, old_name))
         moved += 1
     return moved

@@ -3,13 +3,15 @@
 The views answer through these serializers, so what the schema documents is what is sent.
 """
 
+from typing import Any
+
 from rest_framework import serializers
 
 from instruments.models import CreditTier, Instrument
 
 from ..indicators import GRADE_LABELS
 
-MONEY = {"max_digits": 16, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 16, "decimal_places": 2}
 TIERS_AND_UNSCORED = [*CreditTier.values, "unscored"]
 
 
@@ -150,7 +152,7 @@ class GradePartsSerializer(serializers.Serializer):
 class GradeSerializer(serializers.Serializer):
     score = serializers.FloatField()
     grade = serializers.ChoiceField(choices=list(GRADE_LABELS.items()))
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     parts = GradePartsSerializer()
 
 

@@ -174,11 +174,11 @@ class InstrumentBillingInputSerializer(serializers.Serializer):
     basis = serializers.ChoiceField(choices=InstrumentBilling.Basis.choices, required=False)
     billing_unit_minutes = serializers.IntegerField(min_value=0, max_value=1440, required=False)
     operator_surcharge_per_hour = serializers.CharField(max_length=32, required=False)
-    no_show_rule = serializers.ChoiceField(choices=InstrumentBilling._meta.get_field("no_show_rule").choices,
+    no_show_rule = serializers.ChoiceField(choices=InstrumentBilling._meta.get_field("no_show_rule").choices or [],
                                            required=False)  # fmt: skip
     no_show_fee = serializers.CharField(max_length=32, required=False)
     late_cancellation_rule = serializers.ChoiceField(
-        choices=InstrumentBilling._meta.get_field("late_cancellation_rule").choices, required=False
+        choices=InstrumentBilling._meta.get_field("late_cancellation_rule").choices or [], required=False
     )
     late_cancellation_fee = serializers.CharField(max_length=32, required=False)
 

@@ -105,11 +105,11 @@ class ChargeAdjustView(APIView):
 
 
 def _statement_detail(statement: Statement) -> dict:
-    statement.groups = selectors.group_by_project(selectors.statement_charges(statement))
-    statement.payments_list = selectors.statement_payments(statement)
+    statement.groups = selectors.group_by_project(selectors.statement_charges(statement))  # type: ignore[attr-defined]
+    statement.payments_list = selectors.statement_payments(statement)  # type: ignore[attr-defined]
     data = s.StatementSerializer(statement).data
-    data["groups"] = s.ProjectGroupSerializer(statement.groups, many=True).data
-    data["payments"] = s.PaymentSerializer(statement.payments_list, many=True).data
+    data["groups"] = s.ProjectGroupSerializer(statement.groups, many=True).data  # type: ignore[attr-defined]
+    data["payments"] = s.PaymentSerializer(statement.payments_list, many=True).data  # type: ignore[attr-defined]
     return data
 
 
@@ -183,7 +183,7 @@ class StatementCancelView(APIView):
         data = s.BillingReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         statement = services.statement_cancel(statement_id=pk, actor=request.user, **data.validated_data)
-        return Response(_statement_detail(selectors.statement_get_for(user=request.user, pk=statement.pk)))
+        return Response(_statement_detail(selectors.statement_get_for(user=request.user, pk=statement.pk) or statement))
 
 
 class StatementPaymentsView(APIView):

@@ -34,7 +34,7 @@ class BookingPolicySerializer(serializers.ModelSerializer):
         model = BookingPolicy
         fields = [*services_rules.POLICY_FIELDS, "updated_at"]
         read_only_fields = ["updated_at"]
-        extra_kwargs = {
+        extra_kwargs: dict[str, dict[str, object]] = {
             field: {"min_value": None, "max_value": None} for field in services_rules.POLICY_INTEGER_BOUNDS
         }  # the service checks ranges, with messages naming the rule
 
@@ -43,7 +43,7 @@ class BookingPolicyPutSerializer(BookingPolicySerializer):
     """PUT replaces the whole policy: every rule must be given (empty limits as null)."""
 
     class Meta(BookingPolicySerializer.Meta):
-        extra_kwargs = {
+        extra_kwargs: dict[str, dict[str, object]] = {
             **{field: {"required": True} for field in services_rules.POLICY_FIELDS},
             **{
                 field: {"min_value": None, "max_value": None, "required": True}

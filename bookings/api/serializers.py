@@ -57,7 +57,7 @@ class BookingSerializer(serializers.ModelSerializer):
     unit = serializers.IntegerField(source="instrument.unit_id", read_only=True)
     requester_username = serializers.CharField(source="requester.username", read_only=True)
     booked_hours = serializers.DecimalField(max_digits=8, decimal_places=2, read_only=True)
-    moved_to = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    moved_to: serializers.Field = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Booking
@@ -143,7 +143,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 class IncidentInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Incident.Kind.choices)
     severity = serializers.ChoiceField(choices=Incident.Severity.choices)
-    estimated_loss = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False, default=0)
+    estimated_loss = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False, default=0)  # type: ignore[arg-type]  # DRF takes any default
     description = serializers.CharField(max_length=8000)
     attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=10)
 

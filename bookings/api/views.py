@@ -305,7 +305,7 @@ class BookingIncidentsView(GenericAPIView):
         values = dict(data.validated_data)
         files = values.pop("attachments", [])
         incident = services.incident_report(booking_id=booking.pk, reporter=request.user, files=files, **values)
-        incident = selectors.incident_get(incident.pk)
+        incident = selectors.incident_get(incident.pk) or incident
         return Response(s.IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
 
 

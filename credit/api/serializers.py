@@ -101,7 +101,7 @@ class ListEntrySerializer(PublicListEntrySerializer):
 
     status = serializers.ChoiceField(choices=ListEntry.Status.choices, read_only=True)
     evidence = EvidenceItemSerializer(many=True, read_only=True)
-    basis_events = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    basis_events: serializers.Field = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     appeals = AppealSerializer(many=True, read_only=True)
     repair_requests = RepairRequestSerializer(many=True, read_only=True)
 
@@ -218,7 +218,7 @@ class ConfirmSerializer(serializers.Serializer):
     severity = serializers.CharField(required=False, allow_blank=True, help_text="minor, general or serious")
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(serializers.Serializer):  # type: ignore[no-redef]  # the contract names it ReasonRequest
     reason = serializers.CharField()
 
 

@@ -112,7 +112,7 @@ class PublicListView(APIView):
     newest first). Open to everyone; a partner key needs the scope credit:read."""
 
     authentication_classes = public_read_authentication()
-    permission_classes = [PublicReadScope(CREDIT_READ)]
+    permission_classes = [PublicReadScope(CREDIT_READ)]  # type: ignore[list-item]  # callable instance
     pagination_class = PublishedListCursorPagination
     list_type = ListEntry.List.BLACK
 
@@ -276,7 +276,7 @@ class SubjectCreditView(APIView):
     walked to list people). A partner key needs the scope credit:read."""
 
     authentication_classes = public_read_authentication()
-    permission_classes = [PublicReadScope(CREDIT_READ)]
+    permission_classes = [PublicReadScope(CREDIT_READ)]  # type: ignore[list-item]  # callable instance
     subject_type = "user"
 
     def _subject(self, request, pk: int):
@@ -331,7 +331,7 @@ class SubjectEventListView(APIView):
     unit's, 403. A partner key (scope credit:read) reads the events of the users its partner created."""
 
     authentication_classes = public_read_authentication()
-    permission_classes = [PublicReadScope(CREDIT_READ)]
+    permission_classes = [PublicReadScope(CREDIT_READ)]  # type: ignore[list-item]  # callable instance
     pagination_class = LedgerCursorPagination
     subject_type = "user"
 

@@ -28,6 +28,8 @@ from .trust import TrustScores
 
 
 def split_keys(keys: list[str]) -> tuple[list[int], list[int]]:
+    users: list[int]
+    units: list[int]
     users, units = [], []
     for key in keys:
         kind, _sep, pk = key.partition(":")

@@ -157,7 +157,7 @@ def active_cap(buckets: tuple[Bucket, ...], today: date) -> tuple[int | None, da
         until = bucket.day + timedelta(days=days)
         if until <= today:
             continue
-        if best[0] is None or ceiling < best[0] or (ceiling == best[0] and until > best[1]):
+        if best[0] is None or ceiling < best[0] or (ceiling == best[0] and best[1] is not None and until > best[1]):
             best = (ceiling, until, bucket.kind)
     return best
 

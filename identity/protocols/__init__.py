@@ -19,9 +19,7 @@ from ..models import IdentityProvider
 class SignInRefusedError(DomainPermissionError):
     """A sign-in that must not go ahead; `detail` is for the log, `message` for the person."""
 
-    default_code = "sign_in_refused"
-
-    def __init__(self, message: str, *, code: str, detail: str = ""):
+    def __init__(self, message: str, *, code: IdentityErrorCode, detail: str = ""):
         super().__init__(message, code=code)
         self.detail = detail or code
 

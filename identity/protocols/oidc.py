@@ -37,7 +37,7 @@ def security_refusal(provider: IdentityProvider, check: str, detail: str) -> Sig
     return SignInRefusedError(
         _("The answer from %(provider)s failed a security check: %(check)s. You were not signed in; start again.")
         % {"provider": provider.name, "check": _checks()[check]},
-        code=f"{check}_invalid",
+        code=IdentityErrorCode(f"{check}_invalid"),
         detail=detail,
     )
 

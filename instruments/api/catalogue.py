@@ -207,7 +207,7 @@ class CategoryTreeView(APIView):
     """The two-level category tree, names in Chinese and English plus `name` in the request's language."""
 
     authentication_classes = public_read_authentication()
-    permission_classes = [PublicReadScope(CATALOGUE_READ)]
+    permission_classes = [PublicReadScope(CATALOGUE_READ)]  # type: ignore[list-item]  # callable instance
 
     @extend_schema(summary="The two-level category tree", responses={200: CategoryTreeSerializer(many=True)})
     def get(self, request):
@@ -218,7 +218,7 @@ class PlatformStatsView(APIView):
     """Verified units, active instruments and their original value, by top-level category and by province."""
 
     authentication_classes = public_read_authentication()
-    permission_classes = [PublicReadScope(CATALOGUE_READ)]
+    permission_classes = [PublicReadScope(CATALOGUE_READ)]  # type: ignore[list-item]  # callable instance
 
     @extend_schema(summary="Platform statistics by category and by province", responses={200: PlatformStatsSerializer})
     def get(self, request):

@@ -20,7 +20,7 @@ from ..selectors.regions import Q_MAX_LENGTH, region_list
 class RegionListSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
     full_name = serializers.CharField(read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    parent: serializers.Field = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)  # type: ignore[assignment]  # a declared field
 
     class Meta:
         model = Region
@@ -48,7 +48,7 @@ class RegionListView(APIView):
     """
 
     authentication_classes = public_read_authentication()
-    permission_classes = [PublicReadScope(CATALOGUE_READ)]
+    permission_classes = [PublicReadScope(CATALOGUE_READ)]  # type: ignore[list-item]  # callable instance
     pagination_class = CheapPageNumberPagination
 
     @extend_schema(
@@ -75,7 +75,7 @@ class RegionDetailView(APIView):
     """One division by its six-digit code."""
 
     authentication_classes = public_read_authentication()
-    permission_classes = [PublicReadScope(CATALOGUE_READ)]
+    permission_classes = [PublicReadScope(CATALOGUE_READ)]  # type: ignore[list-item]  # callable instance
 
     @extend_schema(summary="One administrative division", responses={200: RegionListSerializer})
     def get(self, request, code: str):

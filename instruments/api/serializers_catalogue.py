@@ -40,7 +40,7 @@ class CategoryParentSerializer(serializers.Serializer):
 
 class CategoryBriefSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
-    parent = serializers.SerializerMethodField()
+    parent = serializers.SerializerMethodField()  # type: ignore[assignment]  # a declared field, not Field.parent
 
     class Meta:
         model = InstrumentCategory

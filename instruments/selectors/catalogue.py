@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -13,6 +14,9 @@ from sharing_platform.errors import DomainNotFoundError
 from ..models import Instrument, InstrumentCategory, Membership, Unit, language_is_chinese, name_order
 from .photos import media_url
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
 CATALOGUE_JOINS = ("unit__region", "category__parent")
 
 
@@ -22,7 +26,7 @@ def instrument_catalogue_queryset() -> QuerySet[Instrument]:
     return Instrument.objects.active().select_related(*CATALOGUE_JOINS).order_by(name_order(), "id")
 
 
-def instrument_visible_queryset(*, user) -> QuerySet[Instrument]:
+def instrument_visible_queryset(*, user: User | AnonymousUser) -> QuerySet[Instrument]:
     """The catalogue, plus every instrument of the units the user manages; platform admins see all."""
     queryset = Instrument.objects.select_related(*CATALOGUE_JOINS)
     if user.is_authenticated and user.is_staff:
@@ -38,7 +42,7 @@ def instrument_visible_queryset(*, user) -> QuerySet[Instrument]:
     return queryset.filter(visible)
 
 
-def instrument_get_visible(*, user, pk: int) -> Instrument:
+def instrument_get_visible(*, user: User | AnonymousUser, pk: int) -> Instrument:
     instrument = instrument_visible_queryset(user=user).filter(pk=pk).first()
     if instrument is None:
         raise DomainNotFoundError(_("No such instrument, or it is not listed."))
@@ -183,7 +187,7 @@ def unit_for_instrument_create(*, pk: int) -> Unit:
     return unit
 
 
-def units_where_user_lists_instruments(*, user) -> list[Unit]:
+def units_where_user_lists_instruments(*, user: User | AnonymousUser) -> list[Unit]:
     """Verified units in which the user may list instruments (for the 'list an instrument' links)."""
     if not user.is_authenticated:
         return []

@@ -40,7 +40,7 @@ class RegionParentField(forms.CharField):
 class RegionParentFilter(django_filters.Filter):
     field_class = RegionParentField
 
-    def filter(self, qs: QuerySet, value):
+    def filter(self, qs: QuerySet, value: Region | None) -> QuerySet:
         return qs if value is None else qs.filter(parent=value)
 
 
@@ -69,7 +69,9 @@ class RegionListFilter(django_filters.FilterSet):
         if not value:
             return queryset
         if "\x00" in value:
-            raise DomainValidationError(_("Null characters are not allowed."), field="q", code=CommonErrorCode.INVALID)
+            raise DomainValidationError(
+                str(_("Null characters are not allowed.")), field="q", code=CommonErrorCode.INVALID
+            )
         if value.isascii() and value.isdigit():
             return queryset.filter(code__startswith=value)
         return queryset.filter(Q(name_zh__icontains=value) | Q(name_en__icontains=value))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -10,8 +12,11 @@ from sharing_platform.errors import DomainNotFoundError, DomainPermissionError, 
 from ..models import Instrument, Unit
 from ..permissions import can_manage_unit_instruments
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def transfer_unit_get(*, user, unit_id) -> Unit:
+
+def transfer_unit_get(*, user: User, unit_id: int | str) -> Unit:
     """The unit named by `unit_id`, if the user may import or export its instruments.
 
     Units the user cannot even see are "not found"; visible ones they cannot manage are refused.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import django_filters
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -14,6 +16,9 @@ from sharing_platform.errors import DomainNotFoundError, DomainValidationError
 from ..error_codes import InstrumentErrorCode
 from ..models import Instrument, Membership, Region, Unit, name_order
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
 # Longer digit strings would overflow a 64-bit key in PostgreSQL.
 MAX_ID_DIGITS = 18
 
@@ -22,7 +27,7 @@ class RegionFilter(django_filters.CharFilter):
     """A region by primary key or by its six-digit division code; a province includes its cities and their
     districts and counties, a city its districts and counties."""
 
-    def filter(self, qs, value):
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
         if value in (None, ""):
             return qs
         value = str(value).strip()
@@ -46,7 +51,7 @@ class UnitFilter(django_filters.FilterSet):
         model = Unit
         fields = ["q", "status", "kind", "region"]
 
-    def search(self, queryset, name, value):
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
         if not value:
             return queryset
@@ -68,7 +73,7 @@ def _with_instrument_count(queryset: QuerySet[Unit]) -> QuerySet[Unit]:
     return queryset.annotate(instrument_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)))
 
 
-def unit_list(*, user, filters: dict | None = None) -> QuerySet[Unit]:
+def unit_list(*, user: User | AnonymousUser, filters: dict | None = None) -> QuerySet[Unit]:
     """Units the user may see (verified for everyone), filtered; one query per page. Bad filters are a 400."""
     queryset = _with_instrument_count(Unit.objects.visible_to(user).select_related("region"))
     if filters:
@@ -79,7 +84,7 @@ def unit_list(*, user, filters: dict | None = None) -> QuerySet[Unit]:
     return queryset.order_by(name_order(), "id")
 
 
-def unit_get(*, user, unit_id) -> Unit:
+def unit_get(*, user: User | AnonymousUser, unit_id: int | str) -> Unit:
     """A unit the user may see, or not found (invisible units are not admitted to exist)."""
     try:
         unit_id = int(unit_id)
@@ -113,7 +118,7 @@ def unit_membership_list(*, unit: Unit) -> QuerySet[Membership]:
     return Membership.objects.filter(unit=unit).select_related("user").order_by("role", "user__username")
 
 
-def membership_get(*, unit: Unit, user_id) -> Membership:
+def membership_get(*, unit: Unit, user_id: int | str) -> Membership:
     try:
         user_id = int(user_id)
     except (TypeError, ValueError):
@@ -126,7 +131,7 @@ def membership_get(*, unit: Unit, user_id) -> Membership:
     return membership
 
 
-def user_membership_list(*, user) -> QuerySet[Membership]:
+def user_membership_list(*, user: User | AnonymousUser) -> QuerySet[Membership]:
     """The signed-in user's units and roles, one query."""
     if not user.is_authenticated:
         return Membership.objects.none()
@@ -137,13 +142,13 @@ def user_membership_list(*, user) -> QuerySet[Membership]:
     )
 
 
-def user_role_in_unit(*, user, unit: Unit) -> str | None:
+def user_role_in_unit(*, user: User | AnonymousUser, unit: Unit) -> str | None:
     if not user.is_authenticated:
         return None
     return Membership.objects.filter(user=user, unit=unit).values_list("role", flat=True).first()
 
 
-def region_resolve(value) -> Region:
+def region_resolve(value: int | str) -> Region:
     """A region given as its primary key or as its six-digit division code."""
     raw = str(value).strip() if value is not None else ""
     region = None

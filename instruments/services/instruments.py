@@ -8,7 +8,7 @@ refused write changes nothing. Instruments are never deleted: retiring keeps the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -26,6 +26,9 @@ from ..error_codes import InstrumentErrorCode
 from ..models import Instrument, Unit
 from ..permissions import can_manage_unit_instruments
 from ..signals import instrument_retiring
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # What a manager may set, in the order forms and exports show it; unit, retirement and timestamps
 # are the services' business. The API serializer and the page form take their fields from here.
@@ -110,7 +113,7 @@ def _save(instrument: Instrument) -> Instrument:
     return instrument
 
 
-def instrument_create(*, actor, unit: Unit, **fields: Any) -> Instrument:
+def instrument_create(*, actor: User, unit: Unit, **fields: Any) -> Instrument:
     """List a new instrument for `unit`. Managers and unit admins of a verified unit only."""
     _check_fields(fields)
     with transaction.atomic():
@@ -120,7 +123,7 @@ def instrument_create(*, actor, unit: Unit, **fields: Any) -> Instrument:
         return _save(instrument)
 
 
-def instrument_update(*, actor, instrument: Instrument, **fields: Any) -> Instrument:
+def instrument_update(*, actor: User, instrument: Instrument, **fields: Any) -> Instrument:
     """Change an instrument's description, prices or rules. Retired instruments are frozen."""
     _check_fields(fields)
     with transaction.atomic():
@@ -135,7 +138,7 @@ def instrument_update(*, actor, instrument: Instrument, **fields: Any) -> Instru
         return _save(locked)
 
 
-def instrument_retire(*, actor, instrument: Instrument) -> Instrument:
+def instrument_retire(*, actor: User, instrument: Instrument) -> Instrument:
     """Take an instrument out of the catalogue for good. Nothing is deleted."""
     with transaction.atomic():
         locked = Instrument.objects.select_for_update().select_related("unit").get(pk=instrument.pk)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,7 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
+from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError, ErrorItem
 from sharing_platform.spreadsheets import FORMULA_PREFIXES, csv_bytes, xlsx_cell, xlsx_row
 
 from ..catalogue_cache import catalogue_changed
@@ -44,6 +44,10 @@ from .xlsx_guard import (
     unreadable_error,
     xlsx_guard,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.core.files.uploadedfile import UploadedFile
 
 IMPORT_MAX_ROWS = 5000
 IMPORT_MAX_REPORTED_ERRORS = 200
@@ -371,7 +375,7 @@ def _check_size(size: int) -> None:
         )
 
 
-def upload_content(upload) -> bytes:
+def upload_content(upload: UploadedFile) -> bytes:
     """The bytes of an uploaded file, refusing oversize files before reading them into memory."""
     _check_size(upload.size or 0)
     return upload.read(settings.IMPORT_MAX_BYTES + 1)
@@ -509,7 +513,7 @@ def _status(value: Any) -> str | None:
 class CategoryLookup:
     """Categories by code, English name or Chinese name (one query for the whole file)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.by_key: dict[str, InstrumentCategory | None] = {}
         for category in InstrumentCategory.objects.all():
             for spelling in (category.code, category.name_en, category.name_zh):
@@ -548,8 +552,8 @@ class RowError:
     column: str | None
     message: str
 
-    def as_dict(self) -> dict:
-        item = {"row": self.row, "message": self.message}
+    def as_dict(self) -> ErrorItem:
+        item: ErrorItem = {"row": self.row, "message": self.message}
         if self.column:
             item["field"] = self.column  # the column, named by its key
         return item
@@ -776,7 +780,9 @@ def _plan(unit: Unit, sheet: Sheet) -> tuple[list[ImportRow], list[Instrument], 
     return plan, to_create, to_update, update_fields
 
 
-def instrument_import(*, actor, unit: Unit, file_name: str, content: bytes, dry_run: bool = False) -> ImportResult:
+def instrument_import(
+    *, actor: User, unit: Unit, file_name: str, content: bytes, dry_run: bool = False
+) -> ImportResult:
     """Create and update a unit's instruments from a CSV or XLSX file, all rows or none.
 
     A dry run validates and reports what would happen, and writes nothing.
@@ -821,7 +827,9 @@ def _export_value(instrument: Instrument, column: Column) -> Any:
     return value
 
 
-def instrument_export_file(*, instruments: Iterable[Instrument], file_format: str, chinese_headers: bool = False):
+def instrument_export_file(
+    *, instruments: Iterable[Instrument], file_format: str, chinese_headers: bool = False
+) -> tuple[bytes, str]:
     """The file bytes and content type of an export in `csv` or `xlsx`."""
     if file_format not in {"csv", "xlsx"}:
         raise DomainValidationError(_("format must be csv or xlsx."), field="format")
@@ -831,7 +839,7 @@ def instrument_export_file(*, instruments: Iterable[Instrument], file_format: st
     return export_xlsx(rows), XLSX_CONTENT_TYPE
 
 
-def template_file(*, file_format: str):
+def template_file(*, file_format: str) -> tuple[bytes, str]:
     """A blank import template: the bilingual header, and in XLSX a help sheet explaining every column."""
     if file_format not in {"csv", "xlsx"}:
         raise DomainValidationError(_("format must be csv or xlsx."), field="format")

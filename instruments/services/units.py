@@ -7,7 +7,7 @@ one unit serialise and the "at least one unit admin" rule holds), re-checks, the
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -26,6 +26,9 @@ from ..error_codes import InstrumentErrorCode
 from ..models import Membership, Region, Unit
 from ..permissions import can_administer_unit, is_platform_admin
 from ..validators import uscc_normalise, uscc_problem
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 # Fields a unit admin may change at any time (contacts and presentation).
 UNIT_CONTACT_FIELDS = (
@@ -92,7 +95,7 @@ def _unit_lock(unit_id: int) -> Unit:
 
 def unit_register(
     *,
-    actor,
+    actor: User | AnonymousUser,
     name: str,
     kind: str,
     credit_code: str,
@@ -141,7 +144,7 @@ def unit_register(
     return unit
 
 
-def unit_verify(*, actor, unit: Unit, approved: bool, reason: str = "") -> Unit:
+def unit_verify(*, actor: User, unit: Unit, approved: bool, reason: str = "") -> Unit:
     """A platform admin's decision on a pending (or suspended) unit. Rejecting needs a reason."""
     if not is_platform_admin(actor):
         raise DomainPermissionError(_("Only platform administrators verify units."))
@@ -166,7 +169,7 @@ def unit_verify(*, actor, unit: Unit, approved: bool, reason: str = "") -> Unit:
     return locked
 
 
-def unit_suspend(*, actor, unit: Unit, reason: str) -> Unit:
+def unit_suspend(*, actor: User, unit: Unit, reason: str) -> Unit:
     """A platform admin suspends a verified unit (it leaves the public lists); a reason is required."""
     if not is_platform_admin(actor):
         raise DomainPermissionError(_("Only platform administrators suspend units."))
@@ -191,7 +194,7 @@ def unit_suspend(*, actor, unit: Unit, reason: str) -> Unit:
     return locked
 
 
-def unit_update(*, actor, unit: Unit, changes: dict[str, Any]) -> Unit:
+def unit_update(*, actor: User, unit: Unit, changes: dict[str, Any]) -> Unit:
     """A unit admin edits contacts; identity fields (name, kind, code, region) only until verified.
 
     A rejected unit that is edited by its own admin is resubmitted: it returns to pending.
@@ -260,7 +263,7 @@ def _last_admin_error() -> DomainConflictError:
     )
 
 
-def membership_add(*, actor, unit: Unit, user, role: str) -> Membership:
+def membership_add(*, actor: User, unit: Unit, user: User, role: str) -> Membership:
     """A unit admin adds a person as member, instrument manager or unit admin."""
     _membership_guard(actor, unit)
     if role not in Membership.Role.values:
@@ -287,7 +290,7 @@ def membership_add(*, actor, unit: Unit, user, role: str) -> Membership:
     return membership
 
 
-def membership_role_change(*, actor, membership: Membership, role: str) -> Membership:
+def membership_role_change(*, actor: User, membership: Membership, role: str) -> Membership:
     _membership_guard(actor, membership.unit)
     if role not in Membership.Role.values:
         raise DomainValidationError(_("Unknown role."), field="role")
@@ -303,7 +306,7 @@ def membership_role_change(*, actor, membership: Membership, role: str) -> Membe
     return locked
 
 
-def membership_remove(*, actor, membership: Membership) -> None:
+def membership_remove(*, actor: User, membership: Membership) -> None:
     """Unit admins remove members; anyone may leave a unit. The last unit admin cannot go."""
     if actor.pk != membership.user_id:
         _membership_guard(actor, membership.unit)
@@ -317,7 +320,7 @@ def membership_remove(*, actor, membership: Membership) -> None:
         locked.delete()
 
 
-def membership_ensure_member(*, unit: Unit, user) -> Membership:
+def membership_ensure_member(*, unit: Unit, user: User) -> Membership:
     """The system (institutional sign-on) makes a person a member of a unit; an existing role is left alone.
 
     No actor: the unit chose this when its identity provider was registered with automatic membership.

@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -200,7 +201,7 @@ def _check_archive(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     return members
 
 
-def check_declared_size(sheet) -> None:
+def check_declared_size(sheet: Any) -> None:
     """Refuse an openpyxl sheet whose declared used range (`<dimension ref=...>`) is beyond the limits."""
     rows, columns = sheet.max_row or 0, sheet.max_column or 0
     if rows > IMPORT_MAX_SHEET_ROWS or columns > IMPORT_MAX_COLUMNS:

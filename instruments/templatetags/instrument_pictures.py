@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from django import template
+from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-
-from django.templatetags.static import static
 
 from ..selectors.photos import (
     FALLBACK_ILLUSTRATION,

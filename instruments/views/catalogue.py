@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from sharing_platform.errors import DomainPermissionError
+from sharing_platform.http import AuthenticatedHttpRequest
 from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from ..catalogue_cache import cache_seconds, cached_page, fragment_key, page_params
@@ -126,7 +127,7 @@ def _create_page(request: HttpRequest, refusal, unit_pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @domain_error_pages(form_page=_create_page)
-def instrument_create_page(request: HttpRequest, unit_pk: int) -> HttpResponse:
+def instrument_create_page(request: AuthenticatedHttpRequest, unit_pk: int) -> HttpResponse:
     unit = unit_for_instrument_create(pk=unit_pk)
     if not can_manage_unit_instruments(request.user, unit):
         raise DomainPermissionError(
@@ -160,7 +161,7 @@ def _instrument_url(request: HttpRequest, pk: int) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 @domain_error_pages(form_page=_edit_page)
-def instrument_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
+def instrument_edit_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     instrument = _managed_or_403(request, pk)
     if instrument.status == instrument.Status.RETIRED:
         messages.error(request, _("This instrument is retired and can no longer be edited."))
@@ -178,7 +179,7 @@ def instrument_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @domain_error_pages(redirect_to=_instrument_url)
-def instrument_retire_page(request: HttpRequest, pk: int) -> HttpResponse:
+def instrument_retire_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     instrument = _managed_or_403(request, pk)
     if request.method == "POST":
         instrument_retire(actor=request.user, instrument=instrument)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sharing_platform.errors import DomainPermissionError
+from sharing_platform.http import AuthenticatedHttpRequest
 from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from ..forms_units import MemberAddForm, MemberRoleForm, UnitDecisionForm, UnitForm, UnitSuspendForm
@@ -104,7 +105,7 @@ def _register_page(request: HttpRequest, refusal) -> HttpResponse:
 
 @login_required
 @domain_error_pages(form_page=_register_page)
-def unit_register_page(request: HttpRequest) -> HttpResponse:
+def unit_register_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if REGION_REFRESH in request.POST:
         return render(request, "instruments/units/register.html", {"form": UnitForm.refreshed(request.POST)})
     form = UnitForm(request.POST or None)
@@ -121,7 +122,7 @@ def unit_register_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def my_units_page(request: HttpRequest) -> HttpResponse:
+def my_units_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "instruments/units/mine.html", {"memberships": user_membership_list(user=request.user)})
 
 
@@ -144,7 +145,7 @@ def _edit_page(request: HttpRequest, refusal, pk: int) -> HttpResponse:
 
 @login_required
 @domain_error_pages(form_page=_edit_page)
-def unit_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_edit_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     unit, identity_locked = _editable_unit(request, pk)
     if REGION_REFRESH in request.POST:
         form = UnitForm.refreshed(request.POST, identity_locked=identity_locked)
@@ -184,7 +185,7 @@ def _members_page(request: HttpRequest, refusal, pk: int) -> HttpResponse:
 
 @login_required
 @domain_error_pages(form_page=_members_page)
-def unit_members_page(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_members_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     unit = _members_unit(request, pk)
     form = MemberAddForm(request.POST or None)
     if request.method == "POST":
@@ -212,7 +213,7 @@ def _members_url(request: HttpRequest, pk: int, user_id: int) -> str:
 @login_required
 @require_POST
 @domain_error_pages(redirect_to=_members_url)
-def unit_member_update(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+def unit_member_update(request: AuthenticatedHttpRequest, pk: int, user_id: int) -> HttpResponse:
     """Change a member's role (`role`) or remove them (`remove`); a member may remove themselves."""
     unit = unit_get(user=request.user, unit_id=pk)
     if user_role_in_unit(user=request.user, unit=unit) is None and not is_platform_admin(request.user):
@@ -235,7 +236,7 @@ def unit_member_update(request: HttpRequest, pk: int, user_id: int) -> HttpRespo
 
 
 @platform_admin_required
-def unit_verification_queue_page(request: HttpRequest) -> HttpResponse:
+def unit_verification_queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "instruments/units/verification_queue.html",
@@ -259,7 +260,7 @@ def _unit_url(request: HttpRequest, pk: int) -> str:
 @platform_admin_required
 @require_POST
 @domain_error_pages(redirect_to=_after_decision)
-def unit_verify_page(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_verify_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     unit = unit_get(user=request.user, unit_id=pk)
     form = UnitDecisionForm(request.POST)
     if not form.is_valid():
@@ -278,7 +279,7 @@ def unit_verify_page(request: HttpRequest, pk: int) -> HttpResponse:
 @platform_admin_required
 @require_POST
 @domain_error_pages(redirect_to=_unit_url)
-def unit_suspend_page(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_suspend_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     unit = unit_get(user=request.user, unit_id=pk)
     form = UnitSuspendForm(request.POST)
     if not form.is_valid():

@@ -196,7 +196,7 @@ class WebhookPayloadSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="The event id, the same on every retry (drop duplicates by it).")
     type = serializers.ChoiceField(choices=WebhookEvent.choices)
     created_at = serializers.DateTimeField()
-    data = WebhookDataField()
+    data = WebhookDataField()  # type: ignore[assignment]  # a declared field, not Serializer.data
 
 
 @extend_schema_field(WebhookPayloadSerializer)
@@ -239,7 +239,7 @@ class CreditReportInputSerializer(serializers.Serializer):
         default="",
         help_text=_("Subject: one of your own users, by your external_id."),
     )
-    source = serializers.CharField(max_length=100, help_text=_("Who scored the subject (bureau, platform)."))
+    source = serializers.CharField(max_length=100, help_text=_("Who scored the subject (bureau, platform)."))  # type: ignore[assignment]  # a declared field
     score = serializers.DecimalField(max_digits=10, decimal_places=2)
     range_min = serializers.DecimalField(max_digits=10, decimal_places=2)
     range_max = serializers.DecimalField(max_digits=10, decimal_places=2)

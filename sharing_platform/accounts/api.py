@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth import authenticate, get_user_model, user_logged_in, user_logged_out
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Field
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from knox.auth import TokenAuthentication
@@ -32,7 +35,7 @@ class RegisterSerializer(serializers.Serializer):
 
     def validate_username(self, value: str) -> str:
         user_model = get_user_model()
-        username_field = user_model._meta.get_field(user_model.USERNAME_FIELD)
+        username_field = cast(Field, user_model._meta.get_field(user_model.USERNAME_FIELD))
         try:
             username_field.run_validators(value)
         except DjangoValidationError as error:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -21,6 +21,9 @@ from knox.models import AuthToken
 from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
 
 from .error_codes import AccountErrorCode
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +39,7 @@ def email_in_use(email: str, *, exclude_user_id: int | None = None) -> bool:
     return bool(email.strip()) and rows.exists()
 
 
-def user_register(*, username: str, email: str, password: str, site_url: str) -> AbstractBaseUser:
+def user_register(*, username: str, email: str, password: str, site_url: str) -> User:
     """Create an active user whose e-mail address waits for confirmation, and mail that address.
 
     The answer must not tell whether the address belongs to someone (issue 12.6): the account is created the
@@ -59,16 +62,16 @@ def user_register(*, username: str, email: str, password: str, site_url: str) ->
     return user
 
 
-def email_confirm_token(*, user: AbstractBaseUser, email: str) -> str:
+def email_confirm_token(*, user: User, email: str) -> str:
     """A signed, expiring token naming the account and the address (nothing is stored)."""
     return signing.dumps({"user": user.pk, "email": email}, salt=EMAIL_CONFIRM_SALT, compress=True)
 
 
-def _registration_mail_send(*, user: AbstractBaseUser, email: str, site_url: str) -> None:
+def _registration_mail_send(*, user: User, email: str, site_url: str) -> None:
     """After commit. A mail outage must not turn a created account into an error: the failure is logged."""
     site_url = site_url.rstrip("/")
     owner = get_user_model().objects.filter(email__iexact=email).exclude(pk=user.pk).first()
-    context = {"username": user.get_username(), "site_url": site_url}
+    context: dict[str, object] = {"username": user.get_username(), "site_url": site_url}
     if owner is None:
         token = email_confirm_token(user=user, email=email)
         context["link"] = site_url + reverse("email-confirm", args=[token])
@@ -86,7 +89,7 @@ def _registration_mail_send(*, user: AbstractBaseUser, email: str, site_url: str
         logger.exception("could not send the registration mail of user %s", user.pk)
 
 
-def email_confirm(*, token: str) -> AbstractBaseUser:
+def email_confirm(*, token: str) -> User:
     """Attach the address the token names to its account, if it is still free. Idempotent."""
     try:
         payload = signing.loads(token, salt=EMAIL_CONFIRM_SALT, max_age=EMAIL_CONFIRM_MAX_AGE)
@@ -123,7 +126,7 @@ def email_confirm(*, token: str) -> AbstractBaseUser:
     return user
 
 
-def api_token_create(*, user: AbstractBaseUser) -> tuple[AuthToken, str]:
+def api_token_create(*, user: User) -> tuple[AuthToken, str]:
     """A new hashed, expiring knox token; refuses when the user already holds the configured maximum."""
     limit = settings.REST_KNOX.get("TOKEN_LIMIT_PER_USER")
     now = timezone.now()

@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
+from sharing_platform.http import AuthenticatedHttpRequest
 from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from .forms import EmailConfirmForm, SignupForm
@@ -74,7 +75,7 @@ def email_confirm_page(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @domain_error_pages(redirect_to=lambda request: "api-tokens")
-def api_tokens(request: HttpRequest) -> HttpResponse:
+def api_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The account menu's token page: make an API token (shown once), see how many are live.
 
     For everybody, and the only way for people who sign in through their institution (no password here).

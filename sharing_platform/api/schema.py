@@ -51,7 +51,7 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="A message a person understands.")
     code = serializers.CharField(help_text="A stable code a program can branch on (the ErrorCodeEnum).")
     field = serializers.CharField(required=False, help_text="The input at fault, if one is.")
-    errors = ErrorItemSerializer(many=True, required=False, help_text="Every problem, when there are several.")
+    errors = ErrorItemSerializer(many=True, required=False, help_text="Every problem, when there are several.")  # type: ignore[assignment]  # a declared field, not Serializer.errors
 
 
 ERROR_EXAMPLES = {

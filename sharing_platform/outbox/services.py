@@ -13,6 +13,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -61,7 +62,7 @@ def _error_text(exc: BaseException) -> str:
 # --- enqueue ----------------------------------------------------------------------------------
 
 
-def message_enqueue(task, /, *args, **kwargs) -> OutboxMessage:
+def message_enqueue(task: Any, /, *args: Any, **kwargs: Any) -> OutboxMessage:
     """Write a task message in the current transaction; it is sent once that transaction commits.
 
     ``task`` is a Celery task or its registered name; the arguments must be plain JSON (ids, strings,
@@ -261,7 +262,7 @@ def message_claim(task_id: str | None) -> bool:
     return OutboxMessage.objects.filter(pk=message_id, handled_at__isnull=True).update(handled_at=timezone.now()) == 1
 
 
-def signal_send_once(task_id: str | None, signal: Signal, *, sender, calls: list[dict]) -> int:
+def signal_send_once(task_id: str | None, signal: Signal, *, sender: Any, calls: list[dict]) -> int:
     """From a task sent through the outbox: send ``signal`` once per keyword set in ``calls``, once per message.
 
     The claim and every receiver's writes share one transaction, so a redelivered message announces

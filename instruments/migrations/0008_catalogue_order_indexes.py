@@ -40,7 +40,7 @@ def drop_descending(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('instruments', '0006_english_texts_and_name_order'),
+        ('instruments', '0007_instrument_photos'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
