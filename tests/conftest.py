@@ -105,6 +105,18 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a page requested in Chinese leaves Chinese active in the
+    thread (LocaleMiddleware activates, nothing deactivates), which later tests would inherit."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: cached catalogue pages and platform medians (issue 14) must not
     outlive the rolled-back data of an earlier test (on SQLite ids repeat across tests)."""

@@ -41,6 +41,14 @@ from .serializers_catalogue import (
 READ_ACTIONS = {"list", "retrieve"}
 
 
+def _api_row(row: dict, request) -> dict:
+    """A cached row as the API answers it: absolute photo URLs (the cache holds site-relative paths, as
+    the detail answer does not), without the unit's two raw names that only the page uses."""
+    unit = {key: value for key, value in row["unit"].items() if key not in ("name_zh", "name_en")}
+    thumbnail = request.build_absolute_uri(row["thumbnail_url"]) if row["thumbnail_url"] else None
+    return {**row, "unit": unit, "thumbnail_url": thumbnail}
+
+
 class CatalogueFilterBackend(DjangoFilterBackend):
     """The shared FilterSet; a bad filter value is a 400 in the project's error shape, never ignored."""
 
@@ -152,6 +160,7 @@ class InstrumentViewSet(
 
         params = page_params(request.query_params, InstrumentFilter.base_filters, offset=offset, page_size=page_size)
         rows, has_next = cached_page("rows", params, read_page)
+        rows = [_api_row(row, request) for row in rows]
         return paginator.get_paginated_response(paginator.page_found(rows, has_next))
 
     def get_serializer_class(self):

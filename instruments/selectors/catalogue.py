@@ -133,6 +133,8 @@ class RowShaper:
             "unit": {
                 "id": row["unit_id"],
                 "name": pick(row["unit__name"], row["unit__name_en"]),
+                "name_zh": row["unit__name"],  # for the page's marked fallback; the API leaves both out
+                "name_en": row["unit__name_en"],
                 "status": row["unit__status"],
                 "region": {
                     "id": row["unit__region_id"],

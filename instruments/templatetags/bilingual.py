@@ -50,10 +50,8 @@ def localized_name(obj, link: str = ""):
     shown marked with its language and a note saying so (English pages: "no English name")."""
     chinese = language_is_chinese()
     if isinstance(obj, dict):  # a lean catalogue row (selectors.catalogue.RowShaper)
-        if "name_en" not in obj:  # its unit: the name is already the active language's (or the other)
-            return format_html('<a href="{}">{}</a>', link, obj["name"]) if link else obj["name"]
-        zh, en = obj.get("name") or "", obj.get("name_en") or ""
-        display_name = obj.get("display_name") or (zh or en if chinese else en or zh)
+        zh, en = obj.get("name_zh", obj.get("name")) or "", obj.get("name_en") or ""
+        display_name = obj.get("display_name") or obj.get("name") or ""
     else:
         zh, en = obj.name or "", getattr(obj, "name_en", "") or ""
         display_name = obj.display_name
