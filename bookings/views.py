@@ -199,7 +199,7 @@ def instrument_calendar(request, instrument_pk: int):
             own = next((b for b in mine if b.start < cell_end and b.end > cell_start), None)
             states = {s.state for s in found if s.start < cell_end and s.end > cell_start}
             label: str
-            cell = {"start": cell_start, "booking": own}
+            cell: dict[str, object] = {"start": cell_start, "booking": own}
             if own is not None:
                 label = "mine"
             else:

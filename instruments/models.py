@@ -206,7 +206,7 @@ class Unit(BilingualNameMixin, models.Model):
     @property
     def credit_tier_label(self) -> str:
         """The credit tier in the active language ("" while unscored)."""
-        return CreditTier(self.credit_tier).label if self.credit_tier in CreditTier.values else self.credit_tier
+        return str(CreditTier(self.credit_tier).label) if self.credit_tier in CreditTier.values else self.credit_tier
 
     @property
     def is_verified(self) -> bool:

@@ -79,7 +79,7 @@ PHOTO_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
 @require_http_methods(["GET", "HEAD"])
-def instrument_photo_file(request: HttpRequest, path: str) -> HttpResponse:
+def instrument_photo_file(request: HttpRequest, path: str) -> FileResponse:
     """A stored photo or thumbnail from the media storage (production serves no other media)."""
     if not PHOTO_FILE.match(path) or not default_storage.exists(path):
         raise Http404(_("No such photo."))
