@@ -238,6 +238,7 @@ def generate(cursor, *, scale: dict, seed: int = 2026, now: datetime | None = No
         "hourly_rate_internal", "hourly_rate_external", "deposit", "requires_approval", "requires_qualification",
         "min_credit_score", "contact_name", "contact_phone", "contact_email", "retired_at", "created_at",
         "updated_at", "category_id", "unit_id", "location_en", "description_en", "specifications_en", "services_en",
+        "cover_thumbnail",
     ]  # fmt: skip
     stream = CopyStream(cursor, "instruments_instrument", inst_cols)
     rigs = min(CONTENTION_RIGS, max(1, n_instruments // 10))
@@ -270,7 +271,7 @@ def generate(cursor, *, scale: dict, seed: int = 2026, now: datetime | None = No
             f"{pk}\tA{pk:08d}\t{name}\t{maker} {name_en} {model}\t{model}\t{maker}\t\t{purchased}\t{value}.00\t"
             f"Building {rng.randrange(1, 40)}\t{status}\t{name_en} for shared use ({maker} {model}).\t\t\t"
             f"{internal}.00\t{external}.00\t{deposit}\t{approval}\tf\t{min_credit}\t\t\t\t{retired}\t{created}\t"
-            f"{created}\t{category_id}\t{unit}\t\t\t\t\n"
+            f"{created}\t{category_id}\t{unit}\t\t\t\t\t\n"
         )
     stream.flush()
     log(f"instruments: {n_instruments:,} ({time.monotonic() - started:.1f}s)")

@@ -83,6 +83,23 @@ def log(message: str) -> None:
     print(message, flush=True)  # noqa: T201
 
 
+_STATIC_COLLECTED: set[str] = set()
+
+
+def bench_static_root() -> Path:
+    """Production settings serve hashed static files from a manifest: collect them once per bench run into
+    a scratch folder (pages render `{% static %}`; a clean checkout has no manifest)."""
+    root = Path(os.environ.get("BENCH_STATIC_ROOT") or RESULTS_DIR / "staticfiles")
+    if str(root) not in _STATIC_COLLECTED:
+        env = {**os.environ, "STATIC_ROOT": str(root), "DJANGO_SETTINGS_MODULE": "sharing_platform.settings"}
+        env.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+        )
+        _STATIC_COLLECTED.add(str(root))
+    return root
+
+
 def bench_environment(database_url: str) -> dict:
     """The environment of the measured processes: production-like Django, tasks in-process, quiet."""
     env = dict(os.environ)
@@ -98,6 +115,7 @@ def bench_environment(database_url: str) -> dict:
             "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
             "LOG_LEVEL": "WARNING",
             "DB_CONN_MAX_AGE": "600",
+            "STATIC_ROOT": str(bench_static_root()),
         }
     )
     return env

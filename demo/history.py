@@ -647,6 +647,8 @@ class History:
                 self.at(_at(day, 9), self._monthly_statements)
             day += timedelta(days=1)
         self.at(self.now - timedelta(minutes=5), self._nightly_credit)
+        # Two months ago the same happened and the admin has decided it (whatever the random draws gave).
+        self.at(self.now - timedelta(days=60), self._recent_dispute)
         self.at(self.now - timedelta(days=8), self._recent_dispute)
 
     def _sweep(self) -> None:

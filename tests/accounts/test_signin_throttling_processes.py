@@ -41,7 +41,9 @@ def web(tmp_path):
     deployment.database = database_create()
     env = deployment.env("web")
     try:
-        run("migrate", ["python", "manage.py", "migrate", "--noinput"], env, deployment.logs, timeout=180)
+        # As compose does: the migrate service (the owner) migrates and creates the app's role; web uses that role.
+        for index, step in enumerate(service_command("migrate")):
+            run(f"migrate-step{index + 1}", step, deployment.env("migrate"), deployment.logs, timeout=180)
         run("createsuperuser", ["python", "manage.py", "createsuperuser", "--noinput"], env, deployment.logs,
             timeout=60)  # fmt: skip
         *_before, server = service_command("web")

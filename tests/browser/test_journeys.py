@@ -121,11 +121,11 @@ def test_journey_researcher_searches_books_and_sees_the_booking(page, language, 
     follow(page, search.locator("button[type=submit]"))
     page.wait_for_url("**q=Raman**")
     results = page.locator("#results")
-    assert results.locator(f"a[href='{reverse('instrument-detail', args=[raman.pk])}']").count() == 1
+    assert results.locator(f"h3 a[href='{reverse('instrument-detail', args=[raman.pk])}']").count() == 1
     assert results.locator(f"a[href='{reverse('instrument-detail', args=[other.pk])}']").count() == 0
 
     # Open the instrument and go to its booking form.
-    follow(page, results.locator(f"a[href='{reverse('instrument-detail', args=[raman.pk])}']"))
+    follow(page, results.locator(f"h3 a[href='{reverse('instrument-detail', args=[raman.pk])}']"))
     assert page.locator("h1").inner_text() == name_in(language, raman)
     follow(page, page.locator(f"a[href='{reverse('bookings:create', args=[raman.pk])}']"))
 
