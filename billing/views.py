@@ -35,11 +35,6 @@ from .permissions import (
 )
 
 
-def _forbidden(request, message: str):
-    """The 403 page, saying why (templates/403.html)."""
-    raise PermissionDenied(message)
-
-
 @login_required
 def billing_home(request):
     """The units this person bills for and those whose bills they settle."""
@@ -125,7 +120,7 @@ def _terms_form_page(request, refusal, unit_pk: int):
 def provider_terms(request, unit_pk: int):
     unit = _billing_unit(request, unit_pk)
     if not can_set_provider_terms(request.user, unit):
-        return _forbidden(request, _("Only the unit's administrators can change its billing terms."))
+        raise PermissionDenied(_("Only the unit's administrators can change its billing terms."))
     terms = selectors.provider_billing_get(unit)
     status = 200
     if request.method == "POST":
@@ -156,7 +151,7 @@ def _instrument_billing_form_page(request, refusal, instrument_pk: int):
 def instrument_billing(request, instrument_pk: int):
     instrument = get_object_or_404(Instrument.objects.select_related("unit"), pk=instrument_pk)
     if not can_set_instrument_billing(request.user, instrument):
-        return _forbidden(request, _("Only the instrument's managers can change how it bills."))
+        raise PermissionDenied(_("Only the instrument's managers can change how it bills."))
     billing = selectors.instrument_billing_get(instrument)
     status = 200
     if request.method == "POST":
@@ -350,7 +345,7 @@ def charge_detail(request, pk: int):
     form = AdjustmentForm() if may_adjust else None
     if request.method == "POST":
         if not may_adjust:
-            return _forbidden(request, _("Only the provider unit can correct its charges."))
+            raise PermissionDenied(_("Only the provider unit can correct its charges."))
         form = AdjustmentForm(request.POST)
         if form.is_valid():
             with refusal_shown_on(form):
