@@ -117,6 +117,10 @@ class UnitQuerySet(models.QuerySet):
             return self.filter(Q(status=Unit.Status.VERIFIED) | Q(memberships__user=user)).distinct()
         return self.verified()
 
+    def managed_by(self, user) -> "UnitQuerySet":
+        """The units whose instruments `user` runs (see `MembershipQuerySet.managing`)."""
+        return self.filter(pk__in=Membership.objects.managed_unit_ids(user))
+
 
 class CreditTier(models.TextChoices):
     """The credit tiers, best first (credit/params.py sets their score floors). Kept here, beside the
@@ -213,6 +217,19 @@ class Unit(BilingualNameMixin, models.Model):
         return self.status == self.Status.VERIFIED
 
 
+class MembershipQuerySet(models.QuerySet):
+    def managing(self, user) -> "MembershipQuerySet":
+        """The memberships through which `user` runs a unit's instruments: the one definition of
+        "who manages a unit" (instrument managers and unit admins). Empty for anonymous users."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user, role__in=Membership.MANAGING_ROLES)
+
+    def managed_unit_ids(self, user) -> models.QuerySet:
+        """A subquery of the ids of the units `user` manages (for `unit_id__in=`)."""
+        return self.managing(user).values("unit_id")
+
+
 class Membership(models.Model):
     """A user's role in a unit. Managers run instruments; unit admins also manage members."""
 
@@ -221,12 +238,16 @@ class Membership(models.Model):
         MANAGER = "manager", _("Instrument manager")
         ADMIN = "admin", _("Unit administrator")
 
+    MANAGING_ROLES = (Role.MANAGER, Role.ADMIN)
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
     )
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("unit"))
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["unit_id", "user_id"]
@@ -241,7 +262,7 @@ class Membership(models.Model):
 
     @property
     def can_manage_instruments(self) -> bool:
-        return self.role in {self.Role.MANAGER, self.Role.ADMIN}
+        return self.role in self.MANAGING_ROLES
 
 
 class InstrumentCategory(BilingualNameMixin, models.Model):
