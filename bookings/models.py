@@ -1,4 +1,4 @@
-"""Bookings (issue 3): per-instrument booking rules, the booking lifecycle with its audit trail,
+"""Bookings: per-instrument booking rules, the booking lifecycle with its audit trail,
 deposits, reviews, incidents and disputes.
 
 The database is the last guard against double booking: on PostgreSQL an exclusion constraint
@@ -113,6 +113,10 @@ class BookingPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument}"
+
+
+# The weekday names, Monday (0) first; lazy, so each request shows them in its own language.
+WEEKDAYS = (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday"))
 
 
 class OpeningHours(models.Model):

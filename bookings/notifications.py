@@ -330,7 +330,7 @@ def reminder_claim(*, booking_id: int, now: datetime) -> bool:
         )
         if booking is None or BookingEvent.objects.filter(booking=booking, action=REMINDER_ACTION).exists():
             return False
-        from .services import booking_history_note  # services announce changes that this module mails
+        from .services.history import booking_history_note  # services announce changes that this module mails
 
         booking_history_note(booking=booking, action=REMINDER_ACTION, at=now)
         outbox.enqueue(send_booking_reminder, booking.pk)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services import bookings_mark_no_shows
+from .services.attendance import bookings_mark_no_shows
 
 
 @shared_task(name="bookings.tasks.mark_no_shows", acks_late=True)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
-from . import selectors, selectors_rules, services
+from . import selectors, services
 from .availability import covers
 from .forms import ActualHoursForm, BookingForm, ReasonForm
 from .permissions import allowed_actions
@@ -122,7 +122,7 @@ def _booking_form_page(request, refusal, instrument_pk: int):
 
 def _booking_form_render(request, instrument, form, *, status: int):
     policy = selectors.booking_policy_get(instrument)
-    summary = selectors_rules.rules_summary(instrument, user=request.user)
+    summary = selectors.rules_summary(instrument, user=request.user)
     context = {"form": form, "instrument": instrument, "policy": policy, "rules_summary": summary}
     return render(request, "bookings/form.html", context, status=status)
 
@@ -232,7 +232,7 @@ def instrument_calendar(request, instrument_pk: int):
         "aligned": aligned,
         "this_week": (week_start - timedelta(days=week_start.weekday())).date().isoformat(),
         "window": window,
-        "rules_summary": selectors_rules.rules_summary(instrument, user=request.user),
+        "rules_summary": selectors.rules_summary(instrument, user=request.user),
     }
     return render(request, "bookings/calendar.html", context)
 
@@ -266,7 +266,7 @@ def provider_queue(request):
     rows = [(booking, actions(booking, desk_cancel=False), tiers.get(booking.pk)) for booking in queue]
     today_rows = [(booking, actions(booking)) for booking in today]
     upcoming_rows = [(booking, actions(booking)) for booking in upcoming.object_list]
-    managed_instruments = selectors_rules.instruments_managed_by(request.user)
+    managed_instruments = selectors.instruments_managed_by(request.user)
     context = {
         "queue": rows,
         "today": today_rows,

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST
 from sharing_platform.errors import DomainPermissionError
 from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
-from . import selectors, selectors_rules, services
-from .forms_rules import ContestForm, DisputeDecisionForm, IncidentForm, MoveForm, ReviewForm
+from . import selectors, services
+from .forms import ContestForm, DisputeDecisionForm, IncidentForm, MoveForm, ReviewForm
 from .permissions import (
     allowed_actions,
     can_confirm_incident,
@@ -68,7 +68,7 @@ def detail_context(request, booking, *, review_form=None, incident_form=None, co
 
 
 def _move_render(request, booking, form, *, status: int):
-    summary = selectors_rules.rules_summary(booking.instrument, user=request.user)
+    summary = selectors.rules_summary(booking.instrument, user=request.user)
     return render(request, "bookings/rules_move.html", {"booking": booking, "form": form, "rules_summary": summary},
                   status=status)  # fmt: skip
 
@@ -220,7 +220,7 @@ def _disputes_page(request, *, forms=None, status: int = 200):
     forms = forms or {}
     rows = [
         (dispute, forms.get(dispute.pk) or DisputeDecisionForm(prefix=f"dispute-{dispute.pk}"))
-        for dispute in selectors_rules.dispute_list_open_for_page()[:200]
+        for dispute in selectors.dispute_list_open_for_page()[:200]
     ]
     return render(request, "bookings/rules_disputes.html", {"rows": rows}, status=status)
 

@@ -17,9 +17,18 @@ from instruments.permissions import can_manage_instrument
 from sharing_platform.errors import DomainPermissionError
 from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
-from . import selectors, selectors_rules, services_rules
-from .forms_rules import BlackoutForm, BookingPolicyForm, OpeningHoursForm, QualificationGrantForm
-from .services_rules import POLICY_FIELDS, WEEKDAYS
+from . import selectors
+from .forms import BlackoutForm, BookingPolicyForm, OpeningHoursForm, QualificationGrantForm
+from .models import WEEKDAYS
+from .services.qualifications import qualification_grant_to, qualification_revoke
+from .services.rules import (
+    POLICY_FIELDS,
+    blackout_create,
+    blackout_delete,
+    booking_policy_update,
+    opening_hours_add,
+    opening_hours_delete,
+)
 
 
 def _managed_instrument(request, instrument_pk: int):
@@ -34,7 +43,7 @@ def _managed_instrument(request, instrument_pk: int):
 def _page(request, instrument, *, status: int = 200, **forms):
     policy = selectors.booking_policy_get(instrument)
     initial = {field: getattr(policy, field) for field in POLICY_FIELDS}
-    hours = list(selectors_rules.opening_hours_list(instrument))
+    hours = list(selectors.opening_hours_list(instrument))
     context = {
         "instrument": instrument,
         "policy": policy,
@@ -43,8 +52,8 @@ def _page(request, instrument, *, status: int = 200, **forms):
         "blackout_form": forms.get("blackout_form") or BlackoutForm(),
         "qualification_form": forms.get("qualification_form") or QualificationGrantForm(),
         "opening_hours": [(row, WEEKDAYS[row.weekday]) for row in hours],
-        "blackouts": list(selectors_rules.blackout_list(instrument, upcoming_from=timezone.now())),
-        "qualifications": selectors_rules.qualification_list(instrument, policy=policy),
+        "blackouts": list(selectors.blackout_list(instrument, upcoming_from=timezone.now())),
+        "qualifications": selectors.qualification_list(instrument, policy=policy),
     }
     return render(request, "bookings/rules.html", context, status=status)
 
@@ -60,27 +69,25 @@ SECTIONS = {
     "policy": (
         BookingPolicyForm,
         "policy_form",
-        lambda instrument, actor, data: services_rules.booking_policy_update(
-            instrument=instrument, actor=actor, values=data
-        ),
+        lambda instrument, actor, data: booking_policy_update(instrument=instrument, actor=actor, values=data),
         _("The booking rules are saved."),
     ),
     "opening-hours": (
         OpeningHoursForm,
         "hours_form",
-        lambda instrument, actor, data: services_rules.opening_hours_add(instrument=instrument, actor=actor, **data),
+        lambda instrument, actor, data: opening_hours_add(instrument=instrument, actor=actor, **data),
         _("The opening hours are added."),
     ),
     "blackouts": (
         BlackoutForm,
         "blackout_form",
-        lambda instrument, actor, data: services_rules.blackout_create(instrument=instrument, actor=actor, **data),
+        lambda instrument, actor, data: blackout_create(instrument=instrument, actor=actor, **data),
         _("The blackout period is added."),
     ),
     "qualifications": (
         QualificationGrantForm,
         "qualification_form",
-        lambda instrument, actor, data: services_rules.qualification_grant_to(
+        lambda instrument, actor, data: qualification_grant_to(
             instrument=instrument, actor=actor, username=data["username"]
         ),
         _("The qualification is granted."),
@@ -114,7 +121,7 @@ def instrument_rules_save(request, instrument_pk: int, section: str):
 
 
 def _warn_bookings_in_blackout(request, instrument, data) -> None:
-    count = selectors_rules.bookings_in_period(instrument, start=data["start"], end=data["end"])
+    count = selectors.bookings_in_period(instrument, start=data["start"], end=data["end"])
     if count:
         messages.warning(
             request,
@@ -125,21 +132,15 @@ def _warn_bookings_in_blackout(request, instrument, data) -> None:
 
 REMOVALS = {
     "opening-hours": (
-        lambda instrument, actor, pk: services_rules.opening_hours_delete(
-            instrument=instrument, actor=actor, opening_hours_id=pk
-        ),
+        lambda instrument, actor, pk: opening_hours_delete(instrument=instrument, actor=actor, opening_hours_id=pk),
         _("The opening hours are removed."),
     ),
     "blackouts": (
-        lambda instrument, actor, pk: services_rules.blackout_delete(
-            instrument=instrument, actor=actor, blackout_id=pk
-        ),
+        lambda instrument, actor, pk: blackout_delete(instrument=instrument, actor=actor, blackout_id=pk),
         _("The blackout period is removed."),
     ),
     "qualifications": (
-        lambda instrument, actor, pk: services_rules.qualification_revoke(
-            instrument=instrument, actor=actor, qualification_id=pk
-        ),
+        lambda instrument, actor, pk: qualification_revoke(instrument=instrument, actor=actor, qualification_id=pk),
         _("The qualification is revoked."),
     ),
 }

@@ -17,8 +17,19 @@ from rest_framework.views import APIView
 from instruments.permissions import can_manage_instrument
 from sharing_platform.errors import DomainNotFoundError, DomainPermissionError
 
-from .. import selectors, selectors_rules, services_rules
+from .. import selectors
 from ..models import Blackout, BookingPolicy, OpeningHours
+from ..services.qualifications import qualification_grant_to, qualification_revoke
+from ..services.rules import (
+    POLICY_FIELDS,
+    POLICY_INTEGER_BOUNDS,
+    blackout_create,
+    blackout_delete,
+    booking_policy_update,
+    opening_hours_add,
+    opening_hours_delete,
+    opening_hours_replace,
+)
 from .serializers import AwareDateTimeField
 
 # --- Serializers ------------------------------------------------------------------------------
@@ -32,10 +43,10 @@ class BookingPolicySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BookingPolicy
-        fields = [*services_rules.POLICY_FIELDS, "updated_at"]
+        fields = [*POLICY_FIELDS, "updated_at"]
         read_only_fields = ["updated_at"]
         extra_kwargs: dict[str, dict[str, object]] = {
-            field: {"min_value": None, "max_value": None} for field in services_rules.POLICY_INTEGER_BOUNDS
+            field: {"min_value": None, "max_value": None} for field in POLICY_INTEGER_BOUNDS
         }  # the service checks ranges, with messages naming the rule
 
 
@@ -44,11 +55,8 @@ class BookingPolicyPutSerializer(BookingPolicySerializer):
 
     class Meta(BookingPolicySerializer.Meta):
         extra_kwargs: dict[str, dict[str, object]] = {
-            **{field: {"required": True} for field in services_rules.POLICY_FIELDS},
-            **{
-                field: {"min_value": None, "max_value": None, "required": True}
-                for field in services_rules.POLICY_INTEGER_BOUNDS
-            },
+            **{field: {"required": True} for field in POLICY_FIELDS},
+            **{field: {"min_value": None, "max_value": None, "required": True} for field in POLICY_INTEGER_BOUNDS},
         }
 
 
@@ -138,9 +146,7 @@ class InstrumentBookingPolicyView(APIView):
         serializer_class = BookingPolicySerializer if partial else BookingPolicyPutSerializer
         data = serializer_class(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        policy = services_rules.booking_policy_update(
-            instrument=instrument, actor=request.user, values=dict(data.validated_data)
-        )
+        policy = booking_policy_update(instrument=instrument, actor=request.user, values=dict(data.validated_data))
         return Response(BookingPolicySerializer(policy).data)
 
     @extend_schema(
@@ -168,7 +174,7 @@ class InstrumentOpeningHoursView(APIView):
     @extend_schema(summary="An instrument's weekly opening hours", responses=OpeningHoursSerializer(many=True))
     def get(self, request, pk: int):
         instrument = _instrument_or_404(pk)
-        return Response(OpeningHoursSerializer(selectors_rules.opening_hours_list(instrument), many=True).data)
+        return Response(OpeningHoursSerializer(selectors.opening_hours_list(instrument), many=True).data)
 
     @extend_schema(
         summary="Add opening hours (managers)", request=OpeningHoursSerializer, responses={201: OpeningHoursSerializer}
@@ -178,7 +184,7 @@ class InstrumentOpeningHoursView(APIView):
         _require_manager(request, instrument)
         data = OpeningHoursSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        row = services_rules.opening_hours_add(instrument=instrument, actor=request.user, **data.validated_data)
+        row = opening_hours_add(instrument=instrument, actor=request.user, **data.validated_data)
         return Response(OpeningHoursSerializer(row).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -191,9 +197,7 @@ class InstrumentOpeningHoursView(APIView):
         _require_manager(request, instrument)
         data = OpeningHoursWeekSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        rows = services_rules.opening_hours_replace(
-            instrument=instrument, actor=request.user, rows=data.validated_data["hours"]
-        )
+        rows = opening_hours_replace(instrument=instrument, actor=request.user, rows=data.validated_data["hours"])
         return Response(OpeningHoursSerializer(rows, many=True).data)
 
 
@@ -204,7 +208,7 @@ class InstrumentOpeningHoursDetailView(APIView):
     def delete(self, request, pk: int, item_pk: int):
         instrument = _instrument_or_404(pk)
         _require_manager(request, instrument)
-        services_rules.opening_hours_delete(instrument=instrument, actor=request.user, opening_hours_id=item_pk)
+        opening_hours_delete(instrument=instrument, actor=request.user, opening_hours_id=item_pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -219,7 +223,7 @@ class InstrumentBlackoutsView(APIView):
 
         instrument = _instrument_or_404(pk)
         upcoming_from = None if request.query_params.get("all") in {"1", "true"} else timezone.now()
-        blackouts = selectors_rules.blackout_list(instrument, upcoming_from=upcoming_from)
+        blackouts = selectors.blackout_list(instrument, upcoming_from=upcoming_from)
         return Response(BlackoutSerializer(blackouts, many=True).data)
 
     @extend_schema(
@@ -230,7 +234,7 @@ class InstrumentBlackoutsView(APIView):
         _require_manager(request, instrument)
         data = BlackoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        blackout = services_rules.blackout_create(instrument=instrument, actor=request.user, **data.validated_data)
+        blackout = blackout_create(instrument=instrument, actor=request.user, **data.validated_data)
         return Response(BlackoutSerializer(blackout).data, status=status.HTTP_201_CREATED)
 
 
@@ -241,7 +245,7 @@ class InstrumentBlackoutDetailView(APIView):
     def delete(self, request, pk: int, item_pk: int):
         instrument = _instrument_or_404(pk)
         _require_manager(request, instrument)
-        services_rules.blackout_delete(instrument=instrument, actor=request.user, blackout_id=item_pk)
+        blackout_delete(instrument=instrument, actor=request.user, blackout_id=item_pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -255,7 +259,7 @@ class InstrumentQualificationsView(APIView):
         instrument = _instrument_or_404(pk)
         _require_manager(request, instrument)
         policy = selectors.booking_policy_get(instrument)
-        rows = selectors_rules.qualification_list(instrument, policy=policy)
+        rows = selectors.qualification_list(instrument, policy=policy)
         return Response(QualificationSerializer(rows, many=True).data)
 
     @extend_schema(
@@ -268,13 +272,13 @@ class InstrumentQualificationsView(APIView):
         _require_manager(request, instrument)
         data = QualificationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        qualification = services_rules.qualification_grant_to(
+        qualification = qualification_grant_to(
             instrument=instrument,
             actor=request.user,
             user_id=data.validated_data["user"],
             username=data.validated_data["username"],
         )
-        row = selectors_rules.QualificationRow(qualification=qualification, status="valid")
+        row = selectors.QualificationRow(qualification=qualification, status="valid")
         return Response(QualificationSerializer(row).data, status=status.HTTP_201_CREATED)
 
 
@@ -286,5 +290,5 @@ class InstrumentQualificationDetailView(APIView):
         """Revoke (the row stays, with its revocation time)."""
         instrument = _instrument_or_404(pk)
         _require_manager(request, instrument)
-        services_rules.qualification_revoke(instrument=instrument, actor=request.user, qualification_id=item_pk)
+        qualification_revoke(instrument=instrument, actor=request.user, qualification_id=item_pk)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -18,9 +18,14 @@ from sharing_platform.api.parsers import UPLOAD_PARSERS
 from sharing_platform.api.permissions import IsPlatformAdmin
 from sharing_platform.errors import DomainNotFoundError
 
-from .. import selectors, services
+from .. import selectors
 from ..filters import BookingFilter
 from ..models import Booking, BookingEvent
+from ..services.attendance import booking_check_in, booking_check_out, booking_complete, booking_record_no_show
+from ..services.bookings import booking_approve, booking_cancel, booking_create, booking_move, booking_refuse
+from ..services.disputes import dispute_decide
+from ..services.incidents import incident_confirm, incident_contest, incident_report
+from ..services.reviews import review_create
 from . import serializers as s
 
 
@@ -65,7 +70,7 @@ class BookingListCreateView(ListAPIView):
     def post(self, request):
         data = s.BookingCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        booking = services.booking_create(requester=request.user, **data.validated_data)
+        booking = booking_create(requester=request.user, **data.validated_data)
         return Response(_detail(booking, request.user), status=status.HTTP_201_CREATED)
 
 
@@ -117,7 +122,7 @@ class BookingApproveView(_TransitionView):
         return super().post(request, pk)
 
     def perform(self, request, booking):
-        return services.booking_approve(booking_id=booking.pk, actor=request.user)
+        return booking_approve(booking_id=booking.pk, actor=request.user)
 
 
 class BookingRefuseView(_TransitionView):
@@ -132,7 +137,7 @@ class BookingRefuseView(_TransitionView):
         return super().post(request, pk)
 
     def perform(self, request, booking, reason=""):
-        return services.booking_refuse(booking_id=booking.pk, actor=request.user, reason=reason)
+        return booking_refuse(booking_id=booking.pk, actor=request.user, reason=reason)
 
 
 class BookingCancelView(_TransitionView):
@@ -143,7 +148,7 @@ class BookingCancelView(_TransitionView):
         return super().post(request, pk)
 
     def perform(self, request, booking, reason=""):
-        return services.booking_cancel(booking_id=booking.pk, actor=request.user, reason=reason)
+        return booking_cancel(booking_id=booking.pk, actor=request.user, reason=reason)
 
 
 class BookingCheckInView(_TransitionView):
@@ -152,7 +157,7 @@ class BookingCheckInView(_TransitionView):
         return super().post(request, pk)
 
     def perform(self, request, booking):
-        return services.booking_check_in(booking_id=booking.pk, actor=request.user)
+        return booking_check_in(booking_id=booking.pk, actor=request.user)
 
 
 class BookingCheckOutView(_TransitionView):
@@ -167,7 +172,7 @@ class BookingCheckOutView(_TransitionView):
         return super().post(request, pk)
 
     def perform(self, request, booking, actual_hours=None):
-        return services.booking_check_out(booking_id=booking.pk, actor=request.user, actual_hours=actual_hours)
+        return booking_check_out(booking_id=booking.pk, actor=request.user, actual_hours=actual_hours)
 
 
 class BookingCompleteView(_TransitionView):
@@ -182,7 +187,7 @@ class BookingCompleteView(_TransitionView):
         return super().post(request, pk)
 
     def perform(self, request, booking, actual_hours=None):
-        return services.booking_complete(booking_id=booking.pk, actor=request.user, actual_hours=actual_hours)
+        return booking_complete(booking_id=booking.pk, actor=request.user, actual_hours=actual_hours)
 
 
 class BookingNoShowView(_TransitionView):
@@ -191,7 +196,7 @@ class BookingNoShowView(_TransitionView):
         return super().post(request, pk)
 
     def perform(self, request, booking):
-        return services.booking_record_no_show(booking_id=booking.pk, actor=request.user)
+        return booking_record_no_show(booking_id=booking.pk, actor=request.user)
 
 
 class BookingMoveView(_TransitionView):
@@ -206,7 +211,7 @@ class BookingMoveView(_TransitionView):
         booking = _booking_or_404(request, pk)
         serializer = s.BookingMoveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        new = services.booking_move(booking_id=booking.pk, actor=request.user, **serializer.validated_data)
+        new = booking_move(booking_id=booking.pk, actor=request.user, **serializer.validated_data)
         return Response(_detail(new, request.user), status=status.HTTP_201_CREATED)
 
 
@@ -278,7 +283,7 @@ class BookingReviewsView(GenericAPIView):
         booking = _booking_or_404(request, pk)
         data = s.ReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        review = services.review_create(booking_id=booking.pk, author=request.user, **data.validated_data)
+        review = review_create(booking_id=booking.pk, author=request.user, **data.validated_data)
         return Response(s.ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
 
@@ -304,7 +309,7 @@ class BookingIncidentsView(GenericAPIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         files = values.pop("attachments", [])
-        incident = services.incident_report(booking_id=booking.pk, reporter=request.user, files=files, **values)
+        incident = incident_report(booking_id=booking.pk, reporter=request.user, files=files, **values)
         incident = selectors.incident_get(incident.pk) or incident
         return Response(s.IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
 
@@ -325,7 +330,7 @@ class IncidentConfirmView(APIView):
     @extend_schema(summary="Confirm an incident the other side reported", request=None, responses=s.IncidentSerializer)
     def post(self, request, pk: int):
         _incident_or_404(request, pk)
-        incident = services.incident_confirm(incident_id=pk, actor=request.user)
+        incident = incident_confirm(incident_id=pk, actor=request.user)
         return Response(s.IncidentSerializer(selectors.incident_get(incident.pk)).data)
 
 
@@ -341,7 +346,7 @@ class IncidentContestView(APIView):
         _incident_or_404(request, pk)
         data = s.BookingReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        dispute = services.incident_contest(incident_id=pk, actor=request.user, reason=data.validated_data["reason"])
+        dispute = incident_contest(incident_id=pk, actor=request.user, reason=data.validated_data["reason"])
         return Response(s.DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
 
@@ -365,5 +370,5 @@ class DisputeDecideView(APIView):
     def post(self, request, pk: int):
         data = s.DisputeDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        dispute = services.dispute_decide(dispute_id=pk, actor=request.user, **data.validated_data)
+        dispute = dispute_decide(dispute_id=pk, actor=request.user, **data.validated_data)
         return Response(s.DisputeSerializer(dispute).data)

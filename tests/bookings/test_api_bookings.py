@@ -106,7 +106,7 @@ def test_booking_create_credit_auto_approval_and_deposit_waiver(api_client, inst
     standing = CreditStanding(score=850, tier="excellent", blacklisted=False, deposit_waived=True,
                               auto_approval_eligible=True)  # fmt: skip
     api_client.force_authenticate(researcher)
-    with mock.patch("bookings.services.credit_standing_for_user", return_value=standing):
+    with mock.patch("bookings.services.bookings.credit_standing_for_user", return_value=standing):
         response = api_client.post(URL, _body(instrument), format="json")
     assert response.status_code == 201
     assert response.json()["state"] == "approved"
@@ -117,7 +117,7 @@ def test_booking_create_blacklisted_user_refused(api_client, instrument, researc
     standing = CreditStanding(score=400, tier="bad", blacklisted=True, deposit_waived=False,
                               auto_approval_eligible=False)  # fmt: skip
     api_client.force_authenticate(researcher)
-    with mock.patch("bookings.services.credit_standing_for_user", return_value=standing):
+    with mock.patch("bookings.services.bookings.credit_standing_for_user", return_value=standing):
         response = api_client.post(URL, _body(instrument), format="json")
     assert response.status_code == 400
     assert "black list" in response.json()["detail"]

@@ -5,7 +5,7 @@ from datetime import time, timedelta
 import pytest
 from django.utils import timezone
 
-from bookings import services_rules
+from bookings import services
 from bookings.models import Blackout, BookingPolicy, OpeningHours, Qualification
 from tests.factories import InstrumentFactory, UserFactory
 
@@ -116,16 +116,16 @@ def test_policy_bad_input_refused_with_field(api_client, instrument, unit_manage
 
 
 def test_policy_service_reports_every_problem_at_once(instrument, unit_manager):
-    with pytest.raises(services_rules.RulesValidationError) as caught:
-        services_rules.booking_policy_update(
+    with pytest.raises(services.RulesValidationError) as caught:
+        services.booking_policy_update(
             instrument=instrument,
             actor=unit_manager,
             values={"min_notice_hours": -3, "max_future_bookings": 0, "allow_overnight": "yes", "colour": 1},
         )
     fields = [error["field"] for error in caught.value.errors]
     assert fields == ["colour"]  # unknown names are refused before anything else
-    with pytest.raises(services_rules.RulesValidationError) as caught:
-        services_rules.booking_policy_update(
+    with pytest.raises(services.RulesValidationError) as caught:
+        services.booking_policy_update(
             instrument=instrument,
             actor=unit_manager,
             values={"min_notice_hours": -3, "max_future_bookings": 0, "allow_overnight": "yes"},

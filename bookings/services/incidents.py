@@ -1,0 +1,153 @@
+"""Incidents: a party reports damage or misuse; the other side confirms it or contests it (a dispute).
+
+A report against the requester keeps the booking's deposit held until it is settled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from instruments.permissions import is_platform_admin
+from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
+
+from .. import facts
+from ..error_codes import BookingErrorCode
+from ..models import Booking, BookingState, Dispute, Incident, IncidentAttachment, Side
+from ..permissions import booking_side
+from .history import booking_history_note
+from .locking import lock_booking, lock_incident, require_state
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+DepositState = Booking.DepositState
+
+
+def deposit_refund_blocked(booking: Booking) -> bool:
+    """A damage or misuse report against the requester keeps the deposit held until it is settled."""
+    return booking.incidents.filter(
+        reporter_side=Side.PROVIDER, state__in=[Incident.State.REPORTED, Incident.State.CONTESTED]
+    ).exists()
+
+
+def incident_report(
+    *,
+    booking_id: int,
+    reporter: User,
+    kind: str,
+    severity: str,
+    description: str,
+    estimated_loss: Decimal | str | int = Decimal("0"),
+    files: Sequence = (),
+) -> Incident:
+    """A party to an in-use or completed booking reports damage or misuse, with files; a history line notes it."""
+    if kind not in Incident.Kind.values:
+        raise DomainValidationError(_("Kind must be damage or misuse."), field="kind")
+    if severity not in Incident.Severity.values:
+        raise DomainValidationError(_("Severity must be minor, general or serious."), field="severity")
+    if not (description or "").strip():
+        raise DomainValidationError(_("Describe what happened."), field="description")
+    try:
+        loss = Decimal(str(estimated_loss or "0")).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise DomainValidationError(_("The estimated loss must be an amount in CNY."), field="estimated_loss") from None
+    if loss < 0:
+        raise DomainValidationError(_("The estimated loss cannot be negative."), field="estimated_loss")
+    with transaction.atomic():
+        booking = lock_booking(booking_id)
+        side = booking_side(reporter, booking)
+        if side is None:
+            raise DomainPermissionError(_("Only the parties to this booking can report an incident."))
+        require_state(booking, [BookingState.IN_USE, BookingState.COMPLETED], _("the subject of an incident report"))
+        incident = Incident.objects.create(
+            booking=booking,
+            reported_by=reporter,
+            reporter_side=side,
+            kind=kind,
+            severity=severity,
+            estimated_loss=loss,
+            description=description.strip(),
+        )
+        IncidentAttachment.objects.bulk_create([IncidentAttachment(incident=incident, file=f) for f in files])
+        booking_history_note(
+            booking=booking,
+            actor=reporter,
+            action="incident_reported",
+            reason=f"#{incident.pk} {kind} ({severity})",
+            at=timezone.now(),
+        )
+    return incident
+
+
+def _accused_may_answer(actor, incident: Incident) -> bool:
+    side = booking_side(actor, incident.booking)
+    return side is not None and side != incident.reporter_side
+
+
+def settle_confirmed(incident: Incident, *, now: datetime) -> None:
+    """A confirmed incident is a fact against the accused; confirmed damage by the requester forfeits the deposit."""
+    facts.fact_incident_confirmed(incident, occurred_at=now)
+    booking = incident.booking
+    if (
+        incident.reporter_side == Side.PROVIDER
+        and incident.kind == Incident.Kind.DAMAGE
+        and booking.deposit_state == DepositState.HELD
+    ):
+        booking.deposit_state = DepositState.FORFEITED
+        booking.save(update_fields=["deposit_state", "updated_at"])
+    elif (
+        booking.state == BookingState.COMPLETED
+        and booking.deposit_state == DepositState.HELD
+        and not deposit_refund_blocked(booking)
+    ):
+        booking.deposit_state = DepositState.REFUNDED
+        booking.save(update_fields=["deposit_state", "updated_at"])
+
+
+def incident_confirm(*, incident_id: int, actor: User, now: datetime | None = None) -> Incident:
+    """The other side (or a platform admin) confirms the report."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        incident = lock_incident(incident_id)
+        if not (_accused_may_answer(actor, incident) or is_platform_admin(actor)):
+            raise DomainPermissionError(_("Only the other side of the booking can confirm this report."))
+        if incident.state != Incident.State.REPORTED:
+            raise DomainConflictError(
+                _("This incident is %(state)s; it cannot be confirmed.")
+                % {"state": incident.get_state_display().lower()},
+                code=BookingErrorCode.WRONG_STATE,
+            )
+        incident.state, incident.responded_by, incident.responded_at = Incident.State.CONFIRMED, actor, now
+        incident.save()
+        settle_confirmed(incident, now=now)
+    return incident
+
+
+def incident_contest(*, incident_id: int, actor: User, reason: str, now: datetime | None = None) -> Dispute:
+    """The other side contests the report: it becomes a dispute for a platform admin."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        incident = lock_incident(incident_id)
+        if not _accused_may_answer(actor, incident):
+            raise DomainPermissionError(_("Only the other side of the booking can contest this report."))
+        if incident.state != Incident.State.REPORTED:
+            raise DomainConflictError(
+                _("This incident is %(state)s; it cannot be contested.")
+                % {"state": incident.get_state_display().lower()},
+                code=BookingErrorCode.WRONG_STATE,
+            )
+        if not reason:
+            raise DomainValidationError(_("Say why you contest the report."), field="reason")
+        incident.state, incident.responded_by, incident.responded_at = Incident.State.CONTESTED, actor, now
+        incident.response = reason
+        incident.save()
+        dispute = Dispute.objects.create(incident=incident, opened_by=actor, reason=reason)
+    return dispute
