@@ -8,7 +8,7 @@ class BookingsConfig(AppConfig):
 
     def ready(self):
         from . import (
-            notifications,  # noqa: F401 - connects the mail receivers to booking_changed (H4b)
+            notifications,  # noqa: F401 - connects the mail receiver to booking_changed
             receivers,  # noqa: F401 - answers instruments' instrument_retiring signal
-            robots,  # noqa: F401 - booking decisions to WeCom / DingTalk group robots (issue 17)
+            robots,  # noqa: F401 - booking decisions to WeCom / DingTalk group robots
         )

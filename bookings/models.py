@@ -356,6 +356,11 @@ class Booking(models.Model):
         return (seconds / Decimal(3600)).quantize(Decimal("0.01"))
 
 
+# The history line the reminder sweep appends when it claims a booking (no state change): the durable
+# "reminded" marker, so a reminder never goes out twice.
+REMINDER_ACTION = "reminder_sent"
+
+
 class BookingEvent(models.Model):
     """The audit trail of a booking: every state change with actor and reason. Append-only.
 

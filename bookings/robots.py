@@ -12,7 +12,7 @@ from notifications.models import RobotEvent
 from notifications.services import in_each_language, robot_notify
 
 from .models import Booking
-from .notifications import booking_context
+from .notifications.render import booking_context
 from .signals import booking_changed
 
 

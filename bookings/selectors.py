@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from credit.selectors import credit_standing_for_user, credit_tiers_of_users
@@ -17,6 +17,7 @@ from instruments.permissions import can_manage_instrument
 from .availability import Slot, open_intervals, slots
 from .models import (
     BLOCKING_STATES,
+    REMINDER_ACTION,
     WEEKDAYS,
     Blackout,
     Booking,
@@ -303,6 +304,16 @@ def bookings_due_for_no_show(*, now: datetime) -> list[int]:
         if booking.start + timedelta(minutes=threshold) <= now:
             due.append(booking.pk)
     return due
+
+
+def bookings_due_for_reminder(*, now: datetime, lead: timedelta) -> QuerySet[Booking]:
+    """Approved bookings starting within `lead` that have not been reminded yet, soonest first."""
+    reminded = BookingEvent.objects.filter(booking=OuterRef("pk"), action=REMINDER_ACTION)
+    return (
+        Booking.objects.filter(state=BookingState.APPROVED, start__gt=now, start__lte=now + lead)
+        .filter(~Exists(reminded))
+        .order_by("start", "pk")
+    )
 
 
 # --- An instrument's booking rules -----------------------------------------------------------

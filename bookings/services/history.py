@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+
+from django.db import transaction
 
 from sharing_platform import outbox
 
-from ..models import Booking, BookingEvent
+from ..models import REMINDER_ACTION, Booking, BookingEvent, BookingState
 from ..signals import announce_booking_changed
 
 if TYPE_CHECKING:
@@ -44,3 +46,19 @@ def booking_history_note(
         reason=reason,
         at=at,
     )
+
+
+def booking_reminder_claim(*, booking_id: int, now: datetime, lead: timedelta) -> Booking | None:
+    """Claim an approved booking starting within `lead` for its reminder: a "reminder_sent" history line,
+    written under the booking's row lock, is the durable marker. None when it is not due or already
+    claimed. The caller sends the reminder in the same transaction (through the outbox)."""
+    with transaction.atomic():
+        booking = (
+            Booking.objects.select_for_update(of=("self",))
+            .filter(pk=booking_id, state=BookingState.APPROVED, start__gt=now, start__lte=now + lead)
+            .first()
+        )
+        if booking is None or BookingEvent.objects.filter(booking=booking, action=REMINDER_ACTION).exists():
+            return None
+        booking_history_note(booking=booking, action=REMINDER_ACTION, at=now)
+    return booking

@@ -560,7 +560,7 @@ def test_notifications_translated_languages_are_all_included(monkeypatch, settin
         language = translation.get_language()
         return f"[{language}] {template.rsplit('/', 1)[-1]}"
 
-    monkeypatch.setattr(notifications, "_render", render)
+    monkeypatch.setattr("bookings.notifications.render._render", render)
     subject, body = notifications.message_render("approved", {})
     assert subject == "[en] approved_subject.txt / [zh-hans] approved_subject.txt"
     assert body.index("[en] approved_body.txt") < body.index("[zh-hans] approved_body.txt")

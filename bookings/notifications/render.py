@@ -1,81 +1,31 @@
-"""Email notifications of the booking lifecycle: request, decision, cancellation and the day-before reminder.
-
-How it hooks in: ``bookings.signals.booking_changed`` (booking id, action, actor id) is announced
-through the transactional outbox after each change commits. The receiver here, connected when
-``BookingsConfig.ready()`` imports this module, queues one mail task with ``outbox.enqueue`` in the
-announcement's transaction: a refused or rolled-back change never mails anybody, a committed one is
-mailed even if the broker was down at the time, and the services need not know that mail exists.
-
-Tasks take ids, read the rows again, and are safe to run twice: a task whose outbox message was
-handled already is skipped (``sharing_platform.outbox``), and each mail is marked as sent per
-(action, booking, recipient) in Django's cache before the next one goes out (each of these changes
-happens at most once per booking), so a retry after a partial failure does not mail the same person
-twice. Transient SMTP and network failures are retried with exponential backoff, a bounded number of
-times.
-
-Reminders must never go out twice for one booking, across beat runs, worker restarts and
-concurrent workers, so their marker has to be durable and queryable: the reminder sweep claims a
-booking by appending a ``BookingEvent`` with action ``reminder_sent`` (from_state == to_state, the
-state is unchanged) under a row lock, and writes the mail task to the outbox in the same
-transaction. The audit trail thereby also shows when the requester was reminded. No model or column
-is added for it.
+"""What the booking mails say and to whom: recipients, template context, subject and body in every site
+language. No side effects: the tasks (`bookings.notifications.tasks`) send what these build.
 
 Language: a user's preferred language is not stored, so each message carries every language the
-site offers (``settings.LANGUAGES``, the default one first) whose catalogue translates it; until the
-translation pass the mails are simply in the default language.
+site offers (``settings.LANGUAGES``, the default one first) whose catalogue translates it.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from smtplib import SMTPException
+from datetime import datetime
 
-from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
-from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
-from django.db.models import Exists, OuterRef
-from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from instruments.models import Membership
-from sharing_platform import outbox
 
-from .models import Booking, BookingEvent, BookingState
-from .signals import booking_changed
-
-logger = logging.getLogger(__name__)
-
-REMINDER_ACTION = "reminder_sent"
-REMINDER_LEAD = timedelta(hours=24)
-REMINDER_BATCH = 1000
-# How long a per-message "sent" marker is remembered; retries happen within minutes.
-SENT_MARKER_TTL = 7 * 24 * 3600
-RETRY_ON = (SMTPException, OSError)  # OSError covers ConnectionError, timeouts, refused sockets
-TASK_OPTIONS = {
-    "acks_late": True,
-    "autoretry_for": RETRY_ON,
-    "retry_backoff": 30,
-    "retry_backoff_max": 900,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
+from ..models import Booking, BookingState
 
 KIND_REQUESTED = "requested"
 KIND_APPROVED = "approved"
 KIND_REFUSED = "refused"
 KIND_CANCELLED = "cancelled"
 KIND_REMINDER = "reminder"
-
-
-# --- building messages (no side effects) -----------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -176,7 +126,7 @@ def provider_recipients(booking: Booking) -> list[Recipient]:
         .objects.filter(
             is_active=True,
             memberships__unit_id=instrument.unit_id,
-            memberships__role__in=[Membership.Role.MANAGER, Membership.Role.ADMIN],
+            memberships__role__in=Membership.MANAGING_ROLES,
         )
         .exclude(email="")
         .order_by("pk")
@@ -263,120 +213,3 @@ def reminder_messages(booking: Booking) -> list[tuple[str, Recipient, str, str]]
         subject, body = message_render(KIND_REMINDER, context | {"recipient_name": recipient.name or recipient.email})
         messages.append((KIND_REMINDER, recipient, subject, body))
     return messages
-
-
-# --- sending ---------------------------------------------------------------------------------
-
-
-def _sent_marker(scope: str, recipient: Recipient) -> str:
-    return f"bookings:mail-sent:{scope}:{recipient.email.lower()}"
-
-
-def _send_once(scope: str, messages: list[tuple[str, Recipient, str, str]]) -> int:
-    """Send each message unless its (scope, recipient) marker says it already went; returns the count sent."""
-    sent = 0
-    with get_connection() as connection:
-        for _kind, recipient, subject, body in messages:
-            marker = _sent_marker(scope, recipient)
-            if cache.get(marker):
-                continue
-            EmailMessage(
-                subject=subject,
-                body=body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[recipient.email],
-                connection=connection,
-            ).send()
-            cache.set(marker, True, SENT_MARKER_TTL)
-            sent += 1
-    return sent
-
-
-def _booking_with_relations(booking_id: int) -> Booking | None:
-    return Booking.objects.select_related("instrument__unit", "requester").filter(pk=booking_id).first()
-
-
-@shared_task(name="bookings.notifications.send_change_notifications", **TASK_OPTIONS)
-def send_change_notifications(booking_id: int, action: str, actor_id: int | None = None) -> int:
-    """Mail the parties about one lifecycle change (request, decision, cancellation). Idempotent."""
-    booking = _booking_with_relations(booking_id)
-    if booking is None:
-        return 0
-    # Each of these changes happens at most once per booking, so (action, booking) names the mail.
-    return _send_once(f"{action}:{booking.pk}", change_messages(booking, action=action, actor_id=actor_id))
-
-
-@shared_task(name="bookings.notifications.send_booking_reminder", **TASK_OPTIONS)
-def send_booking_reminder(booking_id: int) -> int:
-    """Mail the requester the day-before reminder (claimed by ``send_reminders``)."""
-    booking = _booking_with_relations(booking_id)
-    if booking is None or booking.state != BookingState.APPROVED:
-        return 0  # cancelled or started since the claim: nothing to remind of
-    return _send_once(f"reminder:{booking.pk}", reminder_messages(booking))
-
-
-def reminder_claim(*, booking_id: int, now: datetime) -> bool:
-    """Mark one booking as reminded and queue its mail with it; False if it is not due or already claimed."""
-    with transaction.atomic():
-        booking = (
-            Booking.objects.select_for_update(of=("self",))
-            .filter(
-                pk=booking_id,
-                state=BookingState.APPROVED,
-                start__gt=now,
-                start__lte=now + REMINDER_LEAD,
-            )
-            .first()
-        )
-        if booking is None or BookingEvent.objects.filter(booking=booking, action=REMINDER_ACTION).exists():
-            return False
-        from .services.history import booking_history_note  # services announce changes that this module mails
-
-        booking_history_note(booking=booking, action=REMINDER_ACTION, at=now)
-        outbox.enqueue(send_booking_reminder, booking.pk)
-        from .robots import booking_reminder_robots  # robots imports this module
-
-        booking_reminder_robots(
-            Booking.objects.select_related("instrument__unit", "requester", "requester_unit").get(pk=booking.pk)
-        )
-    return True
-
-
-def reminders_due(*, now: datetime):
-    """Approved bookings starting within the lead time that have not been reminded yet."""
-    reminded = BookingEvent.objects.filter(booking=OuterRef("pk"), action=REMINDER_ACTION)
-    return (
-        Booking.objects.filter(state=BookingState.APPROVED, start__gt=now, start__lte=now + REMINDER_LEAD)
-        .filter(~Exists(reminded))
-        .order_by("start", "pk")
-    )
-
-
-@shared_task(name="bookings.notifications.send_reminders", acks_late=True)
-def send_reminders() -> int:
-    """Beat task: remind of every approved booking starting in the next 24 hours, once.
-
-    Each run claims at most REMINDER_BATCH bookings (well inside the task time limit); whatever is
-    left stays due and is claimed by the next run.
-    """
-    now = timezone.now()
-    claimed = 0
-    for booking_id in list(reminders_due(now=now).values_list("pk", flat=True)[:REMINDER_BATCH]):
-        if reminder_claim(booking_id=booking_id, now=now):
-            claimed += 1
-    if claimed:
-        logger.info("booking reminders claimed: %s", claimed)
-    return claimed
-
-
-# --- the hook into the lifecycle -------------------------------------------------------------
-
-NOTIFIED_ACTIONS = frozenset({"requested", "approved", "refused", "cancelled", "moved"})
-
-
-@receiver(booking_changed, dispatch_uid="bookings.notifications.booking_changed")
-def booking_changed_received(sender, booking_id: int, action: str, actor_id: int | None = None, **kwargs) -> None:
-    """Queue the mail for a lifecycle change, in the transaction that announces it (once per change)."""
-    if action not in NOTIFIED_ACTIONS:
-        return
-    outbox.enqueue(send_change_notifications, booking_id, action, actor_id)
