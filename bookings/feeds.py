@@ -33,7 +33,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vDuration
 
-from instruments.models import Instrument, Membership, Unit
+from instruments.models import Instrument, Unit
 from instruments.permissions import can_manage_instrument
 from sharing_platform.http import AuthenticatedHttpRequest
 
@@ -334,15 +334,10 @@ def feeds_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """GET: the signed-in user's feed URL and, for instrument managers, their instruments' feed URLs."""
     user = request.user
     managed = (
-        Instrument.objects.filter(
-            unit__status=Unit.Status.VERIFIED,
-            unit__memberships__user=user,
-            unit__memberships__role__in=[Membership.Role.MANAGER, Membership.Role.ADMIN],
-        )
+        Instrument.objects.filter(unit__in=Unit.objects.managed_by(user).verified())
         .exclude(status=Instrument.Status.RETIRED)
         .select_related("unit")
         .order_by("unit__name", "name", "pk")
-        .distinct()
     )
     instruments = [
         {

@@ -48,6 +48,11 @@ def can_decide_dispute(user) -> bool:
     return is_platform_admin(user)
 
 
+def can_view_incident(user, incident) -> bool:
+    """Platform admins (who decide disputes), and whoever may see the incident's booking."""
+    return is_platform_admin(user) or can_view_booking(user, incident.booking)
+
+
 def allowed_actions(user, booking, *, provider: bool | None = None) -> list[str]:
     """The transitions this user may trigger now (for buttons): permission and state together.
 
@@ -72,7 +77,7 @@ def allowed_actions(user, booking, *, provider: bool | None = None) -> list[str]
     return actions
 
 
-# --- Reviews and incidents on the pages (H4c) -------------------------------------------------
+# --- Reviews and incidents on the pages -------------------------------------------------------
 
 
 def booking_side(user, booking) -> str | None:

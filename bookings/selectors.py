@@ -11,8 +11,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from credit.selectors import credit_standing_for_user, credit_tiers_of_users
-from instruments.models import Instrument, Membership
-from instruments.permissions import can_manage_instrument
+from instruments.models import Instrument, Membership, Unit
+from instruments.permissions import can_manage_instrument, is_platform_admin
 
 from .availability import Slot, open_intervals, slots
 from .models import (
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
     from django.contrib.auth.models import AnonymousUser, User
 
-MANAGER_ROLES = (Membership.Role.MANAGER, Membership.Role.ADMIN)
 REVIEW_BLIND_DAYS = 14
 
 
@@ -54,14 +53,15 @@ def _booking_base() -> QuerySet[Booking]:
     return Booking.objects.select_related("instrument", "instrument__unit", "requester", "requester_unit")
 
 
-def managed_unit_ids(user: User) -> QuerySet:
-    return Membership.objects.filter(user=user, role__in=MANAGER_ROLES, unit__status="verified").values("unit_id")
+def managed_unit_ids(user: User | AnonymousUser) -> QuerySet:
+    """The verified units whose instruments the user runs (a subquery for `unit_id__in=`)."""
+    return Membership.objects.managing(user).filter(unit__status=Unit.Status.VERIFIED).values("unit_id")
 
 
 def booking_list_for(*, user: User, filters: dict | None = None) -> QuerySet[Booking]:
     """Bookings a user may see: their own; as a provider their unit's; platform admins all."""
     queryset = _booking_base()
-    if not user.is_staff:
+    if not is_platform_admin(user):
         queryset = queryset.filter(Q(requester=user) | Q(instrument__unit_id__in=managed_unit_ids(user)))
     if filters:
         from .filters import BookingFilter
@@ -104,7 +104,7 @@ def booking_history(*, booking: Booking) -> QuerySet[BookingEvent]:
 def provider_queue(*, user: User) -> QuerySet[Booking]:
     """Requests waiting for a decision at the units this user manages (all, for platform admins)."""
     queryset = _booking_base().select_related("instrument__booking_policy").filter(state=BookingState.REQUESTED)
-    if not user.is_staff:
+    if not is_platform_admin(user):
         queryset = queryset.filter(instrument__unit_id__in=managed_unit_ids(user))
     return queryset.order_by("start", "id")
 
@@ -116,7 +116,7 @@ def provider_upcoming(*, user, after: datetime) -> QuerySet[Booking]:
         .select_related("instrument__booking_policy")
         .filter(state=BookingState.APPROVED, start__gte=after)
     )
-    if not user.is_staff:
+    if not is_platform_admin(user):
         queryset = queryset.filter(instrument__unit_id__in=managed_unit_ids(user))
     return queryset.order_by("start", "id")
 
@@ -166,7 +166,7 @@ def provider_schedule(*, user: User, day_start: datetime, day_end: datetime) -> 
         .filter(start__lt=day_end, end__gt=day_start)
         .filter(state__in=[*BLOCKING_STATES, BookingState.COMPLETED, BookingState.NO_SHOW])
     )
-    if not user.is_staff:
+    if not is_platform_admin(user):
         queryset = queryset.filter(instrument__unit_id__in=managed_unit_ids(user))
     return queryset.order_by("start", "id")
 

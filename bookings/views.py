@@ -13,12 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from instruments.permissions import is_platform_admin
 from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from . import selectors, services
 from .availability import covers
 from .forms import ActualHoursForm, BookingForm, ReasonForm
-from .permissions import allowed_actions
+from .permissions import allowed_actions, can_decide_dispute
 from .views_forms import detail_context  # the detail page's forms (move, review, incidents)
 
 CALENDAR_HOURS = range(0, 24)
@@ -252,9 +253,10 @@ def provider_queue(request):
     upcoming_page = Paginator(selectors.provider_upcoming(user=request.user, after=day_end), DESK_UPCOMING_PER_PAGE)
     upcoming = upcoming_page.get_page(request.GET.get("page"))
     managed = {row["unit_id"] for row in selectors.managed_unit_ids(request.user)}
+    platform_admin = is_platform_admin(request.user)
 
     def provides(booking) -> bool:
-        return request.user.is_staff or booking.instrument.unit_id in managed
+        return platform_admin or booking.instrument.unit_id in managed
 
     def actions(booking, *, desk_cancel: bool = True):
         offered = selectors.booking_actions_offered(request.user, booking, provider=provides(booking), now=now)
@@ -272,7 +274,8 @@ def provider_queue(request):
         "today": today_rows,
         "upcoming": upcoming_rows,
         "upcoming_page": upcoming,
-        "manages": request.user.is_staff or bool(rows or today_rows or upcoming_rows or managed_instruments),
+        "manages": platform_admin or bool(rows or today_rows or upcoming_rows or managed_instruments),
+        "decides_disputes": can_decide_dispute(request.user),
         "managed_instruments": managed_instruments,
     }
     return render(request, "bookings/queue.html", context)

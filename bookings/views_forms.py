@@ -26,6 +26,7 @@ from .permissions import (
     can_decide_dispute,
     can_report_incident,
     can_review_booking,
+    can_view_incident,
 )
 
 
@@ -166,10 +167,7 @@ def booking_incident_report(request, pk: int):
 
 def _incident_or_404(request, pk: int):
     incident = selectors.incident_get(pk)
-    visible = incident is not None and (
-        request.user.is_staff or selectors.booking_get_for(user=request.user, pk=incident.booking_id) is not None
-    )
-    if not visible:
+    if incident is None or not can_view_incident(request.user, incident):
         raise Http404(_("No such incident."))
     return incident
 

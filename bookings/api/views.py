@@ -21,6 +21,7 @@ from sharing_platform.errors import DomainNotFoundError
 from .. import selectors
 from ..filters import BookingFilter
 from ..models import Booking, BookingEvent
+from ..permissions import can_view_incident
 from ..services.attendance import booking_check_in, booking_check_out, booking_complete, booking_record_no_show
 from ..services.bookings import booking_approve, booking_cancel, booking_create, booking_move, booking_refuse
 from ..services.disputes import dispute_decide
@@ -316,10 +317,7 @@ class BookingIncidentsView(GenericAPIView):
 
 def _incident_or_404(request, pk: int):
     incident = selectors.incident_get(pk)
-    visible = incident is not None and (
-        request.user.is_staff or selectors.booking_get_for(user=request.user, pk=incident.booking_id) is not None
-    )
-    if not visible:
+    if incident is None or not can_view_incident(request.user, incident):
         raise DomainNotFoundError(_("No such incident."))
     return incident
 

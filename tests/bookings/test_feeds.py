@@ -11,7 +11,7 @@ from icalendar import Calendar
 
 from bookings.feeds import instrument_feed_token, staff_feed_token, user_feed_token
 from bookings.models import Booking, BookingState
-from instruments.models import Membership
+from instruments.models import Membership, Unit
 from tests.factories import TEST_PASSWORD, InstrumentFactory, MembershipFactory, UserFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -315,6 +315,15 @@ def test_feeds_page_manager_sees_instrument_feeds(client, unit, instrument, role
     assert reverse("bookings:feed-staff", args=[staff_feed_token(manager, instrument)]) in body
     assert reverse("bookings:feed-instrument", args=[instrument_feed_token(other_instrument)]) not in body
     assert instrument.display_name in body
+
+
+@pytest.mark.django_db
+def test_feeds_page_manager_of_an_unverified_unit_sees_no_instrument_feeds(client, unit, instrument, unit_manager):
+    unit.status = Unit.Status.PENDING
+    unit.save()
+    client.login(username=unit_manager.username, password=TEST_PASSWORD)
+    body = client.get(reverse("bookings:feeds")).content.decode()
+    assert "/bookings/feeds/instrument/" not in body
 
 
 @pytest.mark.django_db

@@ -110,3 +110,11 @@ def test_actions_not_open_yet_are_disabled_with_their_time(client, auto_instrume
             assert done.state == "no_show"
     rules = client.get(reverse("bookings:instrument-calendar", args=[auto_instrument.pk])).text
     assert "after 40 minutes without a check-in the booking is a no-show" in rules
+
+
+def test_desk_links_open_disputes_for_platform_admins_only(client, unit_manager, platform_admin):
+    disputes = reverse("bookings:disputes")
+    client.force_login(unit_manager)
+    assert disputes not in client.get(reverse(DESK)).text
+    client.force_login(platform_admin)
+    assert disputes in client.get(reverse(DESK)).text
