@@ -13,7 +13,7 @@ urlpatterns = [
     path("desk/", views.provider_queue, name="provider-queue"),
     path("new/<int:instrument_pk>/", views.booking_create, name="create"),
     path("calendar/<int:instrument_pk>/", views.instrument_calendar, name="instrument-calendar"),
-    # --- Booking rules, move, reviews, incidents, disputes (H4c); before the generic action route ---
+    # --- Booking rules, move, reviews, incidents, disputes; before the generic action route ---
     path("rules/<int:instrument_pk>/", views_rules.instrument_rules, name="instrument-rules"),
     path("rules/<int:instrument_pk>/<slug:section>/", views_rules.instrument_rules_save, name="instrument-rules-save"),
     path(

@@ -26,7 +26,7 @@ urlpatterns = [
         views.InstrumentAvailabilityView.as_view(),
         name="api-instrument-availability",
     ),
-    # --- Booking rules of an instrument (H4c) ---
+    # --- Booking rules of an instrument ---
     path(
         "instruments/<int:pk>/booking-policy/",
         rules.InstrumentBookingPolicyView.as_view(),
