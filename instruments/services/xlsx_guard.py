@@ -15,7 +15,7 @@ unpacking to gigabytes), and a sheet without a declared size whose rows reach fa
    more rows, cells or tags than the limits. These are what the file really holds.
 
 The import then opens the workbook read-only, checks the dimension openpyxl read (`check_declared_size`),
-ignores it for padding, and refuses a row reaching past the column limit as it reads (transfer.py).
+ignores it for padding, and refuses a row reaching past the column limit as it reads (transfer_formats.py).
 What openpyxl may do is thus bounded by a small multiple of the largest legitimate import.
 """
 
