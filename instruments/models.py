@@ -111,7 +111,9 @@ class UnitQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Verified units for everyone; others only for their members and platform admins."""
-        if user.is_authenticated and user.is_staff:
+        from .permissions import is_platform_admin  # permissions import these models
+
+        if is_platform_admin(user):
             return self
         if user.is_authenticated:
             return self.filter(Q(status=Unit.Status.VERIFIED) | Q(memberships__user=user)).distinct()
