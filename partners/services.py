@@ -80,7 +80,7 @@ def partner_user_upsert(
 
     The user is always a new account owned by this partner: an email that matches an existing
     account is not linked to it (that would let a partner act as someone else), and is refused with
-    409 (issue 12.10): another account's address, in any case, stays that account's alone, so unit
+    409: another account's address, in any case, stays that account's alone, so unit
     admins can still add its owner by it. The database holds the same rule (accounts migration 0001).
     """
     external_id = (external_id or "").strip()

@@ -1,4 +1,4 @@
-"""Bounds on the work an uploaded XLSX can cause, checked before openpyxl parses it (issue 12.3).
+"""Bounds on the work an uploaded XLSX can cause, checked before openpyxl parses it.
 
 An XLSX is a zip of XML parts. Three kinds of file tied up a web worker for a minute: a tiny sheet
 declaring `A1:XFD1048576` (openpyxl pads every row to the declared size), a deflate bomb (a few MB
