@@ -73,7 +73,8 @@ def test_admin_change_form_renames_and_rescopes_a_key(client, platform_admin, is
     )
     assert response.status_code == 302
     key.refresh_from_db()
-    assert (key.name, key.scopes, key.revoked) == ("renamed", sorted([Scope.WEBHOOKS_MANAGE, Scope.CATALOGUE_READ]), False)
+    scopes = sorted([Scope.WEBHOOKS_MANAGE, Scope.CATALOGUE_READ])
+    assert (key.name, key.scopes, key.revoked) == ("renamed", scopes, False)
     assert key_client(raw).get("/api/v1/webhooks/").status_code == 200
 
 
