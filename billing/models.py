@@ -1,4 +1,4 @@
-"""Billing and settlement (issue 15): what a booking costs, the statements a provider unit sends to
+"""Billing and settlement: what a booking costs, the statements a provider unit sends to
 a paying unit, and the payments that settle them.
 
 Above bookings: bookings tells billing of completions, no-shows and late cancellations through its

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from instruments.models import Instrument, Membership, Unit
 from instruments.permissions import can_manage_instrument, is_platform_admin
 
-PROVIDER_ROLES = (Membership.Role.ADMIN, Membership.Role.MANAGER)
+PROVIDER_ROLES = Membership.MANAGING_ROLES  # those who bill are those who manage the unit's instruments
 PAYER_ROLES = (Membership.Role.ADMIN,)
 
 
@@ -22,7 +22,7 @@ def _unit_id(unit: Unit | int) -> int:
 
 def provider_unit_ids(user) -> QuerySet:
     """Units this user bills for (as a subquery)."""
-    return Membership.objects.filter(user=user, role__in=PROVIDER_ROLES).values("unit_id")
+    return Membership.objects.managed_unit_ids(user)
 
 
 def payer_unit_ids(user) -> QuerySet:
@@ -36,7 +36,7 @@ def can_bill_for(user, unit: Unit | int) -> bool:
         return False
     if is_platform_admin(user):
         return True
-    return Membership.objects.filter(user=user, unit_id=_unit_id(unit), role__in=PROVIDER_ROLES).exists()
+    return Membership.objects.managing(user).filter(unit_id=_unit_id(unit)).exists()
 
 
 def can_pay_for(user, unit: Unit | int | None) -> bool:

@@ -12,7 +12,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from instruments.models import Instrument, Membership, Unit
+from instruments.models import Instrument, Unit
+from instruments.permissions import is_platform_admin
 
 from .models import (
     OPEN_STATUSES,
@@ -24,7 +25,7 @@ from .models import (
     StatementLine,
     StatementStatus,
 )
-from .permissions import PROVIDER_ROLES, charge_visibility, statement_visibility
+from .permissions import charge_visibility, provider_unit_ids, statement_visibility
 from .policy import money
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def billed_line_exists() -> Exists:
 def charge_list_for(*, user: User, filters: dict | None = None) -> QuerySet[Charge]:
     """Charges a user may see (parties and platform admins), newest first, with `billed` annotated."""
     queryset = _charge_base().annotate(billed=billed_line_exists())
-    if not user.is_staff:
+    if not is_platform_admin(user):
         queryset = queryset.filter(charge_visibility(user))
     if filters:
         from .filters import ChargeFilter
@@ -143,7 +144,7 @@ def _statement_base() -> QuerySet[Statement]:
 def statement_list_for(*, user: User, filters: dict | None = None) -> QuerySet[Statement]:
     """Statements both units' billing people and platform admins may see, newest first."""
     queryset = _statement_base()
-    if not user.is_staff:
+    if not is_platform_admin(user):
         queryset = queryset.filter(statement_visibility(user))
     if filters:
         from .filters import StatementFilter
@@ -204,12 +205,8 @@ def payments_awaiting_confirmation(*, user: User) -> QuerySet[Payment]:
     queryset = Payment.objects.filter(status=Payment.Status.DECLARED).select_related(
         "statement", "statement__payer_unit", "statement__provider_unit", "declared_by"
     )
-    if not user.is_staff:
-        queryset = queryset.filter(
-            statement__provider_unit_id__in=Membership.objects.filter(user=user, role__in=PROVIDER_ROLES).values(
-                "unit_id"
-            )
-        )
+    if not is_platform_admin(user):
+        queryset = queryset.filter(statement__provider_unit_id__in=provider_unit_ids(user))
     return queryset.order_by("created_at", "id")
 
 
@@ -259,7 +256,7 @@ def outstanding_total(*, payer_unit: Unit) -> Decimal:
 
 def billing_units_of(user: User, *, roles: Iterable[str]) -> QuerySet[Unit]:
     """Units in which the user holds one of `roles` (all units for platform admins)."""
-    if user.is_staff:
+    if is_platform_admin(user):
         return Unit.objects.all().order_by("name", "id")
     return Unit.objects.filter(memberships__user=user, memberships__role__in=roles).distinct().order_by("name", "id")
 

@@ -249,11 +249,6 @@ class CreditRunBatch(models.Model):
         return f"{self.run_id} {self.phase} {self.first_id}-{self.last_id}"
 
 
-class CreditScoreQuerySet(models.QuerySet):
-    def latest_per_subject(self):
-        return self.order_by("subject_key", "-as_of", "-id")
-
-
 class CreditScore(SubjectMixin):
     """A snapshot of one subject's score, its five dimensions and the reasons that moved it most.
 
@@ -275,8 +270,6 @@ class CreditScore(SubjectMixin):
     run_id = models.UUIDField(_("run"), db_index=True)
     as_of = models.DateTimeField(_("as of"))
     computed_at = models.DateTimeField(_("computed at"), auto_now_add=True)
-
-    objects = CreditScoreQuerySet.as_manager()
 
     class Meta:
         ordering = ["-as_of", "-id"]

@@ -112,7 +112,7 @@ FULFILMENT_COMPONENTS = {
         ("response", {K.APPROVED_ON_TIME}, {K.RESPONSE_LATE}),
         ("on_time_service", {K.SERVICE_DELIVERED}, {K.PROVIDER_CANCELLATION, K.DATA_DELIVERED_LATE}),
         ("uptime", {K.SERVICE_DELIVERED}, {K.INSTRUMENT_FAULT}),
-        # 2026.12-1 (billing, issue 15): a unit that pays for services settles statements on time or late.
+        # 2026.12-1 (billing): a unit that pays for services settles statements on time or late.
         ("payment", {K.PAYMENT_ON_TIME}, {K.PAYMENT_LATE}),
     ),
 }

@@ -149,25 +149,12 @@ def repair_requests_pending() -> QuerySet[RepairRequest]:
     )
 
 
-def trusted_provider_units() -> QuerySet[Unit]:
-    """Units holding a current trusted provider badge."""
-    now = timezone.now()
-    return Unit.objects.filter(
-        trusted_badges__revoked_at=None, trusted_badges__valid_until__gt=now, trusted_badges__awarded_at__lte=now
-    ).distinct()
-
-
 def trusted_badge_current(unit: Unit) -> TrustedProviderBadge | None:
     now = timezone.now()
     return unit.trusted_badges.filter(revoked_at=None, valid_until__gt=now, awarded_at__lte=now).first()
 
 
-def list_entries_published_for(subject: User | Unit) -> QuerySet[ListEntry]:
-    """The subject's entries the public sees now (both lists)."""
-    return ListEntry.objects.published_at(timezone.now()).filter(subject_key=subject_key_for(subject))
-
-
-# --- H13 (issue 6): the ledger of one subject, for the API's cursor-paginated events list ---------
+# --- The ledger of one subject, for the API's cursor-paginated events list ----------------------
 def credit_events_of_subject(subject: User | Unit) -> QuerySet[CreditEvent]:
     """Every ledger event about the subject; the caller orders (newest first) and paginates."""
     return CreditEvent.objects.for_subject(subject)

@@ -1,7 +1,7 @@
 """Institutional sign-on: identity providers per unit, the people behind accounts, and their links.
 
 A Person is the human being; accounts (Django users) belong to a person through PersonAccount, so
-that history which must follow a person (issue 18: black-list history) can, whatever account they
+that history which must follow a person (black-list history) can, whatever account they
 use. An ExternalIdentity links one account to one person at one provider, keyed by the provider's
 own id for them, so the second sign-in finds the same account.
 """

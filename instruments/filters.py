@@ -37,7 +37,7 @@ class CategoryReferenceField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
-        # H13 (found by fuzzing): NUL reaches PostgreSQL as a 500, so does a non-ASCII digit or a huge id.
+        # Found by fuzzing: NUL reaches PostgreSQL as a 500, so does a non-ASCII digit or a huge id.
         if "\x00" in value:
             raise forms.ValidationError(
                 _("Null characters are not allowed."), code=InstrumentErrorCode.NULL_CHARACTERS_NOT_ALLOWED

@@ -111,7 +111,9 @@ class UnitQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Verified units for everyone; others only for their members and platform admins."""
-        if user.is_authenticated and user.is_staff:
+        from .permissions import is_platform_admin  # permissions import these models
+
+        if is_platform_admin(user):
             return self
         if user.is_authenticated:
             return self.filter(Q(status=Unit.Status.VERIFIED) | Q(memberships__user=user)).distinct()
@@ -189,7 +191,7 @@ class Unit(BilingualNameMixin, models.Model):
             # Unit lists by name in each language (name_order()).
             models.Index(fields=["name", "id"], name="unit_name_id_idx"),
             models.Index(english_or_chinese(), F("id"), name="unit_name_en_id_idx"),
-            # The catalogue's order by provider credit (issue 14.1): units walked in score order (descending:
+            # The catalogue's order by provider credit: units walked in score order (descending:
             # migration instruments/0007, PostgreSQL only).
             models.Index(fields=["credit_score", "id"], name="unit_credit_id_idx"),
         ]
@@ -260,10 +262,6 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} @ {self.unit} ({self.get_role_display()})"
 
-    @property
-    def can_manage_instruments(self) -> bool:
-        return self.role in self.MANAGING_ROLES
-
 
 class InstrumentCategory(BilingualNameMixin, models.Model):
     """Two levels, after the national classification of large scientific instruments."""
@@ -302,13 +300,6 @@ class InstrumentQuerySet(models.QuerySet):
     def active(self):
         """Listed in the catalogue: not retired, and offered by a verified unit."""
         return self.exclude(status=Instrument.Status.RETIRED).filter(unit__status=Unit.Status.VERIFIED)
-
-    def of_unit(self, unit):
-        return self.filter(unit=unit)
-
-    def in_category(self, category):
-        """A top-level category includes its children."""
-        return self.filter(Q(category=category) | Q(category__parent=category))
 
 
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
@@ -382,7 +373,7 @@ class Instrument(BilingualNameMixin, models.Model):
             # The same order in English (name_order()): the English name, or the Chinese one where none is given.
             models.Index(english_or_chinese(), F("id"), name="instrument_name_en_id_idx"),
             # Every other order the catalogue offers, as NullsLastOrderingFilter writes it, so a first page never
-            # sorts the table (issue 14.1). The descending ones (DESC NULLS LAST, then id ascending) are
+            # sorts the table. The descending ones (DESC NULLS LAST, then id ascending) are
             # PostgreSQL-only expression indexes: migration 0007 (SQLite cannot say NULLS LAST in an index).
             models.Index(fields=["created_at", "id"], name="instrument_created_id_idx"),
             models.Index(fields=["hourly_rate_external", "id"], name="instrument_rate_id_idx"),

@@ -30,7 +30,7 @@ def can_manage_unit_instruments(user, unit: Unit) -> bool:
         return True
     if not unit.is_verified:
         return False
-    return membership_role(user, unit) in {Membership.Role.MANAGER, Membership.Role.ADMIN}
+    return membership_role(user, unit) in Membership.MANAGING_ROLES
 
 
 def can_manage_instrument(user, instrument: Instrument) -> bool:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 
 from instruments.models import Membership, Unit
+from instruments.permissions import is_platform_admin
 from sharing_platform.errors import DomainNotFoundError
 
 from .models import RobotWebhook
@@ -22,7 +23,7 @@ def units_administered(user: User) -> QuerySet[Unit]:
 def robot_webhook_list(*, user: User) -> QuerySet[RobotWebhook]:
     """The person's own robots and those of the units they administer (platform admins: all). One query."""
     robots = RobotWebhook.objects.select_related("unit", "user").order_by("pk")
-    if user.is_staff:
+    if is_platform_admin(user):
         return robots
     administered = Membership.objects.filter(user=user, role=Membership.Role.ADMIN).values("unit_id")
     return robots.filter(Q(user=user) | Q(unit_id__in=administered))

@@ -118,6 +118,32 @@ def robot_webhook_create(
         )
 
 
+def robot_settings_checked(*, name: str, events: Iterable[str], language: str) -> tuple[str, list[str]]:
+    """A robot's changeable settings, checked (DomainValidationError) and normalised: the name and the events."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainValidationError(_("Give the robot a name."), field="name")
+    events = sorted(set(events or []))
+    if not events or any(event not in RobotEvent.values for event in events):
+        raise DomainValidationError(_("Choose at least one kind of message."), field="events")
+    if language not in RobotWebhook.Language.values:
+        raise DomainValidationError(_("Unknown language."), field="language")
+    return name, events
+
+
+def robot_webhook_update(
+    *, actor: User, webhook: RobotWebhook, name: str, events: Iterable[str], language: str, enabled: bool
+) -> RobotWebhook:
+    """Rename a robot, change its messages or language, switch it off or on (its address and secret stay)."""
+    if not _can_manage(actor, unit=webhook.unit, user=webhook.user):
+        raise DomainPermissionError(_("You cannot change this robot."))
+    name, events = robot_settings_checked(name=name, events=events, language=language)
+    webhook.name, webhook.events, webhook.language, webhook.enabled = name[:100], events, language, enabled
+    with transaction.atomic():
+        webhook.save(update_fields=["name", "events", "language", "enabled"])
+    return webhook
+
+
 def robot_webhook_delete(*, actor: User, webhook: RobotWebhook) -> None:
     if not _can_manage(actor, unit=webhook.unit, user=webhook.user):
         raise DomainPermissionError(_("You cannot remove this robot."))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from rest_framework_api_key.admin import APIKeyModelAdmin
@@ -19,7 +20,7 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from .services import partner_key_revoke
+from .services import partner_key_issue, partner_key_revoke, partner_key_update
 
 
 class PartnerKeyForm(forms.ModelForm):
@@ -28,6 +29,13 @@ class PartnerKeyForm(forms.ModelForm):
     class Meta:
         model = PartnerKey
         fields = ["partner", "name", "scopes", "expiry_date", "revoked"]
+
+    def clean_expiry_date(self):
+        """The services' rule, shown on the form: a new or changed expiry lies in the future."""
+        expiry = self.cleaned_data.get("expiry_date")
+        if expiry is not None and "expiry_date" in self.changed_data and expiry <= timezone.now():
+            raise forms.ValidationError(_("The expiry must be in the future."))
+        return expiry
 
 
 @admin.register(PartnerKey)
@@ -45,6 +53,29 @@ class PartnerKeyAdmin(APIKeyModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = (*super().get_readonly_fields(request, obj), "last_used_at")
         return (*fields, "partner", "scopes") if obj is not None and obj.revoked else fields
+
+    def save_model(self, request, obj, form, change):
+        """Writes go through the services: a new key is issued (its raw key shown once, as the library's admin
+        does), a changed one updated, and ticking "revoked" revokes it."""
+        if not change:
+            key, raw_key = partner_key_issue(
+                partner=obj.partner, name=obj.name, scopes=obj.scopes, expires_at=obj.expiry_date
+            )
+            obj.pk, obj.prefix, obj.hashed_key, obj.created = key.pk, key.prefix, key.hashed_key, key.created
+            obj._state.adding, obj._state.db = False, key._state.db
+            messages.warning(
+                request,
+                _("The API key for %(name)s is: %(key)s. Store it somewhere safe: it is not shown again.")
+                % {"name": key.name, "key": raw_key},
+            )
+            return
+        key = PartnerKey.objects.get(pk=obj.pk)
+        if {"partner", "name", "scopes", "expiry_date"} & set(form.changed_data):
+            key = partner_key_update(
+                key=key, partner=obj.partner, name=obj.name, scopes=obj.scopes, expires_at=obj.expiry_date
+            )
+        if "revoked" in form.changed_data and obj.revoked:
+            partner_key_revoke(key=key)
 
     @admin.action(description=_("Revoke the selected keys"))
     def revoke(self, request, queryset):

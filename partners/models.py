@@ -1,4 +1,4 @@
-"""Partner systems (issue 6): organisations, their scoped API keys, the users they book for,
+"""Partner systems: organisations, their scoped API keys, the users they book for,
 idempotent request records, and signed webhooks with their delivery log.
 
 Top layer: depends on instruments, credit, bookings and billing; nothing depends on it.

@@ -77,7 +77,7 @@ def tier_change_latest(subject: User | Unit) -> tuple | None:
     return None
 
 
-# --- Billing (issue 15): what the partner's users were charged, and the statements that bill them ------
+# --- Billing: what the partner's users were charged, and the statements that bill them ------------
 
 
 def partner_charge_list(*, partner: Partner) -> QuerySet[Charge]:

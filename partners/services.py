@@ -44,10 +44,7 @@ REPORT_CLOCK_SKEW = timedelta(minutes=5)
 # --- Partners and keys ------------------------------------------------------------------------
 
 
-def partner_key_issue(
-    *, partner: Partner, name: str, scopes: list[str], expires_at: datetime | None = None
-) -> tuple[PartnerKey, str]:
-    """A new key for a partner. Returns the row and the raw key, which is shown once and never stored."""
+def _scopes_check(scopes: list[str]) -> None:
     unknown = sorted(set(scopes) - set(Scope.values))
     if unknown:
         raise DomainValidationError(
@@ -55,12 +52,33 @@ def partner_key_issue(
             % {"scopes": ", ".join(unknown), "known": ", ".join(Scope.values)},
             field="scopes",
         )
+
+
+def partner_key_issue(
+    *, partner: Partner, name: str, scopes: list[str], expires_at: datetime | None = None
+) -> tuple[PartnerKey, str]:
+    """A new key for a partner. Returns the row and the raw key, which is shown once and never stored."""
+    _scopes_check(scopes)
     if expires_at is not None and expires_at <= timezone.now():
         raise DomainValidationError(_("The expiry must be in the future."), field="expires_at")
     with transaction.atomic():
         return PartnerKey.objects.create_key(  # type: ignore[return-value]  # the library types it as AbstractAPIKey
             partner=partner, name=name[:50], scopes=sorted(set(scopes)), expiry_date=expires_at
         )
+
+
+def partner_key_update(
+    *, key: PartnerKey, partner: Partner, name: str, scopes: list[str], expires_at: datetime | None
+) -> PartnerKey:
+    """Change a key's label, partner, scopes or expiry (the admin's change form). A changed expiry must lie in
+    the future; a revoked key keeps its partner and scopes (the admin shows them read-only)."""
+    _scopes_check(scopes)
+    if expires_at is not None and expires_at != key.expiry_date and expires_at <= timezone.now():
+        raise DomainValidationError(_("The expiry must be in the future."), field="expires_at")
+    key.partner, key.name, key.scopes, key.expiry_date = partner, name[:50], sorted(set(scopes)), expires_at
+    with transaction.atomic():
+        key.save(update_fields=["partner", "name", "scopes", "expiry_date"])
+    return key
 
 
 def partner_key_revoke(*, key: PartnerKey) -> PartnerKey:
@@ -80,7 +98,7 @@ def partner_user_upsert(
 
     The user is always a new account owned by this partner: an email that matches an existing
     account is not linked to it (that would let a partner act as someone else), and is refused with
-    409 (issue 12.10): another account's address, in any case, stays that account's alone, so unit
+    409: another account's address, in any case, stays that account's alone, so unit
     admins can still add its owner by it. The database holds the same rule (accounts migration 0001).
     """
     external_id = (external_id or "").strip()

@@ -46,7 +46,7 @@ class PartnerUserRateThrottle(_LiveRateThrottle):
             external_id = _external_id(request) if key is not None else None
             if not external_id:
                 return None
-            # Hashed: external_id is the partner's free text; cache keys must stay short and plain (H13).
+            # Hashed: external_id is the partner's free text; cache keys must stay short and plain.
             digest = hashlib.sha256(str(external_id).encode()).hexdigest()[:32]
             ident = f"partner:{key.partner_id}:{digest}"
         return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -52,15 +52,6 @@ def sign(secret: str, timestamp: int | str, body: bytes | str) -> str:
     return f"sha256={digest}"
 
 
-def signature_valid(secret: str, timestamp: str, body: bytes, signature: str, *, tolerance_seconds: int = 300) -> bool:
-    """What a receiver does (and what docs/partners.md shows): constant-time compare, bounded age."""
-    try:
-        age = abs(time.time() - int(timestamp))
-    except (TypeError, ValueError):
-        return False
-    return age <= tolerance_seconds and hmac.compare_digest(sign(secret, timestamp, body), signature)
-
-
 # --- URL checks -------------------------------------------------------------------------------
 
 
@@ -251,8 +242,3 @@ def delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
         outbox.enqueue(deliver_webhook, delivery.pk)
     delivery.refresh_from_db()
     return delivery
-
-
-def tier_check_delay_seconds() -> int:
-    """How long after a ledger change to look for a tier change (the recompute runs first, in credit's task)."""
-    return int(getattr(settings, "PARTNERS_TIER_CHECK_DELAY_SECONDS", 30))

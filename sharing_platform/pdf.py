@@ -3,7 +3,7 @@
 ReportLab's `Paragraph` reads its text as markup: `<img src="...">` embeds any file the server can
 read, `<a href>` adds links, `<font>` and `<para>` change the layout, and a tag it cannot parse
 raises an error. A unit's or a person's name put into a paragraph as it is therefore lets its
-author read files off the server (issue 12). Every PDF builds its paragraphs with `text_paragraph`
+author read files off the server. Every PDF builds its paragraphs with `text_paragraph`
 (the whole text is literal) or, when it really needs markup of its own, escapes each outside value
 with `markup_escape` first. Plain strings in table cells are drawn as they are and need neither.
 """

@@ -349,7 +349,7 @@ LOGGING["handlers"]["console"]["formatter"] = _LOG_FORMAT
 # Celery workers and beat keep the LOGGING above instead of installing their own root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-# --- Partners (H8, issue 6): throttles, webhooks, idempotency ---------------------------------
+# --- Partners: throttles, webhooks, idempotency -------------------------------------------
 # Throttle rates used only by the partner API's own throttle classes (partners/throttling.py);
 # nothing is throttled globally. 429 responses carry Retry-After.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
@@ -360,7 +360,6 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 PARTNERS_WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("PARTNERS_WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG)
 PARTNERS_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("PARTNERS_WEBHOOK_MAX_ATTEMPTS", "8"))
 PARTNERS_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("PARTNERS_WEBHOOK_TIMEOUT_SECONDS", "5"))
-PARTNERS_TIER_CHECK_DELAY_SECONDS = int(os.environ.get("PARTNERS_TIER_CHECK_DELAY_SECONDS", "30"))
 PARTNERS_IDEMPOTENCY_TTL_HOURS = int(os.environ.get("PARTNERS_IDEMPOTENCY_TTL_HOURS", "24"))
 # OpenAPI enum names for the partner API's choice sets (avoids drf-spectacular naming collisions).
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(

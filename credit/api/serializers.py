@@ -247,7 +247,7 @@ class EndorsementCreateSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-# --- H13 (issue 6): the subject's ledger, read by the subject and its admins ----------------------
+# --- The subject's ledger, read by the subject and its admins -----------------------------------
 class CreditEventSerializer(serializers.ModelSerializer):
     """One ledger event about the subject (who the other party was is not shown)."""
 

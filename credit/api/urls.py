@@ -18,7 +18,7 @@ urlpatterns = [
     path("lists/black/", views.BlackListView.as_view(), name="api-credit-list-black"),
     path("users/<int:pk>/", views.UserCreditView.as_view(), name="api-credit-user"),
     path("units/<int:pk>/", views.UnitCreditView.as_view(), name="api-credit-unit"),
-    path("users/<int:pk>/events/", views.UserEventListView.as_view(), name="api-credit-user-events"),  # H13
-    path("units/<int:pk>/events/", views.UnitEventListView.as_view(), name="api-credit-unit-events"),  # H13
+    path("users/<int:pk>/events/", views.UserEventListView.as_view(), name="api-credit-user-events"),
+    path("units/<int:pk>/events/", views.UnitEventListView.as_view(), name="api-credit-unit-events"),
     path("endorsements/", views.EndorsementCreateView.as_view(), name="api-credit-endorsements"),
 ]

@@ -320,7 +320,7 @@ class UserCreditView(SubjectCreditView):
     subject_type = "user"
 
 
-# --- H13 (issue 6): the subject's ledger events, cursor-paginated, for the subject and its admins --
+# --- The subject's ledger events, cursor-paginated, for the subject and its admins ---------------
 class LedgerCursorPagination(NewestFirstCursorPagination):
     ordering = ("-occurred_at", "-id")
 

@@ -99,7 +99,7 @@ CATALOGUE_ROW_EXAMPLE = {
 }
 
 
-# H13 (issue 6): reads accept a partner key with catalogue:read; examples for the contract.
+# Reads accept a partner key with catalogue:read; examples for the contract.
 @extend_schema_view(
     list=extend_schema(
         summary="Search the catalogue",

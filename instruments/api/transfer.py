@@ -18,7 +18,8 @@ from sharing_platform.api.parsers import UPLOAD_PARSERS
 from sharing_platform.errors import DomainValidationError
 
 from ..selectors.transfer import instrument_export_list, transfer_unit_get
-from ..services.transfer import XLSX_CONTENT_TYPE, instrument_export_file, instrument_import, upload_content
+from ..services.transfer import instrument_import
+from ..services.transfer_formats import XLSX_CONTENT_TYPE, instrument_export_file, upload_content
 
 
 class ImportRequestSerializer(serializers.Serializer):

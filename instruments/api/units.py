@@ -231,7 +231,7 @@ UNIT_FILTER_PARAMETERS = [
 class UnitListCreateView(APIView):
     """Verified units for everyone; pending, rejected and suspended ones only for members and platform admins."""
 
-    pagination_class = CheapPageNumberPagination  # the schema shows the paginated body (H13)
+    pagination_class = CheapPageNumberPagination  # the schema shows the paginated body
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]

@@ -1,4 +1,4 @@
-"""Bounds on the work an uploaded XLSX can cause, checked before openpyxl parses it (issue 12.3).
+"""Bounds on the work an uploaded XLSX can cause, checked before openpyxl parses it.
 
 An XLSX is a zip of XML parts. Three kinds of file tied up a web worker for a minute: a tiny sheet
 declaring `A1:XFD1048576` (openpyxl pads every row to the declared size), a deflate bomb (a few MB
@@ -15,7 +15,7 @@ unpacking to gigabytes), and a sheet without a declared size whose rows reach fa
    more rows, cells or tags than the limits. These are what the file really holds.
 
 The import then opens the workbook read-only, checks the dimension openpyxl read (`check_declared_size`),
-ignores it for padding, and refuses a row reaching past the column limit as it reads (transfer.py).
+ignores it for padding, and refuses a row reaching past the column limit as it reads (transfer_formats.py).
 What openpyxl may do is thus bounded by a small multiple of the largest legitimate import.
 """
 

@@ -24,7 +24,8 @@ from sharing_platform.uploads import random_file_name
 from ..api.transfer import export_response
 from ..forms_transfer import InstrumentImportConfirmForm, InstrumentImportForm
 from ..selectors.transfer import transfer_unit_get
-from ..services.transfer import column_guide, instrument_import, template_file, upload_content
+from ..services.transfer import instrument_import
+from ..services.transfer_formats import column_guide, template_file, upload_content
 
 PENDING_DIR = "instrument-imports"
 

@@ -1,4 +1,4 @@
-"""Partner API routes, mounted under /api/v1/ (paths as issue 6 names them)."""
+"""Partner API routes, mounted under /api/v1/."""
 
 from django.urls import path
 

@@ -276,7 +276,7 @@ class CreditReportCreateView(PartnerAPIView):
         return Response(s.CreditReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
 
-# --- Billing (issue 15) --------------------------------------------------------------------------
+# --- Billing ------------------------------------------------------------------------------------
 
 
 class PartnerChargeListView(PartnerAPIView, GenericAPIView):

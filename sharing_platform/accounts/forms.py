@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SignupForm(UserCreationForm):
-    """Whether the e-mail address is taken is not checked here: the answer would tell (issue 12.6). The
+    """Whether the e-mail address is taken is not checked here: the answer would tell. The
     address is attached once confirmed from the mail sent to it (see services.user_register)."""
 
     email = forms.EmailField(

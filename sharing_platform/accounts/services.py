@@ -42,7 +42,7 @@ def email_in_use(email: str, *, exclude_user_id: int | None = None) -> bool:
 def user_register(*, username: str, email: str, password: str, site_url: str) -> User:
     """Create an active user whose e-mail address waits for confirmation, and mail that address.
 
-    The answer must not tell whether the address belongs to someone (issue 12.6): the account is created the
+    The answer must not tell whether the address belongs to someone: the account is created the
     same way either way, without an address, and the message goes to the address: a confirmation link when it
     is free, a notice to its owner when an account already uses it. Only the username's uniqueness is
     reported, since signing up needs it. `site_url` is the absolute root of the site, for the link.

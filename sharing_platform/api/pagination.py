@@ -91,7 +91,7 @@ class CheapPageNumberPagination(BasePagination):
             "type": "object",
             "required": ["results"],
             "properties": {
-                # Examples let the schema show paginated examples (H13).
+                # Examples let the schema show paginated examples.
                 "next": {
                     "type": "string",
                     "nullable": True,

@@ -66,8 +66,8 @@ urlpatterns = [
     path("", include("instruments.api.urls")),
     path("", include("identity.api.urls")),  # identity-providers/ (platform admins)
     path("", include("bookings.api.urls")),
-    path("", include("billing.api.urls")),  # issue 15: charges/, statements/, payments/, .../billing/
+    path("", include("billing.api.urls")),  # charges/, statements/, payments/, .../billing/
     path("credit/", include("credit.api.urls")),
     path("analytics/", include("analytics.api.urls")),
-    path("", include("partners.api.urls")),  # H8: partner/..., webhooks/..., credit/reports/
+    path("", include("partners.api.urls")),  # partner/..., webhooks/..., credit/reports/
 ]

@@ -1,4 +1,4 @@
-"""Registration does not reveal whether an e-mail address belongs to an account (issue 12.6): the API and the
+"""Registration does not reveal whether an e-mail address belongs to an account: the API and the
 page answer the same way, the account gets the address only once it is confirmed from the mail sent to it,
 and the owner of an address already in use gets a notice instead."""
 

@@ -1,4 +1,4 @@
-"""Password guessing (issue 12.5): failed sign-ins are throttled per account and per client address on every
+"""Password guessing: failed sign-ins are throttled per account and per client address on every
 sign-in path (API token, sign-in page, Django admin), with the real limits; admins unlock."""
 
 from datetime import timedelta

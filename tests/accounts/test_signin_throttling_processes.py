@@ -1,4 +1,4 @@
-"""Sign-in throttling across real server processes (issue 12.5): gunicorn with three workers on PostgreSQL,
+"""Sign-in throttling across real server processes: gunicorn with three workers on PostgreSQL,
 run as docker-compose.yml runs the web service; failed sign-ins spread over the workers lock the account
 in all of them, and an admin's unlock (a separate process) frees it everywhere."""
 

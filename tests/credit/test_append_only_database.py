@@ -1,4 +1,4 @@
-"""The ledger, score history, booking history and decisions hold below the ORM (issue 12, item 7).
+"""The ledger, score history, booking history and decisions hold below the ORM.
 
 Raw SQL, ``_base_manager.update()`` and ``_raw_delete`` bypass the ORM's refusals; on PostgreSQL the
 triggers of credit 0004 / bookings 0003 refuse them for every role, the owner this test connects as

@@ -1,4 +1,4 @@
-"""Credit privacy (issue 12.6): a person's score, tier, reasons, history and events are for the person, the
+"""Credit privacy: a person's score, tier, reasons, history and events are for the person, the
 admins of their verified units, platform admins and the partner that created them; a provider deciding one
 of the person's requests sees the tier on that request; the public sees published list entries only, and
 walking user ids lists nobody."""

@@ -1,4 +1,4 @@
-"""Who recorded or decided something stays on the record: deleting that user is refused (issue 12, item 7).
+"""Who recorded or decided something stays on the record: deleting that user is refused.
 
 ``recorded_by`` (ledger), ``actor`` (booking history), ``moderator`` and ``decided_by`` (list entries,
 objections, repairs) are PROTECT, so deleting the user never blanks them; the admin, where users are

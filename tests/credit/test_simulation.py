@@ -1,4 +1,4 @@
-"""The credit model against a small simulated platform (bench/credit_sim.py): the targets of issue 8 hold.
+"""The credit model against a small simulated platform (bench/credit_sim.py): its targets hold.
 
 A later change to credit/params.py or the scoring code that breaks the model fails here. The full-size
 figures are in docs/credit-model.md (python manage.py simulate_credit ...).

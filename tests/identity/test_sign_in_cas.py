@@ -1,5 +1,5 @@
 """CAS sign-in against the real test CAS server (django-mama-cas in its own process): CAS 3.0 and 2.0,
-accounts keyed by (provider, user id), unit membership, and every bad input of issue 17."""
+accounts keyed by (provider, user id), unit membership, and every bad input."""
 
 from __future__ import annotations
 

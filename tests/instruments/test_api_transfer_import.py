@@ -180,7 +180,7 @@ def test_import_oversize_file_is_refused_with_the_limit(manager_client, unit, se
 
 
 def test_import_too_many_rows_is_refused(manager_client, unit, monkeypatch):
-    monkeypatch.setattr("instruments.services.transfer.IMPORT_MAX_ROWS", 10)
+    monkeypatch.setattr("instruments.services.transfer_formats.IMPORT_MAX_ROWS", 10)
     response = post(manager_client, unit, csv_bytes([instrument_row(number) for number in range(11)]))
     assert response.status_code == 400
     assert response.json()["code"] == "too_many_rows"

@@ -145,7 +145,7 @@ def test_member_add_bad_input(api_client, unit, unit_admin, body, field):
 
 @pytest.mark.django_db
 def test_member_add_email_cannot_be_ambiguous(api_client, unit, unit_admin):
-    """One address belongs to one account at most (a database rule, issue 12.10), so adding by e-mail finds
+    """One address belongs to one account at most (a database rule), so adding by e-mail finds
     exactly the account that uses it."""
     owner = UserFactory(email="shared@example.org")
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -16,7 +16,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from instruments.models import Instrument
-from instruments.services.transfer import IMPORT_MAX_ROWS
+from instruments.services.transfer_formats import IMPORT_MAX_ROWS
 from instruments.services.xlsx_guard import xlsx_guard
 from tests.factories import TEST_PASSWORD, InstrumentFactory
 
@@ -138,7 +138,7 @@ def test_api_imports_a_legitimate_5000_row_workbook(api_client, unit, unit_manag
 @pytest.mark.parametrize("name", ["declared-dimension", "sparse-columns"])
 def test_reading_is_bounded_even_past_the_first_check(api_client, unit, unit_manager, existing, monkeypatch, name):
     """Second line: with the pre-parse check switched off, openpyxl still reads no further than real cells."""
-    monkeypatch.setattr("instruments.services.transfer.xlsx_guard", lambda content: None)
+    monkeypatch.setattr("instruments.services.transfer_formats.xlsx_guard", lambda content: None)
     build, code, words = BOMBS[name]
     api_client.force_authenticate(unit_manager)
 

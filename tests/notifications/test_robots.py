@@ -199,3 +199,18 @@ def test_robot_events_not_chosen_are_not_sent(robot_receiver, booking_parties):
     *_, requester, _unit = booking_parties
     wecom(robot_receiver, user=requester, events=[RobotEvent.REMINDER])
     assert robot_notify(event=RobotEvent.LIST_ENTRY, dedup_key="x", context={}, user_ids=[requester.pk]) == []
+
+
+def test_admin_changes_a_robot_through_the_service_and_shows_its_refusals(client, robot_receiver):
+    robot = wecom(robot_receiver, user=UserFactory())
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = f"/admin/notifications/robotwebhook/{robot.pk}/change/"
+    form = {"name": "  实验室二群 ", "events": '["list_entry"]', "language": "en"}
+    assert client.post(url, form).status_code == 302
+    robot.refresh_from_db()
+    assert (robot.name, robot.events, robot.language, robot.enabled) == ("实验室二群", ["list_entry"], "en", False)
+    response = client.post(url, {**form, "events": '["no_such_event"]', "enabled": "on"})
+    assert response.status_code == 200
+    assert "Choose at least one kind of message." in response.content.decode()
+    robot.refresh_from_db()
+    assert (robot.events, robot.enabled) == (["list_entry"], False)

@@ -1,4 +1,4 @@
-"""Partners and billing (issue 15): the charges and statements of the partner's users under the
+"""Partners and billing: the charges and statements of the partner's users under the
 billing:read scope, never other people's lines, and the statement.issued webhook to a real receiver."""
 
 from __future__ import annotations

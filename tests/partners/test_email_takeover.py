@@ -1,4 +1,4 @@
-"""Partner e-mail takeover (issue 12.10): a partner cannot give its user the e-mail address of another account,
+"""Partner e-mail takeover: a partner cannot give its user the e-mail address of another account,
 in any case; it gets 409 with a clear message and the existing account (and its owner's membership by e-mail)
 is left alone."""
 

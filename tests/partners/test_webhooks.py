@@ -251,7 +251,7 @@ def test_webhook_list_entry_published_and_lifted(
         "name": unit.name,
         "credit_code": unit.credit_code,
     }
-    from credit.services import _end_publication  # the path appeal_decide and repair take
+    from credit.services.lists import _end_publication  # the path appeal_decide and repair take
 
     with django_capture_on_commit_callbacks(execute=True):
         _end_publication(entry, "revoked", timezone.now())

@@ -1,0 +1,116 @@
+"""The credit ledger: facts appended (never changed), reversals as mirror images, the recompute they queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from instruments.models import Unit
+from sharing_platform import outbox
+
+from .. import params
+from ..models import CreditEvent, CreditScore, subject_key_for
+from ..params import default_polarity
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+def credit_event_record(
+    *,
+    subject: User | Unit,
+    kind: str,
+    source: str,
+    occurred_at: datetime | None = None,
+    source_ref: str = "",
+    polarity: int | None = None,
+    weight: Decimal | float | int | None = None,
+    value: Decimal | float | None = None,
+    severity: str = "",
+    counterparty: User | Unit | None = None,
+    details: dict | None = None,
+    recorded_by: User | None = None,
+) -> CreditEvent:
+    """Append one fact to the ledger. Idempotent per (subject, kind, source_ref) when source_ref is set.
+
+    The subject's score is recomputed after the surrounding transaction commits. A review received
+    without an explicit weight is weighted by the reviewer's own credibility (their latest score).
+    """
+    if occurred_at is None:
+        occurred_at = timezone.now()
+    if timezone.is_naive(occurred_at):
+        raise ValueError("occurred_at must be timezone-aware")
+    key = subject_key_for(subject)
+    if weight is None:
+        weight = _review_weight(counterparty) if kind == CreditEvent.Kind.REVIEW_RECEIVED else 1
+    if source_ref:
+        existing = CreditEvent.objects.filter(subject_key=key, kind=kind, source_ref=source_ref).first()
+        if existing is not None:
+            return existing
+    event = CreditEvent(
+        subject_user=None if isinstance(subject, Unit) else subject,
+        subject_unit=subject if isinstance(subject, Unit) else None,
+        subject_key=key,
+        kind=kind,
+        polarity=default_polarity(kind) if polarity is None else polarity,
+        weight=Decimal(str(weight)),
+        value=None if value is None else Decimal(str(value)),
+        severity=severity,
+        source=source,
+        source_ref=source_ref,
+        counterparty_key=subject_key_for(counterparty) if counterparty is not None else "",
+        details=details or {},
+        occurred_at=occurred_at,
+        recorded_by=recorded_by,
+    )
+    event.full_clean(exclude=["subject_key", "reverses"])
+    try:
+        with transaction.atomic():
+            event.save()
+    except IntegrityError:
+        # A concurrent recorder won the race for the same fact: return its row.
+        return CreditEvent.objects.get(subject_key=key, kind=kind, source_ref=source_ref)
+    _queue_recompute(key)
+    return event
+
+
+def _review_weight(reviewer) -> Decimal:
+    """A reviewer's credibility: their latest score mapped onto REVIEW_WEIGHT_RANGE (unscored: 1)."""
+    if reviewer is None:
+        return Decimal(1)
+    score = (
+        CreditScore.objects.filter(subject_key=subject_key_for(reviewer))
+        .order_by("-as_of", "-id")
+        .values_list("score", flat=True)
+        .first()
+    )
+    return Decimal(str(params.review_weight(score)))
+
+
+@transaction.atomic
+def credit_event_reverse(*, event: CreditEvent, reason: str, recorded_by: User | None = None) -> CreditEvent:
+    """Cancel an event's effect by appending its mirror image (the ledger itself never changes)."""
+    subject = event.subject_unit or event.subject_user
+    if subject is None:  # cannot happen: credit_event_exactly_one_subject
+        raise ValueError("A credit event concerns exactly one subject.")
+    return credit_event_record(
+        subject=subject,
+        kind=CreditEvent.Kind.REVERSAL,
+        source=CreditEvent.Source.ADMIN,
+        source_ref=f"reversal:{event.pk}",
+        polarity=-event.polarity,
+        weight=event.weight,
+        details={"reverses": event.pk, "reversed_kind": event.kind, "reason": reason},
+        recorded_by=recorded_by,
+    )
+
+
+def _queue_recompute(subject_key: str) -> None:
+    """Queue the subject's recompute in the outbox, with the change: sent after commit, never for a rollback."""
+    from ..tasks import recompute_subject_task  # tasks import these services
+
+    outbox.enqueue(recompute_subject_task, subject_key)
