@@ -372,15 +372,26 @@ def test_rules_lists_constant_queries(api_client, instrument, unit_manager, djan
     api_client.force_authenticate(unit_manager)
     urls = [f"/api/v1/instruments/{instrument.pk}/{name}/" for name in ("opening-hours", "blackouts", "qualifications")]
     counts = {}
+    made = {url: set() for url in urls}
+
+    def listed(url):
+        response = api_client.get(url)
+        assert response.status_code == 200
+        return {row["id"] for row in response.json()}
+
     for url in urls:
         with django_assert_max_num_queries(10) as captured:
-            api_client.get(url)
+            assert listed(url) == set()
         counts[url] = len(captured)
     for day in range(5):
-        OpeningHours.objects.create(instrument=instrument, weekday=day, opens=time(9), closes=time(17))
-        start, end = local_slot(days=day + 3)
-        Blackout.objects.create(instrument=instrument, start=start, end=end, created_by=unit_manager)
-        Qualification.objects.create(instrument=instrument, user=UserFactory(), granted_at=timezone.now())
+        rows = (
+            OpeningHours.objects.create(instrument=instrument, weekday=day, opens=time(9), closes=time(17)),
+            Blackout.objects.create(instrument=instrument, start=local_slot(days=day + 3)[0],
+                                    end=local_slot(days=day + 3)[1], created_by=unit_manager),
+            Qualification.objects.create(instrument=instrument, user=UserFactory(), granted_at=timezone.now()),
+        )  # fmt: skip
+        for url, row in zip(urls, rows, strict=True):
+            made[url].add(row.pk)
     for url in urls:
         with django_assert_max_num_queries(counts[url]):
-            assert len(api_client.get(url).json()) == 5
+            assert listed(url) == made[url]

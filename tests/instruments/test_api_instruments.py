@@ -353,4 +353,6 @@ def test_instrument_create_with_form_encoding(api_client, unit_manager, unit):
 
 def test_instrument_retrieve_query_count_is_fixed(api_client, instrument, django_assert_num_queries):
     with django_assert_num_queries(1):
-        assert api_client.get(detail_url(instrument.pk)).status_code == 200
+        response = api_client.get(detail_url(instrument.pk))
+    assert response.status_code == 200
+    assert (response.json()["id"], response.json()["unit"]["id"]) == (instrument.pk, instrument.unit_id)
