@@ -387,4 +387,5 @@ def test_api_user_credit_fixed_query_count(api_client, user, django_assert_max_n
         recompute_subject(f"user:{user.pk}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = api_client.get(f"/api/v1/credit/users/{user.pk}/")
+    assert response.status_code == 200
     assert len(response.json()["private"]["history"]) > 3
