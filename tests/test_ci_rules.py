@@ -65,4 +65,6 @@ def test_ci_rules_the_wrong_database_stops_the_run(tmp_path):
     result = _run(tmp_path, "", REQUIRE_DATABASE="postgres", **environment)
     assert result.returncode != 0
     assert "REQUIRE_DATABASE=postgres, but the tests would run on sqlite." in result.stdout + result.stderr
-    assert _run(tmp_path, "", REQUIRE_DATABASE="sqlite", **environment).returncode == 0
+    matching = _run(tmp_path, "", REQUIRE_DATABASE="sqlite", **environment)
+    assert matching.returncode == 0
+    assert "database: sqlite (required)" in matching.stdout  # the CI log says which database really ran

@@ -203,6 +203,7 @@ def test_me_lists_units_and_roles_in_fixed_queries(api_client, django_assert_num
     api_client.force_authenticate(user)
     with django_assert_num_queries(1):
         response = api_client.get(ME)
+    assert response.status_code == 200
     body = response.json()
     assert body["id"] == user.pk
     assert body["is_platform_admin"] is True

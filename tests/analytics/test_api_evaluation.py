@@ -213,7 +213,9 @@ def test_evaluation_query_count_does_not_grow_with_the_unit(
     api_client.force_authenticate(unit_member)
     evaluation(api_client, unit)  # the platform median is now cached
     with django_assert_max_num_queries(EVALUATION_QUERIES_WITH_CACHED_MEDIAN):
-        evaluation(api_client, unit)
+        report = evaluation(api_client, unit)
+    assert report["organisation"]["instruments"] == instruments  # the report counts every instrument
+    assert report["sharing"]["external_units_served"] == (1 if instruments > 1 else 0)
 
 
 EVALUATION_QUERIES_WITH_CACHED_MEDIAN = 16

@@ -125,6 +125,7 @@ def test_idle_bad_input_is_400(api_client, platform_admin, params, field):
 
 
 def _populate(count, other_unit):
+    made = set()
     for _ in range(count):
         instrument = InstrumentFactory(unit=UnitFactory())
         open_two_hours_daily(instrument)
@@ -132,17 +133,22 @@ def _populate(count, other_unit):
         Blackout.objects.create(
             instrument=instrument, start=timezone.now() - timedelta(days=2), end=timezone.now() - timedelta(days=1)
         )
+        made.add(instrument.pk)
+    return made
 
 
 def test_idle_query_count_does_not_grow(api_client, platform_admin, other_unit, django_assert_num_queries):
     api_client.force_authenticate(platform_admin)
-    _populate(2, other_unit)
+    made = _populate(2, other_unit)
     with django_assert_num_queries(6) as few:
-        api_client.get("/api/v1/analytics/idle/")
-    _populate(6, other_unit)
+        response = api_client.get("/api/v1/analytics/idle/")
+    assert response.status_code == 200
+    assert {row["id"] for row in response.json()["instruments"]} == made
+    made |= _populate(6, other_unit)
     with django_assert_num_queries(len(few.captured_queries)):
         response = api_client.get("/api/v1/analytics/idle/")
-    assert len(response.json()["instruments"]) == 8
+    assert response.status_code == 200
+    assert {row["id"] for row in response.json()["instruments"]} == made
 
 
 # --- Before you buy ---------------------------------------------------------------------------

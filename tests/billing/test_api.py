@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from billing.models import Charge, Payment, Statement, StatementLine
 from tests.factories import MembershipFactory
+from tests.unchanged import nothing_changed
 
 from .conftest import local
 
@@ -131,19 +132,31 @@ def test_api_charges_visibility_and_filters(api_client, march, unit, other_unit,
 def test_api_lists_keep_a_constant_number_of_queries(used, unit, other_unit, provider_admin,
                                                      django_assert_num_queries):  # fmt: skip
     client = APIClientFor(provider_admin)
-    used(local("2026-03-02 09:00"))
-    issue_via_api(client, None, unit, other_unit, period_end="2026-03-02")
+    bookings, statements = set(), set()
+
+    def add(day):
+        bookings.add(used(local(f"2026-03-{day:02d} 09:00")).pk)
+        issued = issue_via_api(client, None, unit, other_unit, period_end=f"2026-03-{day:02d}")
+        assert issued.status_code == 201, issued.content
+        statements.add(issued.json()["id"])
+
+    def listed(url, field):
+        response = client.get(url)
+        assert response.status_code == 200
+        return {row[field] for row in response.json()["results"]}
+
+    add(2)
     with django_assert_num_queries(1):
-        assert len(client.get("/api/v1/charges/").json()["results"]) == 1
+        assert listed("/api/v1/charges/", "booking") == bookings
     with django_assert_num_queries(1):
-        assert len(client.get("/api/v1/statements/").json()["results"]) == 1
+        assert listed("/api/v1/statements/", "id") == statements
     for day in range(3, 9):
-        used(local(f"2026-03-{day:02d} 09:00"))
-        issue_via_api(client, None, unit, other_unit, period_end=f"2026-03-{day:02d}")
+        add(day)
     with django_assert_num_queries(1):  # the same one query with 7 rows
-        assert len(client.get("/api/v1/charges/").json()["results"]) == 7
+        assert listed("/api/v1/charges/", "booking") == bookings
     with django_assert_num_queries(1):
-        assert len(client.get("/api/v1/statements/").json()["results"]) == 7
+        assert listed("/api/v1/statements/", "id") == statements
+    assert len(statements) == 7
 
 
 def test_api_payments_partial_then_paid(api_client, march, unit, other_unit, provider_admin):
@@ -209,7 +222,8 @@ def test_api_declare_then_confirm(march, unit, other_unit, provider_admin, payer
     assert declared.status_code == 201
     assert declared.json()["status"] == "declared"
     payment_id = declared.json()["id"]
-    assert APIClientFor(payer_admin).post(f"/api/v1/payments/{payment_id}/confirm/").status_code == 403
+    with nothing_changed():  # still declared, the statement still issued
+        assert APIClientFor(payer_admin).post(f"/api/v1/payments/{payment_id}/confirm/").status_code == 403
     confirmed = APIClientFor(provider_admin).post(f"/api/v1/payments/{payment_id}/confirm/")
     assert confirmed.status_code == 200
     assert confirmed.json()["status"] == "confirmed"
@@ -230,21 +244,24 @@ def test_api_adjustment(march, provider_admin, payer_admin):
 def test_api_instrument_and_unit_billing_settings(instrument, unit, provider_admin, provider_manager, payer_admin):
     url = f"/api/v1/instruments/{instrument.pk}/billing/"
     assert APIClientFor(payer_admin).get(url).json()["billing_unit_minutes"] == 30
-    assert APIClientFor(payer_admin).patch(url, {"basis": "booked"}, format="json").status_code == 403
+    with nothing_changed():
+        assert APIClientFor(payer_admin).patch(url, {"basis": "booked"}, format="json").status_code == 403
     changed = APIClientFor(provider_manager).patch(
         url, {"basis": "booked", "no_show_rule": "fixed_fee", "no_show_fee": "120.5"}, format="json"
     )
     assert changed.status_code == 200, changed.content
     assert (changed.json()["basis"], changed.json()["no_show_fee"]) == ("booked", "120.50")
-    bad = APIClientFor(provider_manager).patch(url, {"no_show_fee": "1.005"}, format="json")
-    assert bad.status_code == 400
     terms = f"/api/v1/units/{unit.pk}/billing/"
-    assert APIClientFor(provider_manager).patch(terms, {"due_days": 15}, format="json").status_code == 403
+    with nothing_changed():  # the fee stays 120.50; a manager may not set the unit's terms
+        bad = APIClientFor(provider_manager).patch(url, {"no_show_fee": "1.005"}, format="json")
+        assert bad.status_code == 400
+        assert APIClientFor(provider_manager).patch(terms, {"due_days": 15}, format="json").status_code == 403
     assert APIClientFor(payer_admin).get(terms).status_code == 404
     saved = APIClientFor(provider_admin).patch(terms, {"due_days": 15, "monthly_statements": True}, format="json")
     assert saved.status_code == 200
     assert saved.json()["due_days"] == 15
-    assert APIClientFor(provider_admin).patch(terms, {"due_days": 0}, format="json").status_code == 400
+    with nothing_changed():
+        assert APIClientFor(provider_admin).patch(terms, {"due_days": 0}, format="json").status_code == 400
 
 
 # --- Downloads --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from billing.models import Charge, InstrumentBilling, Payment, ProviderBilling, Statement
 from billing.services import payment_declare, statement_issue
+from tests.unchanged import nothing_changed
 
 from .conftest import local
 
@@ -111,7 +112,8 @@ def test_payer_sees_owed_by_project_and_declares(client, march, unit, other_unit
     payment = Payment.objects.get()
     assert payment.status == "declared"
     # The payer cannot confirm its own declaration.
-    assert client.post(f"/billing/payments/{payment.pk}/confirm/").status_code == 403
+    with nothing_changed():
+        assert client.post(f"/billing/payments/{payment.pk}/confirm/").status_code == 403
 
     login(client, provider_admin)
     assert (
@@ -134,7 +136,10 @@ def test_reject_declared_payment_needs_a_reason(client, march, unit, other_unit,
     payment = payment_declare(statement_id=statement.pk, actor=payer_admin, amount="100",
                               paid_on=timezone.localdate(), reference="?")  # fmt: skip
     login(client, provider_admin)
-    client.post(f"/billing/payments/{payment.pk}/reject/", {"reason": ""})
+    with nothing_changed():
+        refused = client.post(f"/billing/payments/{payment.pk}/reject/", {"reason": ""}, follow=True)
+    assert refused.redirect_chain == [(f"/billing/statements/{statement.pk}/", 302)]  # back, with the reason asked
+    assert "Say why the declared payment is not accepted." in refused.content.decode()
     payment.refresh_from_db()
     assert payment.status == "declared"
     client.post(f"/billing/payments/{payment.pk}/reject/", {"reason": "Nothing on our account"})
@@ -146,7 +151,8 @@ def test_cancel_statement_page(client, march, unit, other_unit, provider_admin):
     statement = statement_issue(provider_unit=unit, payer_unit=other_unit, period_end=timezone.localdate(),
                                 actor=provider_admin)  # fmt: skip
     login(client, provider_admin)
-    assert client.post(f"/billing/statements/{statement.pk}/cancel/", {"reason": ""}).status_code == 400
+    with nothing_changed():  # still issued, its charges still billed
+        assert client.post(f"/billing/statements/{statement.pk}/cancel/", {"reason": ""}).status_code == 400
     assert client.post(f"/billing/statements/{statement.pk}/cancel/", {"reason": "Wrong period"}).status_code == 302
     statement.refresh_from_db()
     assert statement.status == "cancelled"
@@ -170,6 +176,8 @@ def test_charge_page_adjustment(client, march, provider_admin, payer_admin):
 def test_settings_pages(client, instrument, unit, provider_admin, provider_manager, payer_admin):
     login(client, provider_manager)
     assert client.get(f"/billing/provider/{unit.pk}/terms/").status_code == 403
+    with nothing_changed():  # a manager may not set the unit's terms
+        assert client.post(f"/billing/provider/{unit.pk}/terms/", {"due_days": 45}).status_code == 403
     response = client.post(f"/billing/instruments/{instrument.pk}/", {
         "basis": "booked", "billing_unit_minutes": 15, "operator_surcharge_per_hour": "80.00",
         "no_show_rule": "fixed_fee", "no_show_fee": "0", "late_cancellation_rule": "none",
@@ -184,7 +192,8 @@ def test_settings_pages(client, instrument, unit, provider_admin, provider_manag
     assert InstrumentBilling.objects.get(instrument=instrument).no_show_fee == D("250.00")
 
     login(client, provider_admin)
-    assert client.post(f"/billing/provider/{unit.pk}/terms/", {"due_days": 400}).status_code == 400
+    with nothing_changed():
+        assert client.post(f"/billing/provider/{unit.pk}/terms/", {"due_days": 400}).status_code == 400
     assert (
         client.post(f"/billing/provider/{unit.pk}/terms/", {"due_days": 45, "monthly_statements": "on"}).status_code
         == 302

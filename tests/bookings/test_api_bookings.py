@@ -13,6 +13,7 @@ from credit.models import CreditEvent
 from credit.selectors import CreditStanding
 from instruments.models import Instrument, Membership
 from tests.factories import InstrumentFactory, MembershipFactory
+from tests.unchanged import nothing_changed
 
 from .factories import local_slot, policy_set
 
@@ -162,7 +163,8 @@ def test_booking_create_reversed_zero_length_past_and_too_long(api_client, instr
 def test_booking_create_retired_instrument_refused(api_client, researcher, unit):
     retired = InstrumentFactory(unit=unit, status=Instrument.Status.RETIRED)
     api_client.force_authenticate(researcher)
-    response = api_client.post(URL, _body(retired), format="json")
+    with nothing_changed():
+        response = api_client.post(URL, _body(retired), format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "instrument_status"
     assert "retired" in response.json()["detail"]
@@ -190,7 +192,8 @@ def test_booking_create_anonymous_401(api_client, instrument):
 def test_booking_create_policy_problem_named_over_http(api_client, instrument, researcher):
     policy_set(instrument, project_code_required=True, min_notice_hours=72)
     api_client.force_authenticate(researcher)
-    response = api_client.post(URL, _body(instrument, days=1), format="json")
+    with nothing_changed():
+        response = api_client.post(URL, _body(instrument, days=1), format="json")
     assert response.status_code == 400
     rules = {e["code"] for e in response.json()["errors"]}
     assert rules == {"project_code", "minimum_notice"}
@@ -221,18 +224,28 @@ def test_booking_list_scopes(api_client, instrument, researcher, unit_manager, o
 def test_booking_list_constant_queries(api_client, instrument, unit_manager, researcher, django_assert_num_queries):
     api_client.force_authenticate(unit_manager)
     start, end = local_slot()
+    made = set()
+
+    def listed():
+        response = api_client.get(URL)
+        assert response.status_code == 200
+        return {row["id"] for row in response.json()["results"]}
+
     for index in range(3):
-        Booking.objects.create(instrument=instrument, requester=researcher, start=start + timedelta(hours=3 * index),
-                               end=end + timedelta(hours=3 * index), purpose="x", rate_kind="external",
-                               hourly_rate=1, price=1)  # fmt: skip
+        shift = timedelta(hours=3 * index)
+        made.add(Booking.objects.create(instrument=instrument, requester=researcher, start=start + shift,
+                                        end=end + shift, purpose="x", rate_kind="external",
+                                        hourly_rate=1, price=1).pk)  # fmt: skip
     with django_assert_num_queries(1):
-        assert len(api_client.get(URL).json()["results"]) == 3
+        assert listed() == made
     for index in range(3, 10):
-        Booking.objects.create(instrument=instrument, requester=researcher, start=start + timedelta(hours=3 * index),
-                               end=end + timedelta(hours=3 * index), purpose="x", rate_kind="external",
-                               hourly_rate=1, price=1)  # fmt: skip
+        shift = timedelta(hours=3 * index)
+        made.add(Booking.objects.create(instrument=instrument, requester=researcher, start=start + shift,
+                                        end=end + shift, purpose="x", rate_kind="external",
+                                        hourly_rate=1, price=1).pk)  # fmt: skip
     with django_assert_num_queries(1):
-        assert len(api_client.get(URL).json()["results"]) == 10
+        assert listed() == made
+    assert len(made) == 10
 
 
 def test_booking_detail_hidden_from_others(api_client, make_booking, stranger, other_unit_manager, researcher):
@@ -337,7 +350,8 @@ def test_booking_approve_overlapping_request_is_409(api_client, make_booking, un
     second = make_booking(user=stranger, hour=11)
     api_client.force_authenticate(unit_manager)
     assert api_client.post(f"{URL}{first.pk}/approve/").status_code == 200
-    response = api_client.post(f"{URL}{second.pk}/approve/")
+    with nothing_changed():
+        response = api_client.post(f"{URL}{second.pk}/approve/")
     assert response.status_code == 409
     second.refresh_from_db()
     assert second.state == "requested"
@@ -378,7 +392,8 @@ def test_booking_cancel_by_provider_needs_reason_and_counts_against_provider(api
     booking = make_booking()
     services.booking_approve(booking_id=booking.pk, actor=unit_manager)
     api_client.force_authenticate(unit_manager)
-    assert api_client.post(f"{URL}{booking.pk}/cancel/", {}, format="json").status_code == 400
+    with nothing_changed():  # no cancellation, no credit fact, no notice to the requester
+        assert api_client.post(f"{URL}{booking.pk}/cancel/", {}, format="json").status_code == 400
     response = api_client.post(f"{URL}{booking.pk}/cancel/", {"reason": "Instrument broke"}, format="json")
     assert response.status_code == 200
     assert len(_facts("provider_cancellation", f"unit:{booking.instrument.unit_id}")) == 1
@@ -428,11 +443,13 @@ def test_booking_check_out_overrun_fact_over_http(api_client, make_booking, unit
 def test_booking_check_in_wrong_person_and_state(api_client, make_booking, stranger, researcher, unit_manager):
     booking = make_booking()
     api_client.force_authenticate(researcher)
-    response = api_client.post(f"{URL}{booking.pk}/check-in/")
+    with nothing_changed():
+        response = api_client.post(f"{URL}{booking.pk}/check-in/")
     assert response.status_code == 409
     assert "requested" in response.json()["detail"]
     api_client.force_authenticate(stranger)
-    assert api_client.post(f"{URL}{booking.pk}/check-in/").status_code == 404
+    with nothing_changed():
+        assert api_client.post(f"{URL}{booking.pk}/check-in/").status_code == 404
 
 
 def test_booking_no_show_only_after_grace(api_client, make_booking, unit_manager, researcher):
@@ -454,7 +471,8 @@ def test_booking_no_show_only_after_grace(api_client, make_booking, unit_manager
 def test_booking_no_show_by_requester_is_403(api_client, make_booking, unit_manager, researcher):
     booking = _approved(make_booking, unit_manager)
     api_client.force_authenticate(researcher)
-    assert api_client.post(f"{URL}{booking.pk}/no-show/").status_code == 403
+    with nothing_changed():  # still approved, no no-show fact, the deposit still held
+        assert api_client.post(f"{URL}{booking.pk}/no-show/").status_code == 403
 
 
 def test_booking_complete_by_provider_needs_hours_without_check_in(make_booking, unit_manager, researcher):
@@ -520,11 +538,14 @@ def test_booking_move_into_taken_slot_is_409_and_changes_nothing(api_client, aut
 def test_booking_operator_assisted_allows_unqualified(api_client, unit, researcher):
     instrument = InstrumentFactory(unit=unit, requires_qualification=True)
     api_client.force_authenticate(researcher)
-    response = api_client.post(URL, _body(instrument), format="json")
+    with nothing_changed():
+        response = api_client.post(URL, _body(instrument), format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "qualification"
     policy_set(instrument, operator_assistance_offered=True)
-    response = api_client.post(URL, _body(instrument), format="json")
+    with nothing_changed():
+        response = api_client.post(URL, _body(instrument), format="json")
+    assert response.status_code == 400
     assert "operator assistance instead" in response.json()["detail"]
     response = api_client.post(URL, _body(instrument, operator_assisted=True), format="json")
     assert response.status_code == 201
@@ -544,5 +565,6 @@ def test_membership_role_does_not_grant_provider_rights(api_client, unit, make_b
     member = MembershipFactory(unit=unit, role=Membership.Role.MEMBER).user
     booking = make_booking()
     api_client.force_authenticate(member)
-    assert api_client.post(f"{URL}{booking.pk}/approve/").status_code == 404
+    with nothing_changed():
+        assert api_client.post(f"{URL}{booking.pk}/approve/").status_code == 404
     assert Booking.objects.get(pk=booking.pk).state == BookingState.REQUESTED

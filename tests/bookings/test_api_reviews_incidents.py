@@ -9,6 +9,7 @@ from django.utils import timezone
 from bookings import services
 from bookings.models import Booking, Dispute, Incident, Review
 from credit.models import CreditEvent
+from tests.unchanged import nothing_changed
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,8 @@ def test_review_each_side_once_and_facts(api_client, completed, researcher, unit
     response = api_client.post(url, {"stars": 4, "tags": ["helpful"], "text": "Good"}, format="json")
     assert response.status_code == 201
     assert response.json()["side"] == "requester"
-    assert api_client.post(url, {"stars": 5}, format="json").status_code == 409
+    with nothing_changed():  # a second review of the same side: no row, no second fact
+        assert api_client.post(url, {"stars": 5}, format="json").status_code == 409
     received = _facts("review_received", f"unit:{completed.instrument.unit_id}")
     assert len(received) == 1
     assert received[0].value == 4
@@ -101,7 +103,8 @@ def test_incident_report_with_attachment_and_confirm_forfeits(api_client, in_use
     assert incident["reporter_side"] == "provider"
     assert len(incident["attachments"]) == 1
     # The reporter cannot confirm their own report.
-    assert api_client.post(f"/api/v1/incidents/{incident['id']}/confirm/").status_code == 403
+    with nothing_changed():
+        assert api_client.post(f"/api/v1/incidents/{incident['id']}/confirm/").status_code == 403
     # Completing with an open damage report keeps the deposit held.
     booking = services.booking_check_out(booking_id=in_use.pk, actor=researcher)
     assert booking.deposit_state == "held"
@@ -114,13 +117,15 @@ def test_incident_report_with_attachment_and_confirm_forfeits(api_client, in_use
     assert damage[0].severity == "general"
     booking.refresh_from_db()
     assert booking.deposit_state == "forfeited"
-    assert api_client.post(f"/api/v1/incidents/{incident['id']}/confirm/").status_code == 409
+    with nothing_changed():  # confirmed once: no second damage fact
+        assert api_client.post(f"/api/v1/incidents/{incident['id']}/confirm/").status_code == 409
 
 
 def test_incident_contest_dispute_decided_by_admin(api_client, in_use, unit_manager, researcher, platform_admin):
     incident_id = _report(api_client, in_use, unit_manager, kind="misuse").json()["id"]
     api_client.force_authenticate(researcher)
-    assert api_client.post(f"/api/v1/incidents/{incident_id}/contest/", {}, format="json").status_code == 400
+    with nothing_changed():  # no dispute without a reason
+        assert api_client.post(f"/api/v1/incidents/{incident_id}/contest/", {}, format="json").status_code == 400
     response = api_client.post(f"/api/v1/incidents/{incident_id}/contest/", {"reason": "Not me"}, format="json")
     assert response.status_code == 201
     dispute_id = response.json()["id"]
@@ -128,7 +133,8 @@ def test_incident_contest_dispute_decided_by_admin(api_client, in_use, unit_mana
     body = {"decision": "dismissed", "reason": "Logs show normal use"}
     for user in (researcher, unit_manager):
         api_client.force_authenticate(user)
-        assert api_client.post(decide, body, format="json").status_code == 403
+        with nothing_changed():
+            assert api_client.post(decide, body, format="json").status_code == 403
     assert Dispute.objects.get(pk=dispute_id).state == "open"
     api_client.force_authenticate(platform_admin)
     assert api_client.get("/api/v1/disputes/").json()["results"][0]["id"] == dispute_id
@@ -139,7 +145,8 @@ def test_incident_contest_dispute_decided_by_admin(api_client, in_use, unit_mana
     assert len(_facts("dispute_won", f"user:{researcher.pk}")) == 1
     assert len(_facts("dispute_lost", f"unit:{in_use.instrument.unit_id}")) == 1
     assert not _facts("misuse_confirmed", f"user:{researcher.pk}")
-    assert api_client.post(decide, body, format="json").status_code == 409
+    with nothing_changed():  # decided once: no second pair of facts
+        assert api_client.post(decide, body, format="json").status_code == 409
 
 
 def test_incident_dispute_upheld_records_misuse(api_client, in_use, unit_manager, researcher, platform_admin):
@@ -173,5 +180,6 @@ def test_incident_refused_writes_change_nothing(api_client, make_booking, in_use
 
 def test_dispute_decide_unknown_404(api_client, platform_admin):
     api_client.force_authenticate(platform_admin)
-    response = api_client.post("/api/v1/disputes/999/decide/", {"decision": "upheld", "reason": "x"}, format="json")
+    with nothing_changed():
+        response = api_client.post("/api/v1/disputes/999/decide/", {"decision": "upheld", "reason": "x"}, format="json")
     assert response.status_code == 404

@@ -339,11 +339,14 @@ def test_feeds_page_query_count_does_not_grow(client, unit, unit_manager, django
     client.login(username=unit_manager.username, password=TEST_PASSWORD)
     client.get(reverse("bookings:feeds"))
     with django_assert_num_queries(3) as first:  # session, user, instruments with their units
-        client.get(reverse("bookings:feeds"))
+        response = client.get(reverse("bookings:feeds"))
+    assert response.status_code == 200
+    assert response.content.decode().count("webcal://testserver/bookings/feeds/staff/") == 1
     InstrumentFactory.create_batch(4, unit=unit)
     with django_assert_num_queries(len(first.captured_queries)):
-        body = client.get(reverse("bookings:feeds")).content.decode()
-    assert body.count("webcal://testserver/bookings/feeds/staff/") == 5
+        response = client.get(reverse("bookings:feeds"))
+    assert response.status_code == 200
+    assert response.content.decode().count("webcal://testserver/bookings/feeds/staff/") == 5
 
 
 @pytest.mark.django_db

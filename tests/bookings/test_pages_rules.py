@@ -286,17 +286,22 @@ def test_rules_page_constant_queries(client, instrument, unit_manager, django_as
     client.force_login(unit_manager)
     url = reverse("bookings:instrument-rules", args=[instrument.pk])
     with django_assert_max_num_queries(20) as captured:
-        client.get(url)
+        assert client.get(url).status_code == 200
     baseline = len(captured)
+    rows = []
     for day in range(5):
-        OpeningHours.objects.create(instrument=instrument, weekday=day, opens=time(9), closes=time(17))
+        hours = OpeningHours.objects.create(instrument=instrument, weekday=day, opens=time(9), closes=time(17))
         start, end = local_slot(days=day + 3)
-        Blackout.objects.create(instrument=instrument, start=start, end=end, created_by=unit_manager)
-        Qualification.objects.create(
+        blackout = Blackout.objects.create(instrument=instrument, start=start, end=end, created_by=unit_manager)
+        granted = Qualification.objects.create(
             instrument=instrument, user=UserFactory(), granted_at=timezone.now(), granted_by=unit_manager
         )
+        rows += [("opening-hours", hours.pk), ("blackouts", blackout.pk), ("qualifications", granted.pk)]
     with django_assert_max_num_queries(baseline):
-        assert client.get(url).status_code == 200
+        response = client.get(url)
+    assert response.status_code == 200
+    for kind, pk in rows:  # every row is listed, with its Remove (or Revoke) button
+        assert reverse("bookings:instrument-rules-remove", args=[instrument.pk, kind, pk]) in response.text
 
 
 def test_rules_blackout_warns_about_bookings_in_the_period(client, instrument, unit_manager, make_booking):

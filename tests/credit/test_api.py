@@ -9,6 +9,7 @@ from credit.models import Appeal, CreditEvent, ListEntry, RepairRequest
 from credit.recompute import recompute_subject
 from tests.credit.factories import ListEntryFactory, record
 from tests.factories import MembershipFactory, UserFactory
+from tests.unchanged import nothing_changed
 
 K = CreditEvent.Kind
 
@@ -101,11 +102,12 @@ def test_api_entry_confirm_minor_severity_at_most_three_months(api_client, platf
     entry = ListEntryFactory(status="proposed", severity="general")
     api_client.force_authenticate(platform_admin)
     url = f"/api/v1/credit/entries/{entry.pk}/confirm/"
-    response = api_client.post(
-        url,
-        {"reason": "ok", "severity": "minor", "expires_at": (timezone.now() + timedelta(days=120)).isoformat()},
-        format="json",
-    )
+    with nothing_changed():  # still proposed, its severity untouched, no ledger event
+        response = api_client.post(
+            url,
+            {"reason": "ok", "severity": "minor", "expires_at": (timezone.now() + timedelta(days=120)).isoformat()},
+            format="json",
+        )
     assert response.status_code == 400
     assert _entry_state(entry)[0] == "proposed"
     response = api_client.post(url, {"reason": "ok", "severity": "minor"}, format="json")
@@ -115,8 +117,7 @@ def test_api_entry_confirm_minor_severity_at_most_three_months(api_client, platf
 
 @pytest.mark.django_db
 def test_api_entry_list_by_status_admin_only_fixed_queries(api_client, platform_admin, user, django_assert_num_queries):
-    for _ in range(3):
-        ListEntryFactory(status="proposed")
+    proposed = {ListEntryFactory(status="proposed").pk for _ in range(3)}
     ListEntryFactory(status="rejected")
     assert api_client.get("/api/v1/credit/entries/?status=proposed").status_code == 401
     api_client.force_authenticate(user)
@@ -125,11 +126,13 @@ def test_api_entry_list_by_status_admin_only_fixed_queries(api_client, platform_
     with django_assert_num_queries(1):
         response = api_client.get("/api/v1/credit/entries/?status=proposed")
     assert response.status_code == 200
-    assert len(response.json()["results"]) == 3
-    for _ in range(5):
-        ListEntryFactory(status="proposed")
+    assert {row["id"] for row in response.json()["results"]} == proposed
+    proposed |= {ListEntryFactory(status="proposed").pk for _ in range(5)}
     with django_assert_num_queries(1):
-        assert len(api_client.get("/api/v1/credit/entries/?status=proposed").json()["results"]) == 8
+        response = api_client.get("/api/v1/credit/entries/?status=proposed")
+    assert response.status_code == 200
+    assert {row["id"] for row in response.json()["results"]} == proposed
+    assert len(proposed) == 8
     assert api_client.get("/api/v1/credit/entries/?status=nonsense").status_code == 400
 
 
@@ -187,18 +190,21 @@ def test_api_appeal_by_subject_only_and_decision_revokes(api_client, user, platf
     assert api_client.post(url, {"reason": "not me"}, format="json").status_code == 403
     assert not Appeal.objects.exists()
     api_client.force_authenticate(user)
-    assert api_client.post(url, {"reason": ""}, format="json").status_code == 400
+    with nothing_changed():
+        assert api_client.post(url, {"reason": ""}, format="json").status_code == 400
     response = api_client.post(url, {"reason": "The no-show was the provider's closure."}, format="json")
     assert response.status_code == 201
     appeal = Appeal.objects.get()
     assert appeal.due_on > timezone.localdate()
     assert appeal.due_on.weekday() < 5
-    assert api_client.post(url, {"reason": "again"}, format="json").status_code == 409
     decide = f"/api/v1/credit/appeals/{appeal.pk}/decide/"
-    assert api_client.post(decide, {"upheld": True, "reason": "mine"}, format="json").status_code == 403
+    with nothing_changed():  # one open objection per entry; the subject cannot decide their own
+        assert api_client.post(url, {"reason": "again"}, format="json").status_code == 409
+        assert api_client.post(decide, {"upheld": True, "reason": "mine"}, format="json").status_code == 403
     api_client.force_authenticate(platform_admin)
     assert api_client.get("/api/v1/credit/appeals/").json()["results"][0]["id"] == appeal.pk
-    assert api_client.post(decide, {"upheld": True, "reason": ""}, format="json").status_code == 400
+    with nothing_changed():  # the entry stays published, the appeal open, no decision on the ledger
+        assert api_client.post(decide, {"upheld": True, "reason": ""}, format="json").status_code == 400
     response = api_client.post(decide, {"upheld": True, "reason": "Provider closure confirmed."}, format="json")
     assert response.status_code == 200
     entry.refresh_from_db()
@@ -227,7 +233,8 @@ def test_api_appeal_unit_entry_by_unit_admin_not_manager(api_client, unit, unit_
     entry = _published(unit)
     url = f"/api/v1/credit/entries/{entry.pk}/appeals/"
     api_client.force_authenticate(unit_manager)
-    assert api_client.post(url, {"reason": "x"}, format="json").status_code == 403
+    with nothing_changed():
+        assert api_client.post(url, {"reason": "x"}, format="json").status_code == 403
     api_client.force_authenticate(unit_admin)
     assert api_client.post(url, {"reason": "x"}, format="json").status_code == 201
 
@@ -275,9 +282,10 @@ def test_api_repair_decide_admin_only(api_client, user):
     entry = _published(user, published_at=now - timedelta(days=100), expires_at=now + timedelta(days=80))
     repair = RepairRequest.objects.create(entry=entry, submitted_by=user, proof_text="x", commitment_signed=True)
     api_client.force_authenticate(user)
-    response = api_client.post(
-        f"/api/v1/credit/repairs/{repair.pk}/decide/", {"granted": True, "reason": "me"}, format="json"
-    )
+    with nothing_changed():  # nor a repair event on the ledger
+        response = api_client.post(
+            f"/api/v1/credit/repairs/{repair.pk}/decide/", {"granted": True, "reason": "me"}, format="json"
+        )
     assert response.status_code == 403
     repair.refresh_from_db()
     entry.refresh_from_db()
@@ -338,25 +346,27 @@ def test_api_unit_credit_private_for_unit_admins_only(api_client, unit, unit_adm
 def test_api_endorsement_by_endorser_admin_only(api_client, unit, unit_admin, unit_manager, other_unit):
     body = {"endorser": unit.pk, "endorsed": other_unit.pk}
     api_client.force_authenticate(unit_manager)
-    assert api_client.post("/api/v1/credit/endorsements/", body, format="json").status_code == 403
+    with nothing_changed():
+        assert api_client.post("/api/v1/credit/endorsements/", body, format="json").status_code == 403
     api_client.force_authenticate(unit_admin)
     assert api_client.post("/api/v1/credit/endorsements/", body, format="json").status_code == 201
     event = CreditEvent.objects.get(kind=K.ENDORSEMENT_RECEIVED)
     assert (event.subject_key, event.counterparty_key) == (f"unit:{other_unit.pk}", f"unit:{unit.pk}")
-    assert api_client.post("/api/v1/credit/endorsements/", body, format="json").status_code == 409
+    with nothing_changed():  # one endorsement, one ledger event
+        assert api_client.post("/api/v1/credit/endorsements/", body, format="json").status_code == 409
     MembershipFactory(user=unit_admin, unit=other_unit, role="admin")
     self_body = {"endorser": unit.pk, "endorsed": unit.pk}
-    assert api_client.post("/api/v1/credit/endorsements/", self_body, format="json").status_code == 400
+    with nothing_changed():
+        assert api_client.post("/api/v1/credit/endorsements/", self_body, format="json").status_code == 400
 
 
 @pytest.mark.django_db
 def test_api_proposed_entries_are_not_visible_to_strangers(api_client, user):
     entry = ListEntryFactory(subject=user, status="proposed")
     api_client.force_authenticate(UserFactory())
-    assert (
-        api_client.post(f"/api/v1/credit/entries/{entry.pk}/appeals/", {"reason": "x"}, format="json").status_code
-        == 404
-    )
+    with nothing_changed():
+        response = api_client.post(f"/api/v1/credit/entries/{entry.pk}/appeals/", {"reason": "x"}, format="json")
+    assert response.status_code == 404
     assert ListEntry.objects.get(pk=entry.pk).appeals.count() == 0
 
 
@@ -377,4 +387,5 @@ def test_api_user_credit_fixed_query_count(api_client, user, django_assert_max_n
         recompute_subject(f"user:{user.pk}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = api_client.get(f"/api/v1/credit/users/{user.pk}/")
+    assert response.status_code == 200
     assert len(response.json()["private"]["history"]) > 3

@@ -33,9 +33,40 @@ def small_run(django_db_setup, django_db_blocker):
 
 @pytest.mark.django_db
 def test_simulation_small_run_meets_the_ranking_ring_and_recovery_targets(small_run):
+    """The targets of issue 8 (docs/credit-model.md, "Targets"), checked here on the simulator's own figures,
+    never on the ``met`` flags that bench/credit_sim.py computes (the code under test). This small run
+    (SMALL, seed 7) measured: AUC at 3 months 0.991 (baselines 0.971 and 0.846), ring gain 0 points,
+    reformed users back to "good" in a median 3.5 months (all 4 within 6)."""
+    figures = small_run["figures"]
+    auc_3 = figures["auc"]["model"]["all"]["3"]
+    # Target "AUC at 3 months >= 0.95, above both baselines".
+    assert auc_3 >= 0.95
+    assert auc_3 > figures["auc"]["average_stars"]["all"]["3"]
+    assert auc_3 > figures["auc"]["plain_beta"]["all"]["3"]
+    # Target "a rating ring gains < 20 points".
+    assert figures["ring"]["max"]["model"] < 20
+    # Target "a reformed user is back to good within 6 months (median)"; none of them never recovers.
+    recovery = figures["recovery_months"]["model"]
+    assert recovery["n"] >= 3
+    assert recovery["never"] == 0
+    assert recovery["median"] <= 6
+    # The flags the simulator reports agree with the figures (a report that says "met" while missing fails).
     targets = small_run["targets"]
+    assert targets["auc_3_months"]["value"] == auc_3
     for name in ("auc_3_months", "ring_gain", "reformed_good_within_6_months"):
         assert targets[name]["met"], targets[name]
+
+
+@pytest.mark.django_db
+def test_simulation_small_run_false_proposals_stay_within_the_small_run_bound(small_run):
+    """Target "< 1 false black-list proposal per 1,000 honest actors": missed even at full size (1.64, all
+    by the three-violations rule: docs/credit-model.md). A small run has ~107 honest actors, so one false
+    proposal is already 9.35 per 1,000 (what seed 7 measures); more than one fails."""
+    false = small_run["figures"]["false_blacklist_per_1000_honest"]
+    assert false["honest_actors"] >= 100
+    assert round(false["model"] * false["honest_actors"] / 1000) <= 1  # at most one honest actor proposed
+    assert false["model"] <= 10
+    assert false["model"] < false["average_stars"] / 2  # the average-stars baseline proposes 46.7 per 1,000
 
 
 @pytest.mark.django_db

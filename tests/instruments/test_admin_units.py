@@ -33,11 +33,14 @@ def test_admin_unit_change_page_shows_members(admin_client, unit, unit_admin):
 def test_admin_changelist_query_count_is_constant(admin_client, model, django_assert_max_num_queries):
     url = reverse(f"admin:instruments_{model}_changelist")
 
+    made = []
+
     def grow(count):
         for _ in range(count):
             unit = UnitFactory()
-            InstrumentFactory(unit=unit)
-            MembershipFactory(unit=unit)
+            instrument, membership = InstrumentFactory(unit=unit), MembershipFactory(unit=unit)
+            rows = {"unit": unit, "instrument": instrument, "membership": membership}
+            made.append(rows[model])
 
     grow(2)
     from django.db import connection
@@ -49,6 +52,8 @@ def test_admin_changelist_query_count_is_constant(admin_client, model, django_as
     with django_assert_max_num_queries(len(few)):
         response = admin_client.get(url)
     assert response.status_code == 200
+    for row in made:  # every row is listed, linked to its change page
+        assert reverse(f"admin:instruments_{model}_change", args=[row.pk]) in response.text
 
 
 @pytest.mark.django_db

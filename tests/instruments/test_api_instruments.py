@@ -8,6 +8,7 @@ from django.utils import timezone
 from instruments.models import Instrument, Membership, Unit
 from tests.errors import error_fields
 from tests.factories import InstrumentFactory, MembershipFactory, UnitFactory, UserFactory, category_get
+from tests.unchanged import nothing_changed
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +159,8 @@ def test_instrument_update_refused_for_admin_of_unverified_unit(api_client):
     admin = MembershipFactory(unit=suspended, role=Membership.Role.ADMIN).user
     instrument = InstrumentFactory(unit=suspended)
     api_client.force_authenticate(admin)
-    response = api_client.patch(detail_url(instrument.pk), {"name": "x"}, format="json")
+    with nothing_changed():
+        response = api_client.patch(detail_url(instrument.pk), {"name": "x"}, format="json")
     assert response.status_code == 403
     instrument.refresh_from_db()
     assert instrument.name != "x"
@@ -182,15 +184,17 @@ def test_instrument_retire_twice_is_conflict(api_client, unit_manager, instrumen
     api_client.force_authenticate(unit_manager)
     assert api_client.post(retire_url(instrument.pk)).status_code == 200
     retired_at = Instrument.objects.get(pk=instrument.pk).retired_at
-    response = api_client.post(retire_url(instrument.pk))
+    with nothing_changed():
+        response = api_client.post(retire_url(instrument.pk))
     assert response.status_code == 409
     assert Instrument.objects.get(pk=instrument.pk).retired_at == retired_at
 
 
 def test_instrument_retired_cannot_be_edited(api_client, unit_manager, instrument):
     api_client.force_authenticate(unit_manager)
-    api_client.post(retire_url(instrument.pk))
-    response = api_client.patch(detail_url(instrument.pk), {"name": "revived"}, format="json")
+    assert api_client.post(retire_url(instrument.pk)).status_code == 200
+    with nothing_changed():  # not the name, nor anything else
+        response = api_client.patch(detail_url(instrument.pk), {"name": "revived"}, format="json")
     assert response.status_code == 409
     assert Instrument.objects.get(pk=instrument.pk).status == Instrument.Status.RETIRED
 
@@ -353,4 +357,6 @@ def test_instrument_create_with_form_encoding(api_client, unit_manager, unit):
 
 def test_instrument_retrieve_query_count_is_fixed(api_client, instrument, django_assert_num_queries):
     with django_assert_num_queries(1):
-        assert api_client.get(detail_url(instrument.pk)).status_code == 200
+        response = api_client.get(detail_url(instrument.pk))
+    assert response.status_code == 200
+    assert (response.json()["id"], response.json()["unit"]["id"]) == (instrument.pk, instrument.unit_id)

@@ -60,6 +60,7 @@ def test_stats_query_count_is_fixed(api_client, django_assert_num_queries, rows)
         InstrumentFactory(unit=units[index % 3], category=categories[index % 3])
     with django_assert_num_queries(6):
         response = api_client.get(URL)
+    assert response.status_code == 200
     assert response.data["active_instruments"] == rows
 
 

@@ -100,13 +100,19 @@ def test_export_edit_import_updates_only_what_changed(manager_client, unit, vari
 
 
 def test_export_query_count_does_not_grow(manager_client, unit, django_assert_num_queries):
-    InstrumentFactory.create_batch(3, unit=unit)
+    def exported_assets():
+        response = manager_client.get(EXPORT, {"unit": unit.pk, "format": "csv"})
+        assert response.status_code == 200
+        table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+        return sorted(row[0] for row in table[1:])
+
+    made = InstrumentFactory.create_batch(3, unit=unit)
     # The unit, the membership check, the instruments with their categories.
     with django_assert_num_queries(3):
-        manager_client.get(EXPORT, {"unit": unit.pk})
-    InstrumentFactory.create_batch(30, unit=unit)
+        assert exported_assets() == sorted(i.asset_number for i in made)
+    made += InstrumentFactory.create_batch(30, unit=unit)
     with django_assert_num_queries(3):
-        manager_client.get(EXPORT, {"unit": unit.pk})
+        assert exported_assets() == sorted(i.asset_number for i in made)
 
 
 @pytest.mark.parametrize(

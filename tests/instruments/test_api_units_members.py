@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from instruments.models import Membership, Unit
 from tests.errors import error_fields
 from tests.factories import AdminUserFactory, MembershipFactory, UnitFactory, UserFactory
+from tests.unchanged import nothing_changed
 
 from .test_api_units import who_client
 
@@ -99,13 +100,20 @@ def test_member_list_visibility(api_client, unit, unit_admin, who, expected):
 @pytest.mark.django_db
 def test_member_list_query_count_is_constant(api_client, unit, unit_admin, django_assert_num_queries):
     api_client.force_authenticate(unit_admin)
-    MembershipFactory.create_batch(2, unit=unit)
+    made = {unit_admin.pk} | {m.user_id for m in MembershipFactory.create_batch(2, unit=unit)}
+
+    def listed():
+        response = api_client.get(members_url(unit))
+        assert response.status_code == 200
+        return {row["user_id"] for row in response.json()}
+
     # The unit, the "is a member" check, the members with their users.
     with django_assert_num_queries(3):
-        api_client.get(members_url(unit))
-    MembershipFactory.create_batch(12, unit=unit)
+        assert listed() == made
+    made |= {m.user_id for m in MembershipFactory.create_batch(12, unit=unit)}
     with django_assert_num_queries(3):
-        assert len(api_client.get(members_url(unit)).json()) == 15
+        assert listed() == made
+    assert len(made) == 15
 
 
 @pytest.mark.django_db
@@ -159,7 +167,9 @@ def test_member_add_email_cannot_be_ambiguous(api_client, unit, unit_admin):
 @pytest.mark.django_db
 def test_member_add_existing_member_is_409(api_client, unit, unit_admin, unit_member):
     api_client.force_authenticate(unit_admin)
-    response = api_client.post(members_url(unit), {"username": unit_member.username, "role": "admin"}, format="json")
+    body = {"username": unit_member.username, "role": "admin"}
+    with nothing_changed():
+        response = api_client.post(members_url(unit), body, format="json")
     assert response.status_code == 409
     assert "already a member" in response.json()["detail"]
     assert roles(unit)[unit_member.username] == "member"
@@ -169,7 +179,8 @@ def test_member_add_existing_member_is_409(api_client, unit, unit_admin, unit_me
 def test_member_add_inactive_user_refused(api_client, unit, unit_admin):
     inactive = UserFactory(is_active=False)
     api_client.force_authenticate(unit_admin)
-    response = api_client.post(members_url(unit), {"username": inactive.username}, format="json")
+    with nothing_changed():
+        response = api_client.post(members_url(unit), {"username": inactive.username}, format="json")
     assert response.status_code == 400
     assert inactive.username not in roles(unit)
 
@@ -192,22 +203,25 @@ def test_member_malformed_json_and_unknown_ids(api_client, unit, unit_admin, uni
 @pytest.mark.django_db
 def test_member_last_admin_cannot_be_demoted_or_removed(api_client, unit, unit_admin):
     api_client.force_authenticate(unit_admin)
-    response = api_client.patch(members_url(unit, unit_admin.pk), {"role": "member"}, format="json")
-    assert response.status_code == 409
-    assert "at least one unit administrator" in response.json()["detail"]
-    assert api_client.delete(members_url(unit, unit_admin.pk)).status_code == 409
+    with nothing_changed():
+        response = api_client.patch(members_url(unit, unit_admin.pk), {"role": "member"}, format="json")
+        assert response.status_code == 409
+        assert "at least one unit administrator" in response.json()["detail"]
+        assert api_client.delete(members_url(unit, unit_admin.pk)).status_code == 409
     assert roles(unit)[unit_admin.username] == "admin"
     # With a second admin, the first may step down.
     second = MembershipFactory(unit=unit, role=Membership.Role.ADMIN).user
     assert api_client.patch(members_url(unit, unit_admin.pk), {"role": "manager"}, format="json").status_code == 200
     api_client.force_authenticate(second)
-    assert api_client.delete(members_url(unit, second.pk)).status_code == 409
+    with nothing_changed():
+        assert api_client.delete(members_url(unit, second.pk)).status_code == 409
 
 
 @pytest.mark.django_db
 def test_member_may_leave_a_unit(api_client, unit, unit_admin, unit_member, unit_manager):
     api_client.force_authenticate(unit_member)
-    assert api_client.delete(members_url(unit, unit_manager.pk)).status_code == 403
+    with nothing_changed():
+        assert api_client.delete(members_url(unit, unit_manager.pk)).status_code == 403
     assert api_client.delete(members_url(unit, unit_member.pk)).status_code == 204
     assert unit_member.username not in roles(unit)
     assert unit_manager.username in roles(unit)

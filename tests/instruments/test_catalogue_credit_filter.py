@@ -107,12 +107,15 @@ def test_catalogue_bad_provider_credit_filter_is_400_with_message(api_client, pr
 @pytest.mark.parametrize("rows", [5, 60])
 def test_catalogue_provider_credit_filter_query_count_is_fixed(api_client, django_assert_num_queries, rows):
     unit = UnitFactory(credit_score=820, credit_tier="excellent")
-    for _ in range(rows):
-        InstrumentFactory(unit=unit)
+    made = {InstrumentFactory(unit=unit).pk for _ in range(rows)}
+    InstrumentFactory(unit=UnitFactory(credit_score=600, credit_tier="fair"))  # below the filter
     params = {"min_provider_credit": 700, "provider_tier": "excellent", "ordering": "-unit__credit_score"}
     with django_assert_num_queries(1):
         response = api_client.get(URL, {**params, "page_size": 50})
-    assert len(response.data["results"]) == min(rows, 50)
+    assert response.status_code == 200
+    shown = {row["id"] for row in response.data["results"]}
+    assert len(shown) == min(rows, 50)
+    assert shown <= made
 
 
 # --- The catalogue page ------------------------------------------------------------------------

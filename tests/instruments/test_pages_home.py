@@ -43,4 +43,7 @@ def test_home_query_count_is_fixed(django_assert_num_queries, rows):
     for _ in range(rows):
         InstrumentFactory(unit=unit)
     with django_assert_num_queries(6):
-        Client().get(reverse("home"))
+        response = Client().get(reverse("home"))
+    assert response.status_code == 200
+    assert response.context["stats"].active_instruments == rows  # the figures count every instrument
+    assert "No instruments are listed yet" not in response.content.decode()
