@@ -303,13 +303,19 @@ class BatchScores:
     without: dict[str, np.ndarray]  # kind -> total of each subject without that kind
     index: dict[str, int] = field(default_factory=dict)
 
+    def __post_init__(self):
+        # Plain Python copies of the arrays: reading one numpy element at a time costs more than the score.
+        self._units = self.units.tolist()
+        self._raw = self.raw.tolist()
+        self._scores = self.scores.tolist()
+
     def dimensions(self, i: int) -> dict[str, Decimal]:
-        return {name: _decimal(int(self.units[i, d])) for d, name in enumerate(params.DIMENSIONS)}
+        return {name: _decimal(units) for name, units in zip(params.DIMENSIONS, self._units[i], strict=True)}
 
     def result(self, key: str, *, explain: bool = True) -> ScoreResult:
         i = self.index[key]
-        raw = float(self.raw[i])
-        score = int(self.scores[i])
+        raw = self._raw[i]
+        score = self._scores[i]
         cap, cap_until, cap_kind = self.caps[i]
         dimensions = self.dimensions(i)
         capped = cap is not None and cap < round(raw)
@@ -333,8 +339,11 @@ class BatchScores:
                 {"code": "cap", "params": {"kind": cap_kind, "cap": cap, "until": cap_until.isoformat()},
                  "impact": round(score - raw, 1)}
             )  # fmt: skip
-        for kind in sorted({g.kind for g in groups}):
-            own = [g for g in groups if g.kind == kind]
+        by_kind: dict[str, list[Group]] = defaultdict(list)
+        for g in groups:
+            by_kind[g.kind].append(g)
+        for kind in sorted(by_kind):
+            own = by_kind[kind]
             impact = raw - float(self.without[kind][i])
             oldest = min(g.first_day for g in own)
             age = (self.today - oldest).days

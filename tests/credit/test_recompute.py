@@ -9,7 +9,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credit import params
+from credit import params, recompute
 from credit.models import CreditEvent, CreditRun, CreditScore
 from credit.recompute import latest_snapshots, recompute_all, recompute_subject, score_keys
 from credit.scoring.trust import trust_scores
@@ -74,7 +74,10 @@ def test_recompute_subject_positive_event_never_lowers_negative_never_raises(eve
 
 
 @pytest.mark.django_db
-def test_recompute_all_agrees_with_recompute_subject():
+@pytest.mark.parametrize("copy_from_rows", [1, 10_000], ids=["copy", "insert"])
+def test_recompute_all_agrees_with_recompute_subject(monkeypatch, copy_from_rows):
+    """Both ways of writing a batch (COPY for many snapshots, INSERT ... unnest for a few) store the same rows."""
+    monkeypatch.setattr(recompute, "COPY_FROM_ROWS", copy_from_rows)
     base = timezone.now()
     verified = UnitFactory(accreditations=["CMA"])
     pending = UnitFactory(status="pending")
