@@ -12,7 +12,7 @@ from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing.selectors import income_by_provider
+from billing.selectors import income_by_instrument, income_by_provider
 from bookings.models import Booking, Review, Side
 from credit.selectors import credit_standing_for_unit
 from instruments.models import Instrument, Unit
@@ -21,14 +21,14 @@ from .. import indicators
 from ..windows import Window, year_window
 from .idle import IDLE_DEFAULT_THRESHOLD
 from .usage import (
-    INTERNAL,
     Usage,
     _usage_aggregates,
     _usage_from_row,
     _with_income,
+    bookings_of,
     completed_in_window,
-    open_hours_by_instrument,
-    usage_by_instrument,
+    open_hours_by_instrument_windows,
+    usage_by_instrument_windows,
 )
 
 # --- Unit evaluation --------------------------------------------------------------------------
@@ -68,8 +68,13 @@ def unit_evaluation(*, unit: Unit, year: int, min_value: Decimal = Decimal("0"),
     scope = _evaluated_instruments(year_window(year), min_value)
     own = scope.filter(unit=unit)
     instruments = list(own.select_related("category").order_by("-original_value", "id"))
-    usage = usage_by_instrument(window, own)
-    open_hours = open_hours_by_instrument(window, own)
+    ids = [instrument.pk for instrument in instruments]
+    # This year and the year before (for the idle instruments reused) in one query each: hours, open hours.
+    previous = year_window(year - 1)
+    internal = Q(requester_unit_id=unit.pk)  # INTERNAL for one unit's instruments, without a join
+    usage, previous_usage = usage_by_instrument_windows([window, previous], own, ids, internal)
+    _with_income(usage, income_by_instrument(start=window.start, end=window.end, instruments=own))
+    open_hours, previous_open = open_hours_by_instrument_windows([window, previous], own, ids)
 
     total = Usage()
     per_instrument = []
@@ -95,12 +100,7 @@ def unit_evaluation(*, unit: Unit, year: int, min_value: Decimal = Decimal("0"),
             }
         )
 
-    # Idle instruments reused: under the idle threshold the year before, at or over it this year. Only the
-    # instruments at or over it this year can count, so only their previous year is read.
-    previous = year_window(year - 1)
-    busy = [row["id"] for row in per_instrument if (row["utilisation"] or 0) >= IDLE_DEFAULT_THRESHOLD]
-    previous_usage = usage_by_instrument(previous, own.filter(pk__in=busy)) if busy else {}
-    previous_open = open_hours_by_instrument(previous, own.filter(pk__in=busy)) if busy else {}
+    # Idle instruments reused: under the idle threshold the year before, at or over it this year.
     reused = 0
     for row in per_instrument:
         before = indicators.ratio(
@@ -111,11 +111,11 @@ def unit_evaluation(*, unit: Unit, year: int, min_value: Decimal = Decimal("0"),
 
     # People and units served from outside, and the requesters' reviews of all counted bookings: one query
     # (a booking has at most one review per side, so the join does not repeat a requester's review).
-    served_bookings = completed_in_window(window, Booking.objects.filter(instrument__in=own.values("pk")))
+    served_bookings = completed_in_window(window, bookings_of(own, ids))
     requester_review = Q(reviews__side=Side.REQUESTER)
     served = served_bookings.aggregate(
-        users=Count("requester_id", distinct=True, filter=~INTERNAL),
-        units=Count("requester_unit_id", distinct=True, filter=~INTERNAL),
+        users=Count("requester_id", distinct=True, filter=~internal),
+        units=Count("requester_unit_id", distinct=True, filter=~internal),
         average_stars=Avg("reviews__stars", filter=requester_review),
         reviews=Count("reviews__id", filter=requester_review),
     )

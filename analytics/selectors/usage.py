@@ -21,7 +21,7 @@ blackouts; an instrument without opening hours counts as open 8 hours on working
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -91,6 +91,13 @@ def _hours_total():
 def hours_inside(window: Window) -> CombinedExpression:
     """Per booking: the hours of its use that fall inside the window."""
     return _share_inside(window) * _hours_total()
+
+
+def bookings_of(instruments: QuerySet[Instrument], ids: list[int] | None = None) -> QuerySet[Booking]:
+    """The instruments' bookings: by their ids when known (index probes), else through a subquery."""
+    if ids is not None:
+        return Booking.objects.filter(instrument_id__in=ids)
+    return Booking.objects.filter(instrument__in=instruments.values("pk"))
 
 
 def completed_in_window(window: Window, bookings: QuerySet[Booking] | None = None) -> QuerySet[Booking]:
@@ -206,45 +213,91 @@ def usage_by_instrument(window: Window, instruments: QuerySet[Instrument]) -> di
     return _with_income(usage, income_by_instrument(start=window.start, end=window.end, instruments=instruments))
 
 
-def open_hours_by_instrument(window: Window, instruments: QuerySet[Instrument]) -> dict[int, float]:
-    """Hours each instrument was open for booking inside the window (two queries).
+def usage_by_instrument_windows(
+    windows: Sequence[Window], instruments: QuerySet[Instrument], ids: list[int] | None = None, internal: Q = INTERNAL
+) -> list[dict[int, Usage]]:
+    """Hours per instrument in each of several windows, from ONE grouped query (no income: add it with
+    `_with_income` for the windows that need it). Each window's figures equal usage_by_instrument's hours.
 
-    Weekly patterns are shared by many instruments, so each distinct pattern is laid out once.
+    `ids`: the instruments' ids when the caller has them (an index probe per instrument instead of a join
+    with a subquery, which PostgreSQL answers by scanning every instrument); `internal`: INTERNAL, or for
+    instruments of one unit `Q(requester_unit_id=<that unit>)`, the same rows without a join to instruments."""
+    zero = Value(0.0)
+    whole = Window(min(w.start for w in windows), max(w.end for w in windows))
+    aggregates: dict[str, Any] = {}
+    for n, w in enumerate(windows):
+        meets = Q(start__lt=w.end + EARLY_CHECK_IN_BOUND, span_start__lt=w.end, span_end__gt=w.start)
+        hours_ = hours_inside(w)
+        aggregates[f"effective{n}"] = Coalesce(Sum(Case(When(meets, then=hours_), default=zero)), zero)
+        aggregates[f"internal{n}"] = Coalesce(Sum(Case(When(meets & internal, then=hours_), default=zero)), zero)
+        aggregates[f"bookings{n}"] = Count("id", filter=meets)
+    rows: Iterable[Mapping[str, Any]] = (
+        completed_in_window(whole, bookings_of(instruments, ids)).values("instrument_id").annotate(**aggregates)
+    )
+    found: list[dict[int, Usage]] = [{} for _ in windows]
+    for row in rows:
+        for n, usage in enumerate(found):
+            if row[f"bookings{n}"]:
+                usage[row["instrument_id"]] = Usage(
+                    effective_hours=float(row[f"effective{n}"]),
+                    internal_hours=float(row[f"internal{n}"]),
+                    bookings=row[f"bookings{n}"],
+                )
+    return found
+
+
+def open_hours_by_instrument(window: Window, instruments: QuerySet[Instrument]) -> dict[int, float]:
+    """Hours each instrument was open for booking inside the window (three queries)."""
+    return open_hours_by_instrument_windows([window], instruments)[0]
+
+
+def open_hours_by_instrument_windows(
+    windows: Sequence[Window], instruments: QuerySet[Instrument], ids: list[int] | None = None
+) -> list[dict[int, float]]:
+    """Hours each instrument was open for booking inside each window: opening hours and blackouts read once
+    (two queries, three without `ids`, the instruments' ids when the caller has them).
+
+    Weekly patterns are shared by many instruments, so each distinct pattern is laid out once per window.
     """
     tz = timezone.get_current_timezone()
-    ids = instruments.values("pk")
+    if ids is None:
+        ids = list(instruments.values_list("pk", flat=True).order_by())
+    whole = Window(min(w.start for w in windows), max(w.end for w in windows))
     weeks: dict[int, list[tuple]] = defaultdict(list)
-    for instrument_id, weekday, opens, closes in OpeningHours.objects.filter(instrument__in=ids).values_list(
+    for instrument_id, weekday, opens, closes in OpeningHours.objects.filter(instrument_id__in=ids).values_list(
         "instrument_id", "weekday", "opens", "closes"
     ):
         weeks[instrument_id].append((weekday, opens, closes))
     blackouts: dict[int, list[Interval]] = defaultdict(list)
     for instrument_id, start, end in Blackout.objects.filter(
-        instrument__in=ids, start__lt=window.end, end__gt=window.start
+        instrument_id__in=ids, start__lt=whole.end, end__gt=whole.start
     ).values_list("instrument_id", "start", "end"):
         blackouts[instrument_id].append((start, end))
-
-    laid_out: dict[tuple, list[Interval]] = {}
-
-    def intervals_for(pattern: tuple) -> list[Interval]:
-        if pattern not in laid_out:
-            laid_out[pattern] = open_intervals(pattern, window.start, window.end, tz)
-        return laid_out[pattern]
 
     def seconds(intervals: list[Interval]) -> float:
         return sum((end - start).total_seconds() for start, end in intervals)
 
-    totals: dict[tuple, float] = {}
-    found: dict[int, float] = {}
-    for instrument_id in instruments.values_list("pk", flat=True).order_by():
-        pattern = tuple(sorted(weeks.get(instrument_id) or DEFAULT_WEEK))
-        if pattern not in totals:
-            totals[pattern] = seconds(intervals_for(pattern))
-        open_seconds = totals[pattern]
-        if instrument_id in blackouts:
-            open_seconds -= seconds(intersect(intervals_for(pattern), merge(blackouts[instrument_id])))
-        found[instrument_id] = open_seconds / 3600
-    return found
+    found_all: list[dict[int, float]] = []
+    for window in windows:
+        laid_out: dict[tuple, list[Interval]] = {}
+
+        def intervals_for(pattern: tuple, window: Window = window, laid_out: dict = laid_out) -> list[Interval]:
+            if pattern not in laid_out:
+                laid_out[pattern] = open_intervals(pattern, window.start, window.end, tz)
+            return laid_out[pattern]
+
+        totals: dict[tuple, float] = {}
+        found: dict[int, float] = {}
+        for instrument_id in ids:
+            pattern = tuple(sorted(weeks.get(instrument_id) or DEFAULT_WEEK))
+            if pattern not in totals:
+                totals[pattern] = seconds(intervals_for(pattern))
+            open_seconds = totals[pattern]
+            if instrument_id in blackouts:
+                open_seconds -= seconds(intersect(intervals_for(pattern), merge(blackouts[instrument_id])))
+            found[instrument_id] = open_seconds / 3600
+        found_all.append(found)
+    return found_all
 
 
 def instrument_hours(*, instrument: Instrument, window: Window) -> dict:
