@@ -325,10 +325,16 @@ def _subject_lock(key: str, *, trust_now: bool) -> TrustScores | None:
         return current_trust_scores() if trust_now else None
     kind, _sep, pk = key.partition(":")
     lock_args = [1 if kind == "unit" else 2, int(pk)]
+    # In the same round trip: this transaction commits without waiting for the WAL flush. It writes only
+    # derived data (a snapshot recomputable from the ledger, its announcement and the unit's cached columns,
+    # atomically): a server crash can lose the last few milliseconds of them together, never half of them,
+    # and the next event's or the nightly recompute writes them again. The ledger event itself was committed
+    # durably by its own transaction.
+    lock_sql = "set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(%s, %s)"
     if trust_now:
-        return current_trust_scores(lock_and_fingerprint("pg_advisory_xact_lock(%s, %s)", lock_args))
+        return current_trust_scores(lock_and_fingerprint(lock_sql, lock_args))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", lock_args)
+        cursor.execute(f"SELECT {lock_sql}", lock_args)
     return None
 
 

@@ -107,6 +107,9 @@ def _groups_postgres(
         WHERE {subject_e} AND e.occurred_at <= %s AND e.recorded_at <= %s AND e.kind <> %s
           AND e.id NOT IN (SELECT id FROM reversed WHERE id IS NOT NULL)"""  # noqa: S608 (fixed fragments, values bound)
     events_args = [*subject_e_args, as_of, as_of, reversal]
+    # A few subjects (the per-event path): their events are found by subject; the (kind, occurred_at) index
+    # would only add a scan of every review on the platform to intersect with them, so it is kept out.
+    review_kind = "e.kind" if id_range is not None else "(e.kind || '')"
     decay = "power(0.5::float8, greatest(%s::date - {day}, 0)::float8 / %s::float8)"
     decay_args = [today, float(params.HALF_LIFE_DAYS)]
     day = f"(e.occurred_at AT TIME ZONE '{tz}')::date"
@@ -118,7 +121,7 @@ def _groups_postgres(
         ), review_days AS (
             SELECT e.subject_key, e.kind, e.polarity, e.severity, {day} AS day,
                    sum(e.weight) AS w, count(*) AS n, coalesce(sum(e.value * e.weight), 0) AS vw
-            {events} AND e.kind = ANY(%s)
+            {events} AND {review_kind} = ANY(%s)
             GROUP BY 1, 2, 3, 4, 5
         ), review_decayed AS (
             SELECT e.*, e.w::float8 * {multiplier} * {decay.format(day="e.day")} AS eff,
