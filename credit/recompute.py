@@ -205,11 +205,16 @@ def _insert_snapshots(fresh: list[_NewSnapshot], *, as_of: datetime, run_id) -> 
         for pk, row in zip(ids, fresh, strict=True):
             row.pk = pk
             kind, _sep, subject_id = row.key.partition(":")
-            values = (
-                pk, subject_id if kind == "user" else None, subject_id if kind == "unit" else None, row.key, row.score,
-                row.tier, *(row.dimensions[name] for name in params.DIMENSIONS), row.cap, json.dumps(row.reasons),
-            )  # fmt: skip
-            lines.append("\t".join(_copy_text(value) for value in values) + "\t" + constant + "\n")
+            user_id, unit_id = (subject_id, "\\N") if kind == "user" else ("\\N", subject_id)
+            dimensions = "\t".join(str(row.dimensions[name]) for name in params.DIMENSIONS)
+            cap = "\\N" if row.cap is None else row.cap
+            # Only the JSON needs escaping (its backslashes; json.dumps leaves no raw tab or newline); the
+            # key ("user:<id>"), the tier and the numbers never hold a character COPY treats specially.
+            reasons = json.dumps(row.reasons).replace("\\", "\\\\")
+            lines.append(
+                f"{pk}\t{user_id}\t{unit_id}\t{row.key}\t{row.score}\t{row.tier}\t{dimensions}\t{cap}\t{reasons}\t"
+                f"{constant}\n"
+            )
         # The psycopg2 cursor under Django's wrapper: COPY is not part of the DB-API.
         cursor.cursor.copy_expert(f"COPY {table} ({_SNAPSHOT_COLUMNS}) FROM STDIN", io.StringIO("".join(lines)))
 

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -297,3 +298,20 @@ def test_credit_event_record_weighs_reviews_by_reviewer_credibility():
     plain = record(provider, K.REVIEW_RECEIVED, value=5, counterparty=unknown, source="review", source_ref="review:2")
     assert heavy.weight > 1
     assert plain.weight == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_snapshots_written_by_copy_keep_every_character_of_their_reasons():
+    """COPY's text format treats backslashes, tabs and newlines specially: the stored reasons come back as given."""
+    users = [UserFactory() for _ in range(recompute.COPY_FROM_ROWS)]
+    reasons = [{"code": "x", "params": {"kind": 'a\\b "quoted"\ttab\nline 中文'}, "impact": -1.5, "text": "\\N"}]
+    dimensions = {name: Decimal("0.5000") for name in params.DIMENSIONS}
+    fresh = [recompute._NewSnapshot(f"user:{u.pk}", 600, "fair", None, dimensions, reasons) for u in users]
+    recompute._insert_snapshots(fresh, as_of=timezone.now(), run_id=uuid.uuid4())
+    stored = CreditScore.objects.filter(pk__in=[row.pk for row in fresh])
+    assert stored.count() == len(users)
+    for snapshot in stored:
+        assert snapshot.reasons == reasons
+        assert snapshot.subject_user_id == int(snapshot.subject_key.partition(":")[2])
+        assert (snapshot.cap, snapshot.score, snapshot.record) == (None, 600, Decimal("0.5000"))
