@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from instruments.models import Instrument, Membership, Unit
 from instruments.permissions import is_platform_admin, is_unit_member
 
-from .selectors import idle_scope_for
+from .selectors.idle import idle_scope_for
 
 
 def instrument_for_hours(user, pk: int) -> Instrument | None:
@@ -42,10 +42,7 @@ def idle_units_for(user) -> QuerySet[Unit] | None:
 def can_view_idle(user) -> bool:
     if not user.is_authenticated:
         return False
-    return (
-        is_platform_admin(user)
-        or Membership.objects.filter(user=user, role__in=[Membership.Role.MANAGER, Membership.Role.ADMIN]).exists()
-    )
+    return is_platform_admin(user) or Membership.objects.managing(user).exists()
 
 
 def can_view_platform(user) -> bool:

@@ -13,7 +13,8 @@ from billing.selectors import income_by_provider
 from bookings.models import Booking
 
 from . import indicators
-from .selectors import INTERNAL, _evaluated_instruments, completed_in_window, hours_inside
+from .selectors.evaluation import _evaluated_instruments
+from .selectors.usage import INTERNAL, completed_in_window, hours_inside
 from .windows import Window, local_midnight, year_window
 
 

@@ -359,10 +359,23 @@ def measure_subject_recompute(mode: dict) -> dict:
 
     from credit.models import CreditEvent
     from credit.recompute import recompute_subject
+    from sharing_platform.outbox import services as outbox_services
+
+    # The tasks a recompute queues (credit_score_changed for its listeners) run in-process here, after its
+    # commit; in production they go to the broker and a worker runs them. Their time is measured apart.
+    dispatching = {"seconds": 0.0}
+    dispatch = outbox_services.messages_dispatch
+
+    def timed_dispatch(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return dispatch(*args, **kwargs)
+        finally:
+            dispatching["seconds"] += time.perf_counter() - started
 
     rng = random.Random(7)  # noqa: S311 (a reproducible sample)
     keys = _subject_sample(mode["subjects"], rng)
-    timings, baselines, worst = [], [], ("", 0.0)
+    timings, totals, baselines, worst = [], [], [], ("", 0.0)
     for key in keys:
         kind, _sep, pk = key.partition(":")
         event_kind = CreditEvent.Kind.SERVICE_DELIVERED if kind == "unit" else CreditEvent.Kind.BOOKING_FULFILLED
@@ -377,10 +390,17 @@ def measure_subject_recompute(mode: dict) -> dict:
             source_ref=f"bench-run:{uuid.uuid4().hex[:16]}",
             occurred_at=timezone.now(),
         )
-        started = time.perf_counter()
-        recompute_subject(key)
-        elapsed = (time.perf_counter() - started) * 1000
+        dispatching["seconds"] = 0.0
+        outbox_services.messages_dispatch = timed_dispatch
+        try:
+            started = time.perf_counter()
+            recompute_subject(key)
+            total = (time.perf_counter() - started) * 1000
+        finally:
+            outbox_services.messages_dispatch = dispatch
+        elapsed = total - dispatching["seconds"] * 1000
         timings.append(elapsed)
+        totals.append(total)
         if elapsed > worst[1]:
             worst = (key, elapsed)
         started = time.perf_counter()
@@ -398,6 +418,9 @@ def measure_subject_recompute(mode: dict) -> dict:
         "p50_ms": round(percentile(timings, 0.5), 2),
         "p95_ms": round(p95, 2),
         "max_ms": round(max(timings, default=0.0), 2),
+        # With the queued announcement tasks run in-process after the commit (a worker's job in production).
+        "with_tasks_p50_ms": round(percentile(totals, 0.5), 2),
+        "with_tasks_p95_ms": round(percentile(totals, 0.95), 2),
         "worst_subject": worst[0],
         "baseline_p50_ms": round(percentile(baselines, 0.5), 2),
         "baseline_p95_ms": round(percentile(baselines, 0.95), 2),
@@ -1037,6 +1060,7 @@ ROWS = [
     ("subject recompute p50 (ms)", lambda r: r["subject_recompute"]["p50_ms"]),
     ("subject recompute p95 (ms, target < 20)", lambda r: r["subject_recompute"]["p95_ms"]),
     ("  baseline GROUP BY p95 (ms)", lambda r: r["subject_recompute"]["baseline_p95_ms"]),
+    ("  p95 with its queued tasks run in-process (ms)", lambda r: r["subject_recompute"]["with_tasks_p95_ms"]),
     ("list publication (s)", lambda r: r["list_publication"]["seconds"]),
     ("  proposals", lambda r: r["list_publication"]["proposals"]),
     ("  ratio to full recompute", lambda r: r["list_publication"]["ratio_to_full_recompute"]),

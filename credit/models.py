@@ -256,6 +256,9 @@ class CreditScore(SubjectMixin):
     re-running a recompute with no new facts writes nothing.
     """
 
+    # No index of its own: credit_score_latest (subject_key, -as_of, -id) serves every lookup by subject, and
+    # two more indexes on the column only slowed the full run's bulk INSERT of snapshots (issue 14.2).
+    subject_key = models.CharField(max_length=32, editable=False)
     score = models.PositiveSmallIntegerField(_("score"))
     tier = models.CharField(_("tier"), max_length=16)
     record = models.DecimalField(_("credit record"), max_digits=5, decimal_places=4)

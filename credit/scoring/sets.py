@@ -107,6 +107,9 @@ def _groups_postgres(
         WHERE {subject_e} AND e.occurred_at <= %s AND e.recorded_at <= %s AND e.kind <> %s
           AND e.id NOT IN (SELECT id FROM reversed WHERE id IS NOT NULL)"""  # noqa: S608 (fixed fragments, values bound)
     events_args = [*subject_e_args, as_of, as_of, reversal]
+    # A few subjects (the per-event path): their events are found by subject; the (kind, occurred_at) index
+    # would only add a scan of every review on the platform to intersect with them, so it is kept out.
+    review_kind = "e.kind" if id_range is not None else "(e.kind || '')"
     decay = "power(0.5::float8, greatest(%s::date - {day}, 0)::float8 / %s::float8)"
     decay_args = [today, float(params.HALF_LIFE_DAYS)]
     day = f"(e.occurred_at AT TIME ZONE '{tz}')::date"
@@ -118,7 +121,7 @@ def _groups_postgres(
         ), review_days AS (
             SELECT e.subject_key, e.kind, e.polarity, e.severity, {day} AS day,
                    sum(e.weight) AS w, count(*) AS n, coalesce(sum(e.value * e.weight), 0) AS vw
-            {events} AND e.kind = ANY(%s)
+            {events} AND {review_kind} = ANY(%s)
             GROUP BY 1, 2, 3, 4, 5
         ), review_decayed AS (
             SELECT e.*, e.w::float8 * {multiplier} * {decay.format(day="e.day")} AS eff,
@@ -303,13 +306,19 @@ class BatchScores:
     without: dict[str, np.ndarray]  # kind -> total of each subject without that kind
     index: dict[str, int] = field(default_factory=dict)
 
+    def __post_init__(self):
+        # Plain Python copies of the arrays: reading one numpy element at a time costs more than the score.
+        self._units = self.units.tolist()
+        self._raw = self.raw.tolist()
+        self._scores = self.scores.tolist()
+
     def dimensions(self, i: int) -> dict[str, Decimal]:
-        return {name: _decimal(int(self.units[i, d])) for d, name in enumerate(params.DIMENSIONS)}
+        return {name: _decimal(units) for name, units in zip(params.DIMENSIONS, self._units[i], strict=True)}
 
     def result(self, key: str, *, explain: bool = True) -> ScoreResult:
         i = self.index[key]
-        raw = float(self.raw[i])
-        score = int(self.scores[i])
+        raw = self._raw[i]
+        score = self._scores[i]
         cap, cap_until, cap_kind = self.caps[i]
         dimensions = self.dimensions(i)
         capped = cap is not None and cap < round(raw)
@@ -333,8 +342,11 @@ class BatchScores:
                 {"code": "cap", "params": {"kind": cap_kind, "cap": cap, "until": cap_until.isoformat()},
                  "impact": round(score - raw, 1)}
             )  # fmt: skip
-        for kind in sorted({g.kind for g in groups}):
-            own = [g for g in groups if g.kind == kind]
+        by_kind: dict[str, list[Group]] = defaultdict(list)
+        for g in groups:
+            by_kind[g.kind].append(g)
+        for kind in sorted(by_kind):
+            own = by_kind[kind]
             impact = raw - float(self.without[kind][i])
             oldest = min(g.first_day for g in own)
             age = (self.today - oldest).days

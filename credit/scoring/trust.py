@@ -106,7 +106,7 @@ def lock_and_fingerprint(lock_sql: str, lock_args: list) -> tuple | None:
 
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {lock_sql}, {_FINGERPRINT_SQL}", [*lock_args, Unit.Status.VERIFIED])
-        _lock, endorsements, seeds, units, latest = cursor.fetchone()
+        *_lock, endorsements, seeds, units, latest = cursor.fetchone()
     return _fingerprint_checked(endorsements, seeds, units, latest)
 
 
