@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from bookings import services
 from bookings.models import Booking
+from tests.unchanged import nothing_changed
 
 from .factories import policy_set
 
@@ -77,7 +78,8 @@ def test_cancel_on_time_says_so_and_provider_needs_reason(client, auto_instrumen
     page = client.get(url).text
     assert "late cancellation" not in page
     assert "You cancel the requester" in page
-    response = client.post(url, {"reason": "", "confirmed": "yes", "next": "desk"})
+    with nothing_changed():  # not cancelled, no credit fact against the provider, no notice sent
+        response = client.post(url, {"reason": "", "confirmed": "yes", "next": "desk"})
     assert response.status_code == 400
     assert "Say why you cancel" in response.text
     response = client.post(url, {"reason": "Instrument broke", "confirmed": "yes", "next": "desk"})

@@ -10,6 +10,7 @@ from credit.models import Appeal, CreditEvent, ListEntry, RepairRequest
 from credit.recompute import recompute_subject
 from tests.credit.factories import ListEntryFactory, record
 from tests.factories import UserFactory
+from tests.unchanged import nothing_changed
 
 K = CreditEvent.Kind
 
@@ -74,13 +75,18 @@ def test_page_appeal_and_repair_forms(client, user):
     )
     stranger = UserFactory()
     client.force_login(stranger)
-    client.post(reverse("credit:appeal-create", args=[entry.pk]), {"reason": "not mine"})
+    with nothing_changed():
+        refused = client.post(reverse("credit:appeal-create", args=[entry.pk]), {"reason": "not mine"})
+    assert refused.status_code == 403
     assert not Appeal.objects.exists()
     client.force_login(user)
     response = client.post(reverse("credit:appeal-create", args=[entry.pk]), {"reason": "Provider closed"})
     assert response.status_code == 302
     assert Appeal.objects.get().entry == entry
-    client.post(reverse("credit:repair-create", args=[entry.pk]), {"proof_text": "Paid"})  # no commitment
+    with nothing_changed():  # no commitment signed: back to "my credit" with the question asked
+        refused = client.post(reverse("credit:repair-create", args=[entry.pk]), {"proof_text": "Paid"}, follow=True)
+    assert refused.redirect_chain == [(reverse("credit:mine"), 302)]
+    assert "sign the credit commitment" in refused.content.decode()
     assert not RepairRequest.objects.exists()
     client.post(reverse("credit:repair-create", args=[entry.pk]), {"proof_text": "Paid", "commitment_signed": "on"})
     assert RepairRequest.objects.get().commitment_signed
@@ -91,13 +97,19 @@ def test_page_moderation_staff_only_and_decisions(client, user, platform_admin):
     proposal = ListEntryFactory(subject=UserFactory(), status="proposed", reason="three no-shows")
     client.force_login(user)
     assert client.get(reverse("moderation")).status_code == 302
-    client.post(reverse("credit:entry-confirm", args=[proposal.pk]), {"reason": "ok"})
+    with nothing_changed():  # a plain user is sent to the admin sign-in; the proposal stays proposed
+        refused = client.post(reverse("credit:entry-confirm", args=[proposal.pk]), {"reason": "ok"})
+    assert refused.status_code == 302
+    assert refused["Location"].startswith("/admin/login/")
     proposal.refresh_from_db()
     assert proposal.status == "proposed"
     client.force_login(platform_admin)
     body = client.get(reverse("moderation")).content.decode()
     assert "three no-shows" in body
-    client.post(reverse("credit:entry-confirm", args=[proposal.pk]), {"reason": ""})
+    with nothing_changed():  # no reason: not published, no ledger event
+        refused = client.post(reverse("credit:entry-confirm", args=[proposal.pk]), {"reason": ""}, follow=True)
+    assert refused.redirect_chain == [(reverse("moderation"), 302)]
+    assert "A reason is required." in refused.content.decode()
     proposal.refresh_from_db()
     assert proposal.status == "proposed"
     client.post(reverse("credit:entry-confirm", args=[proposal.pk]), {"reason": "Evidence checked"})
