@@ -16,7 +16,7 @@ from .attendance import (
 )
 from .bookings import booking_approve, booking_cancel, booking_create, booking_move, booking_refuse
 from .disputes import dispute_decide
-from .history import booking_history_note
+from .history import booking_history_note, booking_reminder_claim
 from .incidents import incident_confirm, incident_contest, incident_report
 from .qualifications import qualification_grant, qualification_grant_to, qualification_revoke
 from .reviews import review_create
@@ -45,6 +45,7 @@ __all__ = [
     "booking_policy_update",
     "booking_record_no_show",
     "booking_refuse",
+    "booking_reminder_claim",
     "bookings_mark_no_shows",
     "dispute_decide",
     "incident_confirm",
