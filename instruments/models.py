@@ -227,6 +227,10 @@ class MembershipQuerySet(models.QuerySet):
             return self.none()
         return self.filter(user=user, role__in=Membership.MANAGING_ROLES)
 
+    def managers_of(self, unit_id: int) -> "MembershipQuerySet":
+        """The other direction: the memberships of those who manage one unit's instruments."""
+        return self.filter(unit_id=unit_id, role__in=Membership.MANAGING_ROLES)
+
     def managed_unit_ids(self, user) -> models.QuerySet:
         """A subquery of the ids of the units `user` manages (for `unit_id__in=`)."""
         return self.managing(user).values("unit_id")

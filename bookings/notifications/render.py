@@ -125,12 +125,10 @@ def provider_recipients(booking: Booking) -> list[Recipient]:
         get_user_model()
         .objects.filter(
             is_active=True,
-            memberships__unit_id=instrument.unit_id,
-            memberships__role__in=Membership.MANAGING_ROLES,
+            pk__in=Membership.objects.managers_of(instrument.unit_id).values("user_id"),
         )
         .exclude(email="")
         .order_by("pk")
-        .distinct()
     )
     recipients = [Recipient(email=user.email, name=_user_name(user)) for user in users]
     if instrument.contact_email:

@@ -16,7 +16,6 @@ from PIL import Image
 from billing import services as billing_services
 from billing.models import Charge
 from bookings import services as booking_services
-from bookings import services_rules
 from bookings.models import Booking
 from credit import services as credit_services
 from credit.models import CreditEvent, subject_key_for
@@ -57,17 +56,17 @@ def contract_world() -> World:
     instrument = instruments[0]
 
     # Booking rules: hours, a blackout, qualifications (one never used, one revoked).
-    services_rules.opening_hours_replace(
+    booking_services.opening_hours_replace(
         instrument=instrument,
         actor=admin,
         rows=[{"weekday": day, "opens": time(0, 0), "closes": time(23, 59)} for day in range(7)],
     )
-    blackout = services_rules.blackout_create(
+    blackout = booking_services.blackout_create(
         instrument=instrument, actor=admin, start=now + timedelta(days=40), end=now + timedelta(days=41), reason=""
     )
-    qualification = services_rules.qualification_grant_to(instrument=instrument, actor=admin, user_id=booker.pk)
-    revoked = services_rules.qualification_grant_to(instrument=instrument, actor=admin, user_id=UserFactory().pk)
-    services_rules.qualification_revoke(instrument=instrument, actor=admin, qualification_id=revoked.pk)
+    qualification = booking_services.qualification_grant_to(instrument=instrument, actor=admin, user_id=booker.pk)
+    revoked = booking_services.qualification_grant_to(instrument=instrument, actor=admin, user_id=UserFactory().pk)
+    booking_services.qualification_revoke(instrument=instrument, actor=admin, qualification_id=revoked.pk)
 
     # Bookings in every state a list can show.
     bookings = []
