@@ -109,7 +109,7 @@ def provider_queue(*, user: User) -> QuerySet[Booking]:
     return queryset.order_by("start", "id")
 
 
-def provider_upcoming(*, user, after: datetime) -> QuerySet[Booking]:
+def provider_upcoming(*, user: User, after: datetime) -> QuerySet[Booking]:
     """Approved bookings starting at or after `after` at the units this user manages (page it)."""
     queryset = (
         _booking_base()
@@ -121,7 +121,9 @@ def provider_upcoming(*, user, after: datetime) -> QuerySet[Booking]:
     return queryset.order_by("start", "id")
 
 
-def booking_actions_offered(user, booking, *, provider: bool | None = None, now: datetime | None = None) -> list[dict]:
+def booking_actions_offered(
+    user: User, booking: Booking, *, provider: bool | None = None, now: datetime | None = None
+) -> list[dict]:
     """The buttons for this user: each action's name and, when it cannot succeed yet, the time it opens
     (`opens_at`, shown on a disabled button). Reads the instrument's policy (select_related it in lists)."""
     now = now or timezone.now()
@@ -136,7 +138,7 @@ def booking_actions_offered(user, booking, *, provider: bool | None = None, now:
     ]
 
 
-def cancellation_consequences(*, booking: Booking, user, now: datetime | None = None) -> dict:
+def cancellation_consequences(*, booking: Booking, user: User, now: datetime | None = None) -> dict:
     """What cancelling this booking now would mean for this user, said before it happens: whether it is late
     (the requester cancelling an approved booking inside the notice window), and the deposit's fate."""
     now = now or timezone.now()
@@ -223,7 +225,7 @@ def instrument_availability(*, instrument: Instrument, start: datetime, end: dat
     )
 
 
-def user_bookings_between(*, instrument: Instrument, user, start: datetime, end: datetime) -> list[Booking]:
+def user_bookings_between(*, instrument: Instrument, user: User, start: datetime, end: datetime) -> list[Booking]:
     """The user's own requested, approved and in-use bookings of this instrument meeting [start, end)."""
     if not user.is_authenticated:
         return []
@@ -237,7 +239,7 @@ def user_bookings_between(*, instrument: Instrument, user, start: datetime, end:
     )
 
 
-def bookable_window(*, instrument: Instrument, user, now: datetime | None = None) -> dict:
+def bookable_window(*, instrument: Instrument, user: User | AnonymousUser, now: datetime | None = None) -> dict:
     """The earliest and latest start the time rules allow this user now (minimum notice; the horizon, which
     the user's credit stretches or shortens), with the policy: what the calendar offers as free."""
     now = now or timezone.now()

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
-def record_change(booking: Booking, *, actor, action: str, from_state: str, reason: str = "", at: datetime) -> None:
+def record_change(
+    booking: Booking, *, actor: User | None, action: str, from_state: str, reason: str = "", at: datetime
+) -> None:
     """Write the change's history row and announce it after commit (booking_changed's receivers: mail,
     webhooks, robots)."""
     BookingEvent.objects.create(

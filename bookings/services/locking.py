@@ -9,10 +9,14 @@ transaction, which serialises all writers.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
 from instruments.models import Instrument
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 from instruments.permissions import can_manage_instrument
 from sharing_platform.errors import DomainConflictError, DomainNotFoundError, DomainPermissionError
 
@@ -29,7 +33,7 @@ def lock_instrument(instrument_id: int) -> Instrument:
     return instrument
 
 
-def lock_instrument_to_manage(actor, instrument: Instrument | int) -> Instrument:
+def lock_instrument_to_manage(actor: User, instrument: Instrument | int) -> Instrument:
     """Lock the instrument row, then check the actor may manage its booking rules (under the lock)."""
     instrument_id = instrument.pk if isinstance(instrument, Instrument) else instrument
     locked = Instrument.objects.select_for_update(of=("self",)).select_related("unit").filter(pk=instrument_id).first()
