@@ -13,7 +13,7 @@ from instruments.models import Instrument, Membership, Unit
 from instruments.permissions import can_manage_instrument, is_platform_admin
 
 PROVIDER_ROLES = Membership.MANAGING_ROLES  # those who bill are those who manage the unit's instruments
-PAYER_ROLES = (Membership.Role.ADMIN,)
+PAYER_ROLES = (Membership.Role.ADMIN,)  # those who settle bills are those who administer the unit
 
 
 def _unit_id(unit: Unit | int) -> int:
@@ -27,7 +27,7 @@ def provider_unit_ids(user) -> QuerySet:
 
 def payer_unit_ids(user) -> QuerySet:
     """Units whose bills this user settles (as a subquery)."""
-    return Membership.objects.filter(user=user, role__in=PAYER_ROLES).values("unit_id")
+    return Membership.objects.administered_unit_ids(user)
 
 
 def can_bill_for(user, unit: Unit | int) -> bool:
@@ -45,16 +45,14 @@ def can_pay_for(user, unit: Unit | int | None) -> bool:
         return False
     if is_platform_admin(user):
         return True
-    return Membership.objects.filter(user=user, unit_id=_unit_id(unit), role__in=PAYER_ROLES).exists()
+    return Membership.objects.administering(user).filter(unit_id=_unit_id(unit)).exists()
 
 
 def can_set_provider_terms(user, unit: Unit) -> bool:
     """Due days and monthly statements: the unit's admins (and platform admins)."""
     if not user.is_authenticated:
         return False
-    return (
-        is_platform_admin(user) or Membership.objects.filter(user=user, unit=unit, role=Membership.Role.ADMIN).exists()
-    )
+    return is_platform_admin(user) or Membership.objects.administering(user).filter(unit=unit).exists()
 
 
 def can_set_instrument_billing(user, instrument: Instrument) -> bool:

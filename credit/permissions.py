@@ -23,8 +23,7 @@ def _administers_unit_of(viewer, person) -> bool:
     return Membership.objects.filter(
         user=person,
         unit__status=Unit.Status.VERIFIED,
-        unit__memberships__user=viewer,
-        unit__memberships__role=Membership.Role.ADMIN,
+        unit_id__in=Membership.objects.administered_unit_ids(viewer),
     ).exists()
 
 

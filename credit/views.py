@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from instruments.models import Membership, Unit
+from instruments.models import Unit
 from sharing_platform.pages import domain_error_pages
 
 from . import params, policy, selectors, services
@@ -87,7 +87,7 @@ def mine(request):
                 "repair_from": repair_from,
             }
         )
-    administered = Unit.objects.filter(memberships__user=request.user, memberships__role=Membership.Role.ADMIN)
+    administered = Unit.objects.administered_by(request.user)
     return render(
         request,
         "credit/mine.html",

@@ -123,6 +123,10 @@ class UnitQuerySet(models.QuerySet):
         """The units whose instruments `user` runs (see `MembershipQuerySet.managing`)."""
         return self.filter(pk__in=Membership.objects.managed_unit_ids(user))
 
+    def administered_by(self, user) -> "UnitQuerySet":
+        """The units `user` administers (see `MembershipQuerySet.administering`)."""
+        return self.filter(pk__in=Membership.objects.administered_unit_ids(user))
+
 
 class CreditTier(models.TextChoices):
     """The credit tiers, best first (credit/params.py sets their score floors). Kept here, beside the
@@ -234,6 +238,17 @@ class MembershipQuerySet(models.QuerySet):
     def managed_unit_ids(self, user) -> models.QuerySet:
         """A subquery of the ids of the units `user` manages (for `unit_id__in=`)."""
         return self.managing(user).values("unit_id")
+
+    def administering(self, user) -> "MembershipQuerySet":
+        """The memberships through which `user` administers a unit (members, robots, terms, bills to pay):
+        the one definition of "who administers a unit". Empty for anonymous users."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user, role=Membership.Role.ADMIN)
+
+    def administered_unit_ids(self, user) -> models.QuerySet:
+        """A subquery of the ids of the units `user` administers (for `unit_id__in=`)."""
+        return self.administering(user).values("unit_id")
 
 
 class Membership(models.Model):

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def units_administered(user: User) -> QuerySet[Unit]:
-    return Unit.objects.filter(memberships__user=user, memberships__role=Membership.Role.ADMIN).order_by("name")
+    return Unit.objects.administered_by(user).order_by("name")
 
 
 def robot_webhook_list(*, user: User) -> QuerySet[RobotWebhook]:
@@ -25,7 +25,7 @@ def robot_webhook_list(*, user: User) -> QuerySet[RobotWebhook]:
     robots = RobotWebhook.objects.select_related("unit", "user").order_by("pk")
     if is_platform_admin(user):
         return robots
-    administered = Membership.objects.filter(user=user, role=Membership.Role.ADMIN).values("unit_id")
+    administered = Membership.objects.administered_unit_ids(user)
     return robots.filter(Q(user=user) | Q(unit_id__in=administered))
 
 

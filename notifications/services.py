@@ -188,7 +188,8 @@ def robot_notify(
     return created
 
 
-def _enqueue(message_ids: list[int]) -> None:
+def robot_messages_queue(message_ids: list[int]) -> None:
+    """Queue a delivery attempt for each message (the resume sweep); a broker failure leaves it pending."""
     from .tasks import deliver_robot_message
 
     for message_id in message_ids:

@@ -34,5 +34,5 @@ def deliver_robot_message(message_id: int) -> str | None:
 def resume_robot_messages() -> int:
     """Every few minutes (beat): queue again the messages whose queued attempt was lost."""
     overdue = services.robot_messages_overdue()
-    services._enqueue(overdue)
+    services.robot_messages_queue(overdue)
     return len(overdue)
