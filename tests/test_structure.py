@@ -99,3 +99,23 @@ def test_split_packages_still_answer_their_old_imports(package):
     module = importlib.import_module(package)
     public = [name for name in getattr(module, "__all__", dir(module)) if not name.startswith("_")]
     assert public, f"{package} exports nothing"
+
+
+def _untyped_public_functions(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    untyped = []
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+            continue
+        arguments = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+        if node.returns is None or any(a.annotation is None for a in arguments if a.arg not in {"self", "cls"}):
+            untyped.append(f"{node.name}:{node.lineno}")
+    return untyped
+
+
+def test_every_service_and_selector_signature_is_typed():
+    """The write and read surfaces are what other apps call: their signatures say what they take and give."""
+    surfaces = [path for path in application_modules() if {"services", "selectors"} & {path.stem, path.parent.name}]
+    assert len(surfaces) > 30
+    untyped = {relative(path): names for path in surfaces if (names := _untyped_public_functions(path))}
+    assert untyped == {}

@@ -18,6 +18,7 @@ import io
 import math
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -29,6 +30,10 @@ from ..catalogue_cache import catalogue_changed
 from ..error_codes import InstrumentErrorCode
 from ..models import Instrument, InstrumentPhoto
 from ..permissions import can_manage_instrument
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.core.files.uploadedfile import UploadedFile
 
 PHOTO_MAX_BYTES = 8 * 1024 * 1024
 PHOTO_MAX_PIXELS = 40_000_000  # 40 megapixels: more than any camera phone, far less than a bomb
@@ -42,7 +47,7 @@ def _refuse(message: str, code: InstrumentErrorCode) -> DomainValidationError:
     return DomainValidationError(message, field="image", code=code)
 
 
-def photo_content(upload) -> bytes:
+def photo_content(upload: UploadedFile) -> bytes:
     """The bytes of an uploaded photo, refusing an oversize file before it is read into memory."""
     _check_size(upload.size or 0)
     return upload.read(PHOTO_MAX_BYTES + 1)
@@ -215,7 +220,7 @@ def _cover_refresh(instrument_id: int) -> None:
     catalogue_changed()  # the catalogue rows carry the thumbnail; update() sends no post_save
 
 
-def instrument_photo_add(*, actor, instrument: Instrument, content: bytes) -> InstrumentPhoto:
+def instrument_photo_add(*, actor: User | AnonymousUser, instrument: Instrument, content: bytes) -> InstrumentPhoto:
     """Add a photo to an instrument (its unit's managers and admins). It becomes the catalogue's picture."""
     _require_manager(actor, instrument)  # before the costly decoding
     _require_in_service(instrument)
@@ -252,7 +257,7 @@ def _files_delete(photo: InstrumentPhoto) -> None:
             field.storage.delete(field.name)
 
 
-def instrument_photo_delete(*, actor, photo: InstrumentPhoto) -> None:
+def instrument_photo_delete(*, actor: User | AnonymousUser, photo: InstrumentPhoto) -> None:
     """Remove a photo and its files (the files once the transaction has committed)."""
     with transaction.atomic():
         locked = Instrument.objects.select_for_update().select_related("unit").get(pk=photo.instrument_id)
