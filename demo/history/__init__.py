@@ -94,7 +94,7 @@ def demo_history_seed(*, now: datetime | None = None, scale: float = DEFAULT_SCA
     admin = get_user_model().objects.get(username="admin")
     rng = random.Random(SEED)  # noqa: S311 - a seeded PRNG makes demo data deterministic
     # The objects already loaded (Django, the catalogue) stay out of the cyclic collector's way, and it runs
-    # less often while thousands of short-lived querysets come and go (a tenth of the CPU time otherwise).
+    # less often while thousands of short-lived querysets come and go (about 2 s of 35 s of CPU otherwise).
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
