@@ -6,7 +6,7 @@ from datetime import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from demo.history import DEFAULT_SCALE, demo_history_seed
+from demo.history import DEFAULT_SCALE, demo_history_seed, passwords_hashed_once
 from instruments.demo_data import demo_seed
 
 
@@ -36,6 +36,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        with passwords_hashed_once():
+            self._seed(options)
+
+    def _seed(self, options) -> None:
         summary = demo_seed()
         self.stdout.write(self.style.SUCCESS(summary.line()))
         if options["without_history"]:
