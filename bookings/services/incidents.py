@@ -1,4 +1,5 @@
-"""Incidents: a party reports damage or misuse; the other side confirms it or contests it (a dispute).
+"""Incidents: a party reports damage, misuse or fraud; for damage and misuse, the other side confirms it or
+contests it (a dispute).
 
 A fraud report is different: no party can confirm it (not the accused, not the provider), so it opens
 a dispute at once and only a platform admin's decision (disputes.dispute_decide) upholds it, as the
@@ -36,7 +37,7 @@ DepositState = Booking.DepositState
 
 
 def deposit_refund_blocked(booking: Booking) -> bool:
-    """A damage or misuse report against the requester keeps the deposit held until it is settled."""
+    """An open report (damage, misuse or fraud) against the requester keeps the deposit held until it is settled."""
     return booking.incidents.filter(
         reporter_side=Side.PROVIDER, state__in=[Incident.State.REPORTED, Incident.State.CONTESTED]
     ).exists()

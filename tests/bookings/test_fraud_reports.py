@@ -9,6 +9,7 @@ accused. Through the API and the pages; refused attempts change nothing.
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from bookings import services
@@ -148,6 +149,18 @@ def test_api_schema_offers_fraud(api_client, db):
     assert response.status_code == 200
     enums = [schema.get("enum", []) for schema in response.json()["components"]["schemas"].values()]
     assert ["damage", "misuse", "fraud"] in enums
+
+
+def test_database_refuses_a_second_open_fraud_report(completed, researcher, unit_manager):
+    services.incident_report(
+        booking_id=completed.pk, reporter=researcher, kind="fraud", severity="serious", description="Falsified data"
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():  # the constraint, past the service's check
+        Incident.objects.create(
+            booking=completed, reported_by=unit_manager, reporter_side="provider", kind="fraud", severity="minor",
+            description="Wrong identity",
+        )  # fmt: skip
+    assert Incident.objects.count() == 1
 
 
 # --- Pages ------------------------------------------------------------------------------------
