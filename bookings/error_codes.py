@@ -11,6 +11,7 @@ class BookingErrorCode(ErrorCode):
     INSTRUMENT_UNAVAILABLE = "instrument_unavailable"  # in maintenance or retired
     RATE_KIND = "rate_kind"  # internal rate asked by a non-member, or the reverse
     ALREADY_REVIEWED = "already_reviewed"
+    ALREADY_REPORTED = "already_reported"  # a fraud report on this booking is waiting for a decision
     ALREADY_REVOKED = "already_revoked"  # a qualification
 
 

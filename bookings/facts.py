@@ -103,7 +103,8 @@ def fact_service_delivered(booking, *, occurred_at: datetime):
 
 
 def fact_incident_confirmed(incident, *, occurred_at: datetime):
-    """Confirmed damage or misuse, against whichever side it was reported about, with its severity."""
+    """Confirmed damage or misuse, or fraud upheld by a platform admin, against whichever side it was reported
+    about, with its severity. Fraud is FRAUD_CONFIRMED for either side (the requester, or the provider unit)."""
     booking = incident.booking
     details = {
         "booking": booking.pk,
@@ -117,6 +118,8 @@ def fact_incident_confirmed(incident, *, occurred_at: datetime):
     else:
         subject, counterparty = booking.instrument.unit, booking.requester
         kind = Kind.INSTRUMENT_FAULT if incident.kind == "damage" else Kind.BREACH_CONFIRMED
+    if incident.kind == "fraud":
+        kind = Kind.FRAUD_CONFIRMED
     return credit_event_record(
         subject=subject,
         kind=kind,

@@ -420,11 +420,17 @@ class Review(models.Model):
 
 
 class Incident(models.Model):
-    """A damage or misuse report by one side against the other, confirmed or contested by them."""
+    """A damage, misuse or fraud report by one side against the other.
+
+    Damage and misuse are confirmed or contested by the accused side. Fraud (falsified results or
+    samples, a misrepresented identity or purpose, payment fraud) is the gravest fact: it is never
+    confirmed by a party, it opens a dispute at once and only a platform admin's decision upholds it.
+    """
 
     class Kind(models.TextChoices):
         DAMAGE = "damage", _("Damage")
         MISUSE = "misuse", _("Misuse")
+        FRAUD = "fraud", _("Fraud")
 
     class Severity(models.TextChoices):
         MINOR = "minor", _("Minor")
@@ -459,6 +465,11 @@ class Incident(models.Model):
         verbose_name_plural = _("incidents")
         constraints = [
             models.CheckConstraint(condition=Q(estimated_loss__gte=0), name="incident_loss_not_negative"),
+            models.UniqueConstraint(
+                fields=["booking"],
+                condition=Q(kind="fraud", state__in=["reported", "contested"]),
+                name="incident_one_open_fraud_report_per_booking",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -106,5 +106,8 @@ def can_contest_incident(user, incident) -> bool:
 
 
 def can_confirm_incident(user, incident) -> bool:
-    """The accused side (or a platform admin), while the report is unanswered."""
+    """The accused side (or a platform admin), while the report is unanswered. Nobody confirms a fraud report:
+    a platform admin decides it as a dispute."""
+    if incident.kind == "fraud":
+        return False
     return can_contest_incident(user, incident) or (incident.state == "reported" and is_platform_admin(user))

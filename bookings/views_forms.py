@@ -19,6 +19,7 @@ from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from . import selectors, services
 from .forms import ContestForm, DisputeDecisionForm, IncidentForm, MoveForm, ReviewForm
+from .models import Incident
 from .permissions import (
     allowed_actions,
     can_confirm_incident,
@@ -154,10 +155,13 @@ def booking_incident_report(request, pk: int):
         attachment = values.pop("attachment", None)
         values["estimated_loss"] = values.get("estimated_loss") or 0
         with refusal_shown_on(form):
-            services.incident_report(
+            incident = services.incident_report(
                 booking_id=booking.pk, reporter=request.user, files=[attachment] if attachment else [], **values
             )
-        messages.success(request, _("The incident is reported; the other side can confirm or contest it."))
+        if incident.kind == Incident.Kind.FRAUD:
+            messages.success(request, _("The fraud report is filed; a platform administrator will decide it."))
+        else:
+            messages.success(request, _("The incident is reported; the other side can confirm or contest it."))
         return redirect("bookings:detail", pk=booking.pk)
     if can_report_incident(request.user, booking):
         return _detail_with_errors(request, booking, incident_form=form)

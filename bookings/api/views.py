@@ -302,7 +302,9 @@ class BookingIncidentsView(GenericAPIView):
         return Response(s.IncidentSerializer(incidents, many=True).data)
 
     @extend_schema(
-        summary="Report damage or misuse", request=s.IncidentInputSerializer, responses={201: s.IncidentSerializer}
+        summary="Report damage, misuse or fraud (a fraud report is decided by a platform admin)",
+        request=s.IncidentInputSerializer,
+        responses={201: s.IncidentSerializer},
     )
     def post(self, request, pk: int):
         booking = _booking_or_404(request, pk)

@@ -1,4 +1,5 @@
-"""Disputes: a platform admin decides a contested incident; both sides get the outcome as a fact."""
+"""Disputes: a platform admin decides a contested incident, or a fraud report (which opens its dispute at
+once); both sides get the outcome as a fact. An upheld fraud report is FRAUD_CONFIRMED against the accused."""
 
 from __future__ import annotations
 
