@@ -21,6 +21,12 @@ from credit.selectors import NEUTRAL_STANDING, CreditStanding
 
 from .availability import covers, open_intervals
 from .error_codes import BookingRule
+from .refusal_policy import (  # noqa: F401 -- the refusal rule is part of the booking policy's surface
+    REFUSAL_HARM_LOOKBACK,
+    RefusalFacts,
+    refusal_explanation,
+    refusal_justification,
+)
 
 
 @dataclass(frozen=True)
@@ -500,93 +506,6 @@ def auto_approval_decision(*, instrument, policy, standing: CreditStanding) -> b
     if not instrument.requires_approval:
         return standing.tier not in MANUAL_APPROVAL_TIERS
     return bool(policy.allow_credit_auto_approval and standing.auto_approval_eligible)
-
-
-REFUSAL_BLACK_LIST_HISTORY = "black_list_history"
-REFUSAL_BLACK_LISTED = "black_listed"
-REFUSAL_CONFIRMED_HARM = "confirmed_damage_or_misuse"
-REFUSAL_DECLARED_BLACKOUT = "declared_blackout"
-# How far back a confirmed damage or misuse lets any provider refuse the person.
-REFUSAL_HARM_LOOKBACK = timedelta(days=2 * 365)
-
-
-@dataclass(frozen=True)
-class RefusalFacts:
-    """What the refusal rule needs to know, gathered by `bookings.selectors.refusal_facts`.
-
-    The requester's record is taken as it was when the request was made (`requested_at`); only a black
-    entry in force now (a platform admin's verdict, which the provider cannot make) counts as well. The
-    instrument's state is not asked: a request is only accepted while the instrument takes bookings, so
-    its state then never justifies a refusal, and a status set afterwards is the provider's own toggle.
-    What does is a declared maintenance period: a blackout over the booking that holds for every booking
-    in it (no approved booking of the instrument inside it).
-    """
-
-    requested_at: datetime
-    black_list_history_at_request: bool
-    black_listed_now: bool
-    confirmed_harm_before_request: int
-    blackout: Any | None
-    blackout_applies_to_all: bool
-
-
-def refusal_justification(facts: RefusalFacts) -> str:
-    """Why a refusal is justified by the platform's own rules ("" when nothing justifies it).
-
-    A justified refusal counts for the provider (REFUSAL_JUSTIFIED); any other one counts against its
-    acceptance rate (REFUSAL_UNJUSTIFIED). Providers may refuse users with a black-list history, users
-    listed now, and users with a confirmed damage or misuse (any severity, any provider) in the two
-    years before the request; and any booking inside a declared maintenance period applied to all.
-    """
-    if facts.black_list_history_at_request:
-        return REFUSAL_BLACK_LIST_HISTORY
-    if facts.black_listed_now:
-        return REFUSAL_BLACK_LISTED
-    if facts.confirmed_harm_before_request:
-        return REFUSAL_CONFIRMED_HARM
-    if facts.blackout is not None and facts.blackout_applies_to_all:
-        return REFUSAL_DECLARED_BLACKOUT
-    return ""
-
-
-def refusal_explanation(facts: RefusalFacts, *, tz: tzinfo) -> tuple[str, str]:
-    """The justification and a sentence telling the provider whether the refusal will count as justified
-    and why (for the refusal page and the API)."""
-    justification = refusal_justification(facts)
-    if justification == REFUSAL_BLACK_LIST_HISTORY:
-        text = _("This refusal will count as justified: the requester had been on the black list before the request.")
-    elif justification == REFUSAL_BLACK_LISTED:
-        text = _("This refusal will count as justified: the requester is on the black list now.")
-    elif justification == REFUSAL_CONFIRMED_HARM:
-        text = _(
-            "This refusal will count as justified: the requester had a confirmed damage or misuse in the two "
-            "years before the request."
-        )
-    elif justification == REFUSAL_DECLARED_BLACKOUT:
-        text = _(
-            "This refusal will count as justified: the booking falls in the declared maintenance period "
-            "%(start)s to %(end)s, which holds for every booking in it."
-        ) % _blackout_times(facts.blackout, tz)
-    elif facts.blackout is not None:
-        text = _(
-            "This refusal will count against your unit's acceptance rate: the maintenance period %(start)s to "
-            "%(end)s does not hold for every booking in it (an approved booking lies inside it)."
-        ) % _blackout_times(facts.blackout, tz)
-    else:
-        text = _(
-            "This refusal will count against your unit's acceptance rate. A refusal is justified by the "
-            "requester's record when they asked (a black-list history, or a confirmed damage or misuse in the "
-            "two years before), or by a maintenance period declared as a blackout over the booking; a status "
-            "changed after the request does not justify it."
-        )
-    return justification, text
-
-
-def _blackout_times(blackout, tz: tzinfo) -> dict[str, str]:
-    return {
-        "start": blackout.start.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-        "end": blackout.end.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-    }
 
 
 def cancellation_is_late(*, policy, start: datetime, now: datetime) -> bool:

@@ -49,6 +49,7 @@ class BookingReasonSerializer(serializers.Serializer):
 class RefusalOutlookSerializer(serializers.Serializer):
     """Whether refusing the booking now would count as justified for the provider, and why."""
 
+    refusable = serializers.BooleanField(help_text="False when the booking is no pending request.")
     justified = serializers.BooleanField()
     justification = serializers.CharField(help_text="The rule that justifies it; empty when none does.")
     explanation = serializers.CharField()

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from sharing_platform.api.pagination import NewestFirstCursorPagination
 from sharing_platform.api.parsers import UPLOAD_PARSERS
 from sharing_platform.api.permissions import IsPlatformAdmin
-from sharing_platform.errors import DomainConflictError, DomainNotFoundError, DomainPermissionError
+from sharing_platform.errors import DomainNotFoundError, DomainPermissionError
 
 from .. import selectors
 from ..filters import BookingFilter
@@ -147,9 +147,21 @@ class BookingRefuseView(_TransitionView):
         if not can_decide_booking(request.user, booking):
             raise DomainPermissionError(_("Only the instrument's managers can refuse this booking."))
         if booking.state != BookingState.REQUESTED:
-            raise DomainConflictError(_("Only a pending request can be refused."))
+            # A read answers for any booking the provider decides; only a pending request can be refused.
+            outlook = {
+                "refusable": False,
+                "justified": False,
+                "justification": "",
+                "explanation": _("Only a pending request can be refused."),
+            }
+            return Response(s.RefusalOutlookSerializer(outlook).data)
         justification, explanation = selectors.refusal_outlook(booking)
-        outlook = {"justified": bool(justification), "justification": justification, "explanation": explanation}
+        outlook = {
+            "refusable": True,
+            "justified": bool(justification),
+            "justification": justification,
+            "explanation": explanation,
+        }
         return Response(s.RefusalOutlookSerializer(outlook).data)
 
     def perform(self, request, booking, reason=""):

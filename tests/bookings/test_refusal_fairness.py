@@ -48,6 +48,7 @@ def _outlook(api_client, manager, booking):
     api_client.force_authenticate(manager)
     response = api_client.get(f"{URL}{booking.pk}/refuse/")
     assert response.status_code == 200, response.json()
+    assert response.json()["refusable"] is True
     return response.json()
 
 
@@ -204,7 +205,8 @@ def test_refusing_a_booking_that_is_not_pending_changes_nothing(api_client, make
         response = api_client.post(f"{URL}{booking.pk}/refuse/", {"reason": "Changed my mind"}, format="json")
         outlook = api_client.get(f"{URL}{booking.pk}/refuse/")
     assert response.status_code == 409, response.json()
-    assert outlook.status_code == 409
+    assert outlook.status_code == 200
+    assert outlook.json()["refusable"] is False
     assert Booking.objects.get(pk=booking.pk).state == BookingState.APPROVED
 
 
