@@ -21,6 +21,12 @@ from credit.selectors import NEUTRAL_STANDING, CreditStanding
 
 from .availability import covers, open_intervals
 from .error_codes import BookingRule
+from .refusal_policy import (  # noqa: F401 -- the refusal rule is part of the booking policy's surface
+    REFUSAL_HARM_LOOKBACK,
+    RefusalFacts,
+    refusal_explanation,
+    refusal_justification,
+)
 
 
 @dataclass(frozen=True)
@@ -500,27 +506,6 @@ def auto_approval_decision(*, instrument, policy, standing: CreditStanding) -> b
     if not instrument.requires_approval:
         return standing.tier not in MANUAL_APPROVAL_TIERS
     return bool(policy.allow_credit_auto_approval and standing.auto_approval_eligible)
-
-
-REFUSAL_BLACK_LIST_HISTORY = "black_list_history"
-REFUSAL_BELOW_MINIMUM_CREDIT = "below_minimum_credit"
-REFUSAL_INSTRUMENT_UNAVAILABLE = "instrument_unavailable"
-
-
-def refusal_justification(*, instrument, standing: CreditStanding, black_list_history: bool) -> str:
-    """Why a refusal is justified by the platform's own rules ("" when nothing justifies it).
-
-    A justified refusal counts for the provider (REFUSAL_JUSTIFIED); any other one counts against its
-    acceptance rate (REFUSAL_UNJUSTIFIED). Providers may refuse users with a black-list history.
-    """
-    if black_list_history:
-        return REFUSAL_BLACK_LIST_HISTORY
-    minimum = instrument.min_credit_score
-    if minimum is not None and standing.score is not None and standing.score < minimum:
-        return REFUSAL_BELOW_MINIMUM_CREDIT
-    if instrument.status != "available":
-        return REFUSAL_INSTRUMENT_UNAVAILABLE
-    return ""
 
 
 def cancellation_is_late(*, policy, start: datetime, now: datetime) -> bool:

@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from credit.selectors import credit_standing_for_user, credit_tiers_of_users
+from credit.selectors import (
+    credit_black_list_history,
+    credit_confirmed_harm_count,
+    credit_standing_for_user,
+    credit_tiers_of_users,
+)
 from instruments.models import Instrument, Membership, Unit
 from instruments.permissions import can_manage_instrument, is_platform_admin
 
@@ -31,7 +36,15 @@ from .models import (
     Review,
 )
 from .permissions import allowed_actions, can_see_requester_tier, can_view_booking
-from .policy import QualificationFacts, action_opens_at, cancellation_is_late, qualification_valid
+from .policy import (
+    REFUSAL_HARM_LOOKBACK,
+    QualificationFacts,
+    RefusalFacts,
+    action_opens_at,
+    cancellation_is_late,
+    qualification_valid,
+    refusal_explanation,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -205,6 +218,43 @@ def qualification_facts(instrument: Instrument, user: User) -> QualificationFact
         .first()
     )
     return QualificationFacts(**row) if row else None
+
+
+def refusal_facts(booking: Booking) -> RefusalFacts:
+    """What decides whether refusing `booking` now is justified (see `policy.refusal_justification`): the
+    requester's record as it was when the request was made, a black entry in force now, and a blackout
+    over the booking with whether it holds for every booking in it (no approved booking inside it)."""
+    requested_at = booking.created_at
+    requester = booking.requester
+    blackout = (
+        Blackout.objects.filter(instrument_id=booking.instrument_id, start__lt=booking.end, end__gt=booking.start)
+        .order_by("start", "id")
+        .first()
+    )
+    applies_to_all = (
+        blackout is not None
+        and not Booking.objects.filter(instrument_id=booking.instrument_id)
+        .blocking()
+        .overlapping(blackout.start, blackout.end)
+        .exclude(pk=booking.pk)
+        .exists()
+    )
+    return RefusalFacts(
+        requested_at=requested_at,
+        black_list_history_at_request=credit_black_list_history(requester, before=requested_at),
+        black_listed_now=credit_standing_for_user(requester).blacklisted,
+        confirmed_harm_before_request=credit_confirmed_harm_count(
+            requester, since=requested_at - REFUSAL_HARM_LOOKBACK, until=requested_at
+        ),
+        blackout=blackout,
+        blackout_applies_to_all=applies_to_all,
+    )
+
+
+def refusal_outlook(booking: Booking) -> tuple[str, str]:
+    """Whether refusing `booking` now would count as justified, and why, in words for the provider:
+    (justification, sentence); the justification is "" when the refusal would count against the unit."""
+    return refusal_explanation(refusal_facts(booking), tz=timezone.get_current_timezone())
 
 
 def instrument_availability(*, instrument: Instrument, start: datetime, end: datetime) -> list[Slot]:

@@ -64,6 +64,10 @@ def detail_context(request, booking, *, review_form=None, incident_form=None, co
             for incident in incidents
         ],
         "requester_tier": selectors.requester_tiers_visible(user=user, bookings=[booking]).get(booking.pk),
+        # Said next to the refuse button: will this refusal count as justified, and why.
+        "refusal_outlook": (
+            selectors.refusal_outlook(booking)[1] if any(action["name"] == "refuse" for action in actions) else ""
+        ),
         "review_form": (review_form or ReviewForm()) if may_review else None,
         "incident_form": (incident_form or IncidentForm()) if may_report else None,
     }

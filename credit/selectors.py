@@ -18,6 +18,7 @@ from .models import Appeal, CreditEvent, CreditScore, ListEntry, RepairRequest, 
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from datetime import datetime
 
     from django.contrib.auth.models import AnonymousUser, User
 
@@ -97,13 +98,33 @@ def credit_tiers_of_users(user_ids: Iterable[int]) -> dict[int, str]:
     return {keys[key]: tier for key, tier in rows}
 
 
-def credit_black_list_history(subject: User | Unit) -> bool:
-    """Whether the subject was ever published on the black list (providers may refuse such users)."""
-    return ListEntry.objects.filter(
+def credit_black_list_history(subject: User | Unit, *, before: datetime | None = None) -> bool:
+    """Whether the subject was ever published on the black list (providers may refuse such users); with
+    `before`, whether it had been published by then."""
+    entries = ListEntry.objects.filter(
         subject_key=subject_key_for(subject),
         list_type=ListEntry.List.BLACK,
         published_at__isnull=False,
-    ).exists()
+    )
+    if before is not None:
+        entries = entries.filter(published_at__lte=before)
+    return entries.exists()
+
+
+HARM_KINDS = (CreditEvent.Kind.DAMAGE_CONFIRMED, CreditEvent.Kind.MISUSE_CONFIRMED)
+
+
+def credit_confirmed_harm_count(subject: User, *, since: datetime, until: datetime) -> int:
+    """How many confirmed damages or misuses (any severity, any provider, not reversed) the ledger holds
+    against the user with `since <= occurred_at <= until`."""
+    return CreditEvent.objects.filter(
+        subject_key=subject_key_for(subject),
+        kind__in=HARM_KINDS,
+        occurred_at__gte=since,
+        occurred_at__lte=until,
+        reverses__isnull=True,
+        reversed_by__isnull=True,
+    ).count()
 
 
 def credit_score_history(subject: User | Unit, *, limit: int = 60) -> list[CreditScore]:

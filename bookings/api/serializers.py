@@ -46,6 +46,15 @@ class BookingReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class RefusalOutlookSerializer(serializers.Serializer):
+    """Whether refusing the booking now would count as justified for the provider, and why."""
+
+    refusable = serializers.BooleanField(help_text="False when the booking is no pending request.")
+    justified = serializers.BooleanField()
+    justification = serializers.CharField(help_text="The rule that justifies it; empty when none does.")
+    explanation = serializers.CharField()
+
+
 class ActualHoursSerializer(serializers.Serializer):
     actual_hours = serializers.DecimalField(
         max_digits=8, decimal_places=2, required=False, allow_null=True, default=None, min_value=0

@@ -16,12 +16,12 @@ from rest_framework.views import APIView
 from sharing_platform.api.pagination import NewestFirstCursorPagination
 from sharing_platform.api.parsers import UPLOAD_PARSERS
 from sharing_platform.api.permissions import IsPlatformAdmin
-from sharing_platform.errors import DomainNotFoundError
+from sharing_platform.errors import DomainNotFoundError, DomainPermissionError
 
 from .. import selectors
 from ..filters import BookingFilter
-from ..models import Booking, BookingEvent
-from ..permissions import can_view_incident
+from ..models import Booking, BookingEvent, BookingState
+from ..permissions import can_decide_booking, can_view_incident
 from ..services.attendance import booking_check_in, booking_check_out, booking_complete, booking_record_no_show
 from ..services.bookings import booking_approve, booking_cancel, booking_create, booking_move, booking_refuse
 from ..services.disputes import dispute_decide
@@ -136,6 +136,33 @@ class BookingRefuseView(_TransitionView):
     )
     def post(self, request, pk: int):
         return super().post(request, pk)
+
+    @extend_schema(
+        summary="Whether refusing this request now would count as justified, and why (provider)",
+        request=None,
+        responses=s.RefusalOutlookSerializer,
+    )
+    def get(self, request, pk: int):
+        booking = _booking_or_404(request, pk)
+        if not can_decide_booking(request.user, booking):
+            raise DomainPermissionError(_("Only the instrument's managers can refuse this booking."))
+        if booking.state != BookingState.REQUESTED:
+            # A read answers for any booking the provider decides; only a pending request can be refused.
+            outlook = {
+                "refusable": False,
+                "justified": False,
+                "justification": "",
+                "explanation": _("Only a pending request can be refused."),
+            }
+            return Response(s.RefusalOutlookSerializer(outlook).data)
+        justification, explanation = selectors.refusal_outlook(booking)
+        outlook = {
+            "refusable": True,
+            "justified": bool(justification),
+            "justification": justification,
+            "explanation": explanation,
+        }
+        return Response(s.RefusalOutlookSerializer(outlook).data)
 
     def perform(self, request, booking, reason=""):
         return booking_refuse(booking_id=booking.pk, actor=request.user, reason=reason)

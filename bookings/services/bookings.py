@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from credit.selectors import credit_black_list_history, credit_standing_for_unit, credit_standing_for_user
+from credit.selectors import credit_standing_for_unit, credit_standing_for_user
 from instruments.models import Instrument, Membership, Unit
 from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
 
@@ -36,6 +36,7 @@ from ..selectors import (
     blocking_overlaps,
     booking_policy_get,
     qualification_facts,
+    refusal_facts,
     user_live_bookings,
     weekly_hours,
 )
@@ -336,6 +337,17 @@ def booking_approve(*, booking_id: int, actor: User, now: datetime | None = None
             )
         if booking.end <= now:
             raise DomainConflictError(_("The requested time has passed; refuse or let the requester move it."))
+        blackout = next(iter(blackouts_between(booking.instrument, booking.start, booking.end)), None)
+        if blackout is not None:
+            # A declared maintenance period holds for every booking in it, or it justifies no refusal.
+            raise DomainConflictError(
+                _("The booking falls in the blackout %(start)s to %(end)s; refuse it or remove the blackout.")
+                % {
+                    "start": timezone.localtime(blackout.start).strftime("%Y-%m-%d %H:%M"),
+                    "end": timezone.localtime(blackout.end).strftime("%Y-%m-%d %H:%M"),
+                },
+                code=BookingRule.BLACKOUT,
+            )
         if credit_standing_for_unit(booking.instrument.unit).blacklisted:
             raise DomainConflictError(
                 _(
@@ -370,11 +382,7 @@ def booking_refuse(*, booking_id: int, actor: User, reason: str, now: datetime |
         booking.save()
         record_change(booking, actor=actor, action="refused", from_state=BookingState.REQUESTED, reason=reason, at=now)
         facts.fact_request_answered(booking, occurred_at=now, on_time=_answered_on_time(booking, now), approved=False)
-        justification = refusal_justification(
-            instrument=booking.instrument,
-            standing=credit_standing_for_user(booking.requester),
-            black_list_history=credit_black_list_history(booking.requester),
-        )
+        justification = refusal_justification(refusal_facts(booking))
         facts.fact_refusal(booking, occurred_at=now, justification=justification)
     return booking
 

@@ -19,9 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from instruments.models import Instrument
-from sharing_platform.errors import DomainNotFoundError, DomainValidationError
+from sharing_platform.errors import DomainConflictError, DomainNotFoundError, DomainValidationError
 
-from ..models import WEEKDAYS, Blackout, BookingPolicy, OpeningHours
+from ..error_codes import BookingRule
+from ..models import WEEKDAYS, Blackout, Booking, BookingPolicy, BookingState, OpeningHours
 from .locking import lock_instrument_to_manage
 
 if TYPE_CHECKING:
@@ -351,6 +352,26 @@ def blackout_create(
 def blackout_delete(*, instrument: Instrument | int, actor: User, blackout_id: int) -> None:
     with transaction.atomic():
         locked = lock_instrument_to_manage(actor, instrument)
-        deleted, _rows = Blackout.objects.filter(instrument=locked, pk=blackout_id).delete()
-        if not deleted:
+        blackout = Blackout.objects.filter(instrument=locked, pk=blackout_id).first()
+        if blackout is None:
             raise DomainNotFoundError(_("No such blackout period on this instrument."))
+        if _refusals_in(blackout).exists():
+            # A declared maintenance period that justified a refusal stays declared: removing it after
+            # refusing would be the status toggle the refusal rule does not accept.
+            raise DomainConflictError(
+                _(
+                    "A booking in this blackout was refused while it was declared, so the period stays as it "
+                    "was declared."
+                ),
+                code=BookingRule.BLACKOUT,
+            )
+        blackout.delete()
+
+
+def _refusals_in(blackout: Blackout):
+    """Refusals of bookings inside the blackout decided while it was declared (the ones it justified)."""
+    return Booking.objects.filter(
+        instrument_id=blackout.instrument_id,
+        state=BookingState.REFUSED,
+        decided_at__gte=blackout.created_at,
+    ).overlapping(blackout.start, blackout.end)

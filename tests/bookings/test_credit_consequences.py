@@ -322,10 +322,11 @@ def test_credit_refusal_of_user_with_black_list_history_is_justified(
 def test_credit_refusal_of_user_listed_after_requesting_is_justified(
     api_client, make_booking, researcher, unit_manager
 ):
+    """Listed after the request: a black entry in force now is the platform's verdict, not the provider's."""
     booking = make_booking()
     _publish_black(researcher)
     _refuse(api_client, unit_manager, booking)
-    assert _refusal_facts(booking) == [(K.REFUSAL_JUSTIFIED, "black_list_history")]
+    assert _refusal_facts(booking) == [(K.REFUSAL_JUSTIFIED, "black_listed")]
 
 
 def test_credit_refusal_without_justification_counts_against_the_provider(
@@ -339,7 +340,9 @@ def test_credit_refusal_without_justification_counts_against_the_provider(
     assert CreditEvent.objects.get(kind=K.REFUSAL_UNJUSTIFIED).polarity == -1
 
 
-def test_credit_refusal_below_the_minimum_credit_is_justified(api_client, unit, unit_manager):
+def test_credit_refusal_after_raising_the_minimum_credit_is_not_justified(api_client, unit, unit_manager):
+    """The instrument's rules as they were at the request count: a minimum raised afterwards (and lowered
+    again) is the provider's own toggle, so the refusal counts against it (it used to count as justified)."""
     instrument = InstrumentFactory(unit=unit)
     user = scored_user("fair")
     response = _post(api_client, user, instrument)
@@ -348,7 +351,7 @@ def test_credit_refusal_below_the_minimum_credit_is_justified(api_client, unit, 
     instrument.min_credit_score = 700  # raised after the request
     instrument.save(update_fields=["min_credit_score"])
     _refuse(api_client, unit_manager, booking, reason="Below our minimum credit")
-    assert _refusal_facts(booking) == [(K.REFUSAL_JUSTIFIED, "below_minimum_credit")]
+    assert _refusal_facts(booking) == [(K.REFUSAL_UNJUSTIFIED, None)]
 
 
 def test_credit_justified_refusal_scores_better_than_unjustified(api_client, researcher, unit, other_unit):

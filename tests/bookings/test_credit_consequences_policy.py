@@ -5,7 +5,13 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from bookings.models import BookingPolicy
-from bookings.policy import auto_approval_decision, booking_problems, refusal_justification
+from bookings.policy import (
+    RefusalFacts,
+    auto_approval_decision,
+    booking_problems,
+    refusal_explanation,
+    refusal_justification,
+)
 from credit.selectors import NEUTRAL_STANDING, standing_from
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -52,27 +58,42 @@ def test_policy_black_listed_user_and_provider_both_named():
     assert _rules(standing=black, provider_standing=black) == ["provider_blacklist", "credit_blacklist"]
 
 
+def _refusal(**kw):
+    values = {
+        "requested_at": NOW,
+        "black_list_history_at_request": False,
+        "black_listed_now": False,
+        "confirmed_harm_before_request": 0,
+        "blackout": None,
+        "blackout_applies_to_all": False,
+    }
+    return RefusalFacts(**{**values, **kw})
+
+
 def test_refusal_justification_rules():
-    fair = standing_from(650, blacklisted=False)
-    assert refusal_justification(instrument=_instrument(), standing=fair, black_list_history=False) == ""
-    assert (
-        refusal_justification(instrument=_instrument(), standing=fair, black_list_history=True) == "black_list_history"
-    )
-    assert (
-        refusal_justification(instrument=_instrument(min_credit_score=700), standing=fair, black_list_history=False)
-        == "below_minimum_credit"
-    )
-    # Not yet scored: the minimum does not justify a refusal (it did not refuse the request either).
-    assert (
-        refusal_justification(
-            instrument=_instrument(min_credit_score=700), standing=NEUTRAL_STANDING, black_list_history=False
-        )
-        == ""
-    )
-    assert (
-        refusal_justification(instrument=_instrument(status="maintenance"), standing=fair, black_list_history=False)
-        == "instrument_unavailable"
-    )
+    assert refusal_justification(_refusal()) == ""
+    assert refusal_justification(_refusal(black_list_history_at_request=True)) == "black_list_history"
+    assert refusal_justification(_refusal(black_listed_now=True)) == "black_listed"
+    assert refusal_justification(_refusal(confirmed_harm_before_request=1)) == "confirmed_damage_or_misuse"
+    blackout = SimpleNamespace(start=NOW + timedelta(days=1), end=NOW + timedelta(days=3))
+    assert refusal_justification(_refusal(blackout=blackout, blackout_applies_to_all=True)) == "declared_blackout"
+    # A blackout that lets an approved booking through is no declared maintenance period.
+    assert refusal_justification(_refusal(blackout=blackout, blackout_applies_to_all=False)) == ""
+
+
+def test_refusal_explanation_says_whether_and_why():
+    justification, text = refusal_explanation(_refusal(confirmed_harm_before_request=2), tz=TZ)
+    assert justification == "confirmed_damage_or_misuse"
+    assert "will count as justified" in text
+    assert "two years" in text
+    blackout = SimpleNamespace(start=NOW + timedelta(days=1), end=NOW + timedelta(days=3))
+    justification, text = refusal_explanation(_refusal(blackout=blackout, blackout_applies_to_all=False), tz=TZ)
+    assert justification == ""
+    assert "against your unit's acceptance rate" in text
+    assert "2026-05-05 08:00" in text
+    justification, text = refusal_explanation(_refusal(), tz=TZ)
+    assert justification == ""
+    assert "does not justify" in text
 
 
 def test_auto_approval_poor_credit_is_approved_by_hand():
