@@ -1,13 +1,15 @@
 """The shared cache of catalogue pages (issue 14.1): one page of lean rows per filter set, language and page.
 
-Every key carries the catalogue's *generation*, a token kept in the same cache. Anything that can
+Every page carries the catalogue's *generation*, a token kept in the same cache. Anything that can
 change what the catalogue lists or shows (an instrument, a unit's status or credit score, a
 category, a region) replaces the token through `catalogue_changed()`, so every earlier page is
-unreachable at once and ages out. The receivers below call it on save and delete; code that writes
-with `bulk_create`/`bulk_update`/`update()` calls it itself (credit recompute, spreadsheet import).
+unreachable at once and ages out (rows are stored with their generation and a mismatch is a miss;
+template fragments have the generation in their key). The receivers below call it on save and delete;
+code that writes with `bulk_create`/`bulk_update`/`update()` calls it itself (credit recompute,
+spreadsheet import).
 
 The token is replaced twice: at once, and again after the transaction commits. A page computed
-between the two (by a request that read the old rows) is stored under the first token and dropped
+between the two (by a request that read the old rows) is stored with the first token and dropped
 by the second, so no page survives its rows' commit. Pages also expire after
 `CATALOGUE_CACHE_SECONDS` (a bound on anything written behind the ORM's back); 0 turns caching off.
 
@@ -97,22 +99,25 @@ def fragment_key(parts: list) -> str:
 def cached_page(kind: str, params: list[tuple[str, str]], compute: Callable[[], object]):
     """The value cached for these parameters in the current generation, else `compute()` (stored).
 
-    `compute` may raise (a bad filter): nothing is stored then."""
+    One cache round trip on a hit: the page is stored with the generation it was computed in, under a
+    key without it, and read together with the current generation (`get_many`); a page of an earlier
+    generation is a miss. `compute` may raise (a bad filter): nothing is stored then."""
     seconds = cache_seconds()
     if seconds <= 0:
         return compute()
+    key = f"catalogue:{page_key(kind, params)}"
     try:
-        generation = _generation()
-        key = f"catalogue:{generation}:{page_key(kind, params)}"
-        found = cache.get(key)
+        found = cache.get_many([GENERATION_KEY, key])
+        generation = found.get(GENERATION_KEY) or _generation()
     except Exception:
         logger.warning("catalogue cache: read failed, using the database", exc_info=True)
         return compute()
-    if found is not None:
-        return found
+    stored = found.get(key)
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == generation:
+        return stored[1]
     value = compute()
     try:
-        cache.set(key, value, seconds)
+        cache.set(key, (generation, value), seconds)
     except Exception:
         logger.warning("catalogue cache: write failed", exc_info=True)
     return value
