@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from sharing_platform.errors import DomainNotFoundError
 
 from ..models import Instrument, InstrumentCategory, Membership, Unit, language_is_chinese, name_order
+from ..permissions import is_platform_admin
 from .photos import media_url
 
 if TYPE_CHECKING:
@@ -29,16 +30,13 @@ def instrument_catalogue_queryset() -> QuerySet[Instrument]:
 def instrument_visible_queryset(*, user: User | AnonymousUser) -> QuerySet[Instrument]:
     """The catalogue, plus every instrument of the units the user manages; platform admins see all."""
     queryset = Instrument.objects.select_related(*CATALOGUE_JOINS)
-    if user.is_authenticated and user.is_staff:
+    if is_platform_admin(user):
         return queryset
     visible = Q(status__in=[Instrument.Status.AVAILABLE, Instrument.Status.MAINTENANCE]) & Q(
         unit__status=Unit.Status.VERIFIED
     )
     if user.is_authenticated:
-        managed_units = Membership.objects.filter(
-            user=user, role__in=[Membership.Role.MANAGER, Membership.Role.ADMIN]
-        ).values("unit_id")
-        visible |= Q(unit_id__in=managed_units)
+        visible |= Q(unit_id__in=Membership.objects.managed_unit_ids(user))
     return queryset.filter(visible)
 
 
@@ -193,8 +191,4 @@ def units_where_user_lists_instruments(*, user: User | AnonymousUser) -> list[Un
     """Verified units in which the user may list instruments (for the 'list an instrument' links)."""
     if not user.is_authenticated:
         return []
-    return list(
-        Unit.objects.verified().filter(
-            memberships__user=user, memberships__role__in=[Membership.Role.MANAGER, Membership.Role.ADMIN]
-        )
-    )
+    return list(Unit.objects.verified().managed_by(user))
