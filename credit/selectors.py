@@ -126,15 +126,16 @@ def credit_snapshot_latest(subject: User | Unit) -> CreditScore | None:
     return CreditScore.objects.filter(subject_key=subject_key_for(subject)).order_by("-as_of", "-id").first()
 
 
-def _standing(key: str) -> CreditStanding:
-    # Three indexed queries: the newest snapshot, whether a black entry is published now, and the history.
+def _standing(key: str, *, with_history: bool) -> CreditStanding:
+    # Indexed queries: the newest snapshot, whether a black entry is published now, and (for a person) the
+    # history. A unit books nothing, so its history is not counted (it pays no deposit, needs no approval).
     score = (
         CreditScore.objects.filter(subject_key=key).order_by("-as_of", "-id").values_list("score", flat=True).first()
     )
     blacklisted = (
         ListEntry.objects.published_at(timezone.now()).filter(subject_key=key, list_type=ListEntry.List.BLACK).exists()
     )
-    history = _histories([key]).get(key, NO_HISTORY)
+    history = _histories([key]).get(key, NO_HISTORY) if with_history else NO_HISTORY
     if score is None and not blacklisted:
         return NEUTRAL_STANDING if history == NO_HISTORY else replace(NEUTRAL_STANDING, history=history)
     return standing_from(score, blacklisted, history=history)
@@ -144,14 +145,15 @@ def credit_standing_for_user(user: User | AnonymousUser | None) -> CreditStandin
     """The booking-relevant standing of a user (neutral until first scored)."""
     if user is None or not getattr(user, "is_authenticated", True) or user.pk is None:
         return NEUTRAL_STANDING
-    return _standing(f"user:{user.pk}")
+    return _standing(f"user:{user.pk}", with_history=True)
 
 
 def credit_standing_for_unit(unit: Unit | None) -> CreditStanding:
-    """The standing of a provider or booking unit (neutral until first scored)."""
+    """The standing of a provider or booking unit (neutral until first scored; no history counted, so no
+    waiver: only its black-list state gates bookings)."""
     if unit is None or unit.pk is None:
         return NEUTRAL_STANDING
-    return _standing(f"unit:{unit.pk}")
+    return _standing(f"unit:{unit.pk}", with_history=False)
 
 
 def credit_tiers_of_users(user_ids: Iterable[int]) -> dict[int, str]:
