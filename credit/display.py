@@ -6,6 +6,7 @@ from collections import Counter
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from instruments.models import CreditTier, Unit
 
@@ -41,6 +42,21 @@ def subject_public(subject) -> dict:
         return {"type": "unit", "id": subject.pk, "name": subject.display_name, "credit_code": subject.credit_code}
     name = subject.get_full_name() or subject.get_username()
     return {"type": "user", "id": subject.pk, "name": name, "credit_code": ""}
+
+
+def history_missing_text(kept_bookings: int, providers: int) -> str:
+    """What a thin file still lacks, in words ("2 more kept bookings, with at least 1 more provider"); "" when
+    nothing is missing. Takes the counts of credit.selectors.CreditHistory.missing_*."""
+    if kept_bookings <= 0:
+        return ""
+    kept = ngettext("%(count)d more kept booking", "%(count)d more kept bookings", kept_bookings) % {
+        "count": kept_bookings
+    }
+    if providers <= 0:
+        return kept
+    return ngettext(
+        "%(kept)s, with at least %(count)d more provider", "%(kept)s, with at least %(count)d more providers", providers
+    ) % {"kept": kept, "count": providers}
 
 
 def rule_label(rule: str) -> str:

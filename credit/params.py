@@ -13,8 +13,9 @@ from .models import CreditEvent
 
 K = CreditEvent.Kind
 
-# -1: payment facts count in units' fulfilment; -2: a person verified by their institution counts in identity
-MODEL_VERSION = "2026.12-2"
+# -1: payment facts count in units' fulfilment; -2: a person verified by their institution counts in identity;
+# -3: a reviewer with a thin file (below the minimum history) counts for half (issue 18.4)
+MODEL_VERSION = "2026.12-3"
 
 POSITIVE_KINDS = {
     K.BOOKING_FULFILLED, K.PUNCTUAL_CHECK_IN, K.PAYMENT_ON_TIME, K.APPROVED_ON_TIME, K.REFUSAL_JUSTIFIED,
@@ -86,16 +87,20 @@ REVIEW_STARS_MAX = 5
 REVIEW_WEIGHT_RANGE = (1.0, 1.5)
 REVIEW_CREDIBLE_FROM = 700
 REVIEW_WEIGHT_UNCREDIBLE = 0.0
+# 2026.12-3 (issue 18.4): a person reviewer without the minimum history below (a thin file) counts this share of
+# the weight their score gives: a fresh account, scored or not, cannot weigh like an established one.
+REVIEW_WEIGHT_THIN_FILE_FACTOR = 0.5
 
 
-def review_weight(reviewer_score: int | None) -> float:
+def review_weight(reviewer_score: int | None, *, thin_file: bool = False) -> float:
+    factor = REVIEW_WEIGHT_THIN_FILE_FACTOR if thin_file else 1.0
     if reviewer_score is None:
-        return 1.0
+        return round(1.0 * factor, 4)
     if reviewer_score < REVIEW_CREDIBLE_FROM:
         return REVIEW_WEIGHT_UNCREDIBLE
     low, high = REVIEW_WEIGHT_RANGE
     share = (reviewer_score - REVIEW_CREDIBLE_FROM) / (SCORE_MAX - REVIEW_CREDIBLE_FROM)
-    return round(low + (high - low) * min(max(share, 0.0), 1.0), 4)
+    return round((low + (high - low) * min(max(share, 0.0), 1.0)) * factor, 4)
 
 
 # --- Fulfilment capability: the mean of beta rates over the kinds that measure it ----------------
@@ -170,6 +175,13 @@ TIERS = (
 )
 DEPOSIT_WAIVED_TIERS = {"excellent", "good"}
 AUTO_APPROVAL_TIERS = {"excellent"}
+# A thin file is not "good" (issue 18.4): a deposit waiver, automatic approval and a full review weight
+# need, besides the tier, a minimum history of kept bookings (BOOKING_FULFILLED facts not reversed) with
+# distinct provider units, so a fresh account - for instance one opened after a black-listing - cannot
+# earn them with one kept booking. Counted by credit.selectors.credit_histories_of_users.
+MIN_KEPT_BOOKINGS = 3
+MIN_DISTINCT_PROVIDERS = 2
+HISTORY_KINDS = {K.BOOKING_FULFILLED}
 HORIZON_FACTORS = {"excellent": 1.5, "good": 1.25, "fair": 1.0, "poor": 0.75, "bad": 0.5}
 QUOTA_FACTORS = {"excellent": 1.5, "good": 1.25, "fair": 1.0, "poor": 0.75, "bad": 0.5}
 

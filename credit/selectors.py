@@ -5,10 +5,12 @@ Bookings (above this layer) asks here for tiers and gates; it never reads credit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import CharField, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from instruments.models import Unit
@@ -24,6 +26,32 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class CreditHistory:
+    """How much history a subject has: kept bookings and the distinct provider units they were kept with.
+    A thin file (below params.MIN_KEPT_BOOKINGS / MIN_DISTINCT_PROVIDERS) earns no deposit waiver, no
+    automatic approval and half a review weight, whatever its tier (issue 18.4)."""
+
+    kept_bookings: int = 0
+    distinct_providers: int = 0
+
+    @property
+    def missing_providers(self) -> int:
+        return max(params.MIN_DISTINCT_PROVIDERS - self.distinct_providers, 0)
+
+    @property
+    def missing_kept_bookings(self) -> int:
+        # Each missing provider needs a kept booking of its own, even past the minimum count.
+        return max(params.MIN_KEPT_BOOKINGS - self.kept_bookings, self.missing_providers, 0)
+
+    @property
+    def sufficient(self) -> bool:
+        return self.missing_kept_bookings == 0
+
+
+NO_HISTORY = CreditHistory()
+
+
+@dataclass(frozen=True)
 class CreditStanding:
     """What a subject's credit means for a booking, in one value the booking policy can consult."""
 
@@ -35,6 +63,8 @@ class CreditStanding:
     # Multipliers the booking policy applies to its horizon and hours quota (1.0 = unchanged).
     horizon_factor: float = 1.0
     quota_factor: float = 1.0
+    # The history behind the waiver and auto-approval, and what is still missing of it.
+    history: CreditHistory = field(default=NO_HISTORY)
 
 
 NEUTRAL_STANDING = CreditStanding(
@@ -42,49 +72,88 @@ NEUTRAL_STANDING = CreditStanding(
 )
 
 
-def standing_from(score: int | None, blacklisted: bool) -> CreditStanding:
-    """Pure: the consequences of a score and a black-list state (params hold the tables)."""
+def standing_from(score: int | None, blacklisted: bool, *, history: CreditHistory) -> CreditStanding:
+    """Pure: the consequences of a score, a black-list state and a history (params hold the tables). The
+    tier alone waives nothing: a thin file keeps the deposit and the approval by hand."""
     tier = params.tier_for(score)
+    earned = history.sufficient and not blacklisted
     return CreditStanding(
         score=score,
         tier=tier,
         blacklisted=blacklisted,
-        deposit_waived=tier in params.DEPOSIT_WAIVED_TIERS and not blacklisted,
-        auto_approval_eligible=tier in params.AUTO_APPROVAL_TIERS and not blacklisted,
+        deposit_waived=tier in params.DEPOSIT_WAIVED_TIERS and earned,
+        auto_approval_eligible=tier in params.AUTO_APPROVAL_TIERS and earned,
         horizon_factor=params.HORIZON_FACTORS.get(tier, 1.0),
         quota_factor=params.QUOTA_FACTORS.get(tier, 1.0),
+        history=history,
     )
+
+
+def _histories(keys: Iterable[str]) -> dict[str, CreditHistory]:
+    # One grouped query: kept bookings and distinct provider units per subject key. A kept booking reversed
+    # (credit_event_reverse names it in its details; older rows through the `reverses` link) does not count.
+    reversal = (
+        CreditEvent.objects.filter(subject_key=OuterRef("subject_key"), kind=CreditEvent.Kind.REVERSAL)
+        .annotate(target=KeyTextTransform("reverses", "details"))
+        .filter(Q(reverses=OuterRef("pk")) | Q(target=Cast(OuterRef("pk"), CharField())))
+    )
+    rows = (
+        CreditEvent.objects.filter(subject_key__in=list(keys), kind__in=params.HISTORY_KINDS)
+        .exclude(Exists(reversal))
+        .order_by()
+        .values("subject_key")
+        .annotate(kept=Count("id"), providers=Count("counterparty_key", distinct=True))
+        .values_list("subject_key", "kept", "providers")
+    )
+    return {key: CreditHistory(kept_bookings=kept, distinct_providers=providers) for key, kept, providers in rows}
+
+
+def credit_histories_of_users(user_ids: Iterable[int]) -> dict[int, CreditHistory]:
+    """Each user's history (kept bookings, distinct providers) in one query; users without any are absent
+    (read them as NO_HISTORY). For lists: no query per user."""
+    keys = {f"user:{pk}": pk for pk in set(user_ids)}
+    if not keys:
+        return {}
+    return {keys[key]: history for key, history in _histories(keys).items()}
+
+
+def credit_history_of_user(user: User) -> CreditHistory:
+    """One user's history (one query)."""
+    return credit_histories_of_users([user.pk]).get(user.pk, NO_HISTORY)
 
 
 def credit_snapshot_latest(subject: User | Unit) -> CreditScore | None:
     return CreditScore.objects.filter(subject_key=subject_key_for(subject)).order_by("-as_of", "-id").first()
 
 
-def _standing(key: str) -> CreditStanding:
-    # Two indexed queries: the newest snapshot, and whether a black entry is published now.
+def _standing(key: str, *, with_history: bool) -> CreditStanding:
+    # Indexed queries: the newest snapshot, whether a black entry is published now, and (for a person) the
+    # history. A unit books nothing, so its history is not counted (it pays no deposit, needs no approval).
     score = (
         CreditScore.objects.filter(subject_key=key).order_by("-as_of", "-id").values_list("score", flat=True).first()
     )
     blacklisted = (
         ListEntry.objects.published_at(timezone.now()).filter(subject_key=key, list_type=ListEntry.List.BLACK).exists()
     )
+    history = _histories([key]).get(key, NO_HISTORY) if with_history else NO_HISTORY
     if score is None and not blacklisted:
-        return NEUTRAL_STANDING
-    return standing_from(score, blacklisted)
+        return NEUTRAL_STANDING if history == NO_HISTORY else replace(NEUTRAL_STANDING, history=history)
+    return standing_from(score, blacklisted, history=history)
 
 
 def credit_standing_for_user(user: User | AnonymousUser | None) -> CreditStanding:
     """The booking-relevant standing of a user (neutral until first scored)."""
     if user is None or not getattr(user, "is_authenticated", True) or user.pk is None:
         return NEUTRAL_STANDING
-    return _standing(f"user:{user.pk}")
+    return _standing(f"user:{user.pk}", with_history=True)
 
 
 def credit_standing_for_unit(unit: Unit | None) -> CreditStanding:
-    """The standing of a provider or booking unit (neutral until first scored)."""
+    """The standing of a provider or booking unit (neutral until first scored; no history counted, so no
+    waiver: only its black-list state gates bookings)."""
     if unit is None or unit.pk is None:
         return NEUTRAL_STANDING
-    return _standing(f"unit:{unit.pk}")
+    return _standing(f"unit:{unit.pk}", with_history=False)
 
 
 def credit_tiers_of_users(user_ids: Iterable[int]) -> dict[int, str]:

@@ -23,6 +23,7 @@ from .display import (
     entry_is_public,
     evidence_summary,
     history_chart,
+    history_missing_text,
     how_to_object,
     reasons_rendered,
     rule_label,
@@ -88,6 +89,11 @@ def mine(request):
             }
         )
     administered = Unit.objects.administered_by(request.user)
+    standing = (
+        selectors.credit_standing_for_unit(subject)
+        if isinstance(subject, Unit)
+        else selectors.credit_standing_for_user(subject)
+    )
     return render(
         request,
         "credit/mine.html",
@@ -98,9 +104,10 @@ def mine(request):
             "tier_label": TIER_LABELS.get(snapshot.tier, snapshot.tier) if snapshot else "",
             "dimensions": _dimension_rows(snapshot),
             "reasons": reasons_rendered(snapshot.reasons) if snapshot else [],
-            "standing": selectors.credit_standing_for_unit(subject)
+            "standing": standing,
+            "history_missing": ""
             if isinstance(subject, Unit)
-            else selectors.credit_standing_for_user(subject),
+            else history_missing_text(standing.history.missing_kept_bookings, standing.history.missing_providers),
             "chart": history_chart(history),
             "history_count": len(history),
             "entries": entries,

@@ -183,8 +183,33 @@ class ScorePointSerializer(serializers.Serializer):
     score = serializers.IntegerField()
 
 
+class CreditHistorySerializer(serializers.Serializer):
+    """A person's history of kept bookings, what a deposit waiver and automatic approval require of it, and what
+    is still missing (a thin file earns neither, whatever the tier)."""
+
+    kept_bookings = serializers.IntegerField()
+    distinct_providers = serializers.IntegerField()
+    required_kept_bookings = serializers.IntegerField()
+    required_providers = serializers.IntegerField()
+    missing_kept_bookings = serializers.IntegerField()
+    missing_providers = serializers.IntegerField()
+    sufficient = serializers.BooleanField()
+    missing = serializers.CharField(help_text='What is still missing, in words; "" when nothing is.')
+
+
+class CreditStandingSerializer(serializers.Serializer):
+    """What the credit means for bookings now."""
+
+    blacklisted = serializers.BooleanField()
+    deposit_waived = serializers.BooleanField()
+    auto_approval_eligible = serializers.BooleanField()
+    history = CreditHistorySerializer(allow_null=True, help_text="A person's history; null for a unit.")
+
+
 class SubjectCreditPrivateSerializer(serializers.Serializer):
     """What only the subject, its unit's admins and platform admins see."""
+
+    standing = CreditStandingSerializer()
 
     snapshot = SnapshotSerializer(allow_null=True, help_text="The latest score and its reasons (null: not scored).")
     history = ScorePointSerializer(many=True, help_text="The score over time, oldest first.")

@@ -20,8 +20,8 @@ from sharing_platform.api.permissions import IsPlatformAdmin
 from sharing_platform.api.public_reads import CREDIT_READ, PublicReadScope, public_read_authentication
 from sharing_platform.errors import DomainNotFoundError, DomainPermissionError, DomainValidationError
 
-from .. import selectors, services
-from ..display import entry_is_public, subject_public
+from .. import params, selectors, services
+from ..display import entry_is_public, history_missing_text, subject_public
 from ..models import Appeal, ListEntry, RepairRequest
 from ..permissions import can_act_for_subject, can_view_credit
 from . import serializers
@@ -308,8 +308,38 @@ class SubjectCreditView(APIView):
                 "snapshot": snapshot,
                 "history": selectors.credit_score_history(subject),
                 "entries": entries,
+                "standing": _standing_body(subject, snapshot, published),
             }
         return Response(serializers.SubjectCreditSerializer(body).data)
+
+
+def _standing_body(subject, snapshot, published: list[ListEntry]) -> dict:
+    """The standing of a subject for SubjectCreditPrivateSerializer, from the snapshot and the published entries
+    the view already holds (one more query: a person's history of kept bookings)."""
+    blacklisted = any(entry.list_type == ListEntry.List.BLACK for entry in published)
+    score = snapshot.score if snapshot else None
+    if isinstance(subject, Unit):
+        standing = selectors.standing_from(score, blacklisted, history=selectors.NO_HISTORY)
+        history = None
+    else:
+        standing = selectors.standing_from(score, blacklisted, history=selectors.credit_history_of_user(subject))
+        kept, providers = standing.history.missing_kept_bookings, standing.history.missing_providers
+        history = {
+            "kept_bookings": standing.history.kept_bookings,
+            "distinct_providers": standing.history.distinct_providers,
+            "required_kept_bookings": params.MIN_KEPT_BOOKINGS,
+            "required_providers": params.MIN_DISTINCT_PROVIDERS,
+            "missing_kept_bookings": kept,
+            "missing_providers": providers,
+            "sufficient": standing.history.sufficient,
+            "missing": history_missing_text(kept, providers),
+        }
+    return {
+        "blacklisted": standing.blacklisted,
+        "deposit_waived": standing.deposit_waived,
+        "auto_approval_eligible": standing.auto_approval_eligible,
+        "history": history,
+    }
 
 
 class UnitCreditView(SubjectCreditView):

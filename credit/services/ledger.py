@@ -15,6 +15,7 @@ from sharing_platform import outbox
 from .. import params
 from ..models import CreditEvent, CreditScore, subject_key_for
 from ..params import default_polarity
+from ..selectors import credit_history_of_user
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -79,7 +80,8 @@ def credit_event_record(
 
 
 def _review_weight(reviewer) -> Decimal:
-    """A reviewer's credibility: their latest score mapped onto REVIEW_WEIGHT_RANGE (unscored: 1)."""
+    """A reviewer's credibility: their latest score mapped onto REVIEW_WEIGHT_RANGE (unscored: 1), reduced for a
+    person with a thin file (params.REVIEW_WEIGHT_THIN_FILE_FACTOR; a unit's history is not counted)."""
     if reviewer is None:
         return Decimal(1)
     score = (
@@ -88,7 +90,8 @@ def _review_weight(reviewer) -> Decimal:
         .values_list("score", flat=True)
         .first()
     )
-    return Decimal(str(params.review_weight(score)))
+    thin_file = not isinstance(reviewer, Unit) and not credit_history_of_user(reviewer).sufficient
+    return Decimal(str(params.review_weight(score, thin_file=thin_file)))
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from credit.models import CreditEvent, ListEntry, subject_key_for
 from credit.recompute import recompute_subject
 from credit.services import list_entries_expire, list_entries_propose, list_entry_confirm
 from tests.credit.factories import ListEntryFactory, record
-from tests.factories import AdminUserFactory, InstrumentFactory, MembershipFactory
+from tests.factories import AdminUserFactory, InstrumentFactory, MembershipFactory, UnitFactory
 
 from .factories import local_slot, policy_set
 
@@ -35,12 +35,14 @@ RECIPES = {
 
 
 def scored_user(tier: str):
-    """A researcher (member of another verified unit) whose latest snapshot is in `tier`."""
+    """A researcher (member of another verified unit) whose latest snapshot is in `tier`. Their kept bookings
+    alternate between two provider units, so that "good" (3 kept) meets the minimum history (issue 18.4)."""
     user = MembershipFactory().user
     recipe = RECIPES[tier]
+    providers = (UnitFactory(), UnitFactory())
     for n in range(recipe.get("kept", 0)):
         for kind in (K.BOOKING_FULFILLED, K.PUNCTUAL_CHECK_IN, K.PAYMENT_ON_TIME):
-            record(user, kind, days_ago=n + 1, source_ref=f"history:{n}")
+            record(user, kind, days_ago=n + 1, source_ref=f"history:{n}", counterparty=providers[n % 2])
     for n in range(recipe.get("no_shows", 0)):
         record(user, K.NO_SHOW, days_ago=n + 1, source_ref=f"history-no-show:{n}")
     snapshot = recompute_subject(subject_key_for(user))

@@ -12,7 +12,7 @@ from bookings.policy import (
     refusal_explanation,
     refusal_justification,
 )
-from credit.selectors import NEUTRAL_STANDING, standing_from
+from credit.selectors import NEUTRAL_STANDING, NO_HISTORY, CreditHistory, standing_from
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 5, 4, 8, 0, tzinfo=TZ)
@@ -48,13 +48,13 @@ def _rules(**kw):
 
 def test_policy_black_listed_provider_takes_no_requests():
     assert _rules() == []
-    assert _rules(provider_standing=standing_from(800, blacklisted=True)) == ["provider_blacklist"]
+    assert _rules(provider_standing=standing_from(800, blacklisted=True, history=NO_HISTORY)) == ["provider_blacklist"]
     # A low provider score alone is no gate; only the published black entry is.
-    assert _rules(provider_standing=standing_from(400, blacklisted=False)) == []
+    assert _rules(provider_standing=standing_from(400, blacklisted=False, history=NO_HISTORY)) == []
 
 
 def test_policy_black_listed_user_and_provider_both_named():
-    black = standing_from(500, blacklisted=True)
+    black = standing_from(500, blacklisted=True, history=NO_HISTORY)
     assert _rules(standing=black, provider_standing=black) == ["provider_blacklist", "credit_blacklist"]
 
 
@@ -100,6 +100,6 @@ def test_auto_approval_poor_credit_is_approved_by_hand():
     automatic = _instrument(requires_approval=False)
     policy = BookingPolicy()
     for score, expected in ((850, True), (650, True), (580, False), (400, False)):
-        standing = standing_from(score, blacklisted=False)
+        standing = standing_from(score, blacklisted=False, history=CreditHistory(3, 2))
         assert auto_approval_decision(instrument=automatic, policy=policy, standing=standing) is expected
     assert auto_approval_decision(instrument=automatic, policy=policy, standing=NEUTRAL_STANDING) is True

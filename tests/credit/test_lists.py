@@ -8,7 +8,15 @@ from django.utils import timezone
 from credit import params
 from credit.models import CreditEvent, ListEntry, TrustedProviderBadge
 from credit.recompute import recompute_subject
-from credit.selectors import NEUTRAL_STANDING, credit_standing_for_unit, credit_standing_for_user, standing_from
+from credit.selectors import (
+    NEUTRAL_STANDING,
+    NO_HISTORY,
+    CreditHistory,
+    credit_histories_of_users,
+    credit_standing_for_unit,
+    credit_standing_for_user,
+    standing_from,
+)
 from credit.services import credit_event_reverse, list_entries_expire, list_entries_propose, trusted_badges_review
 from tests.credit.factories import ListEntryFactory, record
 from tests.factories import UnitFactory, UserFactory
@@ -112,15 +120,35 @@ def test_list_entries_expire_ends_publication():
 
 @pytest.mark.django_db
 def test_credit_standing_tiers_and_consequences():
-    assert standing_from(820, False).deposit_waived
-    assert standing_from(820, False).auto_approval_eligible
-    assert standing_from(720, False).deposit_waived
-    assert not standing_from(720, False).auto_approval_eligible
-    assert not standing_from(650, False).deposit_waived
-    assert standing_from(560, False).tier == "poor"
-    assert standing_from(540, False).tier == "bad"
-    assert standing_from(820, True).deposit_waived is False
-    assert standing_from(820, False).horizon_factor > standing_from(540, False).horizon_factor
+    kept = CreditHistory(kept_bookings=params.MIN_KEPT_BOOKINGS, distinct_providers=params.MIN_DISTINCT_PROVIDERS)
+    assert standing_from(820, False, history=kept).deposit_waived
+    assert standing_from(820, False, history=kept).auto_approval_eligible
+    assert standing_from(720, False, history=kept).deposit_waived
+    assert not standing_from(720, False, history=kept).auto_approval_eligible
+    assert not standing_from(650, False, history=kept).deposit_waived
+    assert standing_from(560, False, history=kept).tier == "poor"
+    assert standing_from(540, False, history=kept).tier == "bad"
+    assert standing_from(820, True, history=kept).deposit_waived is False
+    wide, narrow = standing_from(820, False, history=kept), standing_from(540, False, history=kept)
+    assert wide.horizon_factor > narrow.horizon_factor
+
+
+def test_credit_standing_thin_file_earns_no_waiver_nor_auto_approval():
+    """A thin file is not "good" (issue 18.4): the tier keeps its horizon and quota, not its waiver."""
+    for history in (
+        NO_HISTORY,
+        CreditHistory(kept_bookings=1, distinct_providers=1),
+        CreditHistory(kept_bookings=params.MIN_KEPT_BOOKINGS + 5, distinct_providers=1),
+        CreditHistory(kept_bookings=params.MIN_KEPT_BOOKINGS - 1, distinct_providers=params.MIN_DISTINCT_PROVIDERS),
+    ):
+        standing = standing_from(900, False, history=history)
+        assert (standing.tier, standing.deposit_waived, standing.auto_approval_eligible) == ("excellent", False, False)
+        assert standing.horizon_factor == params.HORIZON_FACTORS["excellent"]
+        assert not history.sufficient
+    assert (CreditHistory(1, 1).missing_kept_bookings, CreditHistory(1, 1).missing_providers) == (2, 1)
+    assert (CreditHistory(8, 1).missing_kept_bookings, CreditHistory(8, 1).missing_providers) == (1, 1)
+    assert (CreditHistory(2, 2).missing_kept_bookings, CreditHistory(2, 2).missing_providers) == (1, 0)
+    assert CreditHistory(3, 2).sufficient
 
 
 @pytest.mark.django_db
@@ -128,7 +156,7 @@ def test_credit_standing_for_user_reads_latest_snapshot_and_black_list(django_as
     user = UserFactory()
     assert credit_standing_for_user(user) == NEUTRAL_STANDING
     snapshot = recompute_subject(f"user:{user.pk}")
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):  # the newest snapshot, the black list, the history
         standing = credit_standing_for_user(user)
     assert (standing.score, standing.tier, standing.blacklisted) == (snapshot.score, snapshot.tier, False)
     now = timezone.now()
@@ -154,3 +182,22 @@ def test_trusted_badges_review_awards_and_revokes():
     assert trusted_badges_review() == {"awarded": 0, "revoked": 1}
     badge.refresh_from_db()
     assert badge.revoked_at is not None
+
+
+@pytest.mark.django_db
+def test_credit_histories_of_users_counts_kept_bookings_and_providers_in_one_query(django_assert_num_queries):
+    established, thin, idle = UserFactory(), UserFactory(), UserFactory()
+    first, second = UnitFactory(), UnitFactory()
+    for n, provider in enumerate((first, first, second)):
+        record(established, K.BOOKING_FULFILLED, days_ago=n + 1, counterparty=provider, source_ref=f"booking:{n}")
+    kept = record(thin, K.BOOKING_FULFILLED, counterparty=first, source_ref="booking:10")
+    reversed_kept = record(thin, K.BOOKING_FULFILLED, counterparty=second, source_ref="booking:11")
+    record(thin, K.NO_SHOW, counterparty=second, source_ref="booking:12")
+    credit_event_reverse(event=reversed_kept, reason="Recorded by mistake")
+    with django_assert_num_queries(1):
+        histories = credit_histories_of_users([established.pk, thin.pk, idle.pk])
+    assert histories == {established.pk: CreditHistory(3, 2), thin.pk: CreditHistory(1, 1)}
+    assert histories[established.pk].sufficient
+    assert kept.kind == K.BOOKING_FULFILLED
+    assert credit_standing_for_user(idle) == NEUTRAL_STANDING
+    assert credit_standing_for_user(thin).history == CreditHistory(1, 1)

@@ -290,14 +290,15 @@ def test_recompute_all_never_writes_behind_a_newer_snapshot():
 
 @pytest.mark.django_db
 def test_credit_event_record_weighs_reviews_by_reviewer_credibility():
-    trusted, unknown, provider = UserFactory(), UserFactory(), UnitFactory()
+    trusted, unknown, provider, other = UserFactory(), UserFactory(), UnitFactory(), UnitFactory()
     for d in range(1, 40):
-        record(trusted, K.BOOKING_FULFILLED, days_ago=d)
+        record(trusted, K.BOOKING_FULFILLED, days_ago=d, counterparty=(provider, other)[d % 2])
     recompute_subject(f"user:{trusted.pk}")
     heavy = record(provider, K.REVIEW_RECEIVED, value=5, counterparty=trusted, source="review", source_ref="review:1")
     plain = record(provider, K.REVIEW_RECEIVED, value=5, counterparty=unknown, source="review", source_ref="review:2")
     assert heavy.weight > 1
-    assert plain.weight == 1
+    # Unscored, and a thin file (no kept bookings): half the weight of an unscored established reviewer.
+    assert plain.weight == Decimal(str(params.REVIEW_WEIGHT_THIN_FILE_FACTOR))
 
 
 @pytest.mark.postgres

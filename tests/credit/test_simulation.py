@@ -125,6 +125,12 @@ def test_ledger_row_matches_credit_event_record():
         fulfilment=1, external=1, identity=1, relationships=0, model_version="x", run_id="0" * 32,
         as_of=SIM_START - timedelta(days=1),
     )  # fmt: skip
+    # The simulator does not model thin files: the reviewer has the minimum history, as its actors do.
+    for n in range(params.MIN_KEPT_BOOKINGS):
+        credit_event_record(
+            subject=reviewer, kind=K.BOOKING_FULFILLED, source="booking", source_ref=f"booking:kept-{n}",
+            occurred_at=SIM_START - timedelta(days=10 + n), counterparty=UnitFactory() if n else unit,
+        )  # fmt: skip
     moment = SIM_START - timedelta(days=3)
     cases = [
         ({"subject": user, "kind": K.NO_SHOW, "source": "booking", "source_ref": "booking:1"}, {}, unit),
@@ -147,6 +153,10 @@ def test_review_weight_gives_uncredible_authors_no_weight():
     assert params.review_weight(params.REVIEW_CREDIBLE_FROM) == params.REVIEW_WEIGHT_RANGE[0]
     assert params.review_weight(params.SCORE_MAX) == params.REVIEW_WEIGHT_RANGE[1]
     assert params.review_weight(None) == 1
+    # A thin file (issue 18.4) counts for part of what its score gives.
+    assert params.review_weight(None, thin_file=True) == params.REVIEW_WEIGHT_THIN_FILE_FACTOR
+    assert params.review_weight(params.SCORE_MAX, thin_file=True) < params.REVIEW_WEIGHT_RANGE[1]
+    assert params.review_weight(params.REVIEW_CREDIBLE_FROM - 1, thin_file=True) == 0
 
 
 def test_auc_counts_ties_as_half():
