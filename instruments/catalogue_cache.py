@@ -1,10 +1,11 @@
-"""The shared cache of catalogue pages (issue 14.1): one page of lean rows per filter set, language and page.
+"""The shared cache of catalogue pages (issue 14.1): one page of lean rows per filter set, language and page,
+and the HTML page's form and results per query string.
 
 Every page carries the catalogue's *generation*, a token kept in the same cache. Anything that can
 change what the catalogue lists or shows (an instrument, a unit's status or credit score, a
 category, a region) replaces the token through `catalogue_changed()`, so every earlier page is
-unreachable at once and ages out (rows are stored with their generation and a mismatch is a miss;
-template fragments have the generation in their key). The receivers below call it on save and delete;
+unreachable at once and ages out (rows and the page's HTML are stored with their generation, and a
+mismatch is a miss). The receivers below call it on save and delete;
 code that writes with `bulk_create`/`bulk_update`/`update()` calls it itself (credit recompute,
 spreadsheet import).
 
@@ -23,6 +24,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -76,24 +78,11 @@ def page_params(query, names, *, offset: int, page_size: int) -> list[tuple[str,
 
 
 def page_key(kind: str, params: list[tuple[str, str]]) -> str:
-    """`kind` (what is cached: rows, a fragment) + language + the sorted query parameters, hashed."""
-    canonical = "&".join(f"{name}={value}" for name, value in sorted(params))
+    """`kind` (what is cached: rows, a page's HTML) + language + the sorted query parameters, URL-encoded (a
+    value holding `&` or `=` cannot pass for two parameters), hashed."""
+    canonical = urlencode(sorted(params))
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
     return f"{kind}:{get_language() or ''}:{digest}"
-
-
-def fragment_key(parts: list) -> str:
-    """A key for `{% cache catalogue_cache_seconds name catalogue_fragment %}` in a template: the parts
-    given, the language and the catalogue's generation ("" when caching is off: the tag then stores
-    nothing, its timeout being 0)."""
-    if cache_seconds() <= 0:
-        return ""
-    try:
-        generation = _generation()
-    except Exception:
-        logger.warning("catalogue cache: read failed", exc_info=True)
-        return uuid.uuid4().hex  # a key never seen again: the fragment is rendered
-    return f"{generation}:{page_key('fragment', [(str(name), repr(value)) for name, value in parts])}"
 
 
 def cached_page(kind: str, params: list[tuple[str, str]], compute: Callable[[], object]):

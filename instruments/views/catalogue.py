@@ -8,8 +8,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -17,7 +19,7 @@ from sharing_platform.errors import DomainPermissionError
 from sharing_platform.http import AuthenticatedHttpRequest
 from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
-from ..catalogue_cache import cache_seconds, cached_page, fragment_key, page_params
+from ..catalogue_cache import cached_page, page_params
 from ..filters import InstrumentFilter
 from ..forms_catalogue import InstrumentForm, catalogue_form_widgets
 from ..permissions import can_manage_instrument, can_manage_unit_instruments
@@ -55,10 +57,11 @@ def _page_link(request: HttpRequest, number: int) -> str:
 def catalogue(request: HttpRequest) -> HttpResponse:
     """Search and filter the catalogue; pages have next/previous links and never count the whole table.
 
-    What the page shows for a query string is kept in the shared cache (catalogue_cache): the filters' verdict
-    and the page of lean rows (the API's shape), and the HTML of the form and of the results (`{% cache %}`
-    fragments keyed by `catalogue_fragment`, which carries the catalogue's generation). A repeated page reads
-    nothing from the database but the signed-in user's own links."""
+    The HTML of the filter form and of the results (cards and pager) is kept in the shared cache
+    (catalogue_cache) per query string, language, sign-in and catalogue generation: a repeated page costs one
+    cache round trip and the page around it (the signed-in user's own links, the site's header). When it is
+    not cached, the filters' verdict and the page of lean rows (the API's shape) are read through the same
+    cache per filter set, then rendered."""
     page_number = _page_number(request.GET.get("page"))
     offset = (page_number - 1) * PAGE_SIZE
 
@@ -82,25 +85,36 @@ def catalogue(request: HttpRequest) -> HttpResponse:
             "unit_filter": {"id": unit.pk, "display_name": unit.display_name} if unit else None,
         }
 
-    page = cached_page(
-        "page", page_params(request.GET, InstrumentFilter.base_filters, offset=offset, page_size=PAGE_SIZE), read_page
-    )
-    filtering = any(value for key, value in request.GET.items() if key not in {"page", "ordering"})
+    params = page_params(request.GET, InstrumentFilter.base_filters, offset=offset, page_size=PAGE_SIZE)
+    page = SimpleLazyObject(lambda: cached_page("page", params, read_page))
+
+    def render_parts() -> dict:
+        context = {
+            "filter_form": SimpleLazyObject(lambda: filterset.form),
+            "instruments": page["rows"],
+            "page_number": page_number,
+            "next_link": _page_link(request, page_number + 1) if page["has_next"] else None,
+            "previous_link": _page_link(request, page_number - 1) if page_number > 1 else None,
+            "filtering": any(value for key, value in request.GET.items() if key not in {"page", "ordering"}),
+            "invalid": not page["valid"],
+            "unit_filter": page["unit_filter"],
+        }
+        return {
+            "valid": page["valid"],
+            "form": str(render_to_string("instruments/catalogue/_filter_form.html", context, request)),
+            "results": str(render_to_string("instruments/catalogue/_results.html", context, request)),
+        }
+
+    # The links keep unknown parameters and their order, and the empty page's links differ by sign-in.
+    key = [(name, repr(values)) for name, values in request.GET.lists()]
+    parts = cached_page("html", [*key, ("@signed_in", str(request.user.is_authenticated))], render_parts)
     context = {
-        "filter_form": SimpleLazyObject(lambda: filterset.form),
-        "instruments": page["rows"],
-        "page_number": page_number,
-        "next_link": _page_link(request, page_number + 1) if page["has_next"] else None,
-        "previous_link": _page_link(request, page_number - 1) if page_number > 1 else None,
-        "filtering": filtering,
-        "invalid": not page["valid"],
-        "unit_filter": page["unit_filter"],
+        "catalogue_form": mark_safe(parts["form"]),  # noqa: S308 (our own template's output)
+        "catalogue_results": mark_safe(parts["results"]),  # noqa: S308 (our own template's output)
         "listing_units": units_where_user_lists_instruments(user=request.user),
-        # The fragments differ by the whole query string (the links keep unknown parameters) and by sign-in.
-        "catalogue_fragment": fragment_key([*request.GET.lists(), ("@signed_in", request.user.is_authenticated)]),
-        "catalogue_cache_seconds": cache_seconds(),
+        "instruments": SimpleLazyObject(lambda: page["rows"]),  # not rendered here: for whoever inspects the page
     }
-    return render(request, "instruments/catalogue/list.html", context, status=200 if page["valid"] else 400)
+    return render(request, "instruments/catalogue/list.html", context, status=200 if parts["valid"] else 400)
 
 
 @domain_error_pages

@@ -126,3 +126,61 @@ def test_caching_can_be_turned_off(settings, listed):
     settings.CATALOGUE_CACHE_SECONDS = 0
     assert queries_of(api_ids) == 1
     assert queries_of(api_ids) == 1
+
+
+def cache_reads_of(read) -> int:
+    """Round trips to the cache: get_many calls, and get calls outside them (the tests' memory cache answers
+    get_many by one get per key)."""
+    from unittest import mock
+
+    from django.core.cache import cache
+
+    with (
+        mock.patch.object(cache, "get", wraps=cache.get) as get,
+        mock.patch.object(cache, "get_many", wraps=cache.get_many) as get_many,
+    ):
+        read()
+    keys_in_get_many = sum(len(call.args[0]) for call in get_many.call_args_list)
+    return get_many.call_count + get.call_count - keys_in_get_many
+
+
+def test_a_repeated_html_page_costs_one_cache_round_trip(listed):
+    filtered = {"q": "spectrometer", "unit": listed["unit"].pk}
+    page(filtered)
+    assert cache_reads_of(lambda: page(filtered)) == 1
+    assert queries_of(lambda: page(filtered)) == 0
+
+
+def test_a_retired_instrument_leaves_the_cached_html_of_every_visitor_and_language(listed):
+    retiring = listed["retiring"]
+    manager = Client(HTTP_ACCEPT_LANGUAGE="en")
+    manager.force_login(listed["manager"])
+    chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    link = f'href="{reverse("instrument-detail", args=[retiring.pk])}"'
+
+    def shown() -> list[bool]:
+        return [
+            link in html
+            for html in (
+                page(),
+                page({"unit": listed["unit"].pk, "ordering": "name"}),
+                manager.get(reverse("catalogue")).content.decode(),
+                chinese.get(reverse("catalogue")).content.decode(),
+            )
+        ]
+
+    assert shown() == shown() == [True] * 4  # the second round from the cache
+    manager_api = APIClient()
+    manager_api.force_authenticate(listed["manager"])
+    assert manager_api.post(f"{API}{retiring.pk}/retire/").status_code == 200
+    assert shown() == [False] * 4
+
+
+def test_a_value_holding_an_ampersand_is_not_taken_for_two_filters(listed):
+    region = listed["unit"].region.code
+    # The same characters once as one search text and once as two filters: two different pages.
+    assert api_ids({"q": f"centrifuge&region={region}"}) == []
+    assert api_ids({"q": "centrifuge", "region": region}) == [listed["retiring"].pk]
+    assert "Retiring centrifuge" not in page({"q": f"centrifuge&region={region}"})
+    assert "Retiring centrifuge" in page({"q": "centrifuge", "region": region})
