@@ -8,16 +8,13 @@ so that a retry does not mail a person twice.
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
-from django.core.mail import EmailMessage, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
-from bookings.notifications import SENT_MARKER_TTL, TASK_OPTIONS, Recipient, notification_languages, site_url
+from bookings.notifications import TASK_OPTIONS, Recipient, mail_once, notification_languages, site_url
 from instruments.models import Membership
 
 from .models import Statement
@@ -118,19 +115,4 @@ def send_statement_notifications(statement_id: int, kind: str) -> int:
     statement = Statement.objects.select_related("provider_unit", "payer_unit").filter(pk=statement_id).first()
     if statement is None or statement.status == Statement.Status.CANCELLED:
         return 0
-    sent = 0
-    with get_connection() as connection:
-        for recipient, subject, body in statement_messages(statement, kind):
-            marker = f"billing:mail-sent:{kind}:{statement.pk}:{recipient.email.lower()}"
-            if cache.get(marker):
-                continue
-            EmailMessage(
-                subject=subject,
-                body=body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[recipient.email],
-                connection=connection,
-            ).send()
-            cache.set(marker, True, SENT_MARKER_TTL)
-            sent += 1
-    return sent
+    return mail_once(f"billing:mail-sent:{kind}:{statement.pk}", statement_messages(statement, kind))

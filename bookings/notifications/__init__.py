@@ -22,6 +22,7 @@ from .render import (
 from .tasks import (
     SENT_MARKER_TTL,
     TASK_OPTIONS,
+    mail_once,
     reminder_claim,
     send_booking_reminder,
     send_change_notifications,
@@ -35,6 +36,7 @@ __all__ = [
     "Recipient",
     "booking_context",
     "change_messages",
+    "mail_once",
     "message_render",
     "notification_languages",
     "provider_recipients",

@@ -25,6 +25,7 @@ also shows when the requester was reminded.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from smtplib import SMTPException
 
@@ -61,16 +62,13 @@ TASK_OPTIONS = {
 }
 
 
-def _sent_marker(scope: str, recipient: Recipient) -> str:
-    return f"bookings:mail-sent:{scope}:{recipient.email.lower()}"
-
-
-def _send_once(scope: str, messages: list[tuple[str, Recipient, str, str]]) -> int:
-    """Send each message unless its (scope, recipient) marker says it already went; returns the count sent."""
+def mail_once(scope: str, messages: Iterable[tuple[Recipient, str, str]]) -> int:
+    """Send each (recipient, subject, body) unless its (scope, recipient) marker says it already went, so a
+    retried task never mails anyone twice; returns the count sent. Billing's statement mails use it too."""
     sent = 0
     with get_connection() as connection:
-        for _kind, recipient, subject, body in messages:
-            marker = _sent_marker(scope, recipient)
+        for recipient, subject, body in messages:
+            marker = f"{scope}:{recipient.email.lower()}"
             if cache.get(marker):
                 continue
             EmailMessage(
@@ -96,7 +94,8 @@ def send_change_notifications(booking_id: int, action: str, actor_id: int | None
     if booking is None:
         return 0
     # Each of these changes happens at most once per booking, so (action, booking) names the mail.
-    return _send_once(f"{action}:{booking.pk}", change_messages(booking, action=action, actor_id=actor_id))
+    messages = change_messages(booking, action=action, actor_id=actor_id)
+    return mail_once(f"bookings:mail-sent:{action}:{booking.pk}", [message[1:] for message in messages])
 
 
 @shared_task(name="bookings.notifications.send_booking_reminder", **TASK_OPTIONS)
@@ -105,7 +104,9 @@ def send_booking_reminder(booking_id: int) -> int:
     booking = _booking_with_relations(booking_id)
     if booking is None or booking.state != BookingState.APPROVED:
         return 0  # cancelled or started since the claim: nothing to remind of
-    return _send_once(f"reminder:{booking.pk}", reminder_messages(booking))
+    return mail_once(
+        f"bookings:mail-sent:reminder:{booking.pk}", [message[1:] for message in reminder_messages(booking)]
+    )
 
 
 def reminder_claim(*, booking_id: int, now: datetime) -> bool:
