@@ -12,7 +12,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from credit.models import CreditEvent
+from credit.params import default_polarity
 from credit.services import credit_event_record
+from instruments.models import Membership
 
 Kind = CreditEvent.Kind
 Source = CreditEvent.Source
@@ -22,25 +24,48 @@ def _booking_ref(booking) -> str:
     return f"booking:{booking.pk}"
 
 
+def is_internal(booking) -> bool:
+    """A booking inside one unit: booked for the instrument's own unit, or by one of its members (whichever
+    unit they book for: a member of two units cannot launder a booking through the other one)."""
+    unit_id = booking.instrument.unit_id
+    if booking.requester_unit_id == unit_id:
+        return True
+    return Membership.objects.filter(user_id=booking.requester_id, unit_id=unit_id).exists()
+
+
+def _no_self_dealing(booking, kind: str, details: dict) -> tuple[int | None, dict]:
+    """Issue 18.3, no self-dealing: a unit booking its own instrument for its members, five stars both ways,
+    must not raise anyone's score. The positive facts of an internal booking are recorded (the booking's
+    history stays readable) with weight 0 and `internal: true`: they count nothing. Negative facts (no-show,
+    late cancellation, damage...) keep their weight: nobody can hide a fault inside their own unit."""
+    if default_polarity(kind) <= 0 or not is_internal(booking):
+        return None, details
+    return 0, {**details, "internal": True}
+
+
 def _requester_fact(booking, kind: str, occurred_at: datetime, **details):
+    weight, details = _no_self_dealing(booking, kind, details)
     return credit_event_record(
         subject=booking.requester,
         kind=kind,
         source=Source.BOOKING,
         source_ref=_booking_ref(booking),
         occurred_at=occurred_at,
+        weight=weight,
         counterparty=booking.instrument.unit,
         details={"booking": booking.pk, "instrument": booking.instrument_id, **details},
     )
 
 
 def _provider_fact(booking, kind: str, occurred_at: datetime, **details):
+    weight, details = _no_self_dealing(booking, kind, details)
     return credit_event_record(
         subject=booking.instrument.unit,
         kind=kind,
         source=Source.BOOKING,
         source_ref=_booking_ref(booking),
         occurred_at=occurred_at,
+        weight=weight,
         counterparty=booking.requester,
         details={"booking": booking.pk, "instrument": booking.instrument_id, **details},
     )
@@ -136,6 +161,11 @@ def fact_review(review, *, subject, author_subject, occurred_at: datetime):
     """The reviewed party receives the stars (value); the author is credited for reviewing."""
     ref = f"review:{review.pk}"
     details = {"booking": review.booking_id, "stars": review.stars, "tags": review.tags}
+    # A review between a unit and its own member (an internal booking) weighs nothing, whatever its stars
+    # (issue 18.3): None lets the ledger weigh it by the reviewer's credibility.
+    weight = None
+    if is_internal(review.booking):
+        weight, details = 0, {**details, "internal": True}
     received = credit_event_record(
         subject=subject,
         kind=Kind.REVIEW_RECEIVED,
@@ -143,6 +173,7 @@ def fact_review(review, *, subject, author_subject, occurred_at: datetime):
         source_ref=ref,
         occurred_at=occurred_at,
         value=review.stars,
+        weight=weight,
         counterparty=author_subject,
         details=details,
     )
@@ -152,6 +183,7 @@ def fact_review(review, *, subject, author_subject, occurred_at: datetime):
         source=Source.REVIEW,
         source_ref=ref,
         occurred_at=occurred_at,
+        weight=weight,
         counterparty=subject,
         details=details,
     )

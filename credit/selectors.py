@@ -98,7 +98,8 @@ def _histories(keys: Iterable[str]) -> dict[str, CreditHistory]:
         .filter(Q(reverses=OuterRef("pk")) | Q(target=Cast(OuterRef("pk"), CharField())))
     )
     rows = (
-        CreditEvent.objects.filter(subject_key__in=list(keys), kind__in=params.HISTORY_KINDS)
+        # Weight 0: a booking inside the requester's own unit (issue 18.3) is no history with providers.
+        CreditEvent.objects.filter(subject_key__in=list(keys), kind__in=params.HISTORY_KINDS, weight__gt=0)
         .exclude(Exists(reversal))
         .order_by()
         .values("subject_key")
