@@ -171,3 +171,39 @@ def test_recompute_all_writes_what_the_reference_model_computes():
     for key in keys[:5]:
         assert recompute_subject(key, as_of=as_of).pk == written[key].pk
     assert CreditScore.objects.count() == count
+
+
+@pytest.mark.django_db
+def test_weightless_facts_count_nothing_in_either_path():
+    """Facts recorded with weight 0 (an internal booking's kept commitments and reviews, issue 18.3) leave every
+    dimension and the score exactly as they were, in both scoring paths (the explanations still count them
+    among the events of their kind, with the same impact)."""
+    rng = random.Random(7)
+    now = timezone.now()
+    unit = UnitFactory()
+    user = MembershipFactory(unit=UnitFactory()).user
+    events, n = [], 0
+    for subject, kinds in [(user, [K.NO_SHOW, K.BOOKING_FULFILLED]), (unit, [K.RESPONSE_LATE, K.SERVICE_DELIVERED])]:
+        for kind in kinds:
+            n += 1
+            events.append(_event(subject, kind, days=3, n=n, rng=rng, now=now, weight=Decimal(1)))
+    CreditEvent.objects.bulk_create(events)
+    keys = [subject_key_for(user), subject_key_for(unit)]
+    before = _compare(keys, timezone.now())
+    weightless = {
+        user: [K.BOOKING_FULFILLED, K.PUNCTUAL_CHECK_IN, K.REVIEW_RECEIVED, K.REVIEW_GIVEN],
+        unit: [K.APPROVED_ON_TIME, K.SERVICE_DELIVERED, K.REVIEW_RECEIVED, K.REVIEW_GIVEN],
+    }
+    events = []
+    for subject, kinds in weightless.items():
+        for kind in kinds:
+            for days in (0, 1, 3, 40):
+                n += 1
+                value = Decimal(5) if kind in params.REVIEW_KINDS else None
+                events.append(_event(subject, kind, days=days, n=n, rng=rng, now=now, weight=Decimal(0), value=value))
+    CreditEvent.objects.bulk_create(events)
+    after = _compare(keys, timezone.now())
+    for key in keys:
+        (old, old_reasons), (new, new_reasons) = before[key], after[key]
+        assert (new.score, new.dimensions, new.raw, new.cap) == (old.score, old.dimensions, old.raw, old.cap)
+        assert [r["impact"] for r in new_reasons] == [r["impact"] for r in old_reasons]
