@@ -72,8 +72,9 @@ def _generation() -> str | None:
 
 def page_params(query, names, *, offset: int, page_size: int) -> list[tuple[str, str]]:
     """What identifies a page of rows: the filters given (`names`: the FilterSet's; other parameters do not
-    change the rows, so they do not split the cache), the offset and the page size."""
-    given = [(name, value) for name, values in query.lists() if name in names for value in values]
+    change the rows, so they do not split the cache), each with its values in their order (a filter reads the last
+    of several), the offset and the page size."""
+    given = [(name, repr(values)) for name, values in query.lists() if name in names]
     return [*given, ("@offset", str(offset)), ("@size", str(page_size))]
 
 

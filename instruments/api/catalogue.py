@@ -8,11 +8,14 @@ service while keeping its history.
 
 from __future__ import annotations
 
+import json
+
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -47,6 +50,30 @@ def _api_row(row: dict, request) -> dict:
     unit = {key: value for key, value in row["unit"].items() if key not in ("name_zh", "name_en")}
     thumbnail = request.build_absolute_uri(row["thumbnail_url"]) if row["thumbnail_url"] else None
     return {**row, "unit": unit, "thumbnail_url": thumbnail}
+
+
+class RenderedResponse(Response):
+    """A 200 answer whose body is already rendered (read from the cache, or just stored there): DRF renders nothing,
+    the view's headers (Allow, Vary) and the middleware's are added as to any response. `data` is parsed from the
+    body only if asked for (tests)."""
+
+    def __init__(self, body: bytes, content_type: str):
+        self.body = body
+        self.body_type = content_type
+        super().__init__(content_type=content_type)
+
+    @property
+    def data(self):
+        return json.loads(self.body)
+
+    @data.setter
+    def data(self, value) -> None:  # Response.__init__ sets None; the body is the data
+        pass
+
+    @property
+    def rendered_content(self) -> bytes:  # type: ignore[override]  # DRF's stubs say str; Django takes bytes
+        self["Content-Type"] = self.body_type
+        return self.body
 
 
 class CatalogueFilterBackend(DjangoFilterBackend):
@@ -148,9 +175,34 @@ class InstrumentViewSet(
         return super().filter_queryset(queryset)
 
     def list(self, request, *args, **kwargs):
+        # The JSON answer is the same for every caller (the catalogue: no one's own instruments; who may read was
+        # settled by the permission check before this runs), so its rendered body is kept in the shared cache per
+        # query parameters (all of them: the page links repeat them; their order does not change the body), site
+        # (the links and photo URLs are absolute),
+        # media type, language and catalogue generation (catalogue_cache): a repeated answer costs one cache
+        # round trip. A bad filter or page raises: nothing is cached. Other formats (the browsable view) are
+        # rendered each time.
+        renderer = request.accepted_renderer
+        if request.method != "GET" or not isinstance(renderer, JSONRenderer):
+            return self._list_response(request)
+
+        def render() -> tuple[bytes, str]:
+            data = self._list_response(request).data
+            body = renderer.render(data, request.accepted_media_type, self.get_renderer_context())
+            media_type = renderer.media_type
+            return body, (f"{media_type}; charset={renderer.charset}" if renderer.charset else media_type)
+
+        # Each parameter with its values in their order (a filter reads the last one); prefixed with "=", so that
+        # none can pass for the site (scheme, host and path) or the media type.
+        given = [(f"={name}", repr(values)) for name, values in request.query_params.lists()]
+        site = request.build_absolute_uri(request.path)
+        params = [*given, ("@site", site), ("@type", request.accepted_media_type)]
+        body, content_type = cached_page("api", params, render)
+        return RenderedResponse(body, content_type)
+
+    def _list_response(self, request):
         # One page of lean rows (selectors.catalogue_rows, the shape InstrumentListSerializer documents), kept
-        # in the shared cache per filter set, page and language (catalogue_cache). The same for every caller:
-        # who may read was settled by the permission check before this runs.
+        # in the shared cache per filter set, page and language (catalogue_cache).
         paginator = self.paginator
         offset, page_size = paginator.page_bounds(request)
 

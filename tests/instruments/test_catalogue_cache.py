@@ -184,3 +184,88 @@ def test_a_value_holding_an_ampersand_is_not_taken_for_two_filters(listed):
     assert api_ids({"q": "centrifuge", "region": region}) == [listed["retiring"].pk]
     assert "Retiring centrifuge" not in page({"q": f"centrifuge&region={region}"})
     assert "Retiring centrifuge" in page({"q": "centrifuge", "region": region})
+
+
+# --- The API's rendered answer (issue 14.1, fourth pass) --------------------------------------------------------
+
+
+def test_a_repeated_api_answer_costs_no_sql_and_one_cache_round_trip(listed):
+    filtered = {"q": "spectrometer", "unit": listed["unit"].pk, "page_size": 1}
+    first = APIClient().get(API, filtered)
+    with CaptureQueriesContext(connection) as captured:
+        rounds = cache_reads_of(lambda: APIClient().get(API, filtered))
+    assert len(captured.captured_queries) == 0
+    assert rounds == 1
+    again = APIClient().get(API, filtered)
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"] == "application/json"
+    for header in ("Allow", "Vary", "Content-Language"):
+        assert again[header] == first[header]
+    assert again.json()["results"][0]["id"] == listed["kept"].pk
+
+
+def test_the_api_answer_of_one_host_or_scheme_is_not_served_to_another(listed):
+    def next_link(**extra) -> str:
+        response = APIClient().get(API, {"page_size": 1}, **extra)
+        assert response.status_code == 200, response.content
+        return response.json()["next"]
+
+    for _ in range(2):  # the second round from the cache
+        assert next_link(HTTP_HOST="localhost").startswith("http://localhost/")
+        assert next_link(HTTP_HOST="127.0.0.1").startswith("http://127.0.0.1/")
+        assert next_link(HTTP_HOST="localhost", secure=True).startswith("https://localhost/")
+
+
+def test_the_order_of_parameters_does_not_leak_between_api_answers(listed):
+    unit = listed["unit"].pk
+    ordered = APIClient().get(f"{API}?unit={unit}&ordering=name&page_size=1").json()
+    swapped = APIClient().get(f"{API}?page_size=1&ordering=name&unit={unit}").json()
+    assert swapped == ordered  # the links are written with their parameters sorted
+    # A filter reads the last of its values: the same values in another order are another answer.
+    assert api_ids({"q": ["spectrometer", "centrifuge"]}) == [listed["retiring"].pk]
+    assert api_ids({"q": ["centrifuge", "spectrometer"]}) == [listed["kept"].pk]
+    assert api_ids({"q": ["spectrometer", "centrifuge"]}) == [listed["retiring"].pk]
+
+
+def test_a_retired_instrument_leaves_the_cached_api_answer_of_every_order_and_host(listed):
+    retiring = listed["retiring"]
+    unit = listed["unit"].pk
+    urls = [f"{API}?unit={unit}&ordering=name", f"{API}?ordering=name&unit={unit}", API]
+
+    def shown() -> list[bool]:
+        return [
+            retiring.pk in [row["id"] for row in APIClient().get(url, HTTP_HOST=host).json()["results"]]
+            for url in urls
+            for host in ("localhost", "testserver")
+        ]
+
+    assert shown() == shown() == [True] * 6
+    manager_api = APIClient()
+    manager_api.force_authenticate(listed["manager"])
+    assert manager_api.post(f"{API}{retiring.pk}/retire/").status_code == 200
+    assert shown() == [False] * 6
+
+
+def test_a_signed_in_manager_still_reaches_their_unlisted_instrument(listed):
+    retiring = listed["retiring"]
+    manager_api = APIClient()
+    manager_api.force_authenticate(listed["manager"])
+    assert manager_api.post(f"{API}{retiring.pk}/retire/").status_code == 200
+    anonymous = APIClient().get(API).json()
+    # The list is the catalogue for every caller (the same cached answer); the manager's own retired
+    # instrument is reached through its detail, which is never cached.
+    assert manager_api.get(API).json() == anonymous
+    for _ in range(2):
+        detail = manager_api.get(f"{API}{retiring.pk}/")
+        assert detail.status_code == 200, detail.content
+        assert detail.json()["status"] == "retired"
+    assert APIClient().get(f"{API}{retiring.pk}/").status_code == 404
+
+
+def test_the_browsable_api_is_not_served_from_the_json_cache(listed):
+    APIClient().get(API)
+    html = APIClient().get(API, HTTP_ACCEPT="text/html")
+    assert html.status_code == 200
+    assert html["Content-Type"].startswith("text/html")
+    assert APIClient().get(API)["Content-Type"] == "application/json"
