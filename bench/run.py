@@ -91,7 +91,13 @@ def bench_static_root() -> Path:
     a scratch folder (pages render `{% static %}`; a clean checkout has no manifest)."""
     root = Path(os.environ.get("BENCH_STATIC_ROOT") or RESULTS_DIR / "staticfiles")
     if str(root) not in _STATIC_COLLECTED:
-        env = {**os.environ, "STATIC_ROOT": str(root), "DJANGO_SETTINGS_MODULE": "sharing_platform.settings"}
+        # DEBUG off as in the measured processes: only then does collectstatic write the manifest they read.
+        env = {
+            **os.environ,
+            "STATIC_ROOT": str(root),
+            "DJANGO_SETTINGS_MODULE": "sharing_platform.settings",
+            "DEBUG": "false",
+        }
         env.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
