@@ -4,7 +4,7 @@ The figures are those of the city platform the product is modelled on. Its units
 districts and counties: Inner Mongolia's universities, institutes, metrology and inspection centres,
 hospitals and enterprises. The institutions are named after real ones in Baotou (and a few invented
 where a district needed one); every credit code, contact, address detail and instrument list is
-fictitious, generated here. Instrument types, makes and specifications come from demo_catalogue.py.
+fictitious, generated here. Instrument types, makes and specifications come from demo_catalogue/.
 
 Everything is drawn from a seeded random.Random, so every run produces the same data; writing is keyed
 on credit codes, (unit, asset number) and usernames, so a second run adds nothing.
