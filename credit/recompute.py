@@ -21,6 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -82,7 +83,40 @@ def latest_snapshots(keys: list[str]) -> dict[str, CreditScore]:
     return {row.subject_key: row for row in latest_snapshot_queryset(keys)}
 
 
-def _same_score(snapshot: CreditScore, result: ScoreResult) -> bool:
+@dataclass(slots=True)
+class _Previous:
+    """What a full run's batch needs of a subject's latest snapshot (no model instance per subject)."""
+
+    subject_key: str
+    score: int
+    tier: str
+    cap: int | None
+    record: Decimal
+    fulfilment: Decimal
+    external: Decimal
+    identity: Decimal
+    relationships: Decimal
+    model_version: str
+    as_of: datetime
+    pk: int
+
+
+def _latest_in_range(id_range: tuple[str, int, int]) -> dict[str, _Previous]:
+    """The newest snapshot of each subject of a full run's batch (PostgreSQL: by id range, one query)."""
+    phase, first, last = id_range
+    column = "subject_unit_id" if phase == "unit" else "subject_user_id"
+    table = CreditScore._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT ON (subject_key) subject_key, score, tier, cap, record, fulfilment, external, identity, "  # noqa: S608
+            f"relationships, model_version, as_of, id FROM {table} WHERE {column} BETWEEN %s AND %s "
+            "ORDER BY subject_key, as_of DESC, id DESC",
+            [first, last],
+        )
+        return {row[0]: _Previous(*row) for row in cursor.fetchall()}
+
+
+def _same_score(snapshot: CreditScore | _Previous, result: ScoreResult) -> bool:
     """Same score, cap, dimensions and model: nothing to write (the reasons are not rebuilt for it)."""
     return (
         snapshot.score == result.score
@@ -105,11 +139,21 @@ def score_keys(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[str
     return results
 
 
+_TEXTS: dict[str, dict[tuple, str]] = {}  # language -> reason -> its sentence, shared by the batches of a process
+_HEADS: dict[str, dict[tuple, str]] = {}  # language -> reason -> its JSON without the impact
+_TEXTS_KEPT = 100_000  # distinct reasons kept per language; beyond, the caches start again
+
+
 class _ReasonTexts:
-    """reasons_with_text for many subjects: each distinct sentence rendered once (call under English)."""
+    """reasons_with_text for many subjects: each distinct sentence rendered once per process and language."""
 
     def __init__(self):
-        self.cache: dict[tuple, str] = {}
+        language = translation.get_language() or ""
+        self.cache = _TEXTS.setdefault(language, {})
+        self.heads = _HEADS.setdefault(language, {})
+        if len(self.cache) > _TEXTS_KEPT or len(self.heads) > _TEXTS_KEPT:
+            self.cache.clear()
+            self.heads.clear()
 
     def __call__(self, reasons: list[dict]) -> list[dict]:
         rendered = []
@@ -121,6 +165,24 @@ class _ReasonTexts:
             rendered.append({**reason, "text": text})
         return rendered
 
+    def json(self, reasons: list[dict]) -> str:
+        """json.dumps(self(reasons)) up to key order (stored as jsonb): each distinct reason's text encoded once."""
+        parts = []
+        for reason in reasons:
+            name = (reason["code"], tuple(reason["params"].items()))
+            head = self.heads.get(name)
+            if head is None:
+                text = self.cache.get(name)
+                if text is None:
+                    text = self.cache[name] = reason_text(reason)
+                whole = json.dumps({"code": reason["code"], "params": reason["params"], "text": text})
+                head = self.heads[name] = whole[:-1] + ', "impact": '
+            parts.append(f"{head}{reason['impact']!r}}}")
+        return "[" + ", ".join(parts) + "]"
+
+
+_UNITS_TEXT = [str(Decimal(units).scaleb(-4).quantize(Decimal("0.0001"))) for units in range(10001)]
+
 
 @dataclass(slots=True)
 class _NewSnapshot:
@@ -130,9 +192,13 @@ class _NewSnapshot:
     score: int
     tier: str
     cap: int | None
-    dimensions: dict
-    reasons: list[dict]
+    units: list[int]  # the dimensions in 0.0001 units, in params.DIMENSIONS order
+    reasons_json: str
     pk: int | None = None
+
+    @property
+    def dimensions(self) -> dict[str, Decimal]:
+        return {name: Decimal(_UNITS_TEXT[units]) for name, units in zip(params.DIMENSIONS, self.units, strict=True)}
 
     def model(self, *, as_of: datetime, run_id) -> CreditScore:
         kind, _sep, pk = self.key.partition(":")
@@ -144,7 +210,7 @@ class _NewSnapshot:
             score=self.score,
             tier=self.tier,
             cap=self.cap,
-            reasons=self.reasons,
+            reasons=json.loads(self.reasons_json),
             model_version=params.MODEL_VERSION,
             run_id=run_id,
             as_of=as_of,
@@ -165,6 +231,7 @@ _INSERT_SNAPSHOTS = """
          AS x(u, n, k, s, t, r, f, e, i, l, c, j)
     RETURNING id, subject_key
 """
+BACKSLASH, DOUBLE_BACKSLASH = "\\", "\\\\"  # COPY's escape character, and itself escaped
 COPY_FROM_ROWS = 50  # from this many snapshots on, COPY (two round trips, far less parsing) beats one INSERT
 
 _SNAPSHOT_COLUMNS = (
@@ -202,18 +269,19 @@ def _insert_snapshots(fresh: list[_NewSnapshot], *, as_of: datetime, run_id) -> 
         )
         ids = [pk for (pk,) in cursor.fetchall()]
         lines = []
+        text = _UNITS_TEXT
         for pk, row in zip(ids, fresh, strict=True):
             row.pk = pk
             kind, _sep, subject_id = row.key.partition(":")
             user_id, unit_id = (subject_id, "\\N") if kind == "user" else ("\\N", subject_id)
-            dimensions = "\t".join(str(row.dimensions[name]) for name in params.DIMENSIONS)
+            record, fulfilment, external, identity, relationships = row.units
             cap = "\\N" if row.cap is None else row.cap
             # Only the JSON needs escaping (its backslashes; json.dumps leaves no raw tab or newline); the
             # key ("user:<id>"), the tier and the numbers never hold a character COPY treats specially.
-            reasons = json.dumps(row.reasons).replace("\\", "\\\\")
             lines.append(
-                f"{pk}\t{user_id}\t{unit_id}\t{row.key}\t{row.score}\t{row.tier}\t{dimensions}\t{cap}\t{reasons}\t"
-                f"{constant}\n"
+                f"{pk}\t{user_id}\t{unit_id}\t{row.key}\t{row.score}\t{row.tier}\t{text[record]}\t"
+                f"{text[fulfilment]}\t{text[external]}\t{text[identity]}\t{text[relationships]}\t{cap}\t"
+                f"{row.reasons_json.replace(BACKSLASH, DOUBLE_BACKSLASH)}\t{constant}\n"
             )
         # The psycopg2 cursor under Django's wrapper: COPY is not part of the DB-API.
         cursor.cursor.copy_expert(f"COPY {table} ({_SNAPSHOT_COLUMNS}) FROM STDIN", io.StringIO("".join(lines)))
@@ -226,7 +294,7 @@ def _insert_snapshots_unnest(fresh: list[_NewSnapshot], *, as_of: datetime, run_
         kind, _sep, pk = row.key.partition(":")
         values = (
             int(pk) if kind == "user" else None, int(pk) if kind == "unit" else None, row.key, row.score, row.tier,
-            *(str(row.dimensions[name]) for name in params.DIMENSIONS), row.cap, json.dumps(row.reasons),
+            *(_UNITS_TEXT[units] for units in row.units), row.cap, row.reasons_json,
         )  # fmt: skip
         for column, value in zip(columns, values, strict=True):
             column.append(value)
@@ -245,27 +313,29 @@ def _write_batch(
     Returns the number written and, for a single subject, its latest snapshot after the batch (new or previous).
     """
     batches, _facts = score_keys_set_based(keys, as_of, trust, id_range)
-    latest = latest_snapshots([key for batch in batches.values() for key in batch.keys])
-    texts = _ReasonTexts()
+    scored = [key for batch in batches.values() for key in batch.keys]
+    latest: dict[str, CreditScore | _Previous]
+    latest = _latest_in_range(id_range) if id_range is not None and _is_postgres() else latest_snapshots(scored)  # type: ignore[assignment]
     fresh: list[_NewSnapshot] = []
     unit_scores: dict[int, tuple[int, str]] = {}
     with translation.override("en"):  # the stored copy of the reasons' text is English
+        texts = _ReasonTexts()
         for batch in batches.values():
-            for key in batch.keys:
+            is_unit = batch.subject_type == "unit"
+            for i, key in enumerate(batch.keys):
                 before = latest.get(key)
-                # Nothing is written where a newer snapshot already exists (a per-subject recompute overtook a
-                # full run): the history stays ordered and the units' columns never go back in time.
-                if before is not None and before.as_of > as_of:
-                    continue
-                # Reasons are built only for subjects whose score moved (a subject without a snapshot always has).
-                if before is not None and _same_score(before, batch.result(key, explain=False)):
-                    continue
-                result = batch.result(key)
-                fresh.append(
-                    _NewSnapshot(key, result.score, result.tier, result.cap, result.dimensions, texts(result.reasons))
-                )
-                if batch.subject_type == "unit":
-                    unit_scores[int(key.partition(":")[2])] = (result.score, result.tier)
+                if before is not None:
+                    # Nothing is written where a newer snapshot already exists (a per-subject recompute overtook a
+                    # full run): the history stays ordered and the units' columns never go back in time.
+                    if before.as_of > as_of:
+                        continue
+                    # Reasons are built only for subjects whose score moved (a subject without a snapshot always has).
+                    if _same_score(before, batch.result(key, explain=False)):
+                        continue
+                score, tier, cap, units, reasons = batch.row(i)
+                fresh.append(_NewSnapshot(key, score, tier, cap, units, texts.json(reasons)))
+                if is_unit:
+                    unit_scores[int(key[5:])] = (score, tier)
     _insert_snapshots(fresh, as_of=as_of, run_id=run_id)
     _announce_changes(fresh, latest, as_of)
     if unit_scores:

@@ -18,6 +18,7 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from identity.models import PersonAccount
 from identity.selectors import users_verified_by_institution
 from instruments.models import Membership, Unit
 
@@ -84,12 +85,24 @@ def ledger_buckets(keys: list[str], as_of: datetime) -> dict[str, list[Bucket]]:
     return buckets
 
 
-def external_facts(keys: list[str], as_of: datetime) -> dict[str, list[ExternalFact]]:
-    """Current external reports per subject (one query)."""
+IdRange = tuple[str, int, int]  # ("user" | "unit", first id, last id): a full run's batch, read by id range
+
+
+def external_facts(keys: list[str], as_of: datetime, id_range: IdRange | None = None) -> dict[str, list[ExternalFact]]:
+    """Current external reports per subject (one query; by id range for a full run's batch)."""
     external: dict[str, list[ExternalFact]] = defaultdict(list)
+    if id_range is not None:
+        phase, first, last = id_range
+        scope = (
+            {"subject_unit_id__gte": first, "subject_unit_id__lte": last}
+            if phase == "unit"
+            else {"subject_user_id__gte": first, "subject_user_id__lte": last}
+        )
+    else:
+        scope = {"subject_key__in": keys}
     reports = (
         ExternalCreditReport.objects.filter(
-            subject_key__in=keys, reported_at__lte=as_of, expires_at__gt=as_of, created_at__lte=as_of
+            **scope, reported_at__lte=as_of, expires_at__gt=as_of, created_at__lte=as_of
         )
         .order_by("subject_key", "reported_at", "pk")
         .values_list("subject_key", "source", "score", "range_min", "range_max", "reported_at")
@@ -106,25 +119,35 @@ def external_facts(keys: list[str], as_of: datetime) -> dict[str, list[ExternalF
 
 
 def identity_facts(
-    keys: list[str], as_of: datetime, trust: TrustScores
+    keys: list[str], as_of: datetime, trust: TrustScores, id_range: IdRange | None = None
 ) -> tuple[dict[str, IdentityFacts], dict[str, float], dict[str, int]]:
-    """Identity facts, relationship scores and endorsement counts of the subjects that exist (fixed queries)."""
+    """Identity facts, relationship scores and endorsement counts of the subjects that exist (fixed queries).
+
+    With id_range (the same subjects as `keys`, a full run's batch) the rows are read by id range.
+    """
     today = timezone.localtime(as_of).date()
     user_ids, unit_ids = split_keys(keys)
     identities: dict[str, IdentityFacts] = {}
     relationships: dict[str, float] = {}
     endorsements: dict[str, int] = {}
     if unit_ids:
-        for pk, status, accreditations in Unit.objects.filter(pk__in=unit_ids).values_list(
-            "pk", "status", "accreditations"
-        ):
+        units = (
+            Unit.objects.filter(pk__gte=id_range[1], pk__lte=id_range[2])
+            if id_range is not None and id_range[0] == "unit"
+            else Unit.objects.filter(pk__in=unit_ids)
+        )
+        for pk, status, accreditations in units.values_list("pk", "status", "accreditations"):
             key = f"unit:{pk}"
             identities[key] = IdentityFacts(unit_status=status, accreditations=len(accreditations or []))
             relationships[key] = trust.by_unit.get(pk, 0.0)
             endorsements[key] = trust.endorsements.get(pk, 0)
     if user_ids:
-        verified_people = users_verified_by_institution(user_ids)  # one query
-        verified_units, people = _people(user_ids)
+        if id_range is not None and id_range[0] == "user":
+            verified_people = _verified_by_institution_between(id_range[1], id_range[2])
+            verified_units, people = _people_between(id_range[1], id_range[2])
+        else:
+            verified_people = set(users_verified_by_institution(user_ids))  # one query
+            verified_units, people = _people(user_ids)
         for pk, email, joined in people:
             key = f"user:{pk}"
             identities[key] = IdentityFacts(
@@ -136,6 +159,31 @@ def identity_facts(
             best = max((trust.by_unit.get(unit_id, 0.0) for unit_id in verified_units.get(pk, [])), default=0.0)
             relationships[key] = best * params.TRUST_USER_FACTOR
     return identities, relationships, endorsements
+
+
+def _verified_by_institution_between(first: int, last: int) -> set[int]:
+    """identity.selectors.users_verified_by_institution for the users of an id range (a full run's batch)."""
+    return set(
+        PersonAccount.objects.filter(
+            user_id__gte=first, user_id__lte=last, person__verified_by__isnull=False, person__verified_by__enabled=True
+        ).values_list("user_id", flat=True)
+    )
+
+
+def _people_between(first: int, last: int) -> tuple[dict[int, list[int]], list[tuple]]:
+    """_people for the users of an id range: two range scans (users, then verified memberships)."""
+    verified_units: dict[int, list[int]] = defaultdict(list)
+    memberships = (
+        Membership.objects.filter(user_id__gte=first, user_id__lte=last, unit__status=Unit.Status.VERIFIED)
+        .order_by("pk")
+        .values_list("user_id", "unit_id")
+    )
+    for user_id, unit_id in memberships:
+        verified_units[user_id].append(unit_id)
+    people = list(
+        get_user_model().objects.filter(pk__gte=first, pk__lte=last).values_list("pk", "email", "date_joined")
+    )
+    return verified_units, people
 
 
 def _people(user_ids: list[int]) -> tuple[dict[int, list[int]], list[tuple]]:

@@ -306,11 +306,14 @@ class BatchScores:
     without: dict[str, np.ndarray]  # kind -> total of each subject without that kind
     index: dict[str, int] = field(default_factory=dict)
 
+    kind_facts: list[dict[str, list]] = field(default_factory=list)  # per subject: kind -> [count, first, w, vw]
+
     def __post_init__(self):
         # Plain Python copies of the arrays: reading one numpy element at a time costs more than the score.
         self._units = self.units.tolist()
         self._raw = self.raw.tolist()
         self._scores = self.scores.tolist()
+        self._without = {kind: totals.tolist() for kind, totals in self.without.items()}
 
     def dimensions(self, i: int) -> dict[str, Decimal]:
         return {name: _decimal(units) for name, units in zip(params.DIMENSIONS, self._units[i], strict=True)}
@@ -319,7 +322,7 @@ class BatchScores:
         i = self.index[key]
         raw = self._raw[i]
         score = self._scores[i]
-        cap, cap_until, cap_kind = self.caps[i]
+        cap, cap_until, _kind = self.caps[i]
         dimensions = self.dimensions(i)
         capped = cap is not None and cap < round(raw)
         return ScoreResult(
@@ -329,40 +332,55 @@ class BatchScores:
             cap=cap if capped else None,
             cap_until=cap_until if capped else None,
             raw=raw,
-            reasons=self._reasons(key, i, dimensions, raw, cap, cap_until, cap_kind, score) if explain else [],
+            reasons=self._reasons(key, i) if explain else [],
         )
 
-    def _reasons(self, key, i, dimensions, raw, cap, cap_until, cap_kind, score) -> list[dict]:
+    def row(self, i: int) -> tuple[int, str, int | None, list[int], list[dict]]:
+        """A new snapshot's values without Decimals: score, tier, cap, dimensions in 0.0001 units, reasons."""
+        raw = self._raw[i]
+        score = self._scores[i]
+        cap = self.caps[i][0]
+        return (
+            score,
+            params.tier_for(score),
+            cap if cap is not None and cap < round(raw) else None,
+            self._units[i],
+            self._reasons(self.keys[i], i),
+        )
+
+    def _reasons(self, key: str, i: int) -> list[dict]:
         """model._reasons, from the batch's leave-one-kind-out totals."""
-        groups = self.groups.get(key, [])
-        identity = self.facts.identity.get(key, IdentityFacts())
+        raw = self._raw[i]
+        score = self._scores[i]
+        cap, cap_until, cap_kind = self.caps[i]
+        units = self._units[i]
+        facts = self.facts
         reasons: list[dict] = []
+        head = 0
         if cap is not None and cap < round(raw):
+            assert cap_until is not None  # noqa: S101 (a cap always comes with its end)
             reasons.append(
                 {"code": "cap", "params": {"kind": cap_kind, "cap": cap, "until": cap_until.isoformat()},
                  "impact": round(score - raw, 1)}
             )  # fmt: skip
-        by_kind: dict[str, list[Group]] = defaultdict(list)
-        for g in groups:
-            by_kind[g.kind].append(g)
-        for kind in sorted(by_kind):
-            own = by_kind[kind]
-            impact = raw - float(self.without[kind][i])
-            oldest = min(g.first_day for g in own)
-            age = (self.today - oldest).days
+            head = 1
+        today = self.today
+        review_kinds = params.REVIEW_KINDS
+        for kind, (count, oldest, weight, value_weight) in sorted(self.kind_facts[i].items()):
+            age = (today - oldest).days
             window = "90d" if age <= 90 else "12m" if age <= 365 else "all"
             reason = {
                 "code": "events",
-                "params": {"kind": kind, "count": sum(g.count for g in own), "window": window},
-                "impact": round(impact, 1),
+                "params": {"kind": kind, "count": count, "window": window},
+                "impact": round(raw - self._without[kind][i], 1),
             }
-            if kind in params.REVIEW_KINDS:
-                weight = sum(g.weight for g in own)
-                mean = sum(g.value_weight for g in own) / weight if weight else 0.0
-                reason["params"]["mean"] = round(mean, 1)
+            if kind in review_kinds:
+                reason["params"]["mean"] = round(value_weight / weight if weight else 0.0, 1)
             reasons.append(reason)
         span = params.SCORE_SPAN
-        identity_impact = span * params.DIMENSION_WEIGHTS["identity"] * (float(dimensions["identity"]) - 0.5)
+        weights = params.DIMENSION_WEIGHTS
+        identity_impact = span * weights["identity"] * (units[3] / 10000.0 - 0.5)
+        identity = facts.identity.get(key, _NO_IDENTITY)
         if self.subject_type == "unit":
             reasons.append(
                 {"code": "unit_status", "params": {"status": identity.unit_status,
@@ -373,25 +391,27 @@ class BatchScores:
                 {"code": "person_identity", "params": {"verified_member": identity.verified_member,
                  "verified_person": identity.verified_person}, "impact": round(identity_impact, 1)}
             )  # fmt: skip
-        external_impact = (
-            span * params.DIMENSION_WEIGHTS["external"] * (float(dimensions["external"]) - params.EXTERNAL_NEUTRAL)
-        )
+        external_impact = span * weights["external"] * (units[2] / 10000.0 - params.EXTERNAL_NEUTRAL)
         reasons.append(
-            {"code": "external", "params": {"count": self.facts.external_counts.get(key, 0)},
+            {"code": "external", "params": {"count": facts.external_counts.get(key, 0)},
              "impact": round(external_impact, 1)}
         )  # fmt: skip
-        endorsements = self.facts.endorsements.get(key, 0)
-        if endorsements or self.facts.relationships.get(key, 0.0):
+        endorsements = facts.endorsements.get(key, 0)
+        if endorsements or facts.relationships.get(key, 0.0):
             reasons.append(
                 {"code": "endorsements", "params": {"count": endorsements},
-                 "impact": round(span * params.DIMENSION_WEIGHTS["relationships"]
-                                 * float(dimensions["relationships"]), 1)}
+                 "impact": round(span * weights["relationships"] * (units[4] / 10000.0), 1)}
             )  # fmt: skip
-        head = reasons[:1] if reasons and reasons[0]["code"] == "cap" else []
-        rest = sorted(
-            reasons[len(head) :], key=lambda r: (-abs(r["impact"]), r["code"], str(r["params"].get("kind", "")))
-        )
-        return head + [r for r in rest if abs(r["impact"]) >= 0.5 or r["code"] != "events"][: 6 - len(head)]
+        rest = sorted(reasons[head:], key=_reason_order)
+        kept = [r for r in rest if r["code"] != "events" or abs(r["impact"]) >= 0.5][: 6 - head]
+        return reasons[:head] + kept if head else kept
+
+
+_NO_IDENTITY = IdentityFacts()
+
+
+def _reason_order(reason: dict) -> tuple:
+    return (-abs(reason["impact"]), reason["code"], str(reason["params"].get("kind", "")))
 
 
 def score_batch(
@@ -405,14 +425,24 @@ def score_batch(
     broken = np.zeros((n, m))
     present = np.zeros((n, m), dtype=bool)
     caps: list[tuple[int | None, date | None, str]] = [(None, None, "")] * n
+    kind_facts: list[dict[str, list]] = [{} for _ in range(n)]  # the reasons' counts, oldest days and means
     for i, key in enumerate(keys):
         subject_groups = groups.get(key)
         if not subject_groups:
             continue
         severe = False
+        facts_of = kind_facts[i]
         for g in subject_groups:
             k = KIND_INDEX[g.kind]
             present[i, k] = True
+            seen = facts_of.get(g.kind)
+            if seen is None:
+                facts_of[g.kind] = [g.count, g.first_day, 0 + g.weight, 0 + g.value_weight]
+            else:
+                seen[0] += g.count
+                seen[1] = min(seen[1], g.first_day)
+                seen[2] += g.weight
+                seen[3] += g.value_weight
             if g.polarity > 0:
                 pos[i, k] += g.effective
             elif g.polarity < 0:
@@ -480,14 +510,17 @@ def score_batch(
         caps=caps,
         without=without,
         index={key: i for i, key in enumerate(keys)},
+        kind_facts=kind_facts,
     )
 
 
-def batch_facts(keys: list[str], as_of: datetime, trust: TrustScores) -> BatchFacts:
+def batch_facts(
+    keys: list[str], as_of: datetime, trust: TrustScores, id_range: tuple[str, int, int] | None = None
+) -> BatchFacts:
     """Identity, external and relationship facts of the subjects that exist among `keys`."""
     today = timezone.localtime(as_of).date()
-    identities, relationships, endorsements = identity_facts(keys, as_of, trust)
-    reports = external_facts(keys, as_of)
+    identities, relationships, endorsements = identity_facts(keys, as_of, trust, id_range)
+    reports = external_facts(keys, as_of, id_range)
     return BatchFacts(
         identity=identities,
         external={key: external_score(tuple(rows), today) for key, rows in reports.items()},
@@ -502,7 +535,7 @@ def score_keys_set_based(
 ) -> tuple[dict[str, BatchScores], BatchFacts]:
     """Score the existing subjects among `keys` as of a moment: {subject type: BatchScores}."""
     today = timezone.localtime(as_of).date()
-    facts = batch_facts(keys, as_of, trust)
+    facts = batch_facts(keys, as_of, trust, id_range)
     existing = [key for key in keys if key in facts.identity]
     groups = ledger_groups(existing, as_of, id_range)
     batches = {}

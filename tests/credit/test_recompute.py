@@ -1,5 +1,6 @@
 """Recomputation from the ledger: snapshots reproduce, full and per-subject runs agree, runs are idempotent."""
 
+import json
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -307,8 +308,8 @@ def test_snapshots_written_by_copy_keep_every_character_of_their_reasons():
     """COPY's text format treats backslashes, tabs and newlines specially: the stored reasons come back as given."""
     users = [UserFactory() for _ in range(recompute.COPY_FROM_ROWS)]
     reasons = [{"code": "x", "params": {"kind": 'a\\b "quoted"\ttab\nline 中文'}, "impact": -1.5, "text": "\\N"}]
-    dimensions = {name: Decimal("0.5000") for name in params.DIMENSIONS}
-    fresh = [recompute._NewSnapshot(f"user:{u.pk}", 600, "fair", None, dimensions, reasons) for u in users]
+    units = [5000] * len(params.DIMENSIONS)  # 0.5000 each
+    fresh = [recompute._NewSnapshot(f"user:{u.pk}", 600, "fair", None, units, json.dumps(reasons)) for u in users]
     recompute._insert_snapshots(fresh, as_of=timezone.now(), run_id=uuid.uuid4())
     stored = CreditScore.objects.filter(pk__in=[row.pk for row in fresh])
     assert stored.count() == len(users)
