@@ -35,6 +35,7 @@ from sharing_platform import outbox
 from . import params
 from .models import CreditRun, CreditRunBatch, CreditScore
 from .scoring.inputs import build_inputs
+from .scoring.ledger import stage_groups, unstage_groups
 from .scoring.model import ScoreResult, score_subject
 from .scoring.reasons import reason_text, reasons_with_text
 from .scoring.sets import score_keys_set_based
@@ -306,13 +307,20 @@ def _insert_snapshots_unnest(fresh: list[_NewSnapshot], *, as_of: datetime, run_
 
 
 def _write_batch(
-    keys: list[str], as_of: datetime, run_id, trust: TrustScores, id_range: tuple[str, int, int] | None = None
+    keys: list[str],
+    as_of: datetime,
+    run_id,
+    trust: TrustScores,
+    id_range: tuple[str, int, int] | None = None,
+    *,
+    staged: bool = False,
 ) -> tuple[int, dict[str, CreditScore]]:
     """Score a batch (set-based) and write what changed: snapshots in bulk, then the units' cached columns.
 
     Returns the number written and, for a single subject, its latest snapshot after the batch (new or previous).
+    With staged, the batch's ledger groups come from the table its phase was staged into (recompute_all).
     """
-    batches, _facts = score_keys_set_based(keys, as_of, trust, id_range)
+    batches, _facts = score_keys_set_based(keys, as_of, trust, id_range, staged=staged)
     scored = [key for batch in batches.values() for key in batch.keys]
     latest: dict[str, CreditScore | _Previous]
     latest = _latest_in_range(id_range) if id_range is not None and _is_postgres() else latest_snapshots(scored)  # type: ignore[assignment]
@@ -475,32 +483,9 @@ def recompute_all(
         phases = [name for name, _model in _PHASES]
         for phase in phases[phases.index(run.cursor_phase) :]:
             after = run.cursor_id if phase == run.cursor_phase else 0
-            while True:
-                if deadline is not None and time.monotonic() > deadline:
-                    run.refresh_from_db()
-                    return RecomputeOutcome(
-                        status="partial",
-                        run_id=run.run_id,
-                        subjects=run.subjects_seen,
-                        snapshots_written=run.snapshots_written,
-                    )
-                ids = _ids_after(phase, after, params.RECOMPUTE_BATCH_SIZE)
-                if not ids:
-                    break
-                with transaction.atomic():
-                    written, _current = _write_batch(
-                        [f"{phase}:{pk}" for pk in ids], run.as_of, run.run_id, trust, (phase, ids[0], ids[-1])
-                    )
-                    CreditRun.objects.filter(pk=run.pk).update(
-                        cursor_phase=phase,
-                        cursor_id=ids[-1],
-                        subjects_seen=F("subjects_seen") + len(ids),
-                        snapshots_written=F("snapshots_written") + written,
-                    )
-                after = ids[-1]
-                logger.info("credit run %s: %s batch up to id %s, %s snapshots", run.run_id, phase, after, written)
-                if params.RECOMPUTE_BATCH_PAUSE_SECONDS:
-                    time.sleep(params.RECOMPUTE_BATCH_PAUSE_SECONDS)
+            outcome = _recompute_phase(run, phase, after, trust, deadline)
+            if outcome is not None:
+                return outcome
             if phase != phases[-1]:
                 CreditRun.objects.filter(pk=run.pk).update(cursor_phase=phases[phases.index(phase) + 1], cursor_id=0)
         CreditRun.objects.filter(pk=run.pk).update(status=CreditRun.Status.DONE, finished_at=timezone.now())
@@ -508,6 +493,55 @@ def recompute_all(
         return RecomputeOutcome(
             status="done", run_id=run.run_id, subjects=run.subjects_seen, snapshots_written=run.snapshots_written
         )
+
+
+def _recompute_phase(
+    run: CreditRun, phase: str, after: int, trust: TrustScores, deadline: float | None
+) -> RecomputeOutcome | None:
+    """One phase of a sequential run (units or users after an id), batch by batch; an outcome if it stopped early.
+
+    On PostgreSQL the phase's ledger is grouped once, in one statement (a sequential read of the ledger),
+    into a temporary table that the batches read by id range (scoring/ledger.py).
+    """
+    staged = _is_postgres()
+    if staged:
+        stage_groups(phase, after, run.as_of)
+    try:
+        while True:
+            if deadline is not None and time.monotonic() > deadline:
+                run.refresh_from_db()
+                return RecomputeOutcome(
+                    status="partial",
+                    run_id=run.run_id,
+                    subjects=run.subjects_seen,
+                    snapshots_written=run.snapshots_written,
+                )
+            ids = _ids_after(phase, after, params.RECOMPUTE_BATCH_SIZE)
+            if not ids:
+                break
+            with transaction.atomic():
+                written, _current = _write_batch(
+                    [f"{phase}:{pk}" for pk in ids],
+                    run.as_of,
+                    run.run_id,
+                    trust,
+                    (phase, ids[0], ids[-1]),
+                    staged=staged,
+                )
+                CreditRun.objects.filter(pk=run.pk).update(
+                    cursor_phase=phase,
+                    cursor_id=ids[-1],
+                    subjects_seen=F("subjects_seen") + len(ids),
+                    snapshots_written=F("snapshots_written") + written,
+                )
+            after = ids[-1]
+            logger.info("credit run %s: %s batch up to id %s, %s snapshots", run.run_id, phase, after, written)
+            if params.RECOMPUTE_BATCH_PAUSE_SECONDS:
+                time.sleep(params.RECOMPUTE_BATCH_PAUSE_SECONDS)
+    finally:
+        if staged:
+            unstage_groups()
+    return None
 
 
 # --- Parallel full runs: batches that Celery workers take side by side -----------------------------

@@ -20,7 +20,6 @@ move a result by one unit in the last place of a float, far below the 0.0001 the
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -33,29 +32,13 @@ from django.utils import timezone
 from .. import params
 from ..models import CreditEvent
 from .inputs import external_facts, identity_facts, ledger_buckets
+from .ledger import Group, groups_postgres, staged_groups
 from .model import IdentityFacts, ScoreResult, _effective, external_score, identity_score, quantise
 from .trust import TrustScores
 
 KINDS = tuple(sorted(kind for kind in CreditEvent.Kind.values if kind != CreditEvent.Kind.REVERSAL))
 KIND_INDEX = {kind: i for i, kind in enumerate(KINDS)}
 REVIEW_COLUMNS = np.array([kind in params.REVIEW_KINDS for kind in KINDS])
-
-
-@dataclass(slots=True)
-class Group:
-    """A subject's events of one kind, polarity and severity, with their time-decayed weight summed."""
-
-    kind: str
-    polarity: int
-    severity: str
-    effective: float  # sum over days of weight x kind multiplier x decay
-    review_kept: float  # reviews (weight > 0): sum of effective x stars share
-    review_broken: float  # reviews (weight > 0): sum of effective x (1 - stars share)
-    count: int
-    first_day: date
-    last_day: date
-    weight: float  # sum of raw weights (reviews: the mean stars in the reasons)
-    value_weight: float
 
 
 @dataclass
@@ -70,97 +53,6 @@ class BatchFacts:
 
 
 # --- Ledger -> groups -------------------------------------------------------------------------------------
-
-
-def _multiplier_sql() -> tuple[str, list]:
-    whens, args = [], []
-    for kind, multiplier in sorted(params.KIND_MULTIPLIERS.items()):
-        whens.append("WHEN %s THEN %s::float8")
-        args += [str(kind), float(multiplier)]
-    return f"(CASE e.kind {' '.join(whens)} ELSE 1.0::float8 END)", args
-
-
-def _subject_filter(alias: str, keys: list[str], id_range: tuple[str, int, int] | None) -> tuple[str, list]:
-    if id_range is not None:
-        phase, first, last = id_range
-        column = "subject_unit_id" if phase == "unit" else "subject_user_id"
-        return f"{alias}.{column} BETWEEN %s AND %s", [first, last]
-    return f"{alias}.subject_key = ANY(%s)", [keys]
-
-
-def _groups_postgres(
-    keys: list[str], as_of: datetime, id_range: tuple[str, int, int] | None = None
-) -> dict[str, list[Group]]:
-    """One query: reversals left out, decay applied per event (reviews: per day, for their stars share)."""
-    today = timezone.localtime(as_of).date()
-    multiplier, multiplier_args = _multiplier_sql()
-    review_kinds = [str(kind) for kind in params.REVIEW_KINDS]
-    span = float(params.REVIEW_STARS_MAX - params.REVIEW_STARS_MIN)
-    reversal = CreditEvent.Kind.REVERSAL.value
-    tz = timezone.get_current_timezone_name()
-    if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", tz):  # interpolated below: a zone name, nothing else
-        raise ValueError(f"unexpected time zone name {tz!r}")
-    subject_r, subject_r_args = _subject_filter("r", keys, id_range)
-    subject_e, subject_e_args = _subject_filter("e", keys, id_range)
-    events = f"""
-        FROM credit_creditevent e
-        WHERE {subject_e} AND e.occurred_at <= %s AND e.recorded_at <= %s AND e.kind <> %s
-          AND e.id NOT IN (SELECT id FROM reversed WHERE id IS NOT NULL)"""  # noqa: S608 (fixed fragments, values bound)
-    events_args = [*subject_e_args, as_of, as_of, reversal]
-    # A few subjects (the per-event path): their events are found by subject; the (kind, occurred_at) index
-    # would only add a scan of every review on the platform to intersect with them, so it is kept out.
-    review_kind = "e.kind" if id_range is not None else "(e.kind || '')"
-    decay = "power(0.5::float8, greatest(%s::date - {day}, 0)::float8 / %s::float8)"
-    decay_args = [today, float(params.HALF_LIFE_DAYS)]
-    day = f"(e.occurred_at AT TIME ZONE '{tz}')::date"
-    sql = f"""
-        WITH reversed AS (
-            SELECT COALESCE(r.reverses_id, NULLIF(r.details->>'reverses', '')::bigint) AS id
-            FROM credit_creditevent r
-            WHERE r.kind = %s AND {subject_r} AND r.occurred_at <= %s AND r.recorded_at <= %s
-        ), review_days AS (
-            SELECT e.subject_key, e.kind, e.polarity, e.severity, {day} AS day,
-                   sum(e.weight) AS w, count(*) AS n, coalesce(sum(e.value * e.weight), 0) AS vw
-            {events} AND {review_kind} = ANY(%s)
-            GROUP BY 1, 2, 3, 4, 5
-        ), review_decayed AS (
-            SELECT e.*, e.w::float8 * {multiplier} * {decay.format(day="e.day")} AS eff,
-                   CASE WHEN e.w > 0
-                        THEN least(greatest((e.vw::float8 / e.w::float8 - %s::float8) / %s::float8, 0.0), 1.0)
-                   END AS share
-            FROM review_days e
-        )
-        SELECT x.subject_key, x.kind, x.polarity, x.severity,
-               sum(x.weight::float8 * {decay.format(day="x.day")}), NULL::float8, 0::float8, 0::float8,
-               count(*), min(x.day), max(x.day), 0::float8, 0::float8
-        FROM (
-            SELECT e.subject_key, e.kind, e.polarity, e.severity, e.weight, {day} AS day
-            {events} AND NOT (e.kind = ANY(%s))
-            OFFSET 0
-        ) x
-        GROUP BY 1, 2, 3, 4
-        UNION ALL
-        SELECT subject_key, kind, polarity, severity, sum(eff), 1::float8, coalesce(sum(eff * share), 0),
-               coalesce(sum(eff * (1.0::float8 - share)), 0), sum(n)::bigint, min(day), max(day), sum(w)::float8,
-               sum(vw)::float8
-        FROM review_decayed GROUP BY 1, 2, 3, 4
-    """  # noqa: S608 (interpolated: our own parameters' CASE, the time zone name, fixed fragments; values bound)
-    args = [
-        reversal, *subject_r_args, as_of, as_of,
-        *events_args, review_kinds,
-        *multiplier_args, *decay_args, float(params.REVIEW_STARS_MIN), span,
-        *decay_args, *events_args, review_kinds,
-    ]  # fmt: skip
-    groups: dict[str, list[Group]] = defaultdict(list)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, args)
-        # Outside reviews the multiplier is applied here, per group (the SQL sums weight x decay).
-        multipliers = params.KIND_MULTIPLIERS
-        for key, kind, polarity, severity, eff, applied, kept, broken, n, first, last, w, vw in cursor.fetchall():
-            if applied is None:
-                eff = eff * multipliers.get(kind, 1.0)
-            groups[key].append(Group(kind, polarity, severity, eff, kept, broken, n, first, last, w, vw))
-    return groups
 
 
 def _groups_python(keys: list[str], as_of: datetime) -> dict[str, list[Group]]:
@@ -198,17 +90,20 @@ def _groups_python(keys: list[str], as_of: datetime) -> dict[str, list[Group]]:
 
 
 def ledger_groups(
-    keys: list[str], as_of: datetime, id_range: tuple[str, int, int] | None = None
+    keys: list[str], as_of: datetime, id_range: tuple[str, int, int] | None = None, *, staged: bool = False
 ) -> dict[str, list[Group]]:
     """Per subject: one Group per kind, polarity and severity (reversed and later-recorded events left out).
 
     id_range ("user" | "unit", first id, last id) selects the same subjects as `keys` by id, which
-    PostgreSQL reads far faster than a long list of keys (a full run's batches).
+    PostgreSQL reads far faster than a long list of keys (a full run's batches); with staged, from the
+    table ledger.stage_groups() filled for the whole phase.
     """
     if not keys:
         return {}
     if connection.vendor == "postgresql":
-        return _groups_postgres(keys, as_of, id_range)
+        if staged and id_range is not None:
+            return staged_groups(id_range)
+        return groups_postgres(keys, as_of, id_range)
     return _groups_python(keys, as_of)
 
 
@@ -426,6 +321,14 @@ def score_batch(
     present = np.zeros((n, m), dtype=bool)
     caps: list[tuple[int | None, date | None, str]] = [(None, None, "")] * n
     kind_facts: list[dict[str, list]] = [{} for _ in range(n)]  # the reasons' counts, oldest days and means
+    # The groups as flat columns, accumulated into the matrices by numpy in the same order as one by one.
+    rows: list[int] = []
+    columns: list[int] = []
+    effective: list[float] = []
+    polarity: list[int] = []
+    review_kept: list[float] = []
+    review_broken: list[float] = []
+    severe_kinds = params.SEVERE_KINDS
     for i, key in enumerate(keys):
         subject_groups = groups.get(key)
         if not subject_groups:
@@ -433,8 +336,12 @@ def score_batch(
         severe = False
         facts_of = kind_facts[i]
         for g in subject_groups:
-            k = KIND_INDEX[g.kind]
-            present[i, k] = True
+            rows.append(i)
+            columns.append(KIND_INDEX[g.kind])
+            effective.append(g.effective)
+            polarity.append(g.polarity)
+            review_kept.append(g.review_kept)
+            review_broken.append(g.review_broken)
             seen = facts_of.get(g.kind)
             if seen is None:
                 facts_of[g.kind] = [g.count, g.first_day, 0 + g.weight, 0 + g.value_weight]
@@ -443,17 +350,19 @@ def score_batch(
                 seen[1] = min(seen[1], g.first_day)
                 seen[2] += g.weight
                 seen[3] += g.value_weight
-            if g.polarity > 0:
-                pos[i, k] += g.effective
-            elif g.polarity < 0:
-                neg[i, k] += g.effective
-            if g.kind in params.SEVERE_KINDS:
+            if g.kind in severe_kinds:
                 severe = True
-            if g.kind in params.REVIEW_KINDS:
-                kept[i, k] += g.review_kept
-                broken[i, k] += g.review_broken
         if severe:
             caps[i] = active_cap(subject_groups, today)
+    if rows:
+        at_row, at_column = np.array(rows, dtype=np.int64), np.array(columns, dtype=np.int64)
+        values, signs = np.array(effective, dtype=float), np.array(polarity, dtype=np.int64)
+        present[at_row, at_column] = True
+        for matrix, chosen in ((pos, signs > 0), (neg, signs < 0)):
+            np.add.at(matrix, (at_row[chosen], at_column[chosen]), values[chosen])
+        reviews = REVIEW_COLUMNS[at_column]
+        np.add.at(kept, (at_row[reviews], at_column[reviews]), np.array(review_kept, dtype=float)[reviews])
+        np.add.at(broken, (at_row[reviews], at_column[reviews]), np.array(review_broken, dtype=float)[reviews])
     kept = np.where(REVIEW_COLUMNS, kept, pos)
     broken = np.where(REVIEW_COLUMNS, broken, neg)
 
@@ -531,13 +440,18 @@ def batch_facts(
 
 
 def score_keys_set_based(
-    keys: list[str], as_of: datetime, trust: TrustScores, id_range: tuple[str, int, int] | None = None
+    keys: list[str],
+    as_of: datetime,
+    trust: TrustScores,
+    id_range: tuple[str, int, int] | None = None,
+    *,
+    staged: bool = False,
 ) -> tuple[dict[str, BatchScores], BatchFacts]:
     """Score the existing subjects among `keys` as of a moment: {subject type: BatchScores}."""
     today = timezone.localtime(as_of).date()
     facts = batch_facts(keys, as_of, trust, id_range)
     existing = [key for key in keys if key in facts.identity]
-    groups = ledger_groups(existing, as_of, id_range)
+    groups = ledger_groups(existing, as_of, id_range, staged=staged)
     batches = {}
     for subject_type in ("unit", "user"):
         typed = [key for key in existing if key.startswith(subject_type + ":")]
