@@ -481,13 +481,24 @@ def recompute_all(
             )
         trust = trust_scores(run.as_of)
         phases = [name for name, _model in _PHASES]
-        for phase in phases[phases.index(run.cursor_phase) :]:
-            after = run.cursor_id if phase == run.cursor_phase else 0
-            outcome = _recompute_phase(run, phase, after, trust, deadline)
-            if outcome is not None:
-                return outcome
-            if phase != phases[-1]:
-                CreditRun.objects.filter(pk=run.pk).update(cursor_phase=phases[phases.index(phase) + 1], cursor_id=0)
+        # On PostgreSQL the ledger of the rest of the run is grouped once, in one pass over the ledger, into a
+        # temporary table that the batches read by id range (scoring/ledger.py).
+        staged = _is_postgres()
+        if staged:
+            stage_groups(run.cursor_phase, run.cursor_id, run.as_of)
+        try:
+            for phase in phases[phases.index(run.cursor_phase) :]:
+                after = run.cursor_id if phase == run.cursor_phase else 0
+                outcome = _recompute_phase(run, phase, after, trust, deadline, staged=staged)
+                if outcome is not None:
+                    return outcome
+                if phase != phases[-1]:
+                    CreditRun.objects.filter(pk=run.pk).update(
+                        cursor_phase=phases[phases.index(phase) + 1], cursor_id=0
+                    )
+        finally:
+            if staged:
+                unstage_groups()
         CreditRun.objects.filter(pk=run.pk).update(status=CreditRun.Status.DONE, finished_at=timezone.now())
         run.refresh_from_db()
         return RecomputeOutcome(
@@ -496,51 +507,40 @@ def recompute_all(
 
 
 def _recompute_phase(
-    run: CreditRun, phase: str, after: int, trust: TrustScores, deadline: float | None
+    run: CreditRun, phase: str, after: int, trust: TrustScores, deadline: float | None, *, staged: bool
 ) -> RecomputeOutcome | None:
-    """One phase of a sequential run (units or users after an id), batch by batch; an outcome if it stopped early.
-
-    On PostgreSQL the phase's ledger is grouped once, in one statement (a sequential read of the ledger),
-    into a temporary table that the batches read by id range (scoring/ledger.py).
-    """
-    staged = _is_postgres()
-    if staged:
-        stage_groups(phase, after, run.as_of)
-    try:
-        while True:
-            if deadline is not None and time.monotonic() > deadline:
-                run.refresh_from_db()
-                return RecomputeOutcome(
-                    status="partial",
-                    run_id=run.run_id,
-                    subjects=run.subjects_seen,
-                    snapshots_written=run.snapshots_written,
-                )
-            ids = _ids_after(phase, after, params.RECOMPUTE_BATCH_SIZE)
-            if not ids:
-                break
-            with transaction.atomic():
-                written, _current = _write_batch(
-                    [f"{phase}:{pk}" for pk in ids],
-                    run.as_of,
-                    run.run_id,
-                    trust,
-                    (phase, ids[0], ids[-1]),
-                    staged=staged,
-                )
-                CreditRun.objects.filter(pk=run.pk).update(
-                    cursor_phase=phase,
-                    cursor_id=ids[-1],
-                    subjects_seen=F("subjects_seen") + len(ids),
-                    snapshots_written=F("snapshots_written") + written,
-                )
-            after = ids[-1]
-            logger.info("credit run %s: %s batch up to id %s, %s snapshots", run.run_id, phase, after, written)
-            if params.RECOMPUTE_BATCH_PAUSE_SECONDS:
-                time.sleep(params.RECOMPUTE_BATCH_PAUSE_SECONDS)
-    finally:
-        if staged:
-            unstage_groups()
+    """One phase of a sequential run (units or users after an id), batch by batch; an outcome if it stopped early."""
+    while True:
+        if deadline is not None and time.monotonic() > deadline:
+            run.refresh_from_db()
+            return RecomputeOutcome(
+                status="partial",
+                run_id=run.run_id,
+                subjects=run.subjects_seen,
+                snapshots_written=run.snapshots_written,
+            )
+        ids = _ids_after(phase, after, params.RECOMPUTE_BATCH_SIZE)
+        if not ids:
+            break
+        with transaction.atomic():
+            written, _current = _write_batch(
+                [f"{phase}:{pk}" for pk in ids],
+                run.as_of,
+                run.run_id,
+                trust,
+                (phase, ids[0], ids[-1]),
+                staged=staged,
+            )
+            CreditRun.objects.filter(pk=run.pk).update(
+                cursor_phase=phase,
+                cursor_id=ids[-1],
+                subjects_seen=F("subjects_seen") + len(ids),
+                snapshots_written=F("snapshots_written") + written,
+            )
+        after = ids[-1]
+        logger.info("credit run %s: %s batch up to id %s, %s snapshots", run.run_id, phase, after, written)
+        if params.RECOMPUTE_BATCH_PAUSE_SECONDS:
+            time.sleep(params.RECOMPUTE_BATCH_PAUSE_SECONDS)
     return None
 
 

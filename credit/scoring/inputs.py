@@ -148,13 +148,13 @@ def identity_facts(
         else:
             verified_people = set(users_verified_by_institution(user_ids))  # one query
             verified_units, people = _people(user_ids)
-        for pk, email, joined in people:
+        for pk, email, joined_on in people:
             key = f"user:{pk}"
             identities[key] = IdentityFacts(
                 has_email=bool(email),
                 verified_member=bool(verified_units.get(pk)),
                 verified_person=pk in verified_people,
-                seniority_days=(today - timezone.localtime(joined).date()).days,
+                seniority_days=(today - joined_on).days,
             )
             best = max((trust.by_unit.get(unit_id, 0.0) for unit_id in verified_units.get(pk, [])), default=0.0)
             relationships[key] = best * params.TRUST_USER_FACTOR
@@ -180,14 +180,18 @@ def _people_between(first: int, last: int) -> tuple[dict[int, list[int]], list[t
     )
     for user_id, unit_id in memberships:
         verified_units[user_id].append(unit_id)
-    people = list(
-        get_user_model().objects.filter(pk__gte=first, pk__lte=last).values_list("pk", "email", "date_joined")
-    )
+    with connection.cursor() as cursor:  # the local day each joined on, computed by the database
+        cursor.execute(
+            f"SELECT id, email, (date_joined AT TIME ZONE %s)::date FROM {get_user_model()._meta.db_table} "  # noqa: S608
+            "WHERE id BETWEEN %s AND %s",
+            [timezone.get_current_timezone_name(), first, last],
+        )
+        people = cursor.fetchall()
     return verified_units, people
 
 
 def _people(user_ids: list[int]) -> tuple[dict[int, list[int]], list[tuple]]:
-    """The users' (id, email, date joined) and the verified units each belongs to: one query on PostgreSQL."""
+    """The users' (id, email, local day joined) and the verified units each belongs to: one query on PostgreSQL."""
     verified_units: dict[int, list[int]] = defaultdict(list)
     if connection.vendor == "postgresql":
         users, members, units = get_user_model()._meta.db_table, Membership._meta.db_table, Unit._meta.db_table
@@ -200,14 +204,15 @@ def _people(user_ids: list[int]) -> tuple[dict[int, list[int]], list[tuple]]:
             )
             people = []
             for pk, email, joined, unit_ids in cursor.fetchall():
-                people.append((pk, email, joined))
+                people.append((pk, email, timezone.localtime(joined).date()))
                 if unit_ids:
                     verified_units[pk] = list(unit_ids)
         return verified_units, people
     memberships = Membership.objects.filter(user_id__in=user_ids, unit__status=Unit.Status.VERIFIED)
     for user_id, unit_id in memberships.values_list("user_id", "unit_id"):
         verified_units[user_id].append(unit_id)
-    people = list(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "email", "date_joined"))
+    rows = get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "email", "date_joined")
+    people = [(pk, email, timezone.localtime(joined).date()) for pk, email, joined in rows]
     return verified_units, people
 
 
