@@ -166,19 +166,20 @@ class _ReasonTexts:
             rendered.append({**reason, "text": text})
         return rendered
 
-    def json(self, reasons: list[dict]) -> str:
-        """json.dumps(self(reasons)) up to key order (stored as jsonb): each distinct reason's text encoded once."""
+    def json(self, items: list[tuple]) -> str:
+        """json.dumps(self(reasons)) up to key order (stored as jsonb), from BatchScores.reason_items(): each
+        distinct reason's text rendered and encoded once."""
+        heads = self.heads
         parts = []
-        for reason in reasons:
-            name = (reason["code"], tuple(reason["params"].items()))
-            head = self.heads.get(name)
+        for name, impact in items:
+            head = heads.get(name)
             if head is None:
+                reason = {"code": name[0], "params": dict(name[1])}
                 text = self.cache.get(name)
                 if text is None:
                     text = self.cache[name] = reason_text(reason)
-                whole = json.dumps({"code": reason["code"], "params": reason["params"], "text": text})
-                head = self.heads[name] = whole[:-1] + ', "impact": '
-            parts.append(f"{head}{reason['impact']!r}}}")
+                head = heads[name] = json.dumps({**reason, "text": text})[:-1] + ', "impact": '
+            parts.append(f"{head}{impact!r}}}")
         return "[" + ", ".join(parts) + "]"
 
 

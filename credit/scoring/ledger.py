@@ -79,10 +79,19 @@ def _reversed_ids(scope: str, scope_args: list, as_of: datetime) -> list[int]:
 
 
 def _grouped_sql(
-    subject: str, scope: str, scope_args: list, as_of: datetime, *, by_kind_index: bool, zone_in_session: bool
+    subject: str | tuple[str, ...],
+    scope: str,
+    scope_args: list,
+    as_of: datetime,
+    *,
+    by_kind_index: bool,
+    zone_in_session: bool,
 ) -> tuple:
     """The grouped statement: rows (subject, kind, polarity, severity, effective, multiplier applied?, kept,
     broken, count, first day, last day, weight, value x weight), for the events of the subjects in scope.
+
+    subject: the column naming the subject, or the columns (subject_unit_id, subject_user_id), then both come
+    first in each row under their own names.
 
     zone_in_session: the statement runs with the session's TimeZone set to ours (`in_local_zone()`), so an
     event's local day is a plain cast, far cheaper per event than naming the zone (AT TIME ZONE '<name>').
@@ -103,15 +112,21 @@ def _grouped_sql(
     # A few subjects (the per-event path): their reviews are found by subject; the (kind, occurred_at) index
     # would only add a scan of every review on the platform to intersect with them, so it is kept out.
     review_kind = "e.kind" if by_kind_index else "(e.kind || '')"
+    columns = (subject,) if isinstance(subject, str) else subject
+    names = ("subject",) if isinstance(subject, str) else tuple(column.partition(".")[2] for column in columns)
+    subjects = ", ".join(f"{column} AS {name}" for column, name in zip(columns, names, strict=True))
+    n = len(columns)
+    by_group = ", ".join(str(position) for position in range(1, n + 4))
+    by_day = ", ".join(str(position) for position in range(1, n + 5))
     sql = f"""
-        SELECT {subject} AS subject, e.kind, e.polarity, e.severity,
+        SELECT {subjects}, e.kind, e.polarity, e.severity,
                sum(e.weight::float8 * {decay.format(day=day)}) AS effective, NULL::float8 AS applied,
                0::float8 AS kept, 0::float8 AS broken, count(*) AS n, min({day}) AS first_day,
                max({day}) AS last_day, 0::float8 AS w, 0::float8 AS vw
         {events} AND NOT (e.kind = ANY(%s))
-        GROUP BY 1, 2, 3, 4
+        GROUP BY {by_group}
         UNION ALL
-        SELECT subject, kind, polarity, severity, sum(eff), 1::float8, coalesce(sum(eff * share), 0),
+        SELECT {", ".join(names)}, kind, polarity, severity, sum(eff), 1::float8, coalesce(sum(eff * share), 0),
                coalesce(sum(eff * (1.0::float8 - share)), 0), sum(n)::bigint, min(day), max(day), sum(w)::float8,
                sum(vw)::float8
         FROM (
@@ -120,13 +135,13 @@ def _grouped_sql(
                         THEN least(greatest((d.vw::float8 / d.w::float8 - %s::float8) / %s::float8, 0.0), 1.0)
                    END AS share
             FROM (
-                SELECT {subject} AS subject, e.kind, e.polarity, e.severity, {day} AS day,
+                SELECT {subjects}, e.kind, e.polarity, e.severity, {day} AS day,
                        sum(e.weight) AS w, count(*) AS n, coalesce(sum(e.value * e.weight), 0) AS vw
                 {events} AND {review_kind} = ANY(%s)
-                GROUP BY 1, 2, 3, 4, 5
+                GROUP BY {by_day}
             ) d
         ) r
-        GROUP BY 1, 2, 3, 4
+        GROUP BY {by_group}
     """  # noqa: S608 (interpolated: our own parameters' CASE, the time zone name, fixed fragments; values bound)
     args = [
         *decay_args, *events_args, review_kinds,
@@ -183,62 +198,14 @@ STAGE_WORK_MEM = "256MB"  # the staged statement's hash tables stay in memory (S
 
 
 def _staged_sql(phase: str, after: int, as_of: datetime) -> tuple[str, list]:
-    """One pass over the ledger for the rest of a run (units after `after` then every user, or users after it).
-
-    Every event is read once: groups are (subject, kind, polarity, severity) with the decay summed per event,
-    and for reviews also per local day (review_day), decayed per day and summed in the second step.
-    """
-    today = timezone.localtime(as_of).date()
-    multiplier, multiplier_args = _multiplier_sql("d")
-    review_kinds = [str(kind) for kind in params.REVIEW_KINDS]
-    span = float(params.REVIEW_STARS_MAX - params.REVIEW_STARS_MIN)
+    """The groups of the rest of a run (units after `after` then every user, or the users after it)."""
     if phase == "unit":
         scope, scope_args = "(e.subject_unit_id > %s OR e.subject_user_id IS NOT NULL)", [after]
     else:
         scope, scope_args = "e.subject_user_id > %s", [after]
-    reversed_ids = _reversed_ids(scope, scope_args, as_of)
-    decay = "power(0.5::float8, greatest(%s::date - {day}, 0)::float8 / %s::float8)"
-    decay_args = [today, float(params.HALF_LIFE_DAYS)]
-    sql = f"""
-        WITH days AS (
-            SELECT x.is_unit, x.subject, x.kind, x.polarity, x.severity, x.review_day,
-                   sum(x.weight::float8 * {decay.format(day="x.day")}) AS decayed, count(*) AS n,
-                   min(x.day) AS first_day, max(x.day) AS last_day,
-                   sum(x.weight) FILTER (WHERE x.review_day IS NOT NULL) AS w,
-                   coalesce(sum(x.value * x.weight) FILTER (WHERE x.review_day IS NOT NULL), 0) AS vw
-            FROM (
-                SELECT e.subject_unit_id IS NOT NULL AS is_unit,
-                       coalesce(e.subject_unit_id, e.subject_user_id) AS subject, e.kind, e.polarity,
-                       e.severity, e.weight, e.value, e.occurred_at::date AS day,
-                       CASE WHEN e.kind = ANY(%s) THEN e.occurred_at::date END AS review_day
-                FROM credit_creditevent e
-                WHERE {scope} AND e.occurred_at <= %s AND e.recorded_at <= %s AND e.kind <> %s
-                  AND e.id <> ALL(%s::bigint[])
-                OFFSET 0
-            ) x
-            GROUP BY 1, 2, 3, 4, 5, 6
-        )
-        SELECT is_unit, subject, kind, polarity, severity, decayed AS effective, NULL::float8 AS applied,
-               0::float8 AS kept, 0::float8 AS broken, n, first_day, last_day, 0::float8 AS w, 0::float8 AS vw
-        FROM days WHERE review_day IS NULL
-        UNION ALL
-        SELECT is_unit, subject, kind, polarity, severity, sum(eff), 1::float8, coalesce(sum(eff * share), 0),
-               coalesce(sum(eff * (1.0::float8 - share)), 0), sum(n)::bigint, min(first_day), max(last_day),
-               sum(w)::float8, sum(vw)::float8
-        FROM (
-            SELECT d.*, d.w::float8 * {multiplier} * {decay.format(day="d.review_day")} AS eff,
-                   CASE WHEN d.w > 0
-                        THEN least(greatest((d.vw::float8 / d.w::float8 - %s::float8) / %s::float8, 0.0), 1.0)
-                   END AS share
-            FROM days d WHERE d.review_day IS NOT NULL
-        ) r
-        GROUP BY 1, 2, 3, 4, 5
-    """  # noqa: S608 (interpolated: our own parameters' CASE and fixed fragments; values bound)
-    args = [
-        *decay_args, review_kinds, *scope_args, as_of, as_of, CreditEvent.Kind.REVERSAL.value, reversed_ids,
-        *multiplier_args, *decay_args, float(params.REVIEW_STARS_MIN), span,
-    ]  # fmt: skip
-    return sql, args
+    return _grouped_sql(
+        ("e.subject_unit_id", "e.subject_user_id"), scope, scope_args, as_of, by_kind_index=True, zone_in_session=True
+    )
 
 
 def stage_groups(phase: str, after: int, as_of: datetime) -> None:
@@ -256,7 +223,8 @@ def stage_groups(phase: str, after: int, as_of: datetime) -> None:
         with in_local_zone(cursor):
             cursor.execute(f"CREATE TEMPORARY TABLE {STAGED_TABLE} AS {sql}", args)
         cursor.execute("SELECT set_config('work_mem', %s, true), set_config('jit', %s, true)", [work_mem, jit])
-        cursor.execute(f"CREATE INDEX ON pg_temp.{STAGED_TABLE} (is_unit, subject)")
+        cursor.execute(f"CREATE INDEX ON pg_temp.{STAGED_TABLE} (subject_unit_id)")
+        cursor.execute(f"CREATE INDEX ON pg_temp.{STAGED_TABLE} (subject_user_id)")
         cursor.execute(f"ANALYZE pg_temp.{STAGED_TABLE}")
 
 
@@ -264,11 +232,12 @@ def staged_groups(id_range: tuple[str, int, int]) -> dict[str, list[Group]]:
     """A batch's groups, read from the table stage_groups() filled for the run."""
     phase, first, last = id_range
     prefix = f"{phase}:"
+    column = _column(phase)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT subject, kind, polarity, severity, effective, applied, kept, broken, n, first_day, last_day, w, vw "  # noqa: S608
-            f"FROM pg_temp.{STAGED_TABLE} WHERE is_unit = %s AND subject BETWEEN %s AND %s",
-            [phase == "unit", first, last],
+            f"SELECT {column}, kind, polarity, severity, effective, applied, kept, broken, n, first_day, last_day, w, "  # noqa: S608
+            f"vw FROM pg_temp.{STAGED_TABLE} WHERE {column} BETWEEN %s AND %s",
+            [first, last],
         )
         return _groups_from(cursor.fetchall(), lambda subject: prefix + str(subject))
 

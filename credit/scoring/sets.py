@@ -230,8 +230,8 @@ class BatchScores:
             reasons=self._reasons(key, i) if explain else [],
         )
 
-    def row(self, i: int) -> tuple[int, str, int | None, list[int], list[dict]]:
-        """A new snapshot's values without Decimals: score, tier, cap, dimensions in 0.0001 units, reasons."""
+    def row(self, i: int) -> tuple[int, str, int | None, list[int], list[tuple]]:
+        """A new snapshot's values without Decimals: score, tier, cap, dimensions in 0.0001 units, reason items."""
         raw = self._raw[i]
         score = self._scores[i]
         cap = self.caps[i][0]
@@ -240,73 +240,71 @@ class BatchScores:
             params.tier_for(score),
             cap if cap is not None and cap < round(raw) else None,
             self._units[i],
-            self._reasons(self.keys[i], i),
+            self.reason_items(self.keys[i], i),
         )
 
     def _reasons(self, key: str, i: int) -> list[dict]:
         """model._reasons, from the batch's leave-one-kind-out totals."""
+        return [
+            {"code": code, "params": dict(reason_params), "impact": impact}
+            for (code, reason_params), impact in self.reason_items(key, i)
+        ]
+
+    def reason_items(self, key: str, i: int) -> list[tuple]:
+        """The reasons as ((code, ((param, value), ...)), impact) pairs: what model._reasons says, in its order."""
         raw = self._raw[i]
         score = self._scores[i]
         cap, cap_until, cap_kind = self.caps[i]
         units = self._units[i]
         facts = self.facts
-        reasons: list[dict] = []
-        head = 0
-        if cap is not None and cap < round(raw):
-            assert cap_until is not None  # noqa: S101 (a cap always comes with its end)
-            reasons.append(
-                {"code": "cap", "params": {"kind": cap_kind, "cap": cap, "until": cap_until.isoformat()},
-                 "impact": round(score - raw, 1)}
-            )  # fmt: skip
-            head = 1
+        ranked: list[tuple] = []  # (-|impact|, code, kind, name, impact): sorted as model._reasons sorts
         today = self.today
         review_kinds = params.REVIEW_KINDS
+        without = self._without
         for kind, (count, oldest, weight, value_weight) in sorted(self.kind_facts[i].items()):
             age = (today - oldest).days
             window = "90d" if age <= 90 else "12m" if age <= 365 else "all"
-            reason = {
-                "code": "events",
-                "params": {"kind": kind, "count": count, "window": window},
-                "impact": round(raw - self._without[kind][i], 1),
-            }
+            impact = round(raw - without[kind][i], 1)
+            if abs(impact) < 0.5:  # an event kind that moves nothing is not a reason
+                continue
             if kind in review_kinds:
-                reason["params"]["mean"] = round(value_weight / weight if weight else 0.0, 1)
-            reasons.append(reason)
+                mean = round(value_weight / weight if weight else 0.0, 1)
+                name = ("events", (("kind", kind), ("count", count), ("window", window), ("mean", mean)))
+            else:
+                name = ("events", (("kind", kind), ("count", count), ("window", window)))
+            ranked.append((-abs(impact), "events", kind, name, impact))
         span = params.SCORE_SPAN
         weights = params.DIMENSION_WEIGHTS
-        identity_impact = span * weights["identity"] * (units[3] / 10000.0 - 0.5)
+        impact = round(span * weights["identity"] * (units[3] / 10000.0 - 0.5), 1)
         identity = facts.identity.get(key, _NO_IDENTITY)
         if self.subject_type == "unit":
-            reasons.append(
-                {"code": "unit_status", "params": {"status": identity.unit_status,
-                 "accreditations": identity.accreditations}, "impact": round(identity_impact, 1)}
-            )  # fmt: skip
+            name = ("unit_status", (("status", identity.unit_status), ("accreditations", identity.accreditations)))
         else:
-            reasons.append(
-                {"code": "person_identity", "params": {"verified_member": identity.verified_member,
-                 "verified_person": identity.verified_person}, "impact": round(identity_impact, 1)}
-            )  # fmt: skip
-        external_impact = span * weights["external"] * (units[2] / 10000.0 - params.EXTERNAL_NEUTRAL)
-        reasons.append(
-            {"code": "external", "params": {"count": facts.external_counts.get(key, 0)},
-             "impact": round(external_impact, 1)}
-        )  # fmt: skip
+            name = (
+                "person_identity",
+                (("verified_member", identity.verified_member), ("verified_person", identity.verified_person)),
+            )
+        ranked.append((-abs(impact), name[0], "", name, impact))
+        impact = round(span * weights["external"] * (units[2] / 10000.0 - params.EXTERNAL_NEUTRAL), 1)
+        name = ("external", (("count", facts.external_counts.get(key, 0)),))
+        ranked.append((-abs(impact), "external", "", name, impact))
         endorsements = facts.endorsements.get(key, 0)
         if endorsements or facts.relationships.get(key, 0.0):
-            reasons.append(
-                {"code": "endorsements", "params": {"count": endorsements},
-                 "impact": round(span * weights["relationships"] * (units[4] / 10000.0), 1)}
-            )  # fmt: skip
-        rest = sorted(reasons[head:], key=_reason_order)
-        kept = [r for r in rest if r["code"] != "events" or abs(r["impact"]) >= 0.5][: 6 - head]
-        return reasons[:head] + kept if head else kept
+            impact = round(span * weights["relationships"] * (units[4] / 10000.0), 1)
+            ranked.append((-abs(impact), "endorsements", "", ("endorsements", (("count", endorsements),)), impact))
+        ranked.sort(key=_first_three)
+        if cap is not None and cap < round(raw):
+            assert cap_until is not None  # noqa: S101 (a cap always comes with its end)
+            name = ("cap", (("kind", cap_kind), ("cap", cap), ("until", cap_until.isoformat())))
+            return [(name, round(score - raw, 1))] + [(item[3], item[4]) for item in ranked[:5]]
+        return [(item[3], item[4]) for item in ranked[:6]]
 
 
 _NO_IDENTITY = IdentityFacts()
 
 
-def _reason_order(reason: dict) -> tuple:
-    return (-abs(reason["impact"]), reason["code"], str(reason["params"].get("kind", "")))
+def _first_three(item: tuple) -> tuple:
+    return item[:3]
 
 
 def score_batch(
