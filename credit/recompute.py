@@ -507,6 +507,18 @@ def recompute_all(
         )
 
 
+def _commit_without_waiting() -> None:
+    """This transaction commits without waiting for the WAL flush (PostgreSQL; see _subject_lock).
+
+    A sequential run's batch writes derived data and its cursor together: a server crash can lose the last
+    batches with their cursor moves, all or nothing, and the run (whose connection died with the server)
+    resumes from the cursor that did reach the disk.
+    """
+    if _is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('synchronous_commit', 'off', true)")
+
+
 def _recompute_phase(
     run: CreditRun, phase: str, after: int, trust: TrustScores, deadline: float | None, *, staged: bool
 ) -> RecomputeOutcome | None:
@@ -524,6 +536,7 @@ def _recompute_phase(
         if not ids:
             break
         with transaction.atomic():
+            _commit_without_waiting()
             written, _current = _write_batch(
                 [f"{phase}:{pk}" for pk in ids],
                 run.as_of,
