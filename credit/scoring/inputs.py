@@ -91,6 +91,7 @@ IdRange = tuple[str, int, int]  # ("user" | "unit", first id, last id): a full r
 def external_facts(keys: list[str], as_of: datetime, id_range: IdRange | None = None) -> dict[str, list[ExternalFact]]:
     """Current external reports per subject (one query; by id range for a full run's batch)."""
     external: dict[str, list[ExternalFact]] = defaultdict(list)
+    scope: dict[str, object]
     if id_range is not None:
         phase, first, last = id_range
         scope = (
@@ -180,6 +181,9 @@ def _people_between(first: int, last: int) -> tuple[dict[int, list[int]], list[t
     )
     for user_id, unit_id in memberships:
         verified_units[user_id].append(unit_id)
+    if connection.vendor != "postgresql":
+        rows = get_user_model().objects.filter(pk__gte=first, pk__lte=last).values_list("pk", "email", "date_joined")
+        return verified_units, [(pk, email, timezone.localtime(joined).date()) for pk, email, joined in rows]
     with connection.cursor() as cursor:  # the local day each joined on, computed by the database
         cursor.execute(
             f"SELECT id, email, (date_joined AT TIME ZONE %s)::date FROM {get_user_model()._meta.db_table} "  # noqa: S608

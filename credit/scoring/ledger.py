@@ -102,6 +102,7 @@ def _grouped_sql(
     review_kinds = [str(kind) for kind in params.REVIEW_KINDS]
     span = float(params.REVIEW_STARS_MAX - params.REVIEW_STARS_MIN)
     reversal = CreditEvent.Kind.REVERSAL.value
+    not_reversed_args: list
     if by_kind_index:  # many subjects: their reversals first (few), left out by id as a constant list
         not_reversed, not_reversed_args = "e.id <> ALL(%s::bigint[])", [_reversed_ids(scope, scope_args, as_of)]
     else:  # a few subjects (the per-event path): in the same statement, no extra round trip

@@ -5,13 +5,15 @@ severity and local day) and explains it by re-scoring once per event kind. That 
 implementation; this module gives the same scores, dimensions, caps and reasons (tests/credit/
 test_set_based_scoring.py compares them subject by subject) with far less work:
 
-- the time decay is applied in SQL on PostgreSQL, so the database returns a handful of rows per
-  subject (one per kind, polarity and severity, with the decayed weight already summed) instead of
-  one per event-day; reversed events are left out in the same query. On SQLite the per-day buckets
+- the time decay is applied in SQL on PostgreSQL (ledger.py), so the database returns a handful of
+  rows per subject (one per kind, polarity and severity, with the decayed weight already summed)
+  instead of one per event-day; reversed events are left out. A sequential full run groups the whole
+  ledger once and its batches read their share (ledger.stage_groups). On SQLite the per-day buckets
   are fetched and reduced in Python with exactly the same per-bucket arithmetic;
 - the record and fulfilment dimensions, the total and the leave-one-kind-out impacts are computed
   with numpy over all subjects of a batch;
-- reasons are built only for the subjects the caller asks for (those whose score changed).
+- reasons are built only for the subjects the caller asks for (those whose score changed), as
+  (code, params) items that the writer turns into JSON once per distinct reason (recompute.py).
 
 Every per-bucket float operation is the one model.py performs (weight x multiplier x 0.5^(age/half
 life), stars share), so the quantised dimensions agree; only the order of the sums differs, which can
@@ -258,6 +260,7 @@ class BatchScores:
         units = self._units[i]
         facts = self.facts
         ranked: list[tuple] = []  # (-|impact|, code, kind, name, impact): sorted as model._reasons sorts
+        name: tuple
         today = self.today
         review_kinds = params.REVIEW_KINDS
         without = self._without
@@ -320,7 +323,7 @@ def score_batch(
     caps: list[tuple[int | None, date | None, str]] = [(None, None, "")] * n
     kind_facts: list[dict[str, list]] = [{} for _ in range(n)]  # the reasons' counts, oldest days and means
     # The groups as flat columns, accumulated into the matrices by numpy in the same order as one by one.
-    rows: list[int] = []
+    group_rows: list[int] = []
     columns: list[int] = []
     effective: list[float] = []
     polarity: list[int] = []
@@ -334,7 +337,7 @@ def score_batch(
         severe = False
         facts_of = kind_facts[i]
         for g in subject_groups:
-            rows.append(i)
+            group_rows.append(i)
             columns.append(KIND_INDEX[g.kind])
             effective.append(g.effective)
             polarity.append(g.polarity)
@@ -352,8 +355,8 @@ def score_batch(
                 severe = True
         if severe:
             caps[i] = active_cap(subject_groups, today)
-    if rows:
-        at_row, at_column = np.array(rows, dtype=np.int64), np.array(columns, dtype=np.int64)
+    if group_rows:
+        at_row, at_column = np.array(group_rows, dtype=np.int64), np.array(columns, dtype=np.int64)
         values, signs = np.array(effective, dtype=float), np.array(polarity, dtype=np.int64)
         present[at_row, at_column] = True
         for matrix, chosen in ((pos, signs > 0), (neg, signs < 0)):

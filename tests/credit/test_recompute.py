@@ -11,7 +11,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credit import params, recompute
+from credit import params, snapshots
 from credit.models import CreditEvent, CreditRun, CreditScore
 from credit.recompute import latest_snapshots, recompute_all, recompute_subject, score_keys
 from credit.scoring.trust import trust_scores
@@ -79,7 +79,7 @@ def test_recompute_subject_positive_event_never_lowers_negative_never_raises(eve
 @pytest.mark.parametrize("copy_from_rows", [1, 10_000], ids=["copy", "insert"])
 def test_recompute_all_agrees_with_recompute_subject(monkeypatch, copy_from_rows):
     """Both ways of writing a batch (COPY for many snapshots, INSERT ... unnest for a few) store the same rows."""
-    monkeypatch.setattr(recompute, "COPY_FROM_ROWS", copy_from_rows)
+    monkeypatch.setattr(snapshots, "COPY_FROM_ROWS", copy_from_rows)
     base = timezone.now()
     verified = UnitFactory(accreditations=["CMA"])
     pending = UnitFactory(status="pending")
@@ -306,11 +306,11 @@ def test_credit_event_record_weighs_reviews_by_reviewer_credibility():
 @pytest.mark.django_db
 def test_snapshots_written_by_copy_keep_every_character_of_their_reasons():
     """COPY's text format treats backslashes, tabs and newlines specially: the stored reasons come back as given."""
-    users = [UserFactory() for _ in range(recompute.COPY_FROM_ROWS)]
+    users = [UserFactory() for _ in range(snapshots.COPY_FROM_ROWS)]
     reasons = [{"code": "x", "params": {"kind": 'a\\b "quoted"\ttab\nline 中文'}, "impact": -1.5, "text": "\\N"}]
     units = [5000] * len(params.DIMENSIONS)  # 0.5000 each
-    fresh = [recompute._NewSnapshot(f"user:{u.pk}", 600, "fair", None, units, json.dumps(reasons)) for u in users]
-    recompute._insert_snapshots(fresh, as_of=timezone.now(), run_id=uuid.uuid4())
+    fresh = [snapshots.NewSnapshot(f"user:{u.pk}", 600, "fair", None, units, json.dumps(reasons)) for u in users]
+    snapshots.insert_snapshots(fresh, as_of=timezone.now(), run_id=uuid.uuid4())
     stored = CreditScore.objects.filter(pk__in=[row.pk for row in fresh])
     assert stored.count() == len(users)
     for snapshot in stored:

@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from credit import params
 from credit.models import CreditEvent, CreditScore, subject_key_for
-from credit.recompute import _ReasonTexts, latest_snapshots, recompute_all, recompute_subject, score_keys
+from credit.recompute import latest_snapshots, recompute_all, recompute_subject, score_keys
 from credit.scoring.sets import score_keys_set_based
 from credit.scoring.trust import trust_scores
 from credit.services import credit_event_reverse
+from credit.snapshots import ReasonTexts
 from tests.credit.factories import EndorsementFactory, ExternalCreditReportFactory
 from tests.factories import MembershipFactory, UnitFactory, UserFactory
 
@@ -113,7 +114,7 @@ def _compare(keys, as_of):
     trust = trust_scores(as_of)
     reference = score_keys(keys, as_of, trust)
     batches, _facts = score_keys_set_based(keys, as_of, trust)
-    texts = _ReasonTexts()
+    texts = ReasonTexts()
     seen = 0
     for batch in batches.values():
         for key in batch.keys:
