@@ -286,7 +286,7 @@ def recompute_all(
         phases = [name for name, _model in _PHASES]
         # On PostgreSQL the ledger of the rest of the run is grouped once, in one pass over the ledger, into a
         # temporary table that the batches read by id range (scoring/ledger.py).
-        staged = _is_postgres()
+        staged = _is_postgres() and _worth_staging()
         if staged:
             stage_groups(run.cursor_phase, run.cursor_id, run.as_of)
         try:
@@ -307,6 +307,15 @@ def recompute_all(
         return RecomputeOutcome(
             status="done", run_id=run.run_id, subjects=run.subjects_seen, snapshots_written=run.snapshots_written
         )
+
+
+STAGE_FROM_BATCHES = 4  # a run of more batches than this reads the ledger once (staged), fewer batch by batch
+
+
+def _worth_staging() -> bool:
+    """Staging costs a temporary table, a sort and two indexes: worth it once the batches' reads add up."""
+    subjects = Unit.objects.count() + get_user_model().objects.count()
+    return subjects > STAGE_FROM_BATCHES * params.RECOMPUTE_BATCH_SIZE
 
 
 def _commit_without_waiting() -> None:

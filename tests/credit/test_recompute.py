@@ -11,7 +11,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credit import params, snapshots
+from credit import params, recompute, snapshots
 from credit.models import CreditEvent, CreditRun, CreditScore
 from credit.recompute import latest_snapshots, recompute_all, recompute_subject, score_keys
 from credit.scoring.trust import trust_scores
@@ -123,7 +123,9 @@ def test_recompute_all_twice_writes_nothing_new():
 
 
 @pytest.mark.django_db
-def test_recompute_all_resumes_a_partial_run_with_the_same_as_of(monkeypatch):
+@pytest.mark.parametrize("stage_from_batches", [0, 10**6], ids=["ledger-staged-once", "ledger-read-per-batch"])
+def test_recompute_all_resumes_a_partial_run_with_the_same_as_of(monkeypatch, stage_from_batches):
+    monkeypatch.setattr(recompute, "STAGE_FROM_BATCHES", stage_from_batches)
     monkeypatch.setattr(params, "RECOMPUTE_BATCH_SIZE", 2)
     users = [UserFactory() for _ in range(5)]
     for user in users:

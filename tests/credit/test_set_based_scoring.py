@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from credit import params
+from credit import params, recompute
 from credit.models import CreditEvent, CreditScore, subject_key_for
 from credit.recompute import latest_snapshots, recompute_all, recompute_subject, score_keys
 from credit.scoring.sets import score_keys_set_based
@@ -152,7 +152,11 @@ def test_set_based_scoring_equals_the_reference_model_for_every_subject():
 
 
 @pytest.mark.django_db
-def test_recompute_all_writes_what_the_reference_model_computes():
+@pytest.mark.parametrize("stage_from_batches", [0, 10**6], ids=["ledger-staged-once", "ledger-read-per-batch"])
+def test_recompute_all_writes_what_the_reference_model_computes(monkeypatch, stage_from_batches):
+    """Both ways a sequential run reads the ledger on PostgreSQL (grouped once for the whole run into a temporary
+    table, or batch by batch) write what the reference model computes; SQLite has only the second."""
+    monkeypatch.setattr(recompute, "STAGE_FROM_BATCHES", stage_from_batches)
     keys, _now = _varied_ledger(seed=3)
     as_of = timezone.now()
     assert recompute_all(as_of=as_of).status == "done"
