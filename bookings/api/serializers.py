@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Booking, BookingEvent, Dispute, Incident, Review
+from ..models import Booking, BookingEvent, ContestableFact, Dispute, Incident, Review
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -58,6 +58,13 @@ class RefusalOutlookSerializer(serializers.Serializer):
 class ActualHoursSerializer(serializers.Serializer):
     actual_hours = serializers.DecimalField(
         max_digits=8, decimal_places=2, required=False, allow_null=True, default=None, min_value=0
+    )
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why a provider's hours differ from check-in to check-out (required then; the requester sees it).",
     )
 
 
@@ -185,13 +192,55 @@ class IncidentSerializer(serializers.ModelSerializer):
 class DisputeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Dispute
-        fields = ["id", "incident", "reason", "state", "decision", "decision_reason", "decided_at", "created_at"]
+        fields = [
+            "id",
+            "incident",
+            "fact",
+            "reason",
+            "state",
+            "decision",
+            "decision_reason",
+            "severity",
+            "decided_at",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
 class DisputeDecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Dispute.Decision.choices)
     reason = serializers.CharField(max_length=4000)
+    severity = serializers.ChoiceField(
+        choices=Incident.Severity.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Uphold an incident at this severity instead of the reported one.",
+    )
+
+
+class ContestableFactSerializer(serializers.ModelSerializer):
+    """A one-sided fact about the requester: pending (contestable until ...), contested, recorded or dismissed."""
+
+    asserted_by_username = serializers.CharField(source="asserted_by.username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ContestableFact
+        fields = [
+            "id",
+            "booking",
+            "kind",
+            "state",
+            "asserted_by_username",
+            "reason",
+            "details",
+            "occurred_at",
+            "contestable_until",
+            "contest_reason",
+            "contested_at",
+            "recorded_at",
+        ]
+        read_only_fields = fields
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):
