@@ -26,7 +26,8 @@ def contestable_until(occurred_at: datetime) -> datetime:
 
 
 def measured_hours(checked_in_at: datetime | None, until: datetime) -> Decimal | None:
-    """The hours from check-in to `until` (check-out), or None when nobody checked in."""
+    """The hours from check-in to `until` (check-out, or the booked end if that came first: a use nobody
+    checked out of ends with its slot), or None when nobody checked in."""
     if checked_in_at is None:
         return None
     seconds = Decimal(max(0.0, (until - checked_in_at).total_seconds()))

@@ -79,7 +79,7 @@ def _finish(
     """in_use/approved -> completed: keep booked and actual hours, refund the deposit, report the facts. An
     overrun is a one-sided fact: pending until the requester's window to contest it has passed."""
     from_state = booking.state
-    measured = measured_hours(booking.checked_in_at, now)
+    measured = measured_hours(booking.checked_in_at, min(now, booking.end))
     booking.state, booking.checked_out_at, booking.actual_hours = BookingState.COMPLETED, now, actual_hours
     if now < booking.end:
         booking.released_at = now
@@ -115,13 +115,13 @@ def _provider_hours(booking: Booking, *, actor, hours: Decimal | None, reason: s
     measured must say why (the requester sees it, and can contest the overrun it makes)."""
     if is_requester(actor, booking):
         return ""
-    measured = measured_hours(booking.checked_in_at, now)
+    measured = measured_hours(booking.checked_in_at, min(now, booking.end))
     if not is_hours_correction(stated=hours, measured=measured):
         return ""
     if not reason:
         raise DomainValidationError(
             _(
-                "Check-in to now measures %(measured)s hours: say why the hours used were %(hours)s "
+                "Check-in to check-out measures %(measured)s hours: say why the hours used were %(hours)s "
                 "(the requester sees your reason and can contest it)."
             )
             % {"measured": measured, "hours": hours},
