@@ -223,6 +223,11 @@ class ContestableFactSerializer(serializers.ModelSerializer):
     """A one-sided fact about the requester: pending (contestable until ...), contested, recorded or dismissed."""
 
     asserted_by_username = serializers.CharField(source="asserted_by.username", read_only=True, allow_null=True)
+    booked_hours = serializers.SerializerMethodField(help_text="An overrun: the hours booked.")
+    actual_hours = serializers.SerializerMethodField(help_text="An overrun: the hours stated as used.")
+    measured_hours = serializers.SerializerMethodField(
+        help_text="An overrun: the hours from check-in to check-out (empty: nobody checked in)."
+    )
 
     class Meta:
         model = ContestableFact
@@ -233,7 +238,9 @@ class ContestableFactSerializer(serializers.ModelSerializer):
             "state",
             "asserted_by_username",
             "reason",
-            "details",
+            "booked_hours",
+            "actual_hours",
+            "measured_hours",
             "occurred_at",
             "contestable_until",
             "contest_reason",
@@ -241,6 +248,15 @@ class ContestableFactSerializer(serializers.ModelSerializer):
             "recorded_at",
         ]
         read_only_fields = fields
+
+    def get_booked_hours(self, fact) -> str:
+        return fact.details.get("booked_hours", "")
+
+    def get_actual_hours(self, fact) -> str:
+        return fact.details.get("actual_hours", "")
+
+    def get_measured_hours(self, fact) -> str:
+        return fact.details.get("measured_hours", "")
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):

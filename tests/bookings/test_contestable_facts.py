@@ -117,6 +117,8 @@ def test_attack_provider_understates_hours_three_times_moves_nothing_before_the_
     assert [(row["kind"], row["state"], row["reason"]) for row in listed] == [
         ("usage_overrun", "pending", "The user left after an hour")
     ]
+    hours = ("actual_hours", "booked_hours", "measured_hours")
+    assert tuple(listed[0][name] for name in hours) == ("1.00", "4.00", "4.00")
     assert len(mail.outbox) == 3
     assert {message.to[0] for message in mail.outbox} == {user.email}
     assert "The user left after an hour" in mail.outbox[0].body
