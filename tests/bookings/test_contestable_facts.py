@@ -358,6 +358,21 @@ def test_page_shows_the_pending_fact_with_the_reason_and_contests_it(client, api
     assert f"/bookings/facts/{fact.pk}/contest/" not in html
 
 
+def test_page_hours_correction_needs_a_reason(client, provider, user):
+    booking = _past_booking(provider, user, days_ago=3)
+    client.force_login(provider["manager"])
+    assert 'name="reason"' in client.get(f"/bookings/{booking.pk}/").content.decode()
+    with nothing_changed():
+        refused = client.post(f"/bookings/{booking.pk}/complete/", {"actual_hours": "1"}, follow=True)
+    assert "say why the hours used were 1.00" in refused.content.decode()
+    response = client.post(f"/bookings/{booking.pk}/complete/", {"actual_hours": "1", "reason": "Left early"})
+    assert response.status_code == 302
+    assert ContestableFact.objects.get(booking=booking).reason == "Left early"
+    # The requester sees the reason in the booking's history and with the pending fact.
+    client.force_login(user)
+    assert client.get(f"/bookings/{booking.pk}/").content.decode().count("Left early") == 2
+
+
 def test_disputes_page_lists_a_contested_fact(client, api_client, provider, user, platform_admin):
     fact = _pending_fact(api_client, provider, user)
     dispute = services.fact_contest(fact_id=fact.pk, actor=user, reason="I used four hours")
