@@ -7,6 +7,7 @@ from .models import (
     Booking,
     BookingEvent,
     BookingPolicy,
+    ContestableFact,
     Dispute,
     Incident,
     OpeningHours,
@@ -70,7 +71,7 @@ class BookingAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Review, Incident, Dispute)
+@admin.register(Review, Incident, Dispute, ContestableFact)
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False

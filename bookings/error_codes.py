@@ -13,6 +13,8 @@ class BookingErrorCode(ErrorCode):
     ALREADY_REVIEWED = "already_reviewed"
     ALREADY_REPORTED = "already_reported"  # a fraud report on this booking is waiting for a decision
     ALREADY_REVOKED = "already_revoked"  # a qualification
+    ALREADY_CONTESTED = "already_contested"  # a one-sided fact contested once already (or decided)
+    CONTEST_WINDOW_CLOSED = "contest_window_closed"  # the window to contest a one-sided fact has passed
 
 
 class BookingRule(ErrorCode):

@@ -127,9 +127,10 @@ def fact_service_delivered(booking, *, occurred_at: datetime):
 # --- Incidents, reviews, disputes -------------------------------------------------------------
 
 
-def fact_incident_confirmed(incident, *, occurred_at: datetime):
+def fact_incident_confirmed(incident, *, occurred_at: datetime, severity: str = ""):
     """Confirmed damage or misuse, or fraud upheld by a platform admin, against whichever side it was reported
-    about, with its severity. Fraud is FRAUD_CONFIRMED for either side (the requester, or the provider unit)."""
+    about, with its severity (`severity`: the one an admin upheld it at, when not the reported one). Fraud is
+    FRAUD_CONFIRMED for either side (the requester, or the provider unit)."""
     booking = incident.booking
     details = {
         "booking": booking.pk,
@@ -137,6 +138,9 @@ def fact_incident_confirmed(incident, *, occurred_at: datetime):
         "estimated_loss": str(incident.estimated_loss),
         "incident_kind": incident.kind,
     }
+    severity = severity or incident.severity
+    if severity != incident.severity:
+        details["reported_severity"] = incident.severity
     if incident.reporter_side == "provider":
         subject, counterparty = booking.requester, booking.instrument.unit
         kind = Kind.DAMAGE_CONFIRMED if incident.kind == "damage" else Kind.MISUSE_CONFIRMED
@@ -151,7 +155,7 @@ def fact_incident_confirmed(incident, *, occurred_at: datetime):
         source=Source.INCIDENT,
         source_ref=f"incident:{incident.pk}",
         occurred_at=occurred_at,
-        severity=incident.severity,
+        severity=severity,
         counterparty=counterparty,
         details=details,
     )
@@ -191,23 +195,31 @@ def fact_review(review, *, subject, author_subject, occurred_at: datetime):
 
 
 def fact_dispute_decided(dispute, *, winner, loser, occurred_at: datetime):
+    """DISPUTE_WON for the winner, DISPUTE_LOST for the loser; a side that is None (the system asserted the
+    contested fact) gets nothing."""
     ref = f"dispute:{dispute.pk}"
-    details = {"incident": dispute.incident_id, "decision": dispute.decision}
-    credit_event_record(
-        subject=winner,
-        kind=Kind.DISPUTE_WON,
-        source=Source.DISPUTE,
-        source_ref=ref,
-        occurred_at=occurred_at,
-        counterparty=loser,
-        details=details,
-    )
-    credit_event_record(
-        subject=loser,
-        kind=Kind.DISPUTE_LOST,
-        source=Source.DISPUTE,
-        source_ref=ref,
-        occurred_at=occurred_at,
-        counterparty=winner,
-        details=details,
-    )
+    details = {"decision": dispute.decision}
+    if dispute.incident_id is not None:
+        details["incident"] = dispute.incident_id
+    else:
+        details["fact"] = dispute.fact_id
+    if winner is not None:
+        credit_event_record(
+            subject=winner,
+            kind=Kind.DISPUTE_WON,
+            source=Source.DISPUTE,
+            source_ref=ref,
+            occurred_at=occurred_at,
+            counterparty=loser,
+            details=details,
+        )
+    if loser is not None:
+        credit_event_record(
+            subject=loser,
+            kind=Kind.DISPUTE_LOST,
+            source=Source.DISPUTE,
+            source_ref=ref,
+            occurred_at=occurred_at,
+            counterparty=winner,
+            details=details,
+        )

@@ -39,6 +39,7 @@ class ActualHoursForm(forms.Form):
     actual_hours = forms.DecimalField(
         label=_("Hours actually used"), required=False, min_value=0, max_digits=8, decimal_places=2
     )
+    reason = forms.CharField(label=_("Why other hours than check-in to check-out"), required=False, max_length=2000)
 
 
 # --- The booking-rules page ------------------------------------------------------------------
@@ -123,8 +124,18 @@ class ContestForm(forms.Form):
     )
 
 
+class FactContestForm(forms.Form):
+    reason = forms.CharField(label=_("Why it is wrong"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class DisputeDecisionForm(forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=Dispute.Decision.choices)
     reason = forms.CharField(
         label=_("Reasons for the decision"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    severity = forms.ChoiceField(
+        label=_("Uphold at severity"),
+        choices=[("", _("as reported")), *Incident.Severity.choices],
+        required=False,
+        help_text=_("For an incident: upheld, it is recorded at this severity."),
     )

@@ -490,7 +490,8 @@ class IncidentAttachment(models.Model):
 
 
 class Dispute(models.Model):
-    """A contested incident, decided by a platform admin."""
+    """A contested incident, or a contested one-sided fact (a no-show, an overrun), decided by a platform admin.
+    An upheld incident may be upheld at another severity than the reporter chose (issue 18.1)."""
 
     class State(models.TextChoices):
         OPEN = "open", _("Open")
@@ -500,12 +501,17 @@ class Dispute(models.Model):
         UPHELD = "upheld", _("Incident upheld")
         DISMISSED = "dismissed", _("Incident dismissed")
 
-    incident = models.OneToOneField(Incident, on_delete=models.PROTECT, related_name="dispute")
+    incident = models.OneToOneField(Incident, on_delete=models.PROTECT, null=True, blank=True, related_name="dispute")
+    fact = models.OneToOneField(
+        "bookings.ContestableFact", on_delete=models.PROTECT, null=True, blank=True, related_name="dispute"
+    )
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(_("reason for contesting"))
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.OPEN)
     decision = models.CharField(_("decision"), max_length=12, choices=Decision.choices, blank=True)
     decision_reason = models.TextField(_("reasons for the decision"), blank=True)
+    # The severity an upheld incident is recorded at; blank: the reported one (or no incident).
+    severity = models.CharField(_("severity upheld"), max_length=12, choices=Incident.Severity.choices, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -522,7 +528,18 @@ class Dispute(models.Model):
                 | (Q(state="decided") & ~Q(decision="") & ~Q(decision_reason="")),
                 name="dispute_decision_when_decided",
             ),
+            models.CheckConstraint(
+                condition=Q(incident__isnull=False, fact__isnull=True) | Q(incident__isnull=True, fact__isnull=False),
+                name="dispute_of_an_incident_or_a_fact",
+            ),
+            models.CheckConstraint(
+                condition=Q(severity="") | Q(decision="upheld", incident__isnull=False),
+                name="dispute_severity_only_when_incident_upheld",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"dispute {self.pk} ({self.state})"
+
+
+from .contest_models import ContestableFact  # noqa: E402, F401 - its own module, registered here

@@ -111,3 +111,8 @@ def can_confirm_incident(user, incident) -> bool:
     if incident.kind == "fraud":
         return False
     return can_contest_incident(user, incident) or (incident.state == "reported" and is_platform_admin(user))
+
+
+def can_contest_fact(user, fact, *, now) -> bool:
+    """The requester, about whom a one-sided fact was asserted, while it is pending and its window open."""
+    return is_requester(user, fact.booking) and fact.state == "pending" and now < fact.contestable_until

@@ -29,6 +29,7 @@ from .models import (
     BookingEvent,
     BookingPolicy,
     BookingState,
+    ContestableFact,
     Dispute,
     Incident,
     OpeningHours,
@@ -332,7 +333,14 @@ def incident_get(pk: int) -> Incident | None:
 def dispute_get(pk: int) -> Dispute | None:
     return (
         Dispute.objects.select_related(
-            "incident", "incident__booking", "incident__booking__instrument", "incident__booking__instrument__unit"
+            "incident",
+            "incident__booking",
+            "incident__booking__instrument",
+            "incident__booking__instrument__unit",
+            "fact",
+            "fact__booking",
+            "fact__booking__instrument",
+            "fact__booking__instrument__unit",
         )
         .filter(pk=pk)
         .first()
@@ -340,7 +348,22 @@ def dispute_get(pk: int) -> Dispute | None:
 
 
 def dispute_list_open() -> QuerySet[Dispute]:
-    return Dispute.objects.filter(state=Dispute.State.OPEN).select_related("incident", "incident__booking")
+    return Dispute.objects.filter(state=Dispute.State.OPEN).select_related(
+        "incident", "incident__booking", "fact", "fact__booking"
+    )
+
+
+def contestable_facts_of(*, booking: Booking) -> QuerySet[ContestableFact]:
+    """The one-sided facts about the booking's requester, pending or settled, oldest first (1 query)."""
+    return ContestableFact.objects.filter(booking=booking).select_related("asserted_by").order_by("occurred_at", "id")
+
+
+def contestable_fact_get(pk: int) -> ContestableFact | None:
+    return (
+        ContestableFact.objects.select_related("booking", "booking__instrument", "booking__instrument__unit")
+        .filter(pk=pk)
+        .first()
+    )
 
 
 def bookings_due_for_no_show(*, now: datetime) -> list[int]:
@@ -443,6 +466,12 @@ def dispute_list_open_for_page() -> QuerySet[Dispute]:
             "incident__booking__requester",
             "incident__booking__instrument",
             "incident__booking__instrument__unit",
+            "fact",
+            "fact__asserted_by",
+            "fact__booking",
+            "fact__booking__requester",
+            "fact__booking__instrument",
+            "fact__booking__instrument__unit",
         )
         .order_by("created_at", "id")
     )

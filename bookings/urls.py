@@ -27,6 +27,7 @@ urlpatterns = [
     path("<int:pk>/incident/", views_forms.booking_incident_report, name="incident-report"),
     path("incidents/<int:pk>/confirm/", views_forms.incident_confirm, name="incident-confirm"),
     path("incidents/<int:pk>/contest/", views_forms.incident_contest, name="incident-contest"),
+    path("facts/<int:pk>/contest/", views_forms.fact_contest, name="fact-contest"),
     path("disputes/", views_forms.dispute_list, name="disputes"),
     path("disputes/<int:pk>/decide/", views_forms.dispute_decide, name="dispute-decide"),
     path("<int:pk>/", views.booking_detail, name="detail"),

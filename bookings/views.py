@@ -46,11 +46,11 @@ ACTIONS = {
     ),
     "check-in": lambda request, pk, form: services.booking_check_in(booking_id=pk, actor=request.user),
     "check-out": lambda request, pk, form: services.booking_check_out(
-        booking_id=pk, actor=request.user, actual_hours=form.get("actual_hours")
+        booking_id=pk, actor=request.user, actual_hours=form.get("actual_hours"), reason=form.get("reason", "")
     ),
     "no-show": lambda request, pk, form: services.booking_record_no_show(booking_id=pk, actor=request.user),
     "complete": lambda request, pk, form: services.booking_complete(
-        booking_id=pk, actor=request.user, actual_hours=form.get("actual_hours")
+        booking_id=pk, actor=request.user, actual_hours=form.get("actual_hours"), reason=form.get("reason", "")
     ),
 }
 

@@ -18,11 +18,12 @@ from sharing_platform.errors import DomainPermissionError
 from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from . import selectors, services
-from .forms import ContestForm, DisputeDecisionForm, IncidentForm, MoveForm, ReviewForm
+from .forms import ContestForm, DisputeDecisionForm, FactContestForm, IncidentForm, MoveForm, ReviewForm
 from .models import Incident
 from .permissions import (
     allowed_actions,
     can_confirm_incident,
+    can_contest_fact,
     can_contest_incident,
     can_decide_dispute,
     can_report_incident,
@@ -38,9 +39,12 @@ def _booking_or_404(request, pk: int):
     return booking
 
 
-def detail_context(request, booking, *, review_form=None, incident_form=None, contest_forms=None) -> dict:
+def detail_context(
+    request, booking, *, review_form=None, incident_form=None, contest_forms=None, fact_forms=None
+) -> dict:
     """Everything the booking detail page shows, with the forms this user may use now."""
     user = request.user
+    now, fact_forms = timezone.now(), fact_forms or {}
     actions = selectors.booking_actions_offered(user, booking)
     incidents = list(booking.incidents.prefetch_related("attachments").order_by("created_at", "id"))
     contest_forms = contest_forms or {}
@@ -62,6 +66,15 @@ def detail_context(request, booking, *, review_form=None, incident_form=None, co
                 "contest_form": contest_forms.get(incident.pk) or ContestForm(prefix=f"contest-{incident.pk}"),
             }
             for incident in incidents
+        ],
+        # One-sided facts about the requester (a no-show, an overrun): pending until contested or recorded.
+        "fact_rows": [
+            {
+                "fact": fact,
+                "can_contest": can_contest_fact(user, fact, now=now),
+                "contest_form": fact_forms.get(fact.pk) or FactContestForm(prefix=f"fact-{fact.pk}"),
+            }
+            for fact in selectors.contestable_facts_of(booking=booking)
         ],
         "requester_tier": selectors.requester_tiers_visible(user=user, bookings=[booking]).get(booking.pk),
         # Said next to the refuse button: will this refusal count as justified, and why.
@@ -217,6 +230,38 @@ def incident_contest(request, pk: int):
         raise DomainPermissionError(_("Only the other side of the booking can contest this report."))
     booking = _booking_or_404(request, incident.booking_id)
     return _detail_with_errors(request, booking, contest_forms={incident.pk: form})
+
+
+def _fact_or_404(request, pk: int):
+    fact = selectors.contestable_fact_get(pk)
+    if fact is None or selectors.booking_get_for(user=request.user, pk=fact.booking_id) is None:
+        raise Http404(_("No such fact."))
+    return fact
+
+
+def _fact_contest_page(request, refusal, pk: int):
+    fact = _fact_or_404(request, pk)
+    if not can_contest_fact(request.user, fact, now=timezone.now()):
+        messages.error(request, refusal.error.message)
+        return redirect("bookings:detail", pk=fact.booking_id)
+    booking = _booking_or_404(request, fact.booking_id)
+    return _detail_with_errors(request, booking, fact_forms={fact.pk: refusal.form})
+
+
+@login_required
+@require_POST
+@domain_error_pages(form_page=_fact_contest_page)
+def fact_contest(request, pk: int):
+    """The requester contests a no-show or an overrun recorded about them: a platform admin decides."""
+    fact = _fact_or_404(request, pk)
+    form = FactContestForm(request.POST, prefix=f"fact-{fact.pk}")
+    if form.is_valid():
+        with refusal_shown_on(form):
+            services.fact_contest(fact_id=fact.pk, actor=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, _("You contested it; it counts for nothing until a platform administrator decides."))
+        return redirect("bookings:detail", pk=fact.booking_id)
+    booking = _booking_or_404(request, fact.booking_id)
+    return _detail_with_errors(request, booking, fact_forms={fact.pk: form})
 
 
 # --- Disputes (platform admins) ---------------------------------------------------------------

@@ -27,7 +27,7 @@ WATCHED = (
     "credit.ListEntry", "credit.Appeal", "credit.RepairRequest", "credit.TrustedProviderBadge",
     "bookings.BookingPolicy", "bookings.OpeningHours", "bookings.Blackout", "bookings.Qualification",
     "bookings.Booking", "bookings.BookingEvent", "bookings.Review", "bookings.Incident",
-    "bookings.IncidentAttachment", "bookings.Dispute",
+    "bookings.IncidentAttachment", "bookings.Dispute", "bookings.ContestableFact",
     "billing.InstrumentBilling", "billing.ProviderBilling", "billing.Charge", "billing.Statement",
     "billing.StatementLine", "billing.Payment",
     "partners.Partner", "partners.PartnerUser", "partners.WebhookEndpoint", "partners.WebhookDelivery",

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Booking, BookingEvent, Dispute, Incident, Review
+from ..models import Booking, BookingEvent, ContestableFact, Dispute, Incident, Review
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -58,6 +58,13 @@ class RefusalOutlookSerializer(serializers.Serializer):
 class ActualHoursSerializer(serializers.Serializer):
     actual_hours = serializers.DecimalField(
         max_digits=8, decimal_places=2, required=False, allow_null=True, default=None, min_value=0
+    )
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why a provider's hours differ from check-in to check-out (required then; the requester sees it).",
     )
 
 
@@ -185,13 +192,71 @@ class IncidentSerializer(serializers.ModelSerializer):
 class DisputeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Dispute
-        fields = ["id", "incident", "reason", "state", "decision", "decision_reason", "decided_at", "created_at"]
+        fields = [
+            "id",
+            "incident",
+            "fact",
+            "reason",
+            "state",
+            "decision",
+            "decision_reason",
+            "severity",
+            "decided_at",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
 class DisputeDecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Dispute.Decision.choices)
     reason = serializers.CharField(max_length=4000)
+    severity = serializers.ChoiceField(
+        choices=Incident.Severity.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Uphold an incident at this severity instead of the reported one.",
+    )
+
+
+class ContestableFactSerializer(serializers.ModelSerializer):
+    """A one-sided fact about the requester: pending (contestable until ...), contested, recorded or dismissed."""
+
+    asserted_by_username = serializers.CharField(source="asserted_by.username", read_only=True, allow_null=True)
+    booked_hours = serializers.SerializerMethodField(help_text="An overrun: the hours booked.")
+    actual_hours = serializers.SerializerMethodField(help_text="An overrun: the hours stated as used.")
+    measured_hours = serializers.SerializerMethodField(
+        help_text="An overrun: the hours from check-in to check-out (empty: nobody checked in)."
+    )
+
+    class Meta:
+        model = ContestableFact
+        fields = [
+            "id",
+            "booking",
+            "kind",
+            "state",
+            "asserted_by_username",
+            "reason",
+            "booked_hours",
+            "actual_hours",
+            "measured_hours",
+            "occurred_at",
+            "contestable_until",
+            "contest_reason",
+            "contested_at",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+    def get_booked_hours(self, fact) -> str:
+        return fact.details.get("booked_hours", "")
+
+    def get_actual_hours(self, fact) -> str:
+        return fact.details.get("actual_hours", "")
+
+    def get_measured_hours(self, fact) -> str:
+        return fact.details.get("measured_hours", "")
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):

@@ -21,9 +21,10 @@ from sharing_platform.errors import DomainNotFoundError, DomainPermissionError
 from .. import selectors
 from ..filters import BookingFilter
 from ..models import Booking, BookingEvent, BookingState
-from ..permissions import can_decide_booking, can_view_incident
+from ..permissions import can_decide_booking, can_view_booking, can_view_incident
 from ..services.attendance import booking_check_in, booking_check_out, booking_complete, booking_record_no_show
 from ..services.bookings import booking_approve, booking_cancel, booking_create, booking_move, booking_refuse
+from ..services.contests import fact_contest
 from ..services.disputes import dispute_decide
 from ..services.incidents import incident_confirm, incident_contest, incident_report
 from ..services.reviews import review_create
@@ -199,8 +200,8 @@ class BookingCheckOutView(_TransitionView):
     def post(self, request, pk: int):
         return super().post(request, pk)
 
-    def perform(self, request, booking, actual_hours=None):
-        return booking_check_out(booking_id=booking.pk, actor=request.user, actual_hours=actual_hours)
+    def perform(self, request, booking, actual_hours=None, reason=""):
+        return booking_check_out(booking_id=booking.pk, actor=request.user, actual_hours=actual_hours, reason=reason)
 
 
 class BookingCompleteView(_TransitionView):
@@ -214,8 +215,8 @@ class BookingCompleteView(_TransitionView):
     def post(self, request, pk: int):
         return super().post(request, pk)
 
-    def perform(self, request, booking, actual_hours=None):
-        return booking_complete(booking_id=booking.pk, actor=request.user, actual_hours=actual_hours)
+    def perform(self, request, booking, actual_hours=None, reason=""):
+        return booking_complete(booking_id=booking.pk, actor=request.user, actual_hours=actual_hours, reason=reason)
 
 
 class BookingNoShowView(_TransitionView):
@@ -374,6 +375,40 @@ class IncidentContestView(APIView):
         data = s.BookingReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         dispute = incident_contest(incident_id=pk, actor=request.user, reason=data.validated_data["reason"])
+        return Response(s.DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
+
+
+class BookingFactsView(GenericAPIView):
+    """The one-sided facts about the requester of a booking (a no-show, an overrun): pending until the window
+    to contest them has passed, then recorded; contested ones wait for a platform admin's decision."""
+
+    permission_classes = [IsAuthenticated]
+    pagination_class = None  # the answer is the whole (short) list
+    serializer_class = s.ContestableFactSerializer
+    queryset = Booking.objects.none()  # for the schema only; reads go through selectors
+
+    @extend_schema(summary="One-sided facts of a booking", responses=s.ContestableFactSerializer(many=True))
+    def get(self, request, pk: int):
+        booking = _booking_or_404(request, pk)
+        facts = selectors.contestable_facts_of(booking=booking)
+        return Response(s.ContestableFactSerializer(facts, many=True).data)
+
+
+class FactContestView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Contest a one-sided fact about you (opens a dispute)",
+        request=s.BookingReasonSerializer,
+        responses={201: s.DisputeSerializer},
+    )
+    def post(self, request, pk: int):
+        fact = selectors.contestable_fact_get(pk)
+        if fact is None or not can_view_booking(request.user, fact.booking):
+            raise DomainNotFoundError(_("No such fact."))
+        data = s.BookingReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        dispute = fact_contest(fact_id=pk, actor=request.user, reason=data.validated_data["reason"])
         return Response(s.DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
 

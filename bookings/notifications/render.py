@@ -26,6 +26,7 @@ KIND_APPROVED = "approved"
 KIND_REFUSED = "refused"
 KIND_CANCELLED = "cancelled"
 KIND_REMINDER = "reminder"
+KIND_FACT_PENDING = "fact_pending"
 
 
 @dataclass(frozen=True)
@@ -210,4 +211,22 @@ def reminder_messages(booking: Booking) -> list[tuple[str, Recipient, str, str]]
     for recipient in requester_recipients(booking):
         subject, body = message_render(KIND_REMINDER, context | {"recipient_name": recipient.name or recipient.email})
         messages.append((KIND_REMINDER, recipient, subject, body))
+    return messages
+
+
+def fact_pending_messages(fact) -> list[tuple[str, Recipient, str, str]]:
+    """To the requester: a one-sided fact about them is pending, what it says, and until when to contest it."""
+    booking = fact.booking
+    context = booking_context(booking) | {
+        "fact_kind": fact.kind,
+        "fact_reason": fact.reason,
+        "actual_hours": fact.details.get("actual_hours", ""),
+        "booked_hours": fact.details.get("booked_hours", ""),
+        "contestable_until_text": _local(fact.contestable_until).strftime("%Y-%m-%d %H:%M"),
+    }
+    messages = []
+    for recipient in requester_recipients(booking):
+        name = recipient.name or recipient.email
+        subject, body = message_render(KIND_FACT_PENDING, context | {"recipient_name": name})
+        messages.append((KIND_FACT_PENDING, recipient, subject, body))
     return messages

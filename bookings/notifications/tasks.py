@@ -39,11 +39,11 @@ from django.utils import timezone
 
 from sharing_platform import outbox
 
-from ..models import Booking, BookingState
+from ..models import Booking, BookingState, ContestableFact
 from ..selectors import bookings_due_for_reminder
 from ..services.history import booking_reminder_claim
 from ..signals import booking_changed
-from .render import Recipient, change_messages, reminder_messages
+from .render import Recipient, change_messages, fact_pending_messages, reminder_messages
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,16 @@ def send_booking_reminder(booking_id: int) -> int:
     return mail_once(
         f"bookings:mail-sent:reminder:{booking.pk}", [message[1:] for message in reminder_messages(booking)]
     )
+
+
+@shared_task(name="bookings.notifications.send_fact_pending", **TASK_OPTIONS)
+def send_fact_pending(fact_id: int) -> int:
+    """Mail the requester that a no-show or overrun about them is pending and may be contested. Idempotent."""
+    fact = ContestableFact.objects.select_related("booking__instrument__unit", "booking__requester").filter(pk=fact_id)
+    found = fact.first()
+    if found is None:
+        return 0
+    return mail_once(f"bookings:mail-sent:fact:{found.pk}", [message[1:] for message in fact_pending_messages(found)])
 
 
 def reminder_claim(*, booking_id: int, now: datetime) -> bool:

@@ -2,9 +2,9 @@
 of an instrument's booking rules and qualifications goes through one of these functions.
 
 One module per noun: `bookings` (request and decision), `attendance` (check-in, check-out, no-shows),
-`reviews`, `incidents`, `disputes`, `qualifications`, `rules` (policy, opening hours, blackouts);
-`locking` (the one lock order) and `history` (the audit rows) serve them. Callers import from here;
-inside the package, modules import each other directly.
+`reviews`, `incidents`, `contests` (one-sided facts the requester may contest), `disputes`,
+`qualifications`, `rules` (policy, opening hours, blackouts); `locking` (the one lock order) and `history`
+(the audit rows) serve them. Callers import from here; inside the package, modules import each other directly.
 """
 
 from .attendance import (
@@ -15,6 +15,7 @@ from .attendance import (
     bookings_mark_no_shows,
 )
 from .bookings import booking_approve, booking_cancel, booking_create, booking_move, booking_refuse
+from .contests import contestable_facts_record_due, fact_contest
 from .disputes import dispute_decide
 from .history import booking_history_note, booking_reminder_claim
 from .incidents import incident_confirm, incident_contest, incident_report
@@ -47,7 +48,9 @@ __all__ = [
     "booking_refuse",
     "booking_reminder_claim",
     "bookings_mark_no_shows",
+    "contestable_facts_record_due",
     "dispute_decide",
+    "fact_contest",
     "incident_confirm",
     "incident_contest",
     "incident_report",

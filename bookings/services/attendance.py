@@ -13,12 +13,14 @@ from django.utils.translation import gettext as _
 from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
 
 from .. import facts
+from ..contest_policy import is_hours_correction, measured_hours
 from ..error_codes import BookingErrorCode
-from ..models import Booking, BookingState, Qualification
-from ..permissions import can_check_in_out, can_decide_booking
+from ..models import Booking, BookingState, ContestableFact, Qualification
+from ..permissions import can_check_in_out, can_decide_booking, is_requester
 from ..policy import CHECK_IN_OPENS_BEFORE_START, check_in_is_punctual, no_show_opens_at, usage_overrun
 from ..selectors import booking_policy_get, bookings_due_for_no_show
 from ..signals import booking_completed, booking_no_show
+from .contests import fact_assert
 from .history import record_change
 from .incidents import deposit_refund_blocked
 from .locking import lock_booking, require_state
@@ -71,9 +73,13 @@ def booking_check_in(*, booking_id: int, actor: User, now: datetime | None = Non
     return booking
 
 
-def _finish(booking: Booking, *, actor, action: str, actual_hours: Decimal, now: datetime) -> None:
-    """in_use/approved -> completed: keep booked and actual hours, refund the deposit, report the facts."""
+def _finish(
+    booking: Booking, *, actor, action: str, actual_hours: Decimal, now: datetime, correction: str = ""
+) -> None:
+    """in_use/approved -> completed: keep booked and actual hours, refund the deposit, report the facts. An
+    overrun is a one-sided fact: pending until the requester's window to contest it has passed."""
     from_state = booking.state
+    measured = measured_hours(booking.checked_in_at, min(now, booking.end))
     booking.state, booking.checked_out_at, booking.actual_hours = BookingState.COMPLETED, now, actual_hours
     if now < booking.end:
         booking.released_at = now
@@ -81,12 +87,47 @@ def _finish(booking: Booking, *, actor, action: str, actual_hours: Decimal, now:
         booking.deposit_state = DepositState.REFUNDED
     booking.save()
     reason = _("%(actual)s of %(booked)s booked hours used.") % {"actual": actual_hours, "booked": booking.booked_hours}
+    if correction:
+        reason += " " + _("Corrected from the %(measured)s hours between check-in and check-out: %(why)s") % {
+            "measured": measured,
+            "why": correction,
+        }
     record_change(booking, actor=actor, action=action, from_state=from_state, reason=reason, at=now)
     facts.fact_booking_fulfilled(booking, occurred_at=now)
     facts.fact_service_delivered(booking, occurred_at=now)
     if usage_overrun(booked_hours=booking.booked_hours, actual_hours=actual_hours):
-        facts.fact_usage_overrun(booking, occurred_at=now, booked_hours=booking.booked_hours, actual_hours=actual_hours)
+        fact_assert(
+            booking,
+            kind=ContestableFact.Kind.USAGE_OVERRUN,
+            asserted_by=actor,
+            occurred_at=now,
+            reason=correction,
+            booked_hours=booking.booked_hours,
+            actual_hours=actual_hours,
+            measured_hours="" if measured is None else measured,
+        )
     booking_completed.send(sender=Booking, booking=booking, actor=actor, at=now)
+
+
+def _provider_hours(booking: Booking, *, actor, hours: Decimal | None, reason: str, now: datetime) -> str:
+    """The reason of a provider's correction of the measured hours ('' when there is none to give). The
+    requester states their own hours freely; a provider who states other hours than check-in to check-out
+    measured must say why (the requester sees it, and can contest the overrun it makes)."""
+    if is_requester(actor, booking):
+        return ""
+    measured = measured_hours(booking.checked_in_at, min(now, booking.end))
+    if not is_hours_correction(stated=hours, measured=measured):
+        return ""
+    if not reason:
+        raise DomainValidationError(
+            _(
+                "Check-in to check-out measures %(measured)s hours: say why the hours used were %(hours)s "
+                "(the requester sees your reason and can contest it)."
+            )
+            % {"measured": measured, "hours": hours},
+            field="reason",
+        )
+    return reason
 
 
 def _hours_since_check_in(booking: Booking, now: datetime) -> Decimal:
@@ -97,28 +138,43 @@ def _hours_since_check_in(booking: Booking, now: datetime) -> Decimal:
 
 
 def booking_check_out(
-    *, booking_id: int, actor: User, actual_hours: Decimal | str | None = None, now: datetime | None = None
+    *,
+    booking_id: int,
+    actor: User,
+    actual_hours: Decimal | str | None = None,
+    reason: str = "",
+    now: datetime | None = None,
 ) -> Booking:
-    """End the use. Actual hours are given, or measured from check-in to now."""
+    """End the use. Actual hours are measured from check-in to now, or given (by a provider who corrects the
+    measured hours, with a reason)."""
     now = now or timezone.now()
     hours = _parse_hours(actual_hours)
+    reason = (reason or "").strip()
     with transaction.atomic():
         booking = lock_booking(booking_id)
         if not can_check_in_out(actor, booking):
             raise DomainPermissionError(_("Only the requester or the instrument's managers can check out."))
         require_state(booking, [BookingState.IN_USE], _("checked out"))
+        correction = _provider_hours(booking, actor=actor, hours=hours, reason=reason, now=now)
         if hours is None:
             hours = _hours_since_check_in(booking, now)
-        _finish(booking, actor=actor, action="checked_out", actual_hours=hours, now=now)
+        _finish(booking, actor=actor, action="checked_out", actual_hours=hours, now=now, correction=correction)
     return booking
 
 
 def booking_complete(
-    *, booking_id: int, actor: User, actual_hours: Decimal | str | None = None, now: datetime | None = None
+    *,
+    booking_id: int,
+    actor: User,
+    actual_hours: Decimal | str | None = None,
+    reason: str = "",
+    now: datetime | None = None,
 ) -> Booking:
-    """The provider closes a booking nobody checked out of, or a service its operators ran."""
+    """The provider closes a booking nobody checked out of, or a service its operators ran. Hours other than
+    the measured ones (check-in to now) need a reason."""
     now = now or timezone.now()
     hours = _parse_hours(actual_hours)
+    reason = (reason or "").strip()
     with transaction.atomic():
         booking = lock_booking(booking_id)
         if not can_decide_booking(actor, booking):
@@ -130,7 +186,8 @@ def booking_complete(
             if booking.checked_in_at is None:
                 raise DomainValidationError(_("Nobody checked in: give the hours actually used."), field="actual_hours")
             hours = _hours_since_check_in(booking, now)
-        _finish(booking, actor=actor, action="completed", actual_hours=hours, now=now)
+        correction = _provider_hours(booking, actor=actor, hours=hours, reason=reason, now=now)
+        _finish(booking, actor=actor, action="completed", actual_hours=hours, now=now, correction=correction)
     return booking
 
 
@@ -141,7 +198,8 @@ def _no_show(booking: Booking, *, actor, now: datetime, automatic: bool) -> None
     booking.save()
     reason = _("Nobody checked in; marked automatically.") if automatic else ""
     record_change(booking, actor=actor, action="no_show", from_state=BookingState.APPROVED, reason=reason, at=now)
-    facts.fact_no_show(booking, occurred_at=now, automatic=automatic)
+    # One-sided (the provider's word, or nobody's check-in): pending until the requester's window has passed.
+    fact_assert(booking, kind=ContestableFact.Kind.NO_SHOW, asserted_by=actor, occurred_at=now)
     booking_no_show.send(sender=Booking, booking=booking, actor=actor, at=now)
 
 

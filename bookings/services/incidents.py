@@ -130,9 +130,10 @@ def _accused_may_answer(actor, incident: Incident) -> bool:
     return side is not None and side != incident.reporter_side
 
 
-def settle_confirmed(incident: Incident, *, now: datetime) -> None:
-    """A confirmed incident is a fact against the accused; confirmed damage by the requester forfeits the deposit."""
-    facts.fact_incident_confirmed(incident, occurred_at=now)
+def settle_confirmed(incident: Incident, *, now: datetime, severity: str = "") -> None:
+    """A confirmed incident is a fact against the accused (at `severity` when an admin decided another one than
+    reported); confirmed damage by the requester forfeits the deposit."""
+    facts.fact_incident_confirmed(incident, occurred_at=now, severity=severity or incident.severity)
     booking = incident.booking
     if (
         incident.reporter_side == Side.PROVIDER

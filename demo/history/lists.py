@@ -7,6 +7,7 @@ import functools
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bookings.services import contestable_facts_record_due
 from credit import services as credit_services
 from credit.models import ListEntry
 from credit.recompute import recompute_all
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 class ListHistory(Timeline):
     def _nightly_credit(self) -> None:
         moment = self.clock.now()
+        contestable_facts_record_due(now=moment)  # the beat sweep: no-shows and overruns nobody contested
         recompute_all(as_of=moment)
         credit_services.list_entries_expire(now=moment)
         proposals = credit_services.list_entries_propose(as_of=moment)

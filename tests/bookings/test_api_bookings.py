@@ -435,6 +435,10 @@ def test_booking_check_out_overrun_fact_over_http(api_client, make_booking, unit
     response = api_client.post(f"{URL}{booking.pk}/check-out/", {"actual_hours": "1.5"}, format="json")
     assert response.status_code == 200
     assert Decimal(response.json()["actual_hours"]) == Decimal("1.50")
+    # An overrun is pending until the requester's window to contest it has passed (issue 18.1).
+    assert _facts("usage_overrun", f"user:{researcher.pk}") == []
+    fact = booking.contestable_facts.get(kind="usage_overrun")
+    assert services.contestable_facts_record_due(now=fact.contestable_until) == [fact.pk]
     overrun = _facts("usage_overrun", f"user:{researcher.pk}")
     assert len(overrun) == 1
     assert overrun[0].details["booked_hours"] == "4.00"
@@ -465,6 +469,10 @@ def test_booking_no_show_only_after_grace(api_client, make_booking, unit_manager
     )
     assert booking.state == "no_show"
     assert booking.deposit_state == "forfeited"
+    # The provider's word alone: pending until the requester's window to contest it has passed (issue 18.1).
+    assert _facts("no_show", f"user:{researcher.pk}") == []
+    fact = booking.contestable_facts.get(kind="no_show")
+    assert services.contestable_facts_record_due(now=fact.contestable_until) == [fact.pk]
     assert len(_facts("no_show", f"user:{researcher.pk}")) == 1
 
 

@@ -120,6 +120,8 @@ def test_faults_inside_the_unit_still_count(api_client):
     if booking.state == "requested":
         services.booking_approve(booking_id=booking.pk, actor=manager)
     services.booking_record_no_show(booking_id=booking.pk, actor=manager, now=booking.start + timedelta(hours=1))
+    # Recorded once the window to contest it has passed (issue 18.1).
+    services.contestable_facts_record_due(now=booking.start + timedelta(days=30))
     no_show = CreditEvent.objects.get(subject_key=subject_key_for(user), kind=K.NO_SHOW)
     assert no_show.weight == 1
     assert "internal" not in no_show.details

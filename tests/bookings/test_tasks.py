@@ -34,6 +34,12 @@ def test_mark_no_shows_marks_only_past_threshold(make_booking, unit_manager, str
     assert due.released_at is not None
     assert due.deposit_state == "forfeited"
     assert early.state == "approved"
+    # Nobody's check-in is one-sided too: the no-show is recorded once the window to contest it has passed.
+    assert not CreditEvent.objects.filter(kind="no_show", subject_key=f"user:{researcher.pk}").exists()
+    fact = due.contestable_facts.get()
+    assert (fact.kind, fact.state, fact.asserted_by) == ("no_show", "pending", None)
+    assert tasks.record_uncontested_facts() == []  # the window is still open
+    assert services.contestable_facts_record_due(now=fact.contestable_until) == [fact.pk]
     assert CreditEvent.objects.filter(kind="no_show", subject_key=f"user:{researcher.pk}").count() == 1
     assert [e.action for e in due.events.all()][-1] == "no_show"
 
