@@ -99,9 +99,9 @@ def person_of_account(user: User) -> PersonOfAccount | None:
     )
 
 
-def person_vouch_list(*, unit_ids: Iterable[int]) -> QuerySet[PersonVouch]:
-    """The vouchings of the given units, newest first, with who and for whom (one query)."""
-    return PersonVouch.objects.filter(unit_id__in=list(unit_ids)).select_related("user", "unit", "vouched_by")
+def person_vouch_list(*, unit_ids: Iterable[int] | QuerySet) -> QuerySet[PersonVouch]:
+    """The vouchings of the given units (ids, or a subquery of them), newest first, with who and for whom."""
+    return PersonVouch.objects.filter(unit_id__in=unit_ids).select_related("user", "unit", "vouched_by")
 
 
 def reregistration_flag_list(*, status: str | None = ReRegistrationFlag.Status.OPEN) -> QuerySet[ReRegistrationFlag]:
