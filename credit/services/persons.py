@@ -95,9 +95,10 @@ def _mirrorable(event: CreditEvent) -> bool:
 
 def person_fact_follow(event: CreditEvent) -> list[str]:
     """A negative fact just recorded on an account: append it to the person's other accounts. Returns their keys."""
-    if not _mirrorable(event):
+    user_id = event.subject_user_id
+    if user_id is None or not _mirrorable(event):
         return []
-    siblings = person_sibling_user_ids([event.subject_user_id]).get(event.subject_user_id, [])
+    siblings = person_sibling_user_ids([user_id]).get(user_id, [])
     return sorted(_mirrors_save(_mirrors_of([event], {event.pk: siblings})))
 
 
