@@ -372,8 +372,8 @@ class ReRegistrationFlag(models.Model):
     """Two accounts that look like one person where no identity proves it: for a platform admin to judge."""
 
     class Signal(models.TextChoices):
+        # A staff number at a unit or a national id is an identity: the same one joins the person at once.
         EMAIL = "email", _("Same e-mail address once normalised")
-        STAFF_NUMBER = "staff_number", _("Same staff number at the same unit")
         IDENTITY_CONFLICT = "identity_conflict", _("Identifiers of another person")
 
     class Status(models.TextChoices):
