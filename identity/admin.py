@@ -48,9 +48,18 @@ class IdentityProviderAdmin(admin.ModelAdmin):
 
 
 class PersonAccountInline(admin.TabularInline):
+    """Read-only: an account joins a person through the services (sign-on, vouching, a re-registration
+    decision), which make the person's record follow it (credit/services/persons.py)."""
+
     model = PersonAccount
     extra = 0
     raw_id_fields = ["user"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Person)

@@ -258,3 +258,28 @@ def test_person_reregistration_page_for_platform_admins(client, platform_admin):
     assert flag.status == "dismissed"
     assert not PersonAccount.objects.filter(user=later).exists()
     assert get_user_model().objects.filter(pk=later.pk).exists()
+
+
+def test_person_lists_take_constant_queries(api_client, unit, admin, platform_admin):
+    from tests.query_counts import queries_of
+
+    def grow(n):
+        for i in range(n):
+            member = MembershipFactory(unit=unit).user
+            api_client.force_authenticate(admin)
+            assert api_client.post(URL, _body(unit, member, staff_number=f"Q{n}-{i}"), format="json").status_code == 201
+            UserFactory(email=f"x{n}.{i}@example.net")
+            UserFactory(email=f"x{n}.{i}+2@example.net")
+
+    def counts():
+        api_client.force_authenticate(admin)
+        vouches = queries_of(lambda: api_client.get(URL))[0]
+        api_client.force_authenticate(platform_admin)
+        flags = queries_of(lambda: api_client.get(FLAGS))[0]
+        return vouches, flags
+
+    grow(1)
+    few = counts()
+    grow(4)
+    assert counts() == few
+    assert len(api_client.get(FLAGS).json()["results"]) == 5
