@@ -131,3 +131,24 @@ def test_person_violations_spread_over_three_accounts_are_proposed_at_once(api_c
         ).count()
         == 2
     )
+
+
+def test_person_objection_upheld_on_the_original_ends_its_mirrors(api_client, platform_admin):
+    from credit.services import appeal_decide, appeal_submit
+
+    unit = UnitFactory(status="verified")
+    admin = MembershipFactory(unit=unit, role=Membership.Role.ADMIN).user
+    listed, other = MembershipFactory(unit=unit).user, MembershipFactory(unit=unit).user
+    _vouch(api_client, admin, unit, listed)
+    for n in range(3):
+        record(listed, K.NO_SHOW, days_ago=n + 1, source_ref=f"booking:{600 + n}")
+    entry = next(e for e in list_entries_propose() if e.subject_key == subject_key_for(listed))
+    list_entry_confirm(entry=entry, moderator=platform_admin, reason="checked")
+    _vouch(api_client, admin, unit, other)
+    assert credit_standing_for_user(other).blacklisted
+
+    appeal = appeal_submit(entry=entry, user=listed, reason="The instrument was broken all three times")
+    appeal_decide(appeal=appeal, admin=platform_admin, upheld=True, reason="Confirmed by the provider")
+    assert not credit_standing_for_user(listed).blacklisted
+    assert not credit_standing_for_user(other).blacklisted
+    assert ListEntry.objects.get(subject_key=subject_key_for(other)).status == "revoked"
