@@ -152,3 +152,26 @@ def test_person_objection_upheld_on_the_original_ends_its_mirrors(api_client, pl
     assert not credit_standing_for_user(listed).blacklisted
     assert not credit_standing_for_user(other).blacklisted
     assert ListEntry.objects.get(subject_key=subject_key_for(other)).status == "revoked"
+
+
+def test_person_new_account_through_sign_on_of_a_listed_person_starts_listed(api_client, platform_admin):
+    """The same attack through institutional sign-on: the staff number names the listed person."""
+    from identity.models import IdentityProvider
+    from identity.protocols import ExternalProfile
+    from identity.services import external_sign_in
+
+    unit = UnitFactory(status="verified")
+    admin = MembershipFactory(unit=unit, role=Membership.Role.ADMIN).user
+    listed = MembershipFactory(unit=unit).user
+    _vouch(api_client, admin, unit, listed, staff_number="E-77")
+    for n in range(3):
+        record(listed, K.NO_SHOW, days_ago=n + 1, source_ref=f"booking:{500 + n}")
+    entry = next(e for e in list_entries_propose() if e.subject_key == subject_key_for(listed))
+    list_entry_confirm(entry=entry, moderator=platform_admin, reason="checked")
+
+    provider = IdentityProvider.objects.create(
+        unit=unit, display_name="CAS", protocol="cas", server_url="https://cas.example.edu.cn/cas/"
+    )
+    fresh = external_sign_in(provider=provider, profile=ExternalProfile(external_id="e77", staff_number="E77")).user
+    assert credit_standing_for_user(fresh).blacklisted
+    assert CreditEvent.objects.filter(subject_key=subject_key_for(fresh), kind=K.NO_SHOW, source="person").count() == 3
