@@ -21,6 +21,7 @@ RULE_LABELS = {
     "severe_event": _("A confirmed serious damage, fraud or breach of agreement"),
     "score_floor": _("Credit score below the floor"),
     "top_tier": _("Top credit tier, enough fulfilled services and a clean recent record"),
+    "person": _("The same person's other account is on the black list"),
 }
 
 TIER_LABELS = dict(CreditTier.choices)
@@ -65,7 +66,7 @@ def rule_label(rule: str) -> str:
 
 def evidence_summary(entry: ListEntry) -> str:
     """ "2 x No-show, 1 x Late cancellation (2026-03-02 to 2026-07-15)" from the entry's stored evidence."""
-    if not entry.evidence:
+    if not entry.evidence or entry.rule == "person":  # a mirror names its original, not facts
         return str(entry.reason)
     counts = Counter(item.get("kind", "") for item in entry.evidence)
     parts = []

@@ -81,6 +81,7 @@ class CreditEvent(models.Model):
         ENDORSEMENT = "endorsement", _("Endorsement")
         EXTERNAL = "external", _("External report")
         STATEMENT = "statement", _("Statement")
+        PERSON = "person", _("The same person's other account")
 
     class Severity(models.TextChoices):
         NONE = "", _("None")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from identity.selectors import person_of_account
 from instruments.models import Unit
 from sharing_platform.pages import domain_error_pages
 
@@ -115,6 +116,7 @@ def mine(request):
             "appeal_form": AppealForm(),
             "repair_form": RepairForm(),
             "how_to_object": how_to_object(),
+            "person": None if isinstance(subject, Unit) else person_of_account(subject),
         },
     )
 

@@ -8,7 +8,15 @@ from sharing_platform.errors import DomainError
 
 from . import services
 from .forms import IdentityProviderForm
-from .models import ExternalIdentity, IdentityProvider, Person, PersonAccount, SignInEvent
+from .models import (
+    ExternalIdentity,
+    IdentityProvider,
+    Person,
+    PersonAccount,
+    PersonVouch,
+    ReRegistrationFlag,
+    SignInEvent,
+)
 
 
 @admin.register(IdentityProvider)
@@ -40,9 +48,18 @@ class IdentityProviderAdmin(admin.ModelAdmin):
 
 
 class PersonAccountInline(admin.TabularInline):
+    """Read-only: an account joins a person through the services (sign-on, vouching, a re-registration
+    decision), which make the person's record follow it (credit/services/persons.py)."""
+
     model = PersonAccount
     extra = 0
     raw_id_fields = ["user"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Person)
@@ -80,4 +97,35 @@ class SignInEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PersonVouch)
+class PersonVouchAdmin(admin.ModelAdmin):
+    """Vouchings are made on the unit admins' page (identity:vouch), through the service: read-only here."""
+
+    list_display = ["created_at", "user", "unit", "vouched_by", "person"]
+    list_select_related = ["user", "unit", "vouched_by", "person"]
+    search_fields = ["user__username", "unit__name"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ReRegistrationFlag)
+class ReRegistrationFlagAdmin(admin.ModelAdmin):
+    """Decided on the platform admins' page (identity:reregistrations), through the service: read-only here."""
+
+    list_display = ["created_at", "account", "other_account", "signal", "status", "decided_by"]
+    list_filter = ["signal", "status"]
+    list_select_related = ["account", "other_account", "decided_by"]
+    search_fields = ["account__username", "other_account__username", "detail"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -33,3 +33,11 @@ class IdentityErrorCode(ErrorCode):
     SIGNATURE_INVALID = "signature_invalid"
     EXP_INVALID = "exp_invalid"
     TOKEN_INVALID = "token_invalid"  # noqa: S105 -- a code, not a password
+    # The person behind accounts (identity/persons.py).
+    NOT_UNIT_ADMIN = "not_unit_admin"
+    NOT_A_MEMBER = "not_a_member"
+    IDENTIFIER_MISSING = "identifier_missing"
+    IDENTIFIER_INVALID = "identifier_invalid"
+    ALREADY_VOUCHED = "already_vouched"
+    IDENTITY_CONFLICT = "identity_conflict"
+    ALREADY_DECIDED = "already_decided"

@@ -302,3 +302,112 @@ class CasSession(models.Model):
 
     def __str__(self) -> str:
         return self.ticket
+
+
+class PersonIdentifier(models.Model):
+    """Something that identifies a person beyond an account: a staff number at a unit, or a national id.
+
+    Only a keyed digest is stored (HMAC of the normalised value with the site's secret), never the value:
+    enough to recognise the same person again, useless to anyone reading the table.
+    """
+
+    class Kind(models.TextChoices):
+        STAFF_NUMBER = "staff_number", _("Staff number at the unit")
+        NATIONAL_ID = "national_id", _("National identity number")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="identifiers", verbose_name=_("person"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("unit")
+    )
+    digest = models.CharField(_("digest"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("identifier of a person")
+        verbose_name_plural = _("identifiers of people")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["staff_number", "national_id"]), name="person_id_kind_known"),
+            # A staff number means something only at its unit; a national id means the same everywhere.
+            models.CheckConstraint(
+                condition=Q(kind="staff_number", unit__isnull=False) | Q(kind="national_id", unit__isnull=True),
+                name="person_id_unit_for_staff_number",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "unit", "digest"], condition=Q(unit__isnull=False), name="person_id_one_per_unit"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "digest"], condition=Q(unit__isnull=True), name="person_id_one_national"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.digest[:8]}…"
+
+
+class PersonVouch(models.Model):
+    """A unit admin's statement that an account belongs to a person they know (the audit row of a vouching)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="vouches", verbose_name=_("person"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person_vouches", verbose_name=_("account")
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit"))
+    vouched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("vouched by")
+    )
+    created_at = models.DateTimeField(_("vouched at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("vouching for a person")
+        verbose_name_plural = _("vouchings for people")
+        constraints = [models.UniqueConstraint(fields=["user", "unit"], name="person_vouch_once_per_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ← {self.unit}"
+
+
+class ReRegistrationFlag(models.Model):
+    """Two accounts that look like one person where no identity proves it: for a platform admin to judge."""
+
+    class Signal(models.TextChoices):
+        # A staff number at a unit or a national id is an identity: the same one joins the person at once.
+        EMAIL = "email", _("Same e-mail address once normalised")
+        IDENTITY_CONFLICT = "identity_conflict", _("Identifiers of another person")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DISMISSED = "dismissed", _("Dismissed: different people")
+        LINKED = "linked", _("Linked: the same person")
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("account")
+    )
+    other_account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("earlier account")
+    )
+    signal = models.CharField(_("signal"), max_length=20, choices=Signal.choices)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(_("flagged at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("decision reason"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("possible re-registration")
+        verbose_name_plural = _("possible re-registrations")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "other_account", "signal"], name="reregistration_flag_once"),
+            models.CheckConstraint(condition=~Q(account=models.F("other_account")), name="reregistration_two_accounts"),
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(decided_at__isnull=False), name="reregistration_decided_has_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} ~ {self.other_account_id} ({self.signal})"

@@ -31,7 +31,8 @@ from sharing_platform.api.exceptions import error_items
 from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
 from sharing_platform.secret_box import secret_encrypt
 
-from .models import CasSession, ExternalIdentity, IdentityProvider, Person, PersonAccount, SignInEvent
+from .models import CasSession, ExternalIdentity, IdentityProvider, Person, SignInEvent
+from .persons import person_for_sign_on
 from .protocols import ExternalProfile, SignInRefusedError
 from .signals import person_verified
 
@@ -233,13 +234,11 @@ def _username_for(profile: ExternalProfile) -> str:
 
 
 def _person_verify(*, user, provider: IdentityProvider, profile: ExternalProfile, now) -> bool:
-    """Record that the provider's institution vouched for the person; True when it is news."""
-    account = PersonAccount.objects.select_related("person").filter(user=user).first()
-    if account is None:
-        person = Person.objects.create(display_name=profile.display_name, verified_by=provider, verified_at=now)
-        PersonAccount.objects.create(person=person, user=user)
-        return True
-    person = account.person
+    """Record that the provider's institution vouched for the person; True when it is news. The person is the
+    account's own, else the one the staff number names at the provider's unit (identity/persons.py)."""
+    person, _joined = person_for_sign_on(
+        user=user, unit=provider.unit, staff_number=profile.staff_number, display_name=profile.display_name
+    )
     news = person.verified_by_id != provider.pk
     person.verified_by, person.verified_at = provider, now
     if profile.display_name and not person.display_name:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_providers
+from . import views, views_persons, views_providers
 
 app_name = "identity"
 
@@ -16,4 +16,11 @@ urlpatterns = [
     path("identity/providers/new/", views_providers.provider_create_page, name="provider-create"),
     path("identity/providers/<int:pk>/", views_providers.provider_edit_page, name="provider-edit"),
     path("identity/providers/<int:pk>/delete/", views_providers.provider_delete_page, name="provider-delete"),
+    path("identity/vouch/", views_persons.vouch_page, name="vouch"),
+    path("identity/reregistrations/", views_persons.reregistration_list_page, name="reregistrations"),
+    path(
+        "identity/reregistrations/<int:pk>/decide/",
+        views_persons.reregistration_decide_page,
+        name="reregistration-decide",
+    ),
 ]

@@ -22,6 +22,7 @@ WATCHED = (
     "outbox.OutboxMessage",
     "instruments.Unit", "instruments.Membership", "instruments.Instrument", "instruments.InstrumentPhoto",
     "identity.IdentityProvider", "identity.Person", "identity.PersonAccount", "identity.ExternalIdentity",
+    "identity.PersonIdentifier", "identity.PersonVouch", "identity.ReRegistrationFlag",
     "notifications.RobotWebhook", "notifications.RobotMessage",
     "credit.CreditEvent", "credit.CreditScore", "credit.Endorsement", "credit.ExternalCreditReport",
     "credit.ListEntry", "credit.Appeal", "credit.RepairRequest", "credit.TrustedProviderBadge",

@@ -15,6 +15,7 @@ from ..models import Appeal, CreditEvent, ListEntry
 from ..permissions import can_act_for_subject
 from .ledger import credit_event_record
 from .lists import _end_publication, _locked_entry, _require_moderator, _require_reason
+from .persons import person_entry_ended
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -55,6 +56,7 @@ def appeal_decide(*, appeal: Appeal, admin: User, upheld: bool, reason: str) -> 
         appeal.save()
         if upheld and entry.status in {ListEntry.Status.PROPOSED, ListEntry.Status.PUBLISHED}:
             _end_publication(entry, ListEntry.Status.REVOKED, now)
+            person_entry_ended(entry=entry, status=ListEntry.Status.REVOKED, now=now)
         credit_event_record(
             subject=entry.subject,
             kind=CreditEvent.Kind.APPEAL_UPHELD if upheld else CreditEvent.Kind.ADMIN_DECISION,

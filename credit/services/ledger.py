@@ -16,6 +16,7 @@ from .. import params
 from ..models import CreditEvent, CreditScore, subject_key_for
 from ..params import default_polarity
 from ..selectors import credit_history_of_user
+from .persons import person_fact_follow, person_fact_reversed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -76,6 +77,7 @@ def credit_event_record(
         # A concurrent recorder won the race for the same fact: return its row.
         return CreditEvent.objects.get(subject_key=key, kind=kind, source_ref=source_ref)
     _queue_recompute(key)
+    person_fact_follow(event)  # issue 18.2: a negative fact follows the person's other accounts
     return event
 
 
@@ -100,7 +102,7 @@ def credit_event_reverse(*, event: CreditEvent, reason: str, recorded_by: User |
     subject = event.subject_unit or event.subject_user
     if subject is None:  # cannot happen: credit_event_exactly_one_subject
         raise ValueError("A credit event concerns exactly one subject.")
-    return credit_event_record(
+    reversal = credit_event_record(
         subject=subject,
         kind=CreditEvent.Kind.REVERSAL,
         source=CreditEvent.Source.ADMIN,
@@ -110,6 +112,8 @@ def credit_event_reverse(*, event: CreditEvent, reason: str, recorded_by: User |
         details={"reverses": event.pk, "reversed_kind": event.kind, "reason": reason},
         recorded_by=recorded_by,
     )
+    person_fact_reversed(event=event, reason=reason, recorded_by=recorded_by)
+    return reversal
 
 
 def _queue_recompute(subject_key: str) -> None:

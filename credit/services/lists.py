@@ -22,6 +22,7 @@ from ..permissions import can_moderate
 from ..recompute import latest_snapshot_queryset
 from ..scoring.inputs import reversed_event_ids
 from .ledger import _queue_recompute
+from .persons import person_account_ids, person_entries_follow
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -199,6 +200,8 @@ def list_entry_confirm(
         entry.save()
         _queue_recompute(entry.subject_key)
         _list_entry_robots(entry)
+        if entry.list_type == ListEntry.List.BLACK and entry.subject_user_id is not None:
+            person_entries_follow(user_ids=person_account_ids(entry.subject_user_id))  # issue 18.2
     return entry
 
 

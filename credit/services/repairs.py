@@ -15,6 +15,7 @@ from ..models import CreditEvent, ListEntry, RepairRequest
 from ..permissions import can_act_for_subject
 from .ledger import credit_event_record
 from .lists import _end_publication, _locked_entry, _require_moderator, _require_reason
+from .persons import person_entry_ended
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -70,6 +71,7 @@ def repair_request_decide(*, repair: RepairRequest, admin: User, granted: bool, 
         repair.save()
         if granted and entry.status == ListEntry.Status.PUBLISHED:
             _end_publication(entry, ListEntry.Status.REPAIRED, now)
+            person_entry_ended(entry=entry, status=ListEntry.Status.REPAIRED, now=now)
         credit_event_record(
             subject=entry.subject,
             kind=CreditEvent.Kind.REPAIR_GRANTED if granted else CreditEvent.Kind.ADMIN_DECISION,
