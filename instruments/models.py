@@ -250,6 +250,10 @@ class MembershipQuerySet(models.QuerySet):
         """A subquery of the ids of the units `user` administers (for `unit_id__in=`)."""
         return self.administering(user).values("unit_id")
 
+    def admins_of(self, unit_ids) -> "MembershipQuerySet":
+        """The other direction: the memberships of the admins of these units (ids or a subquery of ids)."""
+        return self.filter(unit_id__in=unit_ids, role=Membership.Role.ADMIN)
+
 
 class Membership(models.Model):
     """A user's role in a unit. Managers run instruments; unit admins also manage members."""
