@@ -215,6 +215,9 @@ class BadgeFacts:
     answered_on_time: int = 0
     answered_late: int = 0
     provider_cancellations: int = 0
+    refusals_unjustified: int = 0
+    breaches: int = 0
+    warned_or_listed: bool = False  # an open warning or an open black-list entry (issue 18.6)
 
 
 def badge_figures(facts: BadgeFacts) -> dict:
@@ -223,10 +226,14 @@ def badge_figures(facts: BadgeFacts) -> dict:
     on_time = facts.answered_on_time / answered if answered else 0.0
     bookings = facts.services + facts.provider_cancellations
     cancellation_rate = facts.provider_cancellations / bookings if bookings else 0.0
+    requests = answered + facts.refusals_unjustified
+    unjustified_rate = facts.refusals_unjustified / requests if requests else 0.0
     return {
         "rating": round(rating, 2),
         "on_time_response": round(on_time, 3),
         "cancellation_rate": round(cancellation_rate, 4),
+        "unjustified_refusal_rate": round(unjustified_rate, 4),
+        "breaches": facts.breaches,
         "services": facts.services,
     }
 
@@ -238,6 +245,9 @@ def badge_deserved(facts: BadgeFacts) -> bool:
         and figures["rating"] >= params.BADGE_MIN_RATING
         and figures["on_time_response"] >= params.BADGE_MIN_ON_TIME_RESPONSE
         and figures["cancellation_rate"] < params.BADGE_MAX_CANCELLATION_RATE
+        and figures["unjustified_refusal_rate"] < params.BADGE_MAX_UNJUSTIFIED_REFUSAL_RATE
+        and facts.breaches == 0
+        and not facts.warned_or_listed
     )
 
 

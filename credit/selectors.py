@@ -268,7 +268,8 @@ def credit_event_for_fact(*, subject: User | Unit, kind: str, source_ref: str) -
 # --- Warnings before the violations rule proposes (issue 18.8) -----------------------------------
 def credit_warnings_of_subject(subject: User | Unit, *, limit: int = 20) -> list[CreditWarning]:
     """The subject's warnings, newest first (the open one, if any, and earlier ones)."""
-    return list(CreditWarning.objects.filter(subject_key=subject_key_for(subject)).order_by("-issued_at", "-id")[:limit])
+    rows = CreditWarning.objects.filter(subject_key=subject_key_for(subject)).order_by("-issued_at", "-id")
+    return list(rows[:limit])
 
 
 def credit_warnings_open_of_members(unit: Unit) -> list[CreditWarning]:

@@ -46,8 +46,8 @@ __all__ = [
     "reminder_messages",
     "requester_recipients",
     "send_booking_reminder",
-    "send_credit_warning",
     "send_change_notifications",
+    "send_credit_warning",
     "send_reminders",
     "site_url",
 ]

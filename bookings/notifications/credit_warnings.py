@@ -48,16 +48,16 @@ def send_credit_warning(warning_id: int) -> int:
     warning = credit_selectors.credit_warning_get(warning_id)
     if warning is None:
         return 0
-    subject = warning.subject_unit or warning.subject_user
-    names = {"subject_name": (subject.name, subject.name_en)} if warning.subject_unit_id else {}
+    unit, person = warning.subject_unit, warning.subject_user
+    names = {"subject_name": (unit.name, unit.name_en)} if unit is not None else {}
     messages = []
     for recipient, for_admin in warning_recipients(warning):
         context = {
             "recipient_name": recipient.name,
-            "subject_name": "" if warning.subject_unit_id else _user_name(subject),
+            "subject_name": _user_name(person),
             "names_by_language": names,
             "for_admin": for_admin,
-            "is_unit": warning.subject_unit_id is not None,
+            "is_unit": unit is not None,
             "violations": warning.violations,
             "bookings": warning.bookings,
             "url": site_url(reverse("credit:mine"))

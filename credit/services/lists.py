@@ -193,8 +193,7 @@ def _warning_save(warning: policy.WarningDecision, as_of: datetime) -> CreditWar
         bookings=warning.bookings,
         reason=warning.reason,
         evidence=[
-            {"event": fact.pk, "kind": fact.kind, "occurred_at": fact.occurred_at.isoformat()}
-            for fact in warning.basis
+            {"event": fact.pk, "kind": fact.kind, "occurred_at": fact.occurred_at.isoformat()} for fact in warning.basis
         ],
     )
     try:

@@ -194,6 +194,28 @@ def test_trusted_badges_review_awards_and_revokes():
     assert badge.revoked_at is not None
 
 
+def _deserving_unit():
+    unit = UnitFactory()
+    for d in range(1, 30):
+        record(unit, K.SERVICE_DELIVERED, days_ago=d, source_ref=f"booking:{d}")
+        record(unit, K.APPROVED_ON_TIME, days_ago=d, source_ref=f"booking:{d}")
+        record(unit, K.REVIEW_RECEIVED, days_ago=d, value=5, polarity=0, source="review")
+    return unit
+
+
+@pytest.mark.django_db
+def test_trusted_badges_review_refuses_unjustified_refusers_breachers_and_warned_providers():
+    """Issue 18.6: the badge goes to trustworthy providers only."""
+    refuser, breacher, warned, trusted = _deserving_unit(), _deserving_unit(), _deserving_unit(), _deserving_unit()
+    record(refuser, K.REFUSAL_UNJUSTIFIED, days_ago=2, source_ref="booking:100")
+    record(breacher, K.BREACH_CONFIRMED, days_ago=2, source="incident", severity="minor")
+    CreditWarning.objects.create(
+        subject_unit=warned, subject_key=f"unit:{warned.pk}", issued_at=timezone.now(), violations=4, bookings=20
+    )
+    assert trusted_badges_review() == {"awarded": 1, "revoked": 0}
+    assert list(TrustedProviderBadge.objects.values_list("unit_id", flat=True)) == [trusted.pk]
+
+
 @pytest.mark.django_db
 def test_credit_histories_of_users_counts_kept_bookings_and_providers_in_one_query(django_assert_num_queries):
     established, thin, idle = UserFactory(), UserFactory(), UserFactory()
