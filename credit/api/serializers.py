@@ -210,6 +210,7 @@ class CreditWarningSerializer(serializers.ModelSerializer):
     """A warning after the second violation: seen by the subject and its unit's admins before any proposal."""
 
     status = serializers.ChoiceField(choices=CreditWarning.Status.choices, read_only=True)
+    evidence = EvidenceItemSerializer(many=True, read_only=True)
 
     class Meta:
         model = CreditWarning

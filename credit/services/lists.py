@@ -181,6 +181,10 @@ def _warning_escalate(key: str, as_of: datetime) -> None:
         )
 
 
+def _evidence_item(fact: policy.EventFact) -> dict:
+    return {"event": fact.pk, "kind": fact.kind, "severity": fact.severity, "occurred_at": fact.occurred_at.isoformat()}
+
+
 def _warning_save(warning: policy.WarningDecision, as_of: datetime) -> CreditWarning | None:
     """Record the warning and announce it (after commit) so the person and their unit's admins are told."""
     kind, _sep, pk = warning.subject_key.partition(":")
@@ -192,9 +196,7 @@ def _warning_save(warning: policy.WarningDecision, as_of: datetime) -> CreditWar
         violations=warning.violations,
         bookings=warning.bookings,
         reason=warning.reason,
-        evidence=[
-            {"event": fact.pk, "kind": fact.kind, "occurred_at": fact.occurred_at.isoformat()} for fact in warning.basis
-        ],
+        evidence=[_evidence_item(fact) for fact in warning.basis],
     )
     try:
         with transaction.atomic():

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 CATALOGUE_JOINS = ("unit__region", "category__parent")
 
 
-def provider_credit_first():
+def provider_credit_first() -> OrderBy:
     """The default order's first key (issue 18.6): the provider's credit, best first, unscored providers last, so
     trustworthy providers get more opportunities. The credit layer keeps Unit.credit_score current and replaces the
     catalogue's cache generation when it changes."""
