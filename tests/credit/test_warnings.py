@@ -194,3 +194,21 @@ def test_warning_mailed_to_the_person_and_their_unit_admins_once(django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         list_entries_propose()  # the open warning is not issued again
     assert len(mail.outbox) == 2
+
+
+def test_provider_warning_mailed_to_the_units_admins(django_capture_on_commit_callbacks):
+    cache.clear()
+    unit = UnitFactory(name="东湖测试中心", name_en="East Lake Testing Centre")
+    admin = MembershipFactory(unit=unit, role=Membership.Role.ADMIN).user
+    MembershipFactory(unit=unit, role=Membership.Role.MEMBER)
+    for n, days in enumerate((9, 8, 7, 6)):
+        booking(unit, K.PROVIDER_CANCELLATION, days_ago=days, ref=n)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        list_entries_propose()
+    (message,) = mail.outbox
+    assert message.to == [admin.email]
+    assert "Credit warning for East Lake Testing Centre" in message.subject
+    assert "东湖测试中心 的信用警告" in message.subject  # every site language whose catalogue translates it
+    assert "4 violations in 4 bookings" in message.body
+    assert f"/credit/mine/?unit={unit.pk}" in message.body
