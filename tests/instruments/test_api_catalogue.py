@@ -274,3 +274,23 @@ def test_catalogue_name_order_is_served_by_an_index_in_each_language(unit, langu
     with translation.override(language):
         plan = Instrument.objects.order_by(name_order(), "id")[:20].explain()
     assert index in plan
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_catalogue_default_order_walks_providers_by_credit_without_sorting_the_table(unit, language):
+    """The default order (provider credit, then name; issue 18.6): PostgreSQL walks the units by the credit index
+    and sorts only the instruments of one credit value at a time (an incremental sort), never every instrument."""
+    from django.utils import translation
+
+    from instruments.selectors.catalogue import CATALOGUE_COLUMNS, instrument_catalogue_queryset
+
+    InstrumentFactory.create_batch(3, unit=unit)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+    with translation.override(language):
+        plan = instrument_catalogue_queryset().values(*CATALOGUE_COLUMNS)[:21].explain()
+    assert "unit_credit_desc_idx" in plan, plan
+    assert "Incremental Sort" in plan, plan
+    assert "Presorted Key: instruments_unit.credit_score" in plan, plan
