@@ -211,14 +211,15 @@ BLACK_VIOLATION_WINDOW_DAYS = 365
 # WARNING_MIN_RATE) the subject is warned (a CreditWarning, shown to the person and their unit's admins); a
 # black-list proposal needs that warning at least WARNING_NOTICE_DAYS old, a violation after it, and then at
 # least BLACK_VIOLATION_COUNT violations at a rate of at least BLACK_VIOLATION_RATE. Tuned on the simulator's
-# seeds 1 and 3 (TUNING_SEEDS); an honest user misses about 1 booking in 100, a good provider answers about 1
-# request in 20 late, careless and malicious users break about 1 in 4, refusing and breaching providers 1 in 3.
+# seeds 1 and 3 (held out: 7, 42, 2026; docs/credit-model.md): an honest user misses about 1 booking in 100, a
+# good provider answers about 1 request in 20 late, careless and malicious users break about 1 in 4, refusing
+# and breaching providers 1 in 3.
+# A warning lapses WARNING_LAPSE_DAYS after it was issued (its violations have left the window by then).
 BLACK_VIOLATION_COUNT = {"user": 4, "unit": 10}
 BLACK_VIOLATION_RATE = {"user": 0.15, "unit": 0.20}
 WARNING_MIN_VIOLATIONS = {"user": 2, "unit": 4}
 WARNING_MIN_RATE = {"user": 0.0, "unit": 0.15}
 WARNING_NOTICE_DAYS = 14
-# A warning lapses when no violation followed it for this long (its violations have aged out of the window).
 WARNING_LAPSE_DAYS = BLACK_VIOLATION_WINDOW_DAYS
 BLACK_SEVERE_KINDS = {K.DAMAGE_CONFIRMED, K.FRAUD_CONFIRMED, K.BREACH_CONFIRMED}
 BLACK_SEVERE_SEVERITY = "serious"  # one confirmed event of this severity is enough
