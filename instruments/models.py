@@ -390,8 +390,9 @@ class Instrument(BilingualNameMixin, models.Model):
             models.Index(fields=["status", "category"]),
             models.Index(fields=["unit", "status"]),
             models.Index(fields=["hourly_rate_external"]),
-            # The catalogue's default order: lets PostgreSQL walk the first page in order instead of
-            # sorting every listed instrument (118 ms at 50,000 instruments without it; bench/README.md).
+            # The catalogue's order by name: lets PostgreSQL walk the first page in order instead of
+            # sorting every listed instrument (118 ms at 50,000 instruments without it; bench/README.md). The
+            # default order (provider credit, then name) walks unit_credit_desc_idx with an incremental sort.
             models.Index(fields=["name", "id"], name="instrument_name_id_idx"),
             # The same order in English (name_order()): the English name, or the Chinese one where none is given.
             models.Index(english_or_chinese(), F("id"), name="instrument_name_en_id_idx"),
