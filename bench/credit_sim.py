@@ -123,6 +123,11 @@ BAD_USER_KINDS = {
     K.NO_SHOW, K.LATE_CANCELLATION, K.USAGE_OVERRUN, K.DAMAGE_CONFIRMED, K.MISUSE_CONFIRMED, K.FRAUD_CONFIRMED,
 }  # fmt: skip
 BAD_PROVIDER_KINDS = {K.REFUSAL_UNJUSTIFIED, K.PROVIDER_CANCELLATION, K.INSTRUMENT_FAULT, K.BREACH_CONFIRMED}
+# One of these per booking and side: what the "events until" probe counts as the actor's bookings.
+PROBE_BOOKING_KINDS = {
+    "user": {K.BOOKING_FULFILLED, K.NO_SHOW, K.LATE_CANCELLATION},
+    "unit": {K.APPROVED_ON_TIME, K.RESPONSE_LATE},
+}
 
 
 @dataclass(frozen=True)
@@ -795,6 +800,7 @@ class Simulation:
         found = {"candidate": None, "floor": None, "average_stars": None, "plain_beta": None}
         violations: list[policy.EventFact] = []
         severe: list[policy.EventFact] = []
+        warned_at = None
         for n, (moment, kind) in enumerate(bad, start=1):
             fact = policy.EventFact(n, kind, "", moment)
             if kind in params.BLACK_VIOLATION_KINDS:
@@ -812,12 +818,20 @@ class Simulation:
                 inputs = build_inputs([actor.key], as_of, trust_by_day(day))[actor.key]
                 result = score_subject(inputs, timezone.localtime(as_of).date(), explain=False)
                 window = as_of - timedelta(days=params.BLACK_VIOLATION_WINDOW_DAYS)
+                # The rule is rate-based and warns first (issue 18.8): bookings are the actor's booking outcomes
+                # in the window, and the warning is issued at the first probe that deserves one.
+                outcomes = PROBE_BOOKING_KINDS[actor.side]
                 facts = policy.ListFacts(
                     subject_key=actor.key,
                     score=result.score,
                     violations=tuple(v for v in violations if v.occurred_at > window),
                     severe=tuple(severe),
+                    bookings=sum(1 for m, k, _p, _v in actor.log if window < m <= as_of and k in outcomes),
+                    warned_at=warned_at,
+                    as_of=as_of,
                 )
+                if warned_at is None and policy.warning_for(facts) is not None:
+                    warned_at = as_of
                 if found["candidate"] is None and any(p.list_type == "black" for p in policy.proposals_for(facts)):
                     found["candidate"] = n
                 if found["floor"] is None and result.score < FLOOR:

@@ -8,6 +8,7 @@ from .models import (
     CreditEvent,
     CreditRun,
     CreditScore,
+    CreditWarning,
     Endorsement,
     ExternalCreditReport,
     ListEntry,
@@ -98,6 +99,13 @@ class RepairRequestAdmin(ReadOnlyAdmin):
 class TrustedProviderBadgeAdmin(ReadOnlyAdmin):
     list_display = ["quarter", "unit", "awarded_at", "valid_until", "revoked_at"]
     list_select_related = ["unit"]
+
+
+@admin.register(CreditWarning)
+class CreditWarningAdmin(ReadOnlyAdmin):
+    list_display = ["subject_key", "status", "issued_at", "violations", "bookings", "closed_at"]
+    list_filter = ["status"]
+    list_select_related = ["subject_user", "subject_unit"]
 
 
 @admin.register(Endorsement)

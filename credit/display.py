@@ -16,7 +16,9 @@ from .scoring.reasons import reason_text
 
 RULE_LABELS = {
     "violations": _(
-        "Three or more violations (no-show, late cancellation, booked time far above used time) within 12 months"
+        "Violations continued after a warning, at a high rate of the bookings within 12 months (people: no-shows, "
+        "late cancellations, overruns, confirmed misuse; providers: unjustified refusals, cancellations, late "
+        "answers, confirmed breaches)"
     ),
     "severe_event": _("A confirmed serious damage, fraud or breach of agreement"),
     "score_floor": _("Credit score below the floor"),

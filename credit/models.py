@@ -534,3 +534,39 @@ class TrustedProviderBadge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.quarter}"
+
+
+class CreditWarning(SubjectMixin):
+    """A warning after the second violation (issue 18.8): shown to the person and their unit's admins before any
+    black-list proposal by the violations rule, which needs an earlier warning and violations after it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ESCALATED = "escalated", _("Followed by a proposal")
+        LAPSED = "lapsed", _("Lapsed")
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    issued_at = models.DateTimeField(_("issued at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    violations = models.PositiveIntegerField(_("violations"))
+    bookings = models.PositiveIntegerField(_("bookings"))
+    reason = models.TextField(_("reason"))
+    evidence = models.JSONField(_("evidence"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("credit warning")
+        verbose_name_plural = _("credit warnings")
+        constraints = [
+            _one_subject("credit_warning_exactly_one_subject"),
+            models.UniqueConstraint(
+                fields=["subject_key"], condition=Q(status="open"), name="credit_warning_one_open_per_subject"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", closed_at__isnull=True) | (~Q(status="open") & Q(closed_at__isnull=False)),
+                name="credit_warning_closed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"warning {self.subject_key} ({self.status})"

@@ -15,7 +15,8 @@ K = CreditEvent.Kind
 
 # -1: payment facts count in units' fulfilment; -2: a person verified by their institution counts in identity;
 # -3: a reviewer with a thin file (below the minimum history) counts for half (issue 18.4)
-MODEL_VERSION = "2026.12-3"
+# -4: a violations rule for providers, rate-based with a warning first (issue 18.6, 18.8)
+MODEL_VERSION = "2026.12-4"
 
 POSITIVE_KINDS = {
     K.BOOKING_FULFILLED, K.PUNCTUAL_CHECK_IN, K.PAYMENT_ON_TIME, K.APPROVED_ON_TIME, K.REFUSAL_JUSTIFIED,
@@ -199,8 +200,27 @@ def tier_for(score: int | None) -> str:
 # Confirmed misuse counts as a violation too (2026.11-3). Damage does not: it is judged by its severity
 # (a serious one lists at once; the caps above weigh the others).
 BLACK_VIOLATION_KINDS = {K.NO_SHOW, K.LATE_CANCELLATION, K.USAGE_OVERRUN, K.MISUSE_CONFIRMED}
-BLACK_VIOLATION_COUNT = 3
+# 2026.12-4 (issue 18.6): providers break commitments too. A unit's violations: unjustified refusals, its own
+# cancellations, late answers and confirmed breaches (a serious breach lists at once, below).
+PROVIDER_VIOLATION_KINDS = {K.REFUSAL_UNJUSTIFIED, K.PROVIDER_CANCELLATION, K.RESPONSE_LATE, K.BREACH_CONFIRMED}
+VIOLATION_KINDS = {"user": BLACK_VIOLATION_KINDS, "unit": PROVIDER_VIOLATION_KINDS}
 BLACK_VIOLATION_WINDOW_DAYS = 365
+# 2026.12-4 (issue 18.8): the violations rule is rate-based and warns first. Violations are counted against
+# the subject's bookings in the window (distinct bookings with a fact of the subject's from the booking source);
+# reversed facts never count. After WARNING_MIN_VIOLATIONS violations (and, for units, a rate of at least
+# WARNING_MIN_RATE) the subject is warned (a CreditWarning, shown to the person and their unit's admins); a
+# black-list proposal needs that warning at least WARNING_NOTICE_DAYS old, a violation after it, and then at
+# least BLACK_VIOLATION_COUNT violations at a rate of at least BLACK_VIOLATION_RATE. Tuned on the simulator's
+# seeds 1 and 3 (held out: 7, 42, 2026; docs/credit-model.md): an honest user misses about 1 booking in 100, a
+# good provider answers about 1 request in 20 late, careless and malicious users break about 1 in 4, refusing
+# and breaching providers 1 in 3.
+# A warning lapses WARNING_LAPSE_DAYS after it was issued (its violations have left the window by then).
+BLACK_VIOLATION_COUNT = {"user": 4, "unit": 10}
+BLACK_VIOLATION_RATE = {"user": 0.15, "unit": 0.20}
+WARNING_MIN_VIOLATIONS = {"user": 2, "unit": 4}
+WARNING_MIN_RATE = {"user": 0.0, "unit": 0.15}
+WARNING_NOTICE_DAYS = 14
+WARNING_LAPSE_DAYS = BLACK_VIOLATION_WINDOW_DAYS
 BLACK_SEVERE_KINDS = {K.DAMAGE_CONFIRMED, K.FRAUD_CONFIRMED, K.BREACH_CONFIRMED}
 BLACK_SEVERE_SEVERITY = "serious"  # one confirmed event of this severity is enough
 BLACK_SCORE_FLOOR = 550
@@ -239,6 +259,9 @@ BADGE_MIN_RATING = 4.5  # mean stars received over the window
 BADGE_MIN_ON_TIME_RESPONSE = 0.9
 BADGE_MAX_CANCELLATION_RATE = 0.01
 BADGE_MIN_SERVICES = 10
+# 2026.12-4 (issue 18.6): a trusted provider also refuses without a valid reason seldom, has no confirmed breach in
+# the window, and holds no open warning nor an open black-list entry.
+BADGE_MAX_UNJUSTIFIED_REFUSAL_RATE = 0.15  # the simulator's refusing providers: about 1 request in 5
 BADGE_WINDOW_DAYS = 365
 
 # --- Operational knobs (not model parameters; they do not change any score) ----------------------

@@ -33,6 +33,26 @@ class ListFacts:
     negatives_recently: int = 0
     open_lists: frozenset[str] = frozenset()  # lists with a proposed or published entry
     cooling_rules: frozenset[str] = frozenset()  # rule-based proposals made recently
+    bookings: int = 0  # the subject's bookings in the violation window (the rate's denominator)
+    warned_at: datetime | None = None  # when the subject's open warning was issued, if one is open
+    as_of: datetime | None = None
+
+    @property
+    def subject_type(self) -> str:
+        return self.subject_key.split(":", 1)[0]
+
+    @property
+    def violation_rate(self) -> float:
+        return len(self.violations) / max(self.bookings, len(self.violations), 1)
+
+
+@dataclass(frozen=True)
+class WarningDecision:
+    subject_key: str
+    reason: str  # English; pages show the figures translated
+    violations: int
+    bookings: int
+    basis: tuple[EventFact, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -66,12 +86,12 @@ def proposals_for(facts: ListFacts) -> list[Proposal]:
                     f"Confirmed serious breach: {_summary(facts.severe)}", facts.severe,
                 )
             )  # fmt: skip
-        elif len(facts.violations) >= params.BLACK_VIOLATION_COUNT:
+        elif violations_rule_met(facts):
             proposals.append(
                 Proposal(
                     facts.subject_key, black, "violations", params.RULE_SEVERITY["violations"],
-                    f"{len(facts.violations)} violations within {params.BLACK_VIOLATION_WINDOW_DAYS} days: "
-                    f"{_summary(facts.violations)}",
+                    f"{len(facts.violations)} violations in {facts.bookings} bookings within "
+                    f"{params.BLACK_VIOLATION_WINDOW_DAYS} days, after a warning: {_summary(facts.violations)}",
                     facts.violations,
                 )
             )  # fmt: skip
@@ -106,6 +126,42 @@ def proposals_for(facts: ListFacts) -> list[Proposal]:
             )
         )  # fmt: skip
     return proposals
+
+
+def violations_rule_met(facts: ListFacts) -> bool:
+    """Rate-based and warned first (issue 18.8): enough violations at a high enough rate of the subject's bookings,
+    a warning issued at least WARNING_NOTICE_DAYS before, and at least one violation after that warning."""
+    kind = facts.subject_type
+    if facts.warned_at is None or facts.as_of is None:
+        return False
+    if facts.as_of - facts.warned_at < timedelta(days=params.WARNING_NOTICE_DAYS):
+        return False
+    if not any(event.occurred_at > facts.warned_at for event in facts.violations):
+        return False
+    return (
+        len(facts.violations) >= params.BLACK_VIOLATION_COUNT[kind]
+        and facts.violation_rate >= params.BLACK_VIOLATION_RATE[kind]
+    )
+
+
+def warning_for(facts: ListFacts) -> WarningDecision | None:
+    """A warning after the second violation (units: at a rate worth a warning), unless one is open or the subject
+    is already on the black list."""
+    kind = facts.subject_type
+    if facts.warned_at is not None or ListEntry.List.BLACK in facts.open_lists:
+        return None
+    if len(facts.violations) < params.WARNING_MIN_VIOLATIONS[kind]:
+        return None
+    if facts.violation_rate < params.WARNING_MIN_RATE[kind]:
+        return None
+    return WarningDecision(
+        facts.subject_key,
+        f"{len(facts.violations)} violations in {facts.bookings} bookings within "
+        f"{params.BLACK_VIOLATION_WINDOW_DAYS} days: {_summary(facts.violations)}",
+        len(facts.violations),
+        facts.bookings,
+        facts.violations,
+    )
 
 
 def publication_bounds(list_type: str, severity: str) -> tuple[timedelta, timedelta]:
@@ -159,6 +215,9 @@ class BadgeFacts:
     answered_on_time: int = 0
     answered_late: int = 0
     provider_cancellations: int = 0
+    refusals_unjustified: int = 0
+    breaches: int = 0
+    warned_or_listed: bool = False  # an open warning or an open black-list entry (issue 18.6)
 
 
 def badge_figures(facts: BadgeFacts) -> dict:
@@ -167,10 +226,14 @@ def badge_figures(facts: BadgeFacts) -> dict:
     on_time = facts.answered_on_time / answered if answered else 0.0
     bookings = facts.services + facts.provider_cancellations
     cancellation_rate = facts.provider_cancellations / bookings if bookings else 0.0
+    requests = answered + facts.refusals_unjustified
+    unjustified_rate = facts.refusals_unjustified / requests if requests else 0.0
     return {
         "rating": round(rating, 2),
         "on_time_response": round(on_time, 3),
         "cancellation_rate": round(cancellation_rate, 4),
+        "unjustified_refusal_rate": round(unjustified_rate, 4),
+        "breaches": facts.breaches,
         "services": facts.services,
     }
 
@@ -182,6 +245,9 @@ def badge_deserved(facts: BadgeFacts) -> bool:
         and figures["rating"] >= params.BADGE_MIN_RATING
         and figures["on_time_response"] >= params.BADGE_MIN_ON_TIME_RESPONSE
         and figures["cancellation_rate"] < params.BADGE_MAX_CANCELLATION_RATE
+        and figures["unjustified_refusal_rate"] < params.BADGE_MAX_UNJUSTIFIED_REFUSAL_RATE
+        and facts.breaches == 0
+        and not facts.warned_or_listed
     )
 
 

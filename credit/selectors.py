@@ -13,10 +13,19 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from instruments.models import Unit
+from instruments.models import Membership, Unit
 
 from . import params
-from .models import Appeal, CreditEvent, CreditScore, ListEntry, RepairRequest, TrustedProviderBadge, subject_key_for
+from .models import (
+    Appeal,
+    CreditEvent,
+    CreditScore,
+    CreditWarning,
+    ListEntry,
+    RepairRequest,
+    TrustedProviderBadge,
+    subject_key_for,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -254,3 +263,25 @@ def credit_events_of_subject(subject: User | Unit) -> QuerySet[CreditEvent]:
 def credit_event_for_fact(*, subject: User | Unit, kind: str, source_ref: str) -> CreditEvent | None:
     """The ledger row of one recorded fact (subject, kind, source_ref), or None: lets a caller correct it."""
     return CreditEvent.objects.filter(subject_key=subject_key_for(subject), kind=kind, source_ref=source_ref).first()
+
+
+# --- Warnings before the violations rule proposes (issue 18.8) -----------------------------------
+def credit_warnings_of_subject(subject: User | Unit, *, limit: int = 20) -> list[CreditWarning]:
+    """The subject's warnings, newest first (the open one, if any, and earlier ones)."""
+    rows = CreditWarning.objects.filter(subject_key=subject_key_for(subject)).order_by("-issued_at", "-id")
+    return list(rows[:limit])
+
+
+def credit_warnings_open_of_members(unit: Unit) -> list[CreditWarning]:
+    """Open warnings of the unit's members, for its admins (one query)."""
+    members = Membership.objects.filter(unit=unit).values("user_id")
+    return list(
+        CreditWarning.objects.filter(status=CreditWarning.Status.OPEN, subject_user_id__in=members)
+        .select_related("subject_user")
+        .order_by("-issued_at", "-id")
+    )
+
+
+def credit_warning_get(pk: int) -> CreditWarning | None:
+    """One warning with its subject (for the mail that tells the subject and its unit's admins)."""
+    return CreditWarning.objects.select_related("subject_user", "subject_unit").filter(pk=pk).first()

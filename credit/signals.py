@@ -11,6 +11,11 @@ snapshots, so the announcement survives a broker outage and a rolled-back recomp
 nothing. With a broker the receivers run in a Celery worker, without one in-process right after the
 commit. Receivers queue their side effects with ``outbox.enqueue``; their writes commit in one
 transaction with the announcement (once per batch of snapshots). Receivers must not raise.
+
+`credit_warning_issued` is sent once the transaction that recorded a CreditWarning (the warning after a
+second violation, issue 18.8) has committed, through the outbox the same way. Keyword arguments:
+warning_id, subject_key ("user:<id>" | "unit:<id>"). The mail to the person and their unit's admins is sent
+by a higher layer's receiver (bookings.notifications), which credit does not know.
 """
 
 from datetime import datetime
@@ -21,9 +26,10 @@ from django.dispatch import Signal
 
 from sharing_platform import outbox
 
-from .models import CreditScore
+from .models import CreditScore, CreditWarning
 
 credit_score_changed = Signal()
+credit_warning_issued = Signal()
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
@@ -31,3 +37,13 @@ def announce_score_changes(self, changes: list[dict]) -> int:
     """Send credit_score_changed for each change of one committed batch of snapshots (as_of in ISO 8601)."""
     calls = [{**change, "as_of": datetime.fromisoformat(change["as_of"])} for change in changes]
     return outbox.signal_send_once(self.request.id, credit_score_changed, sender=CreditScore, calls=calls)
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
+def announce_warning_issued(self, warning_id: int) -> int:
+    """Send credit_warning_issued for one committed warning (a warning gone since is not announced)."""
+    key = CreditWarning.objects.filter(pk=warning_id).values_list("subject_key", flat=True).first()
+    if key is None:
+        return 0
+    calls = [{"warning_id": warning_id, "subject_key": key}]
+    return outbox.signal_send_once(self.request.id, credit_warning_issued, sender=CreditWarning, calls=calls)

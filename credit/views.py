@@ -112,6 +112,8 @@ def mine(request):
             "chart": history_chart(history),
             "history_count": len(history),
             "entries": entries,
+            "warnings": selectors.credit_warnings_of_subject(subject),
+            "member_warnings": selectors.credit_warnings_open_of_members(subject) if isinstance(subject, Unit) else [],
             "administered_units": administered,
             "appeal_form": AppealForm(),
             "repair_form": RepairForm(),

@@ -223,7 +223,7 @@ class InstrumentFilter(django_filters.FilterSet):
             "unit__credit_score": _("Provider credit"),
         },
         label=_("Order by"),
-        empty_label=_("Name (default)"),
+        empty_label=_("Relevance and provider credit (default)"),
         error_messages={
             "invalid_choice": _(
                 "Unknown ordering “%(value)s”. Use name, -created_at, hourly_rate_external, "
@@ -261,5 +261,7 @@ class InstrumentFilter(django_filters.FilterSet):
             text = " ".join(terms)
             rank = Greatest(*(TrigramWordSimilarity(text, field) for field in RANKED_FIELDS))
             # The ordering filter runs after this one and replaces this order when `ordering` is given.
-            qs = qs.annotate(search_rank=rank).order_by("-search_rank", name_order(), "id")
+            # Equally relevant instruments: the better provider's credit first (issue 18.6), then by name.
+            credit = F("unit__credit_score").desc(nulls_last=True)
+            qs = qs.annotate(search_rank=rank).order_by("-search_rank", credit, name_order(), "id")
         return qs

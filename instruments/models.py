@@ -250,6 +250,10 @@ class MembershipQuerySet(models.QuerySet):
         """A subquery of the ids of the units `user` administers (for `unit_id__in=`)."""
         return self.administering(user).values("unit_id")
 
+    def admins_of(self, unit_ids) -> "MembershipQuerySet":
+        """The other direction: the memberships of the admins of these units (ids or a subquery of ids)."""
+        return self.filter(unit_id__in=unit_ids, role=Membership.Role.ADMIN)
+
 
 class Membership(models.Model):
     """A user's role in a unit. Managers run instruments; unit admins also manage members."""
@@ -386,8 +390,9 @@ class Instrument(BilingualNameMixin, models.Model):
             models.Index(fields=["status", "category"]),
             models.Index(fields=["unit", "status"]),
             models.Index(fields=["hourly_rate_external"]),
-            # The catalogue's default order: lets PostgreSQL walk the first page in order instead of
-            # sorting every listed instrument (118 ms at 50,000 instruments without it; bench/README.md).
+            # The catalogue's order by name: lets PostgreSQL walk the first page in order instead of
+            # sorting every listed instrument (118 ms at 50,000 instruments without it; bench/README.md). The
+            # default order (provider credit, then name) walks unit_credit_desc_idx with an incremental sort.
             models.Index(fields=["name", "id"], name="instrument_name_id_idx"),
             # The same order in English (name_order()): the English name, or the Chinese one where none is given.
             models.Index(english_or_chinese(), F("id"), name="instrument_name_en_id_idx"),

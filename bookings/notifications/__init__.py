@@ -2,12 +2,14 @@
 
 `render` builds the messages (recipients, context, subject and body; no side effects); `tasks` sends
 them (the Celery tasks, the reminder sweep, and the receiver of ``booking_changed`` that queues a
-mail for each change). Importing this package, as ``BookingsConfig.ready()`` does, connects the
+mail for each change); `credit_warnings` mails a credit warning (the receiver of ``credit_warning_issued``).
+Importing this package, as ``BookingsConfig.ready()`` does, connects the
 receiver. The names below are the package's surface (billing's statement mails reuse the rendering
 helpers and task options).
 """
 
 from ..models import REMINDER_ACTION
+from .credit_warnings import send_credit_warning
 from .render import (
     Recipient,
     booking_context,
@@ -45,6 +47,7 @@ __all__ = [
     "requester_recipients",
     "send_booking_reminder",
     "send_change_notifications",
+    "send_credit_warning",
     "send_reminders",
     "site_url",
 ]

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from instruments.models import CreditTier
 
 from ..display import evidence_summary, how_to_object, reasons_rendered, rule_label, subject_public
-from ..models import Appeal, CreditEvent, CreditScore, Endorsement, ListEntry, RepairRequest
+from ..models import Appeal, CreditEvent, CreditScore, CreditWarning, Endorsement, ListEntry, RepairRequest
 
 
 class SubjectSerializer(serializers.Serializer):
@@ -206,6 +206,18 @@ class CreditStandingSerializer(serializers.Serializer):
     history = CreditHistorySerializer(allow_null=True, help_text="A person's history; null for a unit.")
 
 
+class CreditWarningSerializer(serializers.ModelSerializer):
+    """A warning after the second violation: seen by the subject and its unit's admins before any proposal."""
+
+    status = serializers.ChoiceField(choices=CreditWarning.Status.choices, read_only=True)
+    evidence = EvidenceItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CreditWarning
+        fields = ["id", "status", "issued_at", "closed_at", "violations", "bookings", "reason", "evidence"]
+        read_only_fields = fields
+
+
 class SubjectCreditPrivateSerializer(serializers.Serializer):
     """What only the subject, its unit's admins and platform admins see."""
 
@@ -214,6 +226,9 @@ class SubjectCreditPrivateSerializer(serializers.Serializer):
     snapshot = SnapshotSerializer(allow_null=True, help_text="The latest score and its reasons (null: not scored).")
     history = ScorePointSerializer(many=True, help_text="The score over time, oldest first.")
     entries = ListEntrySerializer(many=True, help_text="Every list entry about the subject, in any status.")
+    warnings = CreditWarningSerializer(
+        many=True, help_text="Warnings after a second violation, newest first (an open one precedes any proposal)."
+    )
 
 
 class SubjectCreditSerializer(serializers.Serializer):

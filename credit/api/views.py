@@ -308,6 +308,7 @@ class SubjectCreditView(APIView):
                 "snapshot": snapshot,
                 "history": selectors.credit_score_history(subject),
                 "entries": entries,
+                "warnings": selectors.credit_warnings_of_subject(subject),
                 "standing": _standing_body(subject, snapshot, published),
             }
         return Response(serializers.SubjectCreditSerializer(body).data)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from instruments.models import Unit
 
 from .. import params, policy
-from ..models import CreditEvent, TrustedProviderBadge
+from ..models import CreditEvent, CreditWarning, ListEntry, TrustedProviderBadge
 
 
 def trusted_badges_review(*, as_of: datetime | None = None) -> dict:
@@ -25,6 +25,8 @@ def trusted_badges_review(*, as_of: datetime | None = None) -> dict:
         kind.APPROVED_ON_TIME,
         kind.RESPONSE_LATE,
         kind.PROVIDER_CANCELLATION,
+        kind.REFUSAL_UNJUSTIFIED,
+        kind.BREACH_CONFIRMED,
     ]
     rows = (
         CreditEvent.objects.filter(
@@ -46,6 +48,7 @@ def trusted_badges_review(*, as_of: datetime | None = None) -> dict:
     per_unit: dict[int, dict] = defaultdict(dict)
     for row in rows:
         per_unit[row["subject_unit_id"]][row["kind"]] = row
+    flagged = _warned_or_listed_units(list(per_unit))
     deserving: dict[int, dict] = {}
     for unit_id, by_kind in per_unit.items():
         reviews = by_kind.get(kind.REVIEW_RECEIVED, {})
@@ -56,6 +59,9 @@ def trusted_badges_review(*, as_of: datetime | None = None) -> dict:
             answered_on_time=by_kind.get(kind.APPROVED_ON_TIME, {}).get("n", 0),
             answered_late=by_kind.get(kind.RESPONSE_LATE, {}).get("n", 0),
             provider_cancellations=by_kind.get(kind.PROVIDER_CANCELLATION, {}).get("n", 0),
+            refusals_unjustified=by_kind.get(kind.REFUSAL_UNJUSTIFIED, {}).get("n", 0),
+            breaches=by_kind.get(kind.BREACH_CONFIRMED, {}).get("n", 0),
+            warned_or_listed=unit_id in flagged,
         )
         if policy.badge_deserved(facts):
             deserving[unit_id] = policy.badge_figures(facts)
@@ -78,3 +84,10 @@ def trusted_badges_review(*, as_of: datetime | None = None) -> dict:
             ]
         )
     return {"awarded": len(awarded), "revoked": revoked}
+
+
+def _warned_or_listed_units(unit_ids: list[int]) -> set[int]:
+    """Units with an open warning or an open black-list entry (two queries)."""
+    warned = CreditWarning.objects.filter(status=CreditWarning.Status.OPEN, subject_unit_id__in=unit_ids)
+    listed = ListEntry.objects.open().filter(list_type=ListEntry.List.BLACK, subject_unit_id__in=unit_ids)
+    return set(warned.values_list("subject_unit_id", flat=True)) | set(listed.values_list("subject_unit_id", flat=True))

@@ -14,13 +14,15 @@ from django.utils.translation import gettext as _
 
 from notifications.models import RobotEvent
 from notifications.services import in_each_language, robot_notify, site_url
+from sharing_platform import outbox
 from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
 
 from .. import params, policy
-from ..models import CreditEvent, ListEntry
+from ..models import CreditEvent, CreditWarning, ListEntry
 from ..permissions import can_moderate
 from ..recompute import latest_snapshot_queryset
 from ..scoring.inputs import reversed_event_ids
+from ..signals import announce_warning_issued
 from .ledger import _queue_recompute
 from .persons import person_account_ids, person_entries_follow
 
@@ -50,7 +52,7 @@ def list_entries_propose(*, as_of: datetime | None = None, subject_keys: list[st
     reversed_ids = reversed_event_ids(subject_keys, as_of)
     violations: dict[str, list[policy.EventFact]] = defaultdict(list)
     severe: dict[str, list[policy.EventFact]] = defaultdict(list)
-    kinds = params.BLACK_VIOLATION_KINDS | params.BLACK_SEVERE_KINDS
+    kinds = params.BLACK_VIOLATION_KINDS | params.PROVIDER_VIOLATION_KINDS | params.BLACK_SEVERE_KINDS
     for pk, key, kind, severity, occurred_at in (
         events.filter(kind__in=kinds)
         .values_list("pk", "subject_key", "kind", "severity", "occurred_at")
@@ -59,10 +61,14 @@ def list_entries_propose(*, as_of: datetime | None = None, subject_keys: list[st
         if pk in reversed_ids:
             continue
         fact = policy.EventFact(pk, kind, severity, occurred_at)
-        if kind in params.BLACK_VIOLATION_KINDS:
-            violations[key].append(fact)
-        elif (severity or params.SEVERE_DEFAULT_SEVERITY.get(kind)) == params.BLACK_SEVERE_SEVERITY:
+        serious = (severity or params.SEVERE_DEFAULT_SEVERITY.get(kind)) == params.BLACK_SEVERE_SEVERITY
+        if kind in params.BLACK_SEVERE_KINDS and serious:
             severe[key].append(fact)
+        elif kind in params.VIOLATION_KINDS[key.partition(":")[0]]:
+            violations[key].append(fact)
+    _warnings_lapse(as_of, subject_keys)
+    bookings = _bookings_in_window(list(violations), window_start, as_of)
+    warned = _open_warnings(list(violations))
     scored = latest_snapshot_queryset(subject_keys).filter(
         Q(score__lt=params.BLACK_SCORE_FLOOR) | Q(score__gte=params.RED_MIN_SCORE)
     )
@@ -116,12 +122,90 @@ def list_entries_propose(*, as_of: datetime | None = None, subject_keys: list[st
             negatives_recently=negatives.get(key, 0),
             open_lists=frozenset(open_lists.get(key, set())),
             cooling_rules=frozenset(cooling.get(key, set())),
+            bookings=bookings.get(key, 0),
+            warned_at=warned.get(key),
+            as_of=as_of,
         )
+        proposed_black = False
         for proposal in policy.proposals_for(facts):
             entry = _proposal_save(proposal, as_of)
             if entry is not None:
                 created.append(entry)
+                proposed_black |= entry.list_type == ListEntry.List.BLACK
+                if proposal.rule == "violations":
+                    _warning_escalate(key, as_of)
+        warning = policy.warning_for(facts)
+        if warning is not None and not proposed_black:
+            _warning_save(warning, as_of)
     return created
+
+
+def _bookings_in_window(keys: list[str], window_start: datetime, as_of: datetime) -> dict[str, int]:
+    """Each subject's bookings in the window: distinct bookings with a fact of theirs from the booking source."""
+    if not keys:
+        return {}
+    return dict(
+        CreditEvent.objects.filter(
+            subject_key__in=keys,
+            source=CreditEvent.Source.BOOKING,
+            occurred_at__gt=window_start,
+            source_ref__gt="",
+            occurred_at__lte=as_of,
+        )
+        .order_by()
+        .values("subject_key")
+        .annotate(n=Count("source_ref", distinct=True))
+        .values_list("subject_key", "n")
+    )
+
+
+def _open_warnings(keys: list[str]) -> dict[str, datetime]:
+    rows = CreditWarning.objects.filter(status=CreditWarning.Status.OPEN, subject_key__in=keys)
+    return dict(rows.values_list("subject_key", "issued_at"))
+
+
+def _warnings_lapse(as_of: datetime, keys: list[str] | None) -> int:
+    """Open warnings issued more than WARNING_LAPSE_DAYS ago lapse: their violations have left the window."""
+    rows = CreditWarning.objects.filter(
+        status=CreditWarning.Status.OPEN, issued_at__lte=as_of - timedelta(days=params.WARNING_LAPSE_DAYS)
+    )
+    if keys is not None:
+        rows = rows.filter(subject_key__in=keys)
+    with transaction.atomic():
+        return rows.update(status=CreditWarning.Status.LAPSED, closed_at=as_of)
+
+
+def _warning_escalate(key: str, as_of: datetime) -> None:
+    with transaction.atomic():
+        CreditWarning.objects.filter(subject_key=key, status=CreditWarning.Status.OPEN).update(
+            status=CreditWarning.Status.ESCALATED, closed_at=as_of
+        )
+
+
+def _evidence_item(fact: policy.EventFact) -> dict:
+    return {"event": fact.pk, "kind": fact.kind, "severity": fact.severity, "occurred_at": fact.occurred_at.isoformat()}
+
+
+def _warning_save(warning: policy.WarningDecision, as_of: datetime) -> CreditWarning | None:
+    """Record the warning and announce it (after commit) so the person and their unit's admins are told."""
+    kind, _sep, pk = warning.subject_key.partition(":")
+    row = CreditWarning(
+        subject_unit_id=int(pk) if kind == "unit" else None,
+        subject_user_id=int(pk) if kind == "user" else None,
+        subject_key=warning.subject_key,
+        issued_at=as_of,
+        violations=warning.violations,
+        bookings=warning.bookings,
+        reason=warning.reason,
+        evidence=[_evidence_item(fact) for fact in warning.basis],
+    )
+    try:
+        with transaction.atomic():
+            row.save()
+            outbox.enqueue(announce_warning_issued, row.pk)
+    except IntegrityError:
+        return None  # a concurrent run warned first: one open warning per subject
+    return row
 
 
 def _proposal_save(proposal: policy.Proposal, as_of: datetime) -> ListEntry | None:

@@ -66,18 +66,22 @@ class Fate:
 
 
 # `blacklisted`'s year, as (days before today, what happened): a member for under six months who came late
-# every time, ran short uses of long bookings, damaged twice, failed to come and cancelled late. The third
-# violation puts the account on the black list two months before today; its score lands in "poor"
-# (550..599) whatever the random draws of the others, so every tier shows in the demo.
+# every time, ran short uses of long bookings, damaged twice, failed to come and cancelled late. The second
+# violation brings a warning at the next monthly run (credit 2026.12-4); the late cancellations after it put
+# the account on the black list one or two months before today, wherever the month's first day falls (a
+# fifth violation covers a warning run that lands after the fourth); its score lands in "poor" (550..599)
+# whatever the random draws of the others, so every tier shows in the demo.
 BLACKLISTED_JOINED_DAYS = 170
 BLACKLISTED_STORY = (
     (150, Fate("used", late_minutes=35)),
     (140, Fate("used", late_minutes=25, damage=True)),
     (130, Fate("used", late_minutes=40, used_share=0.3)),
-    (118, Fate("used", late_minutes=30)),
+    (118, Fate("late_cancel")),
     (104, Fate("no_show")),
     (90, Fate("used", late_minutes=45, damage=True)),
+    (84, Fate("late_cancel")),
     (76, Fate("late_cancel")),
+    (60, Fate("late_cancel")),
 )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,10 +22,21 @@ if TYPE_CHECKING:
 CATALOGUE_JOINS = ("unit__region", "category__parent")
 
 
+def provider_credit_first() -> OrderBy:
+    """The default order's first key (issue 18.6): the provider's credit, best first, unscored providers last, so
+    trustworthy providers get more opportunities. The credit layer keeps Unit.credit_score current and replaces the
+    catalogue's cache generation when it changes."""
+    return F("unit__credit_score").desc(nulls_last=True)
+
+
 def instrument_catalogue_queryset() -> QuerySet[Instrument]:
-    """What the public catalogue lists: not retired, offered by a verified unit; by name in the active language
-    (an index serves each language's order)."""
-    return Instrument.objects.active().select_related(*CATALOGUE_JOINS).order_by(name_order(), "id")
+    """What the public catalogue lists: not retired, offered by a verified unit; by provider credit, then by name in
+    the active language (a search puts relevance first: instruments.filters)."""
+    return (
+        Instrument.objects.active()
+        .select_related(*CATALOGUE_JOINS)
+        .order_by(provider_credit_first(), name_order(), "id")
+    )
 
 
 def instrument_visible_queryset(*, user: User | AnonymousUser) -> QuerySet[Instrument]:

@@ -14,7 +14,7 @@ from bookings.models import Booking, BookingEvent
 from credit.models import CreditEvent, ListEntry, subject_key_for
 from credit.recompute import recompute_subject
 from credit.services import list_entries_expire, list_entries_propose, list_entry_confirm
-from tests.credit.factories import ListEntryFactory, record
+from tests.credit.factories import ListEntryFactory, record, violations_warned
 from tests.factories import AdminUserFactory, InstrumentFactory, MembershipFactory, UnitFactory
 
 from .factories import local_slot, policy_set
@@ -225,10 +225,10 @@ def test_credit_minimum_of_the_instrument_refuses_lower_scores_naming_rule_and_s
 
 
 def test_credit_black_listed_user_cannot_book_end_to_end(api_client, instrument, platform_admin):
-    """Three no-shows -> the rule proposes a black entry -> an admin confirms it via the API -> booking refused."""
+    """No-shows after a warning -> the rule proposes a black entry -> an admin confirms it via the API -> booking
+    refused."""
     user = MembershipFactory().user
-    for n in range(3):
-        record(user, K.NO_SHOW, days_ago=n + 1, source_ref=f"booking:{1000 + n}")
+    violations_warned(user, K.NO_SHOW)
     recompute_subject(subject_key_for(user))
     proposed = [entry for entry in list_entries_propose() if entry.subject_key == subject_key_for(user)]
     assert [entry.list_type for entry in proposed] == ["black"]

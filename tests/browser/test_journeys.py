@@ -21,7 +21,7 @@ from credit import services as credit_services
 from credit.models import Appeal, CreditEvent, ListEntry, subject_key_for
 from instruments.models import Membership, Unit
 from tests.bookings.factories import local_slot, policy_set
-from tests.credit.factories import record
+from tests.credit.factories import violations_warned
 from tests.factories import (
     TEST_PASSWORD,
     AdminUserFactory,
@@ -234,8 +234,7 @@ def test_journey_admin_verifies_a_unit_and_moderates_the_black_list(page, langua
     admin = AdminUserFactory()
     pending = UnitFactory(status=Unit.Status.PENDING, name="西湖材料研究所", name_en="West Lake Materials Institute")
     listed = UserFactory(username="late_lab_user")
-    for days_ago in (5, 20, 40):
-        record(listed, CreditEvent.Kind.NO_SHOW, days_ago=days_ago)
+    violations_warned(listed, CreditEvent.Kind.NO_SHOW)
     (proposal,) = credit_services.list_entries_propose(subject_keys=[subject_key_for(listed)])
     assert proposal.status == ListEntry.Status.PROPOSED
     log_in(page, admin.username, TEST_PASSWORD)
@@ -281,8 +280,7 @@ def test_journey_admin_verifies_a_unit_and_moderates_the_black_list(page, langua
 def test_journey_listed_user_sees_why_and_objects(page, language, screenshot):
     admin = AdminUserFactory()
     listed = UserFactory()
-    for days_ago in (3, 15, 30):
-        record(listed, CreditEvent.Kind.NO_SHOW, days_ago=days_ago)
+    violations_warned(listed, CreditEvent.Kind.NO_SHOW)
     (entry,) = credit_services.list_entries_propose(subject_keys=[subject_key_for(listed)])
     credit_services.list_entry_confirm(entry=entry, moderator=admin, reason="Three no-shows confirmed.")
     log_in(page, listed.username, TEST_PASSWORD)

@@ -15,7 +15,7 @@ from credit import services as credit_services
 from credit.models import CreditEvent, subject_key_for
 from instruments.models import Membership, Unit
 from tests.bookings.factories import local_slot, policy_set
-from tests.credit.factories import record
+from tests.credit.factories import violations_warned
 from tests.factories import (
     TEST_PASSWORD,
     AdminUserFactory,
@@ -59,13 +59,11 @@ def platform_in_use():
         now=soon - timedelta(days=1),
     )
     UnitFactory(status=Unit.Status.PENDING, name="西湖材料研究所", name_en="West Lake Materials Institute")
-    for days_ago in (4, 12, 33):
-        record(researcher, CreditEvent.Kind.NO_SHOW, days_ago=days_ago)
+    violations_warned(researcher, CreditEvent.Kind.NO_SHOW)
     (entry,) = credit_services.list_entries_propose(subject_keys=[subject_key_for(researcher)])
     credit_services.list_entry_confirm(entry=entry, moderator=admin, reason="Three no-shows confirmed.")
     other = MembershipFactory().user
-    for days_ago in (2, 8, 21):
-        record(other, CreditEvent.Kind.LATE_CANCELLATION, days_ago=days_ago)
+    violations_warned(other, CreditEvent.Kind.LATE_CANCELLATION, days_ago=(45, 36, 8, 2))
     credit_services.list_entries_propose(subject_keys=[subject_key_for(other)])
     return admin, researcher, raman, requested
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from credit.models import Endorsement, ExternalCreditReport, ListEntry, subject_key_for
-from credit.services import credit_event_record
+from credit.models import CreditEvent, Endorsement, ExternalCreditReport, ListEntry, subject_key_for
+from credit.services import credit_event_record, list_entries_propose
 from tests.factories import UnitFactory, UserFactory
 
 
@@ -58,3 +58,14 @@ class ListEntryFactory(factory.django.DjangoModelFactory):
     rule = "violations"
     reason = "3 violations in 12 months"
     listing_authority = "Platform"
+
+
+def violations_warned(subject, kind=CreditEvent.Kind.NO_SHOW, *, days_ago=(40, 33, 12, 4), **kwargs) -> None:
+    """Violations that the warn-first rule (issue 18.8) proposes at the next run: the first two, the nightly run
+    that warns (as of a day after the second), then the rest. The caller's own proposal run proposes them."""
+    first, second, *rest = days_ago
+    record(subject, kind, days_ago=first, **kwargs)
+    record(subject, kind, days_ago=second, **kwargs)
+    list_entries_propose(as_of=timezone.now() - timedelta(days=second - 1), subject_keys=[subject_key_for(subject)])
+    for days in rest:
+        record(subject, kind, days_ago=days, **kwargs)

@@ -377,7 +377,7 @@ def test_api_user_credit_fixed_query_count(api_client, user, django_assert_max_n
         recompute_subject(f"user:{user.pk}", as_of=timezone.now() - timedelta(minutes=10 - d))
     _published(user)
     api_client.force_authenticate(user)
-    with django_assert_max_num_queries(8) as few:
+    with django_assert_max_num_queries(9) as few:  # 9: the warnings (issue 18.8), one query whatever their number
         first = api_client.get(f"/api/v1/credit/users/{user.pk}/")
     assert first.status_code == 200
     assert first.json()["private"]["history"]

@@ -18,7 +18,7 @@ from credit.recompute import recompute_subject
 from instruments.models import Membership
 from sharing_platform.database.append_only import FLUSH_SETTING
 from tests.bookings.factories import local_slot, policy_set
-from tests.credit.factories import record
+from tests.credit.factories import violations_warned
 from tests.factories import AdminUserFactory, InstrumentFactory, MembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -34,8 +34,7 @@ def history():
     objection and a refused repair request, a score snapshot, and a booking with its event history."""
     admin = AdminUserFactory()
     researcher = MembershipFactory(role=Membership.Role.MEMBER).user
-    for days_ago in (4, 12, 33):
-        record(researcher, K.NO_SHOW, days_ago=days_ago, recorded_by=admin)
+    violations_warned(researcher, K.NO_SHOW, recorded_by=admin)  # four no-shows, warned after the second
     (entry,) = credit_services.list_entries_propose(subject_keys=[subject_key_for(researcher)])
     credit_services.list_entry_confirm(entry=entry, moderator=admin, reason="Three no-shows confirmed.")
     appeal = credit_services.appeal_submit(entry=entry, user=researcher, reason="One was a power cut.")
@@ -113,8 +112,7 @@ def test_decisions_decided_rows_cannot_be_rewritten(history):
 def test_decisions_open_rows_change_and_published_entries_end_once(history):
     """What the services do still works: a proposed entry is moderated, a published one ends; then it is final."""
     other = UserFactory()
-    for days_ago in (2, 8, 21):
-        record(other, K.LATE_CANCELLATION, days_ago=days_ago)
+    violations_warned(other, K.LATE_CANCELLATION)
     (proposed,) = credit_services.list_entries_propose(subject_keys=[subject_key_for(other)])
     credit_services.list_entry_reject(entry=proposed, moderator=history["admin"], reason="Excused.")
     _refused("UPDATE credit_listentry SET status = 'proposed' WHERE id = %s", [proposed.pk])

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from credit import params
-from credit.models import CreditEvent, ListEntry, TrustedProviderBadge
+from credit.models import CreditEvent, CreditWarning, ListEntry, TrustedProviderBadge
 from credit.recompute import recompute_subject
 from credit.selectors import (
     NEUTRAL_STANDING,
@@ -25,22 +25,30 @@ K = CreditEvent.Kind
 
 
 @pytest.mark.django_db
-def test_list_entries_propose_three_violations_within_a_year_propose_black():
+def test_list_entries_propose_violations_warn_first_then_propose_black():
     user = UserFactory()
-    events = [
-        record(user, kind, days_ago=d)
-        for kind, d in [(K.NO_SHOW, 5), (K.LATE_CANCELLATION, 50), (K.USAGE_OVERRUN, 300)]
-    ]
+    now = timezone.now()
+    first = [record(user, K.NO_SHOW, days_ago=d, source_ref=f"booking:{d}") for d in (60, 50)]
     record(UserFactory(), K.NO_SHOW)  # someone else with one violation: nothing
+    assert list_entries_propose(as_of=now - timedelta(days=40)) == []  # two violations: a warning, no proposal
+    (warning,) = CreditWarning.objects.all()
+    assert (warning.subject_key, warning.status, warning.violations) == (f"user:{user.pk}", "open", 2)
+    later = [
+        record(user, kind, days_ago=d, source_ref=f"booking:{d}")
+        for kind, d in [(K.LATE_CANCELLATION, 20), (K.USAGE_OVERRUN, 10)]
+    ]
     proposed = list_entries_propose()
     assert [(e.subject_key, e.list_type, e.rule, e.status) for e in proposed] == [
         (f"user:{user.pk}", "black", "violations", "proposed")
     ]
     entry = proposed[0]
-    assert set(entry.basis_events.values_list("pk", flat=True)) == {e.pk for e in events}
+    assert set(entry.basis_events.values_list("pk", flat=True)) == {e.pk for e in first + later}
     assert entry.severity == "general"
-    assert "3 violations" in entry.reason
-    assert list_entries_propose() == []  # no duplicate open proposal
+    assert "4 violations in 4 bookings" in entry.reason
+    warning.refresh_from_db()
+    assert warning.status == "escalated"
+    assert list_entries_propose() == []  # no duplicate open proposal, no new warning while listed
+    assert CreditWarning.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -64,14 +72,16 @@ def test_list_entries_propose_one_serious_damage_is_enough():
 @pytest.mark.django_db
 def test_list_entries_propose_basis_events_are_not_reused_after_rejection():
     user = UserFactory()
-    for d in (1, 2, 3):
-        record(user, K.NO_SHOW, days_ago=d)
+    now = timezone.now()
+    for d in (40, 30, 3, 2, 1):
+        record(user, K.NO_SHOW, days_ago=d, source_ref=f"booking:{d}")
+    list_entries_propose(as_of=now - timedelta(days=25))  # warned after the first two
     (entry,) = list_entries_propose()
     entry.status = ListEntry.Status.REJECTED
     entry.save()
     assert list_entries_propose() == []
     record(user, K.NO_SHOW)
-    assert list_entries_propose() == []  # one fresh violation is not three
+    assert list_entries_propose() == []  # one fresh violation is not four
 
 
 @pytest.mark.django_db
@@ -182,6 +192,29 @@ def test_trusted_badges_review_awards_and_revokes():
     assert trusted_badges_review() == {"awarded": 0, "revoked": 1}
     badge.refresh_from_db()
     assert badge.revoked_at is not None
+
+
+def _deserving_unit():
+    unit = UnitFactory()
+    for d in range(1, 30):
+        record(unit, K.SERVICE_DELIVERED, days_ago=d, source_ref=f"booking:{d}")
+        record(unit, K.APPROVED_ON_TIME, days_ago=d, source_ref=f"booking:{d}")
+        record(unit, K.REVIEW_RECEIVED, days_ago=d, value=5, polarity=0, source="review")
+    return unit
+
+
+@pytest.mark.django_db
+def test_trusted_badges_review_refuses_unjustified_refusers_breachers_and_warned_providers():
+    """Issue 18.6: the badge goes to trustworthy providers only."""
+    refuser, breacher, warned, trusted = _deserving_unit(), _deserving_unit(), _deserving_unit(), _deserving_unit()
+    for n in range(6):  # 6 of 35 answered requests (17%)
+        record(refuser, K.REFUSAL_UNJUSTIFIED, days_ago=2, source_ref=f"booking:{100 + n}")
+    record(breacher, K.BREACH_CONFIRMED, days_ago=2, source="incident", severity="minor")
+    CreditWarning.objects.create(
+        subject_unit=warned, subject_key=f"unit:{warned.pk}", issued_at=timezone.now(), violations=4, bookings=20
+    )
+    assert trusted_badges_review() == {"awarded": 1, "revoked": 0}
+    assert list(TrustedProviderBadge.objects.values_list("unit_id", flat=True)) == [trusted.pk]
 
 
 @pytest.mark.django_db

@@ -49,6 +49,53 @@ def test_badge_deserved_needs_every_criterion():
     assert not policy.badge_deserved(policy.BadgeFacts(**{**good.__dict__, "reviews_value_weight": 40}))
     assert not policy.badge_deserved(policy.BadgeFacts(**{**good.__dict__, "answered_late": 10}))
     assert not policy.badge_deserved(policy.BadgeFacts(**{**good.__dict__, "provider_cancellations": 1}))
+    assert not policy.badge_deserved(policy.BadgeFacts(**{**good.__dict__, "refusals_unjustified": 4}))
+    assert not policy.badge_deserved(policy.BadgeFacts(**{**good.__dict__, "breaches": 1}))
+    assert not policy.badge_deserved(policy.BadgeFacts(**{**good.__dict__, "warned_or_listed": True}))
+
+
+def _violations(kind: str, days_ago: list[float], now: datetime) -> tuple[policy.EventFact, ...]:
+    return tuple(policy.EventFact(n, kind, "", now - timedelta(days=d)) for n, d in enumerate(days_ago))
+
+
+@pytest.mark.parametrize(
+    ("key", "kind", "count", "bookings", "warned_days_ago", "last_days_ago", "proposed"),
+    [
+        ("user:1", "no_show", 4, 10, 30, 5, True),  # warned, continued, 40%
+        ("user:1", "no_show", 4, 10, None, 5, False),  # never warned
+        ("user:1", "no_show", 4, 10, 10, 5, False),  # warned too recently
+        ("user:1", "no_show", 4, 10, 30, 40, False),  # nothing since the warning
+        ("user:1", "no_show", 4, 40, 30, 5, False),  # 10%: a careful user's rate
+        ("user:1", "no_show", 3, 10, 30, 5, False),  # too few
+        ("unit:1", "refusal_unjustified", 10, 30, 30, 5, True),
+        ("unit:1", "response_late", 10, 200, 30, 5, False),  # 5%: a good provider's late answers
+        ("unit:1", "refusal_unjustified", 9, 20, 30, 5, False),  # too few for a provider
+    ],
+)
+def test_violations_rule_is_rate_based_and_warned_first(
+    key, kind, count, bookings, warned_days_ago, last_days_ago, proposed
+):
+    now = timezone.now()
+    days = [60 - n for n in range(count - 1)] + [last_days_ago]
+    warned_at = now - timedelta(days=warned_days_ago) if warned_days_ago is not None else None
+    facts = policy.ListFacts(
+        key, violations=_violations(kind, days, now), bookings=bookings, warned_at=warned_at, as_of=now
+    )
+    assert policy.violations_rule_met(facts) is proposed
+    assert [p.rule for p in policy.proposals_for(facts)] == (["violations"] if proposed else [])
+
+
+def test_warning_for_after_the_second_violation_of_a_person_and_a_high_rate_of_a_provider():
+    now = timezone.now()
+    two = _violations("no_show", [5, 4], now)
+    assert policy.warning_for(policy.ListFacts("user:1", violations=two, bookings=40)) is not None
+    assert policy.warning_for(policy.ListFacts("user:1", violations=two[:1], bookings=40)) is None
+    assert policy.warning_for(policy.ListFacts("user:1", violations=two, bookings=40, warned_at=now)) is None
+    listed = policy.ListFacts("user:1", violations=two, bookings=4, open_lists=frozenset({"black"}))
+    assert policy.warning_for(listed) is None
+    late = _violations("response_late", [9, 8, 7, 6], now)
+    assert policy.warning_for(policy.ListFacts("unit:1", violations=late, bookings=80)) is None  # 5%
+    assert policy.warning_for(policy.ListFacts("unit:1", violations=late, bookings=20)) is not None  # 20%
 
 
 def test_proposals_for_severe_event_takes_precedence_and_open_lists_block():

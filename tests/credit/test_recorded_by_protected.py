@@ -18,7 +18,7 @@ from credit import services as credit_services
 from credit.models import CreditEvent, ListEntry, subject_key_for
 from instruments.models import Membership
 from tests.bookings.factories import local_slot, policy_set
-from tests.credit.factories import record
+from tests.credit.factories import record, violations_warned
 from tests.factories import AdminUserFactory, InstrumentFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,8 +48,7 @@ def test_recorded_by_booking_actor_and_moderator_cannot_be_deleted():
     booking_services.booking_approve(booking_id=booking.pk, actor=manager)
     moderator = AdminUserFactory()
     subject = UserFactory()
-    for days_ago in (3, 9, 27):
-        record(subject, K.NO_SHOW, days_ago=days_ago)
+    violations_warned(subject, K.NO_SHOW)
     (entry,) = credit_services.list_entries_propose(subject_keys=[subject_key_for(subject)])
     credit_services.list_entry_reject(entry=entry, moderator=moderator, reason="Excused by the provider.")
 

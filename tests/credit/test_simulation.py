@@ -65,6 +65,7 @@ def test_simulation_small_run_false_proposals_stay_within_the_small_run_bound(sm
     false = small_run["figures"]["false_blacklist_per_1000_honest"]
     assert false["honest_actors"] >= 100
     assert round(false["model"] * false["honest_actors"] / 1000) <= 1  # at most one honest actor proposed
+    assert "violations" not in false["model_by_rule"], false  # the rate-based rule proposes none (2026.12-4)
     assert false["model"] <= 10
     assert false["model"] < false["average_stars"] / 2  # the average-stars baseline proposes 46.7 per 1,000
 
@@ -72,9 +73,12 @@ def test_simulation_small_run_false_proposals_stay_within_the_small_run_bound(sm
 @pytest.mark.django_db
 def test_simulation_small_run_catches_careless_and_malicious_users_within_a_few_bad_events(small_run):
     events = small_run["figures"]["events_until_blacklist"]
-    # Target: within 3 (met at medium size, see docs/credit-model.md); a small run has few careless users.
-    assert events["careless users"]["candidate"]["median"] <= 4
-    assert events["careless users"]["candidate"]["within_3"] >= 0.5
+    # Since 2026.12-4 the violations rule warns first and proposes after a fourth violation at a high rate
+    # (issue 18.8): a careless user is proposed after about 5 bad events instead of 3, and in this short run
+    # (8 months) one in three has too few violations for it (the seed-7 run: 2 of 6).
+    careless = events["careless users"]["candidate"]
+    assert careless["never"] <= careless["n"] // 3, events
+    assert careless["median"] <= 6, careless
     assert events["malicious users"]["candidate"]["median"] <= 3
 
 
@@ -102,9 +106,15 @@ def test_simulation_small_run_attacks_gain_nothing(small_run):
     assert figures["ring"]["max"]["model"] < 20
     assert figures["ring"]["max"]["plain_beta"] > 100  # the attack works on the plain baseline
     attacks = figures["attacks"]
-    # The same facts at other times, or spread over many providers, are judged the same.
+    # The same facts at other times, or spread over many providers, are judged the same, up to the warning's
+    # notice period (issue 18.8): whether the next bad event falls 14 days after the warning depends on the
+    # timing, so the attacker may at most be proposed one bad event later than its twin (never: 99).
     for role in ("gamer", "spreader"):
-        assert attacks[role]["events_until_candidate"] == attacks[role]["twin_events_until_candidate"]
+        pairs = zip(attacks[role]["events_until_candidate"], attacks[role]["twin_events_until_candidate"], strict=True)
+        assert all((attacker or 99) <= (twin or 99) + 1 for attacker, twin in pairs), (
+            attacks[role]["events_until_candidate"],
+            attacks[role]["twin_events_until_candidate"],
+        )
     # One-star reviews from a provider below the "good" tier weigh nothing: its victims lose nothing.
     retaliation = attacks["retaliation"]
     assert retaliation["victims_mean_score"] >= retaliation["others_mean_score"] - 5

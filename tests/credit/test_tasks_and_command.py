@@ -13,7 +13,7 @@ from credit.tasks import (
     recompute_all_task,
     review_trusted_badges_task,
 )
-from tests.credit.factories import record
+from tests.credit.factories import violations_warned
 from tests.factories import UnitFactory, UserFactory
 
 K = CreditEvent.Kind
@@ -64,8 +64,7 @@ def test_celery_reliability_settings():
 @pytest.mark.django_db
 def test_list_tasks_propose_expire_and_badges():
     user = UserFactory()
-    for d in (1, 2, 3):
-        record(user, K.LATE_CANCELLATION, days_ago=d)
+    violations_warned(user, K.LATE_CANCELLATION)
     assert propose_list_entries_task.apply().get() == 1
     assert expire_list_entries_task.apply().get() == 0
     assert review_trusted_badges_task.apply().get() == {"awarded": 0, "revoked": 0}
@@ -74,8 +73,7 @@ def test_list_tasks_propose_expire_and_badges():
 @pytest.mark.django_db
 def test_recompute_credit_command_all_and_one(capsys):
     user = UserFactory()
-    for d in (1, 2, 3):
-        record(user, K.NO_SHOW, days_ago=d)
+    violations_warned(user, K.NO_SHOW)
     call_command("recompute_credit")
     out = capsys.readouterr().out
     assert "1 list entries proposed" in out

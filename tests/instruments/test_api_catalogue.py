@@ -241,10 +241,11 @@ def test_catalogue_search_uses_trigram_indexes_on_postgres(unit):
         assert {f"instrument_{column}_trgm" for column in SEARCH_FIELDS} <= names
         # With so few rows the planner prefers a scan; forbid it to see that the indexes serve the filter.
         cursor.execute("SET LOCAL enable_seqscan = off")
-    # The search filter on its own (the joins of the full catalogue query let the planner pick other paths).
-    queryset = InstrumentFilter({"q": "hitachi"}, queryset=Instrument.objects.order_by()).qs
+    # The search filter on its own (the joins of the full catalogue query let the planner pick other paths; the
+    # relevance order's provider-credit tie-break joins the unit, so the order is left out too).
+    queryset = InstrumentFilter({"q": "hitachi"}, queryset=Instrument.objects.order_by()).qs.order_by()
     plan = queryset.explain()
-    assert "instrument_name_trgm" in plan
+    assert "instrument_name_trgm" in plan, plan
     assert "instrument_manufacturer_trgm" in plan
 
 
@@ -273,3 +274,23 @@ def test_catalogue_name_order_is_served_by_an_index_in_each_language(unit, langu
     with translation.override(language):
         plan = Instrument.objects.order_by(name_order(), "id")[:20].explain()
     assert index in plan
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_catalogue_default_order_walks_providers_by_credit_without_sorting_the_table(unit, language):
+    """The default order (provider credit, then name; issue 18.6): PostgreSQL walks the units by the credit index
+    and sorts only the instruments of one credit value at a time (an incremental sort), never every instrument."""
+    from django.utils import translation
+
+    from instruments.selectors.catalogue import CATALOGUE_COLUMNS, instrument_catalogue_queryset
+
+    InstrumentFactory.create_batch(3, unit=unit)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+    with translation.override(language):
+        plan = instrument_catalogue_queryset().values(*CATALOGUE_COLUMNS)[:21].explain()
+    assert "unit_credit_desc_idx" in plan, plan
+    assert "Incremental Sort" in plan, plan
+    assert "Presorted Key: instruments_unit.credit_score" in plan, plan

@@ -149,3 +149,43 @@ def test_catalogue_page_bad_provider_credit_shows_message(providers, params, mes
     assert response.status_code == 400
     assert message in response.content.decode()
     assert response.context["instruments"] == []
+
+
+def test_catalogue_default_order_ranks_the_better_provider_first(api_client, providers, django_assert_num_queries):
+    """Issue 18.6: by provider credit, not by name ("excellent" < "fair" < "good" < "unscored" by name)."""
+    expected = [providers[name].pk for name in ("excellent", "good", "fair", "unscored")]
+    with django_assert_num_queries(1):
+        assert ids(api_client.get(URL)) == expected
+    page = Client(HTTP_ACCEPT_LANGUAGE="en").get(reverse("catalogue"))
+    body = page.content.decode()
+    assert [body.index(f"{name} SEM") for name in ("excellent", "good", "fair", "unscored")] == sorted(
+        body.index(f"{name} SEM") for name in ("excellent", "good", "fair", "unscored")
+    )
+    # An explicit order still wins.
+    assert ids(api_client.get(URL, {"ordering": "name"})) == [
+        providers[name].pk for name in ("excellent", "fair", "good", "unscored")
+    ]
+
+
+def test_catalogue_default_order_among_equally_named_follows_provider_credit(api_client):
+    better = UnitFactory(credit_score=820, credit_tier="excellent")
+    worse = UnitFactory(credit_score=610, credit_tier="fair")
+    first = InstrumentFactory(unit=worse, name="共聚焦显微镜", name_en="Confocal microscope")
+    second = InstrumentFactory(unit=better, name="共聚焦显微镜", name_en="Confocal microscope")
+    assert ids(api_client.get(URL)) == [second.pk, first.pk]
+    # Equally relevant to a search: the better provider's first (on PostgreSQL by trigram rank, elsewhere by filter).
+    assert ids(api_client.get(URL, {"q": "confocal microscope"})) == [second.pk, first.pk]
+
+
+def test_catalogue_default_order_follows_a_recomputed_score_at_once(api_client):
+    """The catalogue's cached answer is dropped when credit rewrites a unit's score (a new generation)."""
+    rising = UnitFactory(credit_score=560, credit_tier="poor", accreditations=["CMA", "CNAS"])
+    steady = UnitFactory(credit_score=650, credit_tier="fair")
+    low = InstrumentFactory(unit=rising, name_en="A spectrometer")
+    high = InstrumentFactory(unit=steady, name_en="B spectrometer")
+    assert ids(api_client.get(URL)) == [high.pk, low.pk]
+    for n in range(15):
+        for kind in (K.SERVICE_DELIVERED, K.APPROVED_ON_TIME):
+            record(rising, kind, days_ago=n + 1, source_ref=f"booking:{n}")
+    assert recompute_subject(f"unit:{rising.pk}").score > 650
+    assert ids(api_client.get(URL)) == [low.pk, high.pk]
