@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('credit', '0008_score_subject_key_index_dropped'),
+        ('credit', '0009_credit_warnings'),
     ]
 
     operations = [
