@@ -14,8 +14,9 @@ from .models import CreditEvent
 K = CreditEvent.Kind
 
 # -1: payment facts count in units' fulfilment; -2: a person verified by their institution counts in identity;
-# -3: a reviewer with a thin file (below the minimum history) counts for half (issue 18.4)
-MODEL_VERSION = "2026.12-3"
+# -3: a reviewer with a thin file (below the minimum history) counts for half (issue 18.4); -4: what one
+# counterparty adds to a subject is capped (COUNTERPARTY_CAP_*, issue 18.3)
+MODEL_VERSION = "2026.12-4"
 
 POSITIVE_KINDS = {
     K.BOOKING_FULFILLED, K.PUNCTUAL_CHECK_IN, K.PAYMENT_ON_TIME, K.APPROVED_ON_TIME, K.REFUSAL_JUSTIFIED,
@@ -102,6 +103,21 @@ def review_weight(reviewer_score: int | None, *, thin_file: bool = False) -> flo
     share = (reviewer_score - REVIEW_CREDIBLE_FROM) / (SCORE_MAX - REVIEW_CREDIBLE_FROM)
     return round((low + (high - low) * min(max(share, 0.0), 1.0)) * factor, 4)
 
+
+# --- What one counterparty can add (issue 18.3, no self-dealing) ---------------------------------
+# A positive fact about a subject from a counterparty (the other side of the booking, the reviewer, the
+# endorser) that already gave this subject COUNTERPARTY_CAP_FACTS facts of the same kind, with weight, within
+# COUNTERPARTY_CAP_WINDOW_DAYS before it, is recorded with weight 0 and `counterparty_cap: true` in its details
+# (credit.services.ledger): two units that book each other over and over, five stars both ways, add at most
+# this much to each other's record a year. Negative facts are never capped (a fault stays a fault); nor are
+# payments (money changed hands) nor admin decisions. Reviews count as positive from REVIEW_POSITIVE_STARS.
+COUNTERPARTY_CAP_FACTS = 5
+COUNTERPARTY_CAP_WINDOW_DAYS = 365
+COUNTERPARTY_CAP_KINDS = {
+    K.BOOKING_FULFILLED, K.PUNCTUAL_CHECK_IN, K.APPROVED_ON_TIME, K.REFUSAL_JUSTIFIED, K.SERVICE_DELIVERED,
+    K.REVIEW_RECEIVED, K.REVIEW_GIVEN, K.ENDORSEMENT_RECEIVED,
+}  # fmt: skip
+REVIEW_POSITIVE_STARS = 4
 
 # --- Fulfilment capability: the mean of beta rates over the kinds that measure it ----------------
 # (component, kinds that count for it, kinds that count against it)

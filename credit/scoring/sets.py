@@ -120,7 +120,8 @@ def _groups_postgres(
             WHERE r.kind = %s AND {subject_r} AND r.occurred_at <= %s AND r.recorded_at <= %s
         ), review_days AS (
             SELECT e.subject_key, e.kind, e.polarity, e.severity, {day} AS day,
-                   sum(e.weight) AS w, count(*) AS n, coalesce(sum(e.value * e.weight), 0) AS vw
+                   sum(e.weight) AS w, count(*) FILTER (WHERE e.weight <> 0) AS n,
+                   coalesce(sum(e.value * e.weight), 0) AS vw
             {events} AND {review_kind} = ANY(%s)
             GROUP BY 1, 2, 3, 4, 5
         ), review_decayed AS (
@@ -132,7 +133,7 @@ def _groups_postgres(
         )
         SELECT x.subject_key, x.kind, x.polarity, x.severity,
                sum(x.weight::float8 * {decay.format(day="x.day")}), NULL::float8, 0::float8, 0::float8,
-               count(*), min(x.day), max(x.day), 0::float8, 0::float8
+               count(*) FILTER (WHERE x.weight <> 0), min(x.day), max(x.day), 0::float8, 0::float8
         FROM (
             SELECT e.subject_key, e.kind, e.polarity, e.severity, e.weight, {day} AS day
             {events} AND NOT (e.kind = ANY(%s))
