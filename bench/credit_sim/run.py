@@ -24,7 +24,7 @@ def targets(figures: dict, months: int) -> dict:
     model1 = at3["model"]["all"].get("1")
     kind_beta_beaten = {
         month: (at3["model"]["all"].get(month) or 0) > (at3["kind_beta"]["all"].get(month) or 0)
-        for month in ("1", "3", "12")
+        for month in sorted({"1", "3", str(months)}, key=int)
         if month in at3["model"]["all"]
     }
     careless = figures["events_until_blacklist"]["careless users"]["candidate"]

@@ -209,7 +209,7 @@ class Simulation(Measures):
 
     def review(self, subject: Actor, author: Actor, stars: int, moment: datetime) -> None:
         self.review_seq += 1
-        ref = f"review:{self.review_seq}"
+        ref = f"review:sim{self.review_seq}"
         self.emit(subject, K.REVIEW_RECEIVED, moment, ref=ref, source=S.REVIEW, counterparty=author, value=stars,
                   author=author)  # fmt: skip
         self.emit(author, K.REVIEW_GIVEN, moment, ref=ref, source=S.REVIEW, counterparty=subject)
@@ -241,7 +241,7 @@ class Simulation(Measures):
             self.real.booking(user, provider, moment, outcome)
             return
         self.booking_seq += 1
-        ref = f"booking:{self.booking_seq}"
+        ref = f"booking:sim{self.booking_seq}"
         pb = PROVIDER_BEHAVIOUR[provider.type]
         r = self.rng.random(8)
         answer = K.RESPONSE_LATE if r[0] < pb["late_answer"] else K.APPROVED_ON_TIME
@@ -268,7 +268,7 @@ class Simulation(Measures):
         fault = r[4] < pb["fault"]
         if fault:
             self.incident_seq += 1
-            self.emit(provider, K.INSTRUMENT_FAULT, done, ref=f"incident:{self.incident_seq}", source=S.INCIDENT,
+            self.emit(provider, K.INSTRUMENT_FAULT, done, ref=f"incident:sim{self.incident_seq}", source=S.INCIDENT,
                       counterparty=user, severity="minor")  # fmt: skip
         self.emit(user, K.BOOKING_FULFILLED, done, ref=ref, source=S.BOOKING, counterparty=provider)
         self.emit(provider, K.SERVICE_DELIVERED, done, ref=ref, source=S.BOOKING, counterparty=user)
@@ -284,12 +284,12 @@ class Simulation(Measures):
         ):
             if o[flag]:
                 self.incident_seq += 1
-                self.emit(user, kind, incident_at, ref=f"incident:{self.incident_seq}", source=S.INCIDENT,
+                self.emit(user, kind, incident_at, ref=f"incident:sim{self.incident_seq}", source=S.INCIDENT,
                           counterparty=provider, severity=severity)  # fmt: skip
         breach = r[5] < pb["breach"]
         if breach:
             self.incident_seq += 1
-            self.emit(provider, K.BREACH_CONFIRMED, incident_at, ref=f"incident:{self.incident_seq}",
+            self.emit(provider, K.BREACH_CONFIRMED, incident_at, ref=f"incident:sim{self.incident_seq}",
                       source=S.INCIDENT, counterparty=user, severity=self._severity(BREACH_SEVERITY))  # fmt: skip
         if r[6] < pb["data_late"]:
             self.emit(provider, K.DATA_DELIVERED_LATE, done + timedelta(days=1), ref=ref, source=S.BOOKING,
