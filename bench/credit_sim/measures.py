@@ -81,6 +81,20 @@ class Measures:
                     out[name].setdefault(side, {})[str(month)] = auc(honest[name], dishonest[name])
         return out
 
+    def ranking_rows(self) -> dict[str, list[list]]:
+        """Per month (1, 3, the last): one row per ranked actor, [honest then, model, *baselines], so a test can
+        compute the AUC itself instead of trusting auc_table."""
+        out = {}
+        for month in sorted({m for m in (1, 3) if m <= self.config.months} | {self.config.months}):
+            day = month * MONTH_DAYS
+            until = self._moment(day)
+            rows = []
+            for a in self.ranked_population("user") + self.ranked_population("unit"):
+                scores = [round(v, 2) for v in baseline_scores(a.log, until)]
+                rows.append([self.honest_at(a, day), self.score_at(a.key, day), *scores])
+            out[str(month)] = rows
+        return out
+
     def events_until(self, actor: Actor, kinds: set[str], trust_by_day) -> dict:
         """Bad events until the actor is a black-list candidate / scores under the floor (model and baselines)."""
         bad = [(entry[0], entry[1]) for entry in actor.log if entry[1] in kinds][: self.config.probe_limit]
@@ -142,7 +156,7 @@ class Measures:
             return trust_cache[period]
 
         end_day = c.months * MONTH_DAYS
-        out: dict = {"auc": self.auc_table()}
+        out: dict = {"auc": self.auc_table(), "ranking": self.ranking_rows()}
         # Events until black-listed, for actors bad from the start (decayers measured from their decay).
         groups = {
             "careless users": [u for u in self.users if u.initial_type == "careless" and u.role == "" and not u.drift],
