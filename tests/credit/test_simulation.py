@@ -74,9 +74,10 @@ def test_simulation_small_run_meets_the_ranking_ring_and_recovery_targets(small_
     assert targets["auc_3_months"]["value"] == figures["auc"]["model"]["all"]["3"]
     for name in ("ring_gain", "reformed_good_within_6_months"):
         assert targets[name]["met"], targets[name]
-    assert targets["above_kind_weighted_beta"]["met"] is (auc_3 > _auc(rows, KIND_BETA) and all(
-        _auc(figures["ranking"][m], MODEL) > _auc(figures["ranking"][m], KIND_BETA) for m in figures["ranking"]
-    ))
+    assert targets["above_kind_weighted_beta"]["met"] is (
+        auc_3 > _auc(rows, KIND_BETA)
+        and all(_auc(figures["ranking"][m], MODEL) > _auc(figures["ranking"][m], KIND_BETA) for m in figures["ranking"])
+    )
 
 
 @pytest.mark.django_db

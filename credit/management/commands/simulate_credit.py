@@ -67,5 +67,6 @@ class Command(BaseCommand):
             for path in write_charts(result, Path(options["charts"])):
                 self.stdout.write(f"chart: {path}")
         summary = {key: value for key, value in result.items() if key != "figures"}
-        summary["figures"] = {key: value for key, value in result["figures"].items() if key not in {"trajectories", "ranking"}}
+        hidden = {"trajectories", "ranking"}
+        summary["figures"] = {key: value for key, value in result["figures"].items() if key not in hidden}
         self.stdout.write(json.dumps(summary, indent=2, default=str))
