@@ -13,6 +13,13 @@ import pytest
 from django.core.management import call_command
 
 from bench.credit_sim import SIM_START, SimConfig, auc, ledger_row, run_simulation
+from bench.credit_sim.attacks import (
+    ATTACKS,
+    internal_self_dealing,
+    maintenance_toggling,
+    refusal_of_damaged_user,
+    run_attacks,
+)
 from credit import params
 from credit.models import CreditEvent, CreditScore
 from credit.services import credit_event_record
@@ -224,3 +231,21 @@ def test_simulation_small_run_settles_statements_and_late_payers_rank_lower(smal
     assert settled["on_time"] > settled["late"] > 0
     # Units that pay late (slow or defaulting payers) score below prompt ones more often than not.
     assert payments["auc_prompt_vs_late"][str(SMALL.months)] > 0.5
+
+
+@pytest.mark.django_db
+def test_production_attacks_replay_through_the_real_services():
+    """bench/credit_sim/attacks.py (issue 18): every attack of the issue's table runs through the services and
+    reports its result. The defences merged on this branch hold; the others are reported as missed until the
+    work that defends them (contestable facts, a person behind the account, severities in dispute decisions)."""
+    results = run_attacks()
+    assert len(results) == 7
+    for name, row in results.items():
+        assert row["result"], name
+        assert isinstance(row["met"], bool), name
+    by_function = dict(zip(ATTACKS.values(), results.values(), strict=True))
+    assert by_function[internal_self_dealing]["met"]
+    assert by_function[internal_self_dealing]["gain"] < 20
+    assert by_function[maintenance_toggling]["result"].startswith("refusal recorded as refusal_unjustified")
+    assert by_function[refusal_of_damaged_user]["result"] == "refusal recorded as refusal_justified"
+    assert not CreditEvent.objects.filter(source_ref__startswith="history-").exists()  # rolled back
