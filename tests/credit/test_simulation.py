@@ -54,9 +54,8 @@ MODEL, AVERAGE_STARS, PLAIN_BETA, KIND_BETA = 1, 2, 3, 4  # columns of figures["
 def test_simulation_small_run_meets_the_ranking_ring_and_recovery_targets(small_run):
     """The targets of issues 8 and 18 (docs/credit-model.md, "Targets"), checked on figures this test computes
     from the per-actor scores (AUC pair by pair), never on the ``met`` flags bench/credit_sim computes (the
-    code under test). This small run (SMALL, seed 7; drifting actors ranked by their type at the moment, 5% of
-    bookings through the real services) is printed by `python manage.py shell -c "..."` as in docs/credit-model.md
-    section 5; the held-out figures are in section 3."""
+    code under test). SMALL (seed 7) ranks drifting actors by their type at the moment and sends 5% of bookings
+    through the real services; the held-out figures, over five seeds, are in docs/credit-model.md section 3."""
     figures = small_run["figures"]
     rows = figures["ranking"]["3"]
     assert sum(1 for row in rows if not row[0]) >= 12  # enough dishonest actors for the AUC to mean something
