@@ -144,6 +144,17 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def _bounded(name: str, low, high):
+    """The t interval shown within what the figure can be: an AUC within 0..1, a count or a rate at least 0
+    (differences are left as they are)."""
+    if low is None or " - " in name:
+        return low, high
+    low = max(low, 0.0)
+    if name.startswith("auc "):
+        high = min(high, 1.0)
+    return low, high
+
+
 def markdown(evaluation: dict) -> str:
     """The evaluation as markdown tables, ready to paste into docs/credit-model.md."""
     c = evaluation["config"]
@@ -158,7 +169,8 @@ def markdown(evaluation: dict) -> str:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for name, row in evaluation["summary"].items():
-        interval_text = f"{_fmt(row['low'])} .. {_fmt(row['high'])}" if "mean" in row else ""
+        low, high = _bounded(name, row.get("low"), row.get("high"))
+        interval_text = f"{_fmt(low)} .. {_fmt(high)}" if "mean" in row else ""
         met = "" if "met" not in row else ("**met**" if row["met"] else "**missed**")
         lines.append(
             f"| {name} | {_fmt(row.get('mean'))} | {interval_text} | {', '.join(_fmt(v) for v in row['per_seed'])} "
