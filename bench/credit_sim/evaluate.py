@@ -99,7 +99,10 @@ def evaluate(config: SimConfig, seeds: list[int], *, attacks: bool = True, progr
         result = run_simulation(replace(config, seed=seed))
         clean = run_simulation(replace(config, seed=seed, fraud=False))
         per_seed[seed] = seed_figures(result, clean)
-        per_seed[seed]["real-service bookings"] = result["figures"].get("real_services", {}).get("bookings")
+        real = result["figures"].get("real_services", {})
+        per_seed[seed]["real-service bookings"] = real.get("bookings")
+        refused = sum(real.get("refused_by_services", {}).values())
+        per_seed[seed]["real-service bookings stopped by a refusal of the services"] = refused
         if progress:
             progress(f"seed {seed}: {time.monotonic() - seed_started:.0f} s")
     names = list(next(iter(per_seed.values())))
