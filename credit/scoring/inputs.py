@@ -14,7 +14,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -61,7 +61,7 @@ def ledger_buckets(keys: list[str], as_of: datetime) -> dict[str, list[Bucket]]:
         .values("subject_key", "kind", "polarity", "severity", "day")
         .annotate(
             total_weight=Sum("weight"),
-            n=Count("id"),
+            n=Count("id", filter=~Q(weight=0)),  # facts that count (issue 18.3: weight 0 counts nothing)
             total_value_weight=Sum(
                 ExpressionWrapper(F("value") * F("weight"), output_field=DecimalField(max_digits=20, decimal_places=8))
             ),

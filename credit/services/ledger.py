@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -47,12 +47,15 @@ def credit_event_record(
     if timezone.is_naive(occurred_at):
         raise ValueError("occurred_at must be timezone-aware")
     key = subject_key_for(subject)
-    if weight is None:
-        weight = _review_weight(counterparty) if kind == CreditEvent.Kind.REVIEW_RECEIVED else 1
     if source_ref:
         existing = CreditEvent.objects.filter(subject_key=key, kind=kind, source_ref=source_ref).first()
         if existing is not None:
             return existing
+    if weight is None:
+        weight = _review_weight(counterparty) if kind == CreditEvent.Kind.REVIEW_RECEIVED else 1
+    counterparty_key = subject_key_for(counterparty) if counterparty is not None else ""
+    if weight and _counterparty_capped(key, counterparty_key, kind, value, occurred_at):
+        weight, details = 0, {**(details or {}), "counterparty_cap": True}
     event = CreditEvent(
         subject_user=None if isinstance(subject, Unit) else subject,
         subject_unit=subject if isinstance(subject, Unit) else None,
@@ -64,7 +67,7 @@ def credit_event_record(
         severity=severity,
         source=source,
         source_ref=source_ref,
-        counterparty_key=subject_key_for(counterparty) if counterparty is not None else "",
+        counterparty_key=counterparty_key,
         details=details or {},
         occurred_at=occurred_at,
         recorded_by=recorded_by,
@@ -79,6 +82,32 @@ def credit_event_record(
     _queue_recompute(key)
     person_fact_follow(event)  # issue 18.2: a negative fact follows the person's other accounts
     return event
+
+
+def counts_as_positive(kind: str, value: Decimal | float | None) -> bool:
+    """Whether a fact of this kind (a review: with these stars) is one COUNTERPARTY_CAP_FACTS counts."""
+    if kind not in params.COUNTERPARTY_CAP_KINDS:
+        return False
+    if kind in params.REVIEW_KINDS:
+        return value is not None and value >= params.REVIEW_POSITIVE_STARS
+    return True
+
+
+def _counterparty_capped(key: str, counterparty_key: str, kind: str, value, occurred_at: datetime) -> bool:
+    """Issue 18.3: the counterparty already gave this subject COUNTERPARTY_CAP_FACTS positive facts of this kind
+    that count (weight not 0) within the window before this one, so this one counts nothing."""
+    if not counterparty_key or counterparty_key == key or not counts_as_positive(kind, value):
+        return False
+    given = CreditEvent.objects.filter(
+        subject_key=key,
+        counterparty_key=counterparty_key,
+        kind=kind,
+        occurred_at__gt=occurred_at - timedelta(days=params.COUNTERPARTY_CAP_WINDOW_DAYS),
+        occurred_at__lte=occurred_at,
+    ).exclude(weight=0)
+    if kind in params.REVIEW_KINDS:
+        given = given.filter(value__gte=params.REVIEW_POSITIVE_STARS)
+    return given.count() >= params.COUNTERPARTY_CAP_FACTS
 
 
 def _review_weight(reviewer) -> Decimal:
