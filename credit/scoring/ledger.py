@@ -133,7 +133,8 @@ def _grouped_sql(
     sql = f"""{with_clause}
         SELECT {subjects}, e.kind, e.polarity, e.severity,
                sum(e.weight::float8 * {decay.format(day=day)}) AS effective, NULL::float8 AS applied,
-               0::float8 AS kept, 0::float8 AS broken, count(*) FILTER (WHERE e.weight <> 0) AS n, min({day}) AS first_day,
+               0::float8 AS kept, 0::float8 AS broken, count(*) FILTER (WHERE e.weight <> 0) AS n,
+               min({day}) AS first_day,
                max({day}) AS last_day, 0::float8 AS w, 0::float8 AS vw
         {events} AND NOT (e.kind = ANY(%s))
         GROUP BY {by_group}
@@ -148,7 +149,8 @@ def _grouped_sql(
                    END AS share
             FROM (
                 SELECT {subjects}, e.kind, e.polarity, e.severity, {day} AS day,
-                       sum(e.weight) AS w, count(*) FILTER (WHERE e.weight <> 0) AS n, coalesce(sum(e.value * e.weight), 0) AS vw
+                       sum(e.weight) AS w, count(*) FILTER (WHERE e.weight <> 0) AS n,
+                       coalesce(sum(e.value * e.weight), 0) AS vw
                 {events} AND {review_kind} = ANY(%s)
                 GROUP BY {by_day}
             ) d
