@@ -17,6 +17,8 @@ K = CreditEvent.Kind
 # -3: a reviewer with a thin file (below the minimum history) counts for half (issue 18.4)
 # -4: a violations rule for providers, rate-based with a warning first (issue 18.6, 18.8)
 # -5: what one counterparty adds to a subject is capped (COUNTERPARTY_CAP_*, issue 18.3)
+# -5 also: an optional fulfilment component (a unit's payments) starts from the other components' mean, so a
+# first payment on time never lowers a score (it did, from 0.5)
 MODEL_VERSION = "2026.12-5"
 
 POSITIVE_KINDS = {

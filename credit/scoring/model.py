@@ -102,15 +102,26 @@ def record_score(buckets: tuple[Bucket, ...], today: date) -> float:
 
 def fulfilment_score(subject_type: str, buckets: tuple[Bucket, ...], today: date) -> float:
     """The mean of beta rates (punctuality, attendance... or acceptance, response...); 0.5 when unknown."""
-    rates = []
     optional = params.FULFILMENT_OPTIONAL.get(subject_type, set())
-    for name, good_kinds, bad_kinds in params.FULFILMENT_COMPONENTS[subject_type]:
-        if name in optional and not any(b.kind in good_kinds | bad_kinds for b in buckets):
-            continue
-        good = sum(_effective(b, today) for b in buckets if b.kind in good_kinds and b.polarity > 0)
-        bad = sum(_effective(b, today) for b in buckets if b.kind in bad_kinds and b.polarity < 0)
-        rates.append((good + 1.0) / (good + bad + 2.0))
-    return sum(rates) / len(rates)
+    components = params.FULFILMENT_COMPONENTS[subject_type]
+    total = 0.0
+    count = 0
+    for name, good_kinds, bad_kinds in components:
+        if name not in optional:
+            good = sum(_effective(b, today) for b in buckets if b.kind in good_kinds and b.polarity > 0)
+            bad = sum(_effective(b, today) for b in buckets if b.kind in bad_kinds and b.polarity < 0)
+            total += (good + 1.0) / (good + bad + 2.0)
+            count += 1
+    # An optional component (a unit's payments) starts from the others' mean, not from 0.5: its first good
+    # fact must not lower the score, nor its first bad one raise it (monotone in every fact).
+    prior = total / count
+    for name, good_kinds, bad_kinds in components:
+        if name in optional and any(b.kind in good_kinds | bad_kinds for b in buckets):
+            good = sum(_effective(b, today) for b in buckets if b.kind in good_kinds and b.polarity > 0)
+            bad = sum(_effective(b, today) for b in buckets if b.kind in bad_kinds and b.polarity < 0)
+            total += (good + 2.0 * prior) / (good + bad + 2.0)
+            count += 1
+    return total / count
 
 
 def identity_score(subject_type: str, facts: IdentityFacts) -> float:

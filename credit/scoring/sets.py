@@ -148,22 +148,28 @@ def _total(dims: list[np.ndarray]) -> np.ndarray:
 def _fulfilment(subject_type: str, pos: np.ndarray, neg: np.ndarray, present: np.ndarray) -> np.ndarray:
     """model.fulfilment_score over matrices (subjects x kinds) of positive/negative effective weight."""
     optional = params.FULFILMENT_OPTIONAL.get(subject_type, set())
+    components = params.FULFILMENT_COMPONENTS[subject_type]
     total = np.zeros(pos.shape[0])
     count = np.zeros(pos.shape[0])
-    for name, good_kinds, bad_kinds in params.FULFILMENT_COMPONENTS[subject_type]:
-        good_cols = [KIND_INDEX[k] for k in sorted(good_kinds)]
-        bad_cols = [KIND_INDEX[k] for k in sorted(bad_kinds)]
-        good = pos[:, good_cols].sum(axis=1)
-        bad = neg[:, bad_cols].sum(axis=1)
-        rate = (good + 1.0) / (good + bad + 2.0)
-        if name in optional:
-            counts = present[:, good_cols + bad_cols].any(axis=1)
-            total = total + np.where(counts, rate, 0.0)
-            count = count + counts
-        else:
-            total = total + rate
+    for name, good_kinds, bad_kinds in components:
+        if name not in optional:
+            good = _summed(pos, good_kinds)
+            bad = _summed(neg, bad_kinds)
+            total = total + (good + 1.0) / (good + bad + 2.0)
             count = count + 1
+    prior = total / count  # an optional component starts from the others' mean (model.fulfilment_score)
+    for name, good_kinds, bad_kinds in components:
+        if name in optional:
+            counts = present[:, [KIND_INDEX[k] for k in sorted(good_kinds | bad_kinds)]].any(axis=1)
+            good = _summed(pos, good_kinds)
+            bad = _summed(neg, bad_kinds)
+            total = total + np.where(counts, (good + 2.0 * prior) / (good + bad + 2.0), 0.0)
+            count = count + counts
     return total / count
+
+
+def _summed(matrix: np.ndarray, kinds: set[str]) -> np.ndarray:
+    return matrix[:, [KIND_INDEX[k] for k in sorted(kinds)]].sum(axis=1)
 
 
 def active_cap(groups: list[Group], today: date) -> tuple[int | None, date | None, str]:

@@ -147,3 +147,19 @@ def test_propagate_trust_is_capped_and_bounded():
 
 def test_propagate_trust_without_edges_is_zero():
     assert propagate_trust([1, 2], {1}, []) == {1: 0.0, 2: 0.0}
+
+
+def test_a_units_first_payment_on_time_never_lowers_its_score():
+    """The optional payment component starts from the other components' mean (2026.12-5): it used to start at
+    0.5, so a well-answering unit's first light payment on time pulled its fulfilment down (found by the
+    property above)."""
+    answered = tuple(Bucket(K.APPROVED_ON_TIME, 1, "", TODAY - timedelta(days=d), 1.0, 1) for d in range(1, 30))
+    inputs = SubjectInputs("unit:1", buckets=answered)
+    payment = Bucket(K.PAYMENT_ON_TIME, 1, "", TODAY - timedelta(days=1), 0.2, 1)
+    late = Bucket(K.PAYMENT_LATE, -1, "", TODAY - timedelta(days=1), 0.2, 1)
+    before = score_subject(inputs, TODAY, explain=False)
+    after = score_subject(_with(inputs, payment), TODAY, explain=False)
+    after_late = score_subject(_with(inputs, late), TODAY, explain=False)
+    assert after.dimensions["fulfilment"] >= before.dimensions["fulfilment"]
+    assert after.score >= before.score
+    assert after_late.dimensions["fulfilment"] < before.dimensions["fulfilment"]
