@@ -21,12 +21,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings import services as bookings
-from bookings.models import BookingState, Incident
+from bookings.models import BookingState, ContestableFact, Incident
 from credit import params
 from credit.models import CreditEvent, ListEntry, subject_key_for
 from credit.recompute import recompute_subject
 from credit.selectors import credit_standing_for_user
 from credit.services import credit_event_record, list_entries_propose, list_entry_confirm
+from identity.persons import person_vouch
 from instruments.models import Instrument, InstrumentCategory, Membership, Region, Unit
 from instruments.services.instruments import instrument_update
 from instruments.validators import uscc_build
@@ -118,34 +119,54 @@ class World:
         bookings.booking_record_no_show(booking_id=booking.pk, actor=manager, now=booking.start + timedelta(hours=1))
         return booking
 
+    def settle(self, days: int) -> None:
+        """One-sided facts wait for their window to contest (issue 18.1): record those due by then."""
+        bookings.contestable_facts_record_due(now=self.now + timedelta(days=days))
+
+    def same_person(self, admin, unit: Unit, *accounts) -> None:
+        """The unit's admin vouches for each account with the same staff number (issue 18.2)."""
+        for account in accounts:
+            person_vouch(actor=admin, user=account, unit=unit, display_name="Attacker", staff_number=" s-0042 ")
+
     def score(self, subject, *, days: int = 60) -> int:
+        self.settle(days)
         snapshot = recompute_subject(subject_key_for(subject), as_of=self.now + timedelta(days=days))
         return snapshot.score if snapshot is not None else 0
 
     def proposed(self, *subjects, days: int = 60) -> bool:
         keys = [subject_key_for(s) for s in subjects]
+        self.settle(days)
         list_entries_propose(as_of=self.now + timedelta(days=days), subject_keys=keys)
         return ListEntry.objects.filter(subject_key__in=keys, list_type=ListEntry.List.BLACK).exists()
 
 
 def understated_hours(w: World) -> dict:
-    """A provider states 1 of 4 used hours on three bookings (no confirmation by the user)."""
+    """A provider states 1 of 4 used hours on three bookings; the user contests each fact within its window."""
     home = w.unit()
     user = w.person(home)
     w.history(user, kept=5)
     _unit, manager, instrument = w.provider()
     before = w.score(user)
+    refused_without_reason = 0
     for n in range(3):
         booking = w.book(user, instrument, manager, days=2 + n)
         bookings.booking_check_in(booking_id=booking.pk, actor=user, now=booking.start)
-        bookings.booking_complete(booking_id=booking.pk, actor=manager, actual_hours="1", now=booking.end)
+        try:
+            bookings.booking_complete(booking_id=booking.pk, actor=manager, actual_hours="1", now=booking.end)
+        except DomainError:
+            refused_without_reason += 1
+            bookings.booking_complete(
+                booking_id=booking.pk, actor=manager, actual_hours="1", reason="Stopped early.", now=booking.end
+            )
+        for fact in ContestableFact.objects.filter(booking=booking, state=ContestableFact.State.PENDING):
+            bookings.fact_contest(fact_id=fact.pk, actor=user, reason="I used all four hours.", now=booking.end)
     after = w.score(user)
-    pending = CreditEvent.objects.filter(subject_key=subject_key_for(user), kind=K.USAGE_OVERRUN).count()
+    recorded = CreditEvent.objects.filter(subject_key=subject_key_for(user), kind=K.USAGE_OVERRUN).count()
     proposed = w.proposed(user)
     loss = before - after
     return {
-        "result": f"user {before} -> {after}; {pending} overruns on the ledger; black-list proposal: "
-        f"{'yes' if proposed else 'no'}",
+        "result": f"user {before} -> {after}; corrections without a reason refused: {refused_without_reason}/3; "
+        f"{recorded} overruns on the ledger after contesting; black-list proposal: {'yes' if proposed else 'no'}",
         "gain": loss, "met": loss < GAIN_LIMIT and not proposed,
     }  # fmt: skip
 
@@ -153,14 +174,21 @@ def understated_hours(w: World) -> dict:
 def fresh_account_after_black_list(w: World) -> dict:
     """A black-listed person opens a new account in the same verified unit and books once."""
     home = w.unit()
+    admin = w.person(home, Membership.Role.ADMIN)
     old = w.person(home)
+    w.same_person(admin, home, old)
     w.history(old, kept=4, **{K.NO_SHOW: 3})
+    credit_event_record(
+        subject=old, kind=K.DAMAGE_CONFIRMED, source="booking", counterparty=w.unit(), source_ref="history-damage",
+        severity="serious", occurred_at=w.now - timedelta(days=20),
+    )  # fmt: skip
     moderator = w.person(w.unit(), staff=True)
     w.proposed(old, days=0)
     for entry in ListEntry.objects.filter(subject_key=subject_key_for(old), list_type=ListEntry.List.BLACK):
-        list_entry_confirm(entry=entry, moderator=moderator, reason="Three no-shows.")
+        list_entry_confirm(entry=entry, moderator=moderator, reason="Serious damage confirmed.")
     old_score = w.score(old, days=0)
     new = w.person(home)
+    w.same_person(admin, home, new)  # the unit's admin vouches for the new account: the same staff number
     first = w.score(new, days=0)
     _unit, manager, instrument = w.provider()
     try:
@@ -181,6 +209,7 @@ def violations_over_three_accounts(w: World) -> dict:
     """One person's three no-shows, one on each of three accounts, at three providers within a month."""
     home = w.unit()
     accounts = [w.person(home) for _ in range(3)]
+    w.same_person(w.person(home, Membership.Role.ADMIN), home, *accounts)
     single = w.person(home)
     for user in [*accounts, single]:
         w.history(user, kept=4)
@@ -257,9 +286,9 @@ def refusal_of_damaged_user(w: World) -> dict:
     return {"result": f"refusal recorded as {kind}", "gain": loss, "met": kind == K.REFUSAL_JUSTIFIED}
 
 
-def serious_incident_upheld(w: World) -> dict:
-    """The provider reports a minor mishap as "serious"; the user contests; an admin upholds the incident (at
-    "minor" when the dispute decision can set a severity)."""
+def _incident_upheld(w: World, reported: str) -> tuple[object, int, int, bool]:
+    """A kept booking, then the provider reports damage at `reported`; the user contests; an admin upholds it
+    at "minor" (when the dispute decision can set a severity). (user, score before, score after, decided minor)."""
     user = w.person(w.unit())
     w.history(user, kept=6)
     admin = w.person(w.unit(), staff=True)
@@ -267,20 +296,27 @@ def serious_incident_upheld(w: World) -> dict:
     booking = w.kept(user, instrument, manager, days=2)
     before = w.score(user)
     incident = bookings.incident_report(booking_id=booking.pk, reporter=manager, kind=Incident.Kind.DAMAGE,
-                                        severity="serious", description="A scratch.")  # fmt: skip
+                                        severity=reported, description="A scratch.")  # fmt: skip
     dispute = bookings.incident_contest(incident_id=incident.pk, actor=user, reason="A scratch, not serious.",
                                         now=booking.end + timedelta(hours=2))  # fmt: skip
     decide: Callable = bookings.dispute_decide
     extra = {"severity": "minor"} if "severity" in inspect.signature(decide).parameters else {}
     decide(dispute_id=dispute.pk, actor=admin, decision="upheld", reason="It happened; it is minor.",
            now=booking.end + timedelta(days=1), **extra)  # fmt: skip
-    after = w.score(user)
+    return user, before, w.score(user), bool(extra)
+
+
+def serious_incident_upheld(w: World) -> dict:
+    """The provider reports a minor mishap as "serious"; the user contests; an admin upholds it. The attacker's
+    gain is the victim's loss beyond what the same mishap reported honestly as "minor" costs."""
+    user, before, after, minor = _incident_upheld(w, "serious")
     proposed = w.proposed(user)
-    loss = before - after
+    _twin, twin_before, twin_after, _minor = _incident_upheld(w, "minor")
+    excess = (before - after) - (twin_before - twin_after)
     return {
-        "result": f"user {before} -> {after}; upheld at {'minor' if extra else 'the reported serious'}; "
-        f"black-list proposal: {'yes' if proposed else 'no'}",
-        "gain": loss, "met": not proposed and after > params.CAPS["serious"][1],
+        "result": f"user {before} -> {after} (the same mishap reported as minor: {twin_before} -> {twin_after}); "
+        f"upheld at {'minor' if minor else 'the reported serious'}; black-list proposal: {'yes' if proposed else 'no'}",
+        "gain": excess, "met": not proposed and after > params.CAPS["serious"][1] and excess < GAIN_LIMIT,
     }  # fmt: skip
 
 

@@ -15,10 +15,13 @@ from django.core.management import call_command
 from bench.credit_sim import SIM_START, SimConfig, auc, ledger_row, run_simulation
 from bench.credit_sim.attacks import (
     ATTACKS,
+    fresh_account_after_black_list,
     internal_self_dealing,
     maintenance_toggling,
     refusal_of_damaged_user,
     run_attacks,
+    serious_incident_upheld,
+    understated_hours,
 )
 from credit import params
 from credit.models import CreditEvent, CreditScore
@@ -244,8 +247,8 @@ def test_simulation_small_run_settles_statements_and_late_payers_rank_lower(smal
 @pytest.mark.django_db
 def test_production_attacks_replay_through_the_real_services():
     """bench/credit_sim/attacks.py (issue 18): every attack of the issue's table runs through the services and
-    reports its result. The defences merged on this branch hold; the others are reported as missed until the
-    work that defends them (contestable facts, a person behind the account, severities in dispute decisions)."""
+    reports its result. Every defence holds: each attack gains less than 20 points or is refused (contestable
+    facts, a person behind the account, severities in dispute decisions, no self-dealing, fair refusals)."""
     results = run_attacks()
     assert len(results) == 7
     for name, row in results.items():
@@ -256,4 +259,9 @@ def test_production_attacks_replay_through_the_real_services():
     assert by_function[internal_self_dealing]["gain"] < 20
     assert by_function[maintenance_toggling]["result"].startswith("refusal recorded as refusal_unjustified")
     assert by_function[refusal_of_damaged_user]["result"] == "refusal recorded as refusal_justified"
+    assert all(row["met"] for row in results.values()), results
+    assert all(row["gain"] is None or row["gain"] < 20 for row in results.values()), results
+    assert by_function[fresh_account_after_black_list]["result"].startswith("new account refused")
+    assert "0 overruns on the ledger" in by_function[understated_hours]["result"]
+    assert "upheld at minor" in by_function[serious_incident_upheld]["result"]
     assert not CreditEvent.objects.filter(source_ref__startswith="history-").exists()  # rolled back
