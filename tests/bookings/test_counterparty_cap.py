@@ -85,6 +85,7 @@ def test_a_fault_after_the_cap_still_counts(api_client):
     if booking.state == "requested":
         services.booking_approve(booking_id=booking.pk, actor=manager)
     services.booking_record_no_show(booking_id=booking.pk, actor=manager, now=booking.start + timedelta(hours=1))
+    services.contestable_facts_record_due(now=booking.start + timedelta(days=30))  # uncontested: recorded
     no_show = CreditEvent.objects.get(subject_key=subject_key_for(user), kind=K.NO_SHOW, source_ref__startswith="b")
     assert no_show.weight == 1
     assert "counterparty_cap" not in no_show.details

@@ -4,8 +4,11 @@ violations spread over accounts stay apart."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from bookings.models import Booking
 from credit import params
@@ -37,6 +40,12 @@ def _kept_bookings(user, providers, prefix):
             record(user, kind, days_ago=40 + n, source_ref=f"{prefix}:{n}", counterparty=provider)
 
 
+def _listed_by_serious_damage(user, source_ref, **kwargs):
+    """A confirmed serious damage: the severe-event rule proposes at once (three no-shows now bring a warning
+    first, issue 18.8)."""
+    record(user, K.DAMAGE_CONFIRMED, days_ago=2, source_ref=source_ref, severity="serious", **kwargs)
+
+
 def _book(api_client, user, instrument):
     start, end = local_slot(days=2, hour=10, hours=2)
     api_client.force_authenticate(user)
@@ -51,10 +60,9 @@ def test_person_fresh_account_of_a_black_listed_person_starts_listed(api_client,
     admin = MembershipFactory(unit=unit, role=Membership.Role.ADMIN).user
     old = MembershipFactory(unit=unit).user
     _vouch(api_client, admin, unit, old)
-    for n in range(3):
-        record(old, K.NO_SHOW, days_ago=n + 1, source_ref=f"booking:{900 + n}", counterparty=instrument.unit)
+    _listed_by_serious_damage(old, "booking:900", counterparty=instrument.unit)
     proposed = [entry for entry in list_entries_propose() if entry.subject_key == subject_key_for(old)]
-    original = list_entry_confirm(entry=proposed[0], moderator=platform_admin, reason="Three no-shows checked")
+    original = list_entry_confirm(entry=proposed[0], moderator=platform_admin, reason="Serious damage checked")
 
     fresh = MembershipFactory(unit=unit).user
     assert not credit_standing_for_user(fresh).blacklisted  # what the attack relied on
@@ -63,7 +71,7 @@ def test_person_fresh_account_of_a_black_listed_person_starts_listed(api_client,
     mirror = ListEntry.objects.get(subject_key=subject_key_for(fresh))
     assert (mirror.status, mirror.rule, mirror.expires_at) == ("published", "person", original.expires_at)
     assert mirror.evidence[0]["mirrors_entry"] == original.pk
-    assert mirror.basis_events.count() == 3  # the old account's three no-shows, as the fresh account holds them
+    assert mirror.basis_events.count() == 1  # the old account's serious damage, as the fresh account holds it
     standing = credit_standing_for_user(fresh)
     assert standing.blacklisted
     response = _book(api_client, fresh, instrument)
@@ -90,7 +98,8 @@ def test_person_fresh_account_of_a_black_listed_person_starts_listed(api_client,
 def test_person_violations_spread_over_three_accounts_are_proposed_at_once(api_client, platform_admin):
     """The attack: one violation on each of three accounts: proposed 20-80 days later or never, and the best
     account kept 741-770 where one account with all three would be at 637-725. Now each account carries the
-    person's three violations: proposed at the third, and the best account scores as the single account would."""
+    person's violations: warned, then proposed when the single account with all of them is, and the best account
+    scores as the single account would."""
     unit = UnitFactory(status="verified")
     admin = MembershipFactory(unit=unit, role=Membership.Role.ADMIN).user
     accounts = [MembershipFactory(unit=unit).user for _ in range(3)]
@@ -99,18 +108,20 @@ def test_person_violations_spread_over_three_accounts_are_proposed_at_once(api_c
         _vouch(api_client, admin, unit, account)
     for n, account in enumerate(accounts):
         _kept_bookings(account, providers, f"kept-{n}")
-    for n, account in enumerate(accounts):
-        record(account, K.NO_SHOW, days_ago=30 - 10 * n, source_ref=f"booking:{700 + n}", counterparty=providers[0])
-
-    # A single account with the same kept bookings and all three no-shows, for comparison.
+    # One person's four no-shows spread over the accounts, at the times the warn-first rule needs (issue 18.8):
+    # two, the nightly run that warns, two more. A single account with the same record, for comparison.
     single = MembershipFactory(unit=UnitFactory(status="verified")).user
     _kept_bookings(single, providers, "kept-single")
-    for n in range(3):
-        record(single, K.NO_SHOW, days_ago=30 - 10 * n, source_ref=f"booking:{800 + n}", counterparty=providers[0])
+    spread = [(accounts[0], 40), (accounts[1], 33), (accounts[2], 12), (accounts[0], 4)]
+    for n, (account, days_ago) in enumerate(spread):
+        if n == 2:
+            list_entries_propose(as_of=timezone.now() - timedelta(days=31))  # warns every account of the person
+        record(account, K.NO_SHOW, days_ago=days_ago, source_ref=f"booking:{700 + n}", counterparty=providers[0])
+        record(single, K.NO_SHOW, days_ago=days_ago, source_ref=f"booking:{800 + n}", counterparty=providers[0])
 
     proposed = {entry.subject_key for entry in list_entries_propose() if entry.list_type == "black"}
     keys = {subject_key_for(account) for account in accounts}
-    assert keys <= proposed  # at once, on every account of the person
+    assert keys <= proposed  # at once, on every account of the person, as for the single account
     assert subject_key_for(single) in proposed
 
     single_score = recompute_subject(subject_key_for(single)).score
@@ -140,8 +151,7 @@ def test_person_objection_upheld_on_the_original_ends_its_mirrors(api_client, pl
     admin = MembershipFactory(unit=unit, role=Membership.Role.ADMIN).user
     listed, other = MembershipFactory(unit=unit).user, MembershipFactory(unit=unit).user
     _vouch(api_client, admin, unit, listed)
-    for n in range(3):
-        record(listed, K.NO_SHOW, days_ago=n + 1, source_ref=f"booking:{600 + n}")
+    _listed_by_serious_damage(listed, "booking:600")
     entry = next(e for e in list_entries_propose() if e.subject_key == subject_key_for(listed))
     list_entry_confirm(entry=entry, moderator=platform_admin, reason="checked")
     _vouch(api_client, admin, unit, other)
@@ -164,8 +174,7 @@ def test_person_new_account_through_sign_on_of_a_listed_person_starts_listed(api
     admin = MembershipFactory(unit=unit, role=Membership.Role.ADMIN).user
     listed = MembershipFactory(unit=unit).user
     _vouch(api_client, admin, unit, listed, staff_number="E-77")
-    for n in range(3):
-        record(listed, K.NO_SHOW, days_ago=n + 1, source_ref=f"booking:{500 + n}")
+    _listed_by_serious_damage(listed, "booking:500")
     entry = next(e for e in list_entries_propose() if e.subject_key == subject_key_for(listed))
     list_entry_confirm(entry=entry, moderator=platform_admin, reason="checked")
 
@@ -174,4 +183,5 @@ def test_person_new_account_through_sign_on_of_a_listed_person_starts_listed(api
     )
     fresh = external_sign_in(provider=provider, profile=ExternalProfile(external_id="e77", staff_number="E77")).user
     assert credit_standing_for_user(fresh).blacklisted
-    assert CreditEvent.objects.filter(subject_key=subject_key_for(fresh), kind=K.NO_SHOW, source="person").count() == 3
+    mirrored = CreditEvent.objects.filter(subject_key=subject_key_for(fresh), kind=K.DAMAGE_CONFIRMED, source="person")
+    assert mirrored.count() == 1
