@@ -21,7 +21,7 @@ from credit import services as credit_services
 from credit.models import Appeal, CreditEvent, ListEntry, subject_key_for
 from instruments.models import Membership, Unit
 from tests.bookings.factories import local_slot, policy_set
-from tests.credit.factories import violations_warned
+from tests.credit.factories import record, violations_warned
 from tests.factories import (
     TEST_PASSWORD,
     AdminUserFactory,
@@ -206,6 +206,7 @@ def test_journey_provider_approves_checks_in_and_out_and_reports_damage(page, la
     assert translated(language, "In use") in page.locator("h1 .badge").inner_text()
     check_out = page.locator(f"form[action='{reverse('bookings:action', args=[booking.pk, 'check-out'])}']")
     check_out.locator("input[name=actual_hours]").fill("0.75")
+    check_out.locator("input[name=reason]").fill("The session ran 45 minutes on the console.")
     follow(page, check_out.locator("button"))
     page.wait_for_url(f"**{detail_url}")
     assert translated(language, "Completed") in page.locator("h1 .badge").inner_text()
@@ -234,8 +235,13 @@ def test_journey_admin_verifies_a_unit_and_moderates_the_black_list(page, langua
     admin = AdminUserFactory()
     pending = UnitFactory(status=Unit.Status.PENDING, name="西湖材料研究所", name_en="West Lake Materials Institute")
     listed = UserFactory(username="late_lab_user")
+    for n in range(6):  # a record of kept bookings, so the no-shows (not the score floor) are what lists them
+        record(listed, CreditEvent.Kind.BOOKING_FULFILLED, days_ago=60 + n, source_ref=f"booking:{9000 + n}")
     violations_warned(listed, CreditEvent.Kind.NO_SHOW)
-    (proposal,) = credit_services.list_entries_propose(subject_keys=[subject_key_for(listed)])
+    credit_services.list_entries_propose(subject_keys=[subject_key_for(listed)])
+    # Against a live server the scores are recomputed at once, so the warning run may already have proposed
+    # the entry (score floor): the one open black entry, whichever rule proposed it.
+    proposal = ListEntry.objects.get(subject_key=subject_key_for(listed), list_type="black", status="proposed")
     assert proposal.status == ListEntry.Status.PROPOSED
     log_in(page, admin.username, TEST_PASSWORD)
 
@@ -280,8 +286,13 @@ def test_journey_admin_verifies_a_unit_and_moderates_the_black_list(page, langua
 def test_journey_listed_user_sees_why_and_objects(page, language, screenshot):
     admin = AdminUserFactory()
     listed = UserFactory()
+    for n in range(6):  # a record of kept bookings, so the no-shows (not the score floor) are what lists them
+        record(listed, CreditEvent.Kind.BOOKING_FULFILLED, days_ago=60 + n, source_ref=f"booking:{9000 + n}")
     violations_warned(listed, CreditEvent.Kind.NO_SHOW)
-    (entry,) = credit_services.list_entries_propose(subject_keys=[subject_key_for(listed)])
+    credit_services.list_entries_propose(subject_keys=[subject_key_for(listed)])
+    # Against a live server the scores are recomputed at once, so the warning run may already have proposed
+    # the entry (score floor): the one open black entry, whichever rule proposed it.
+    entry = ListEntry.objects.get(subject_key=subject_key_for(listed), list_type="black", status="proposed")
     credit_services.list_entry_confirm(entry=entry, moderator=admin, reason="Three no-shows confirmed.")
     log_in(page, listed.username, TEST_PASSWORD)
 
