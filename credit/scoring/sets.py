@@ -23,6 +23,7 @@ move a result by one unit in the last place of a float, far below the 0.0001 the
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -168,7 +169,7 @@ def _fulfilment(subject_type: str, pos: np.ndarray, neg: np.ndarray, present: np
     return total / count
 
 
-def _summed(matrix: np.ndarray, kinds: set[str]) -> np.ndarray:
+def _summed(matrix: np.ndarray, kinds: Collection[str]) -> np.ndarray:
     return matrix[:, [KIND_INDEX[k] for k in sorted(kinds)]].sum(axis=1)
 
 
