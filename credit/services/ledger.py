@@ -107,7 +107,7 @@ def _counterparty_capped(key: str, counterparty_key: str, kind: str, value, occu
     ).exclude(weight=0)
     if kind in params.REVIEW_KINDS:
         given = given.filter(value__gte=params.REVIEW_POSITIVE_STARS)
-    return given.count() >= params.COUNTERPARTY_CAP_FACTS
+    return given[: params.COUNTERPARTY_CAP_FACTS].count() >= params.COUNTERPARTY_CAP_FACTS  # stops at the cap
 
 
 def _review_weight(reviewer) -> Decimal:
