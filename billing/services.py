@@ -151,15 +151,7 @@ def charge_for_booking(*, booking: Booking, kind: str, at: datetime) -> Charge |
     forfeited = booking.deposit_amount if booking.deposit_state == Booking.DepositState.FORFEITED else Decimal(0)
     quote: policy.ChargeQuote | None
     if kind == Charge.Kind.USAGE:
-        quote = policy.usage_quote(
-            actual_hours=booking.actual_hours,
-            booked_hours=booking.booked_hours,
-            bill_booked=rules.basis == InstrumentBilling.Basis.BOOKED,
-            unit_minutes=rules.billing_unit_minutes,
-            rate=booking.hourly_rate,
-            operator_assisted=booking.operator_assisted,
-            surcharge_per_hour=rules.operator_surcharge_per_hour,
-        )
+        quote = _usage_quote(booking)
         if quote.gross <= 0:
             return None
     else:
@@ -192,6 +184,82 @@ def charge_for_booking(*, booking: Booking, kind: str, at: datetime) -> Charge |
     )
     charge.save()
     return charge
+
+
+def _usage_quote(booking: Booking) -> policy.ChargeQuote:
+    rules = instrument_billing_get(booking.instrument)
+    return policy.usage_quote(
+        actual_hours=booking.actual_hours,
+        booked_hours=booking.booked_hours,
+        bill_booked=rules.basis == InstrumentBilling.Basis.BOOKED,
+        unit_minutes=rules.billing_unit_minutes,
+        rate=booking.hourly_rate,
+        operator_assisted=booking.operator_assisted,
+        surcharge_per_hour=rules.operator_surcharge_per_hour,
+    )
+
+
+def charge_correct_usage(*, booking: Booking, actor: User, at: datetime, reason: str) -> Charge | None:
+    """A completed booking's hours were corrected: its use charge follows. An adjustment line (author: who
+    corrected, with their reason) for the difference between what the new hours cost and what the charge
+    amounts to now; the charge itself when the old hours cost nothing. Nothing when the amount is unchanged
+    (the instrument bills booked time, or both round to the same billing unit). Inside the correction's
+    transaction."""
+    charge = (
+        Charge.objects.select_for_update(of=("self",))
+        .filter(booking=booking)
+        .exclude(kind=Charge.Kind.ADJUSTMENT)
+        .first()
+    )
+    if charge is None:
+        return charge_for_booking(booking=booking, kind=Charge.Kind.USAGE, at=at)
+    if charge.kind != Charge.Kind.USAGE:
+        return None
+    current = charge.amount + (charge.adjustments.aggregate(total=Sum("amount"))["total"] or Decimal(0))
+    difference = _usage_quote(booking).amount - current
+    if difference == 0:
+        return None
+    return Charge.objects.create(
+        kind=Charge.Kind.ADJUSTMENT,
+        booking=booking,
+        instrument_id=charge.instrument_id,
+        provider_unit_id=charge.provider_unit_id,
+        payer_unit_id=charge.payer_unit_id,
+        project_code=charge.project_code,
+        rate_kind=charge.rate_kind,
+        amount=difference,
+        adjusts=charge,
+        reason=_("Hours used corrected to %(hours)s: %(reason)s") % {"hours": booking.actual_hours, "reason": reason},
+        created_by=actor,
+        incurred_at=at,
+    )
+
+
+def charge_credit_dismissed_no_show(*, booking: Booking, actor: User, at: datetime) -> Charge | None:
+    """A no-show an admin dismissed costs nothing: a negative adjustment line (author: the admin who decided)
+    takes off what its charge still amounts to, billed or not, so the paying unit's next statement (or the
+    open balance, when it was billed) shows the credit. Nothing when it was never charged (the usual case: a
+    no-show is charged only once recorded) or already credited. Idempotent; inside the decision's transaction."""
+    charge = Charge.objects.select_for_update(of=("self",)).filter(booking=booking, kind=Charge.Kind.NO_SHOW).first()
+    if charge is None:
+        return None
+    remaining = charge.amount + (charge.adjustments.aggregate(total=Sum("amount"))["total"] or Decimal(0))
+    if remaining <= 0:
+        return None
+    return Charge.objects.create(
+        kind=Charge.Kind.ADJUSTMENT,
+        booking=booking,
+        instrument_id=charge.instrument_id,
+        provider_unit_id=charge.provider_unit_id,
+        payer_unit_id=charge.payer_unit_id,
+        project_code=charge.project_code,
+        rate_kind=charge.rate_kind,
+        amount=-remaining,
+        adjusts=charge,
+        reason=_("No-show dismissed on appeal: the no-show charge is credited."),
+        created_by=actor,
+        incurred_at=at,
+    )
 
 
 def charge_adjust(

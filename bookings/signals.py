@@ -27,7 +27,7 @@ def announce_booking_changed(self, booking_id: int, action: str, actor_id: int |
     return outbox.signal_send_once(self.request.id, booking_changed, sender=Booking, calls=calls)
 
 
-# The three signals below are sent INSIDE the transaction that made the change, with the booking row
+# The signals below are sent INSIDE the transaction that made the change, with the booking row
 # locked and already saved, so that a receiver's writes (billing's charges) commit or roll back with
 # it. A receiver that raises makes the change fail. kwargs: booking (Booking, with instrument,
 # instrument.unit and requester_unit loaded), actor (user or None for the system), at (datetime).
@@ -36,7 +36,20 @@ booking_completed = Signal()
 """A booking was completed (checked out, or completed by the provider): actual_hours is set."""
 
 booking_no_show = Signal()
-"""A booking was marked a no-show (by the provider or automatically); a held deposit is now forfeited."""
+"""A booking was marked a no-show (by the provider or automatically). The no-show is one-sided and pending
+(a ContestableFact): nothing is forfeited or billed yet; `no_show_recorded` or `no_show_dismissed` follows."""
+
+booking_hours_corrected = Signal()
+"""The provider corrected the used hours of a completed booking within the window (actual_hours is the new
+value); billing corrects the use charge. Extra kwargs: previous_hours (Decimal), reason (str)."""
+
+no_show_recorded = Signal()
+"""A pending no-show stands: its window passed uncontested, or an admin upheld it in a dispute. A held deposit
+is now forfeited (billing charges the no-show now). Extra kwarg: fact (ContestableFact)."""
+
+no_show_dismissed = Signal()
+"""A contested no-show was dismissed by an admin: the deposit is refunded, and anything billed for it must be
+credited (billing writes a negative adjustment line). actor: the admin who decided. Extra kwarg: fact."""
 
 booking_cancelled_late = Signal()
 """The requester cancelled an approved booking inside the notice window; a held deposit is now forfeited."""

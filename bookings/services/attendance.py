@@ -13,15 +13,21 @@ from django.utils.translation import gettext as _
 from sharing_platform.errors import DomainConflictError, DomainPermissionError, DomainValidationError
 
 from .. import facts
-from ..contest_policy import is_hours_correction, measured_hours
+from ..contest_policy import (
+    CONTEST_WINDOW_WORKING_DAYS,
+    HOURS_TOLERANCE,
+    contestable_until,
+    is_hours_correction,
+    measured_hours,
+)
 from ..error_codes import BookingErrorCode
 from ..models import Booking, BookingState, ContestableFact, Qualification
 from ..permissions import can_check_in_out, can_decide_booking, is_requester
 from ..policy import CHECK_IN_OPENS_BEFORE_START, check_in_is_punctual, no_show_opens_at, usage_overrun
 from ..selectors import booking_policy_get, bookings_due_for_no_show
-from ..signals import booking_completed, booking_no_show
-from .contests import fact_assert
-from .history import record_change
+from ..signals import booking_completed, booking_hours_corrected, booking_no_show
+from .contests import fact_assert, fact_reassert
+from .history import booking_history_note, record_change
 from .incidents import deposit_refund_blocked
 from .locking import lock_booking, require_state
 
@@ -191,10 +197,105 @@ def booking_complete(
     return booking
 
 
+def booking_hours_correct(
+    *,
+    booking_id: int,
+    actor: User,
+    actual_hours: Decimal | str | None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Booking:
+    """The provider corrects the used hours of a completed booking, within the requester's window to contest
+    (the same working days, from the completion). Hours HOURS_TOLERANCE or more from the recorded ones need a
+    reason the requester sees. An overrun it makes (booked > 2x used) is a pending fact the requester may
+    contest; one it undoes is withdrawn, unless the requester already contested it (an admin decides) or it
+    is recorded. Billing corrects the use charge (booking_hours_corrected)."""
+    now = now or timezone.now()
+    hours = _parse_hours(actual_hours)
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        booking = lock_booking(booking_id)
+        if not can_decide_booking(actor, booking):
+            raise DomainPermissionError(_("Only the instrument's managers can correct the hours used."))
+        require_state(booking, [BookingState.COMPLETED], _("corrected"))
+        if hours is None:
+            raise DomainValidationError(_("Give the hours actually used."), field="actual_hours")
+        completed_at = booking.checked_out_at or booking.updated_at
+        until = contestable_until(completed_at)
+        if now >= until:
+            raise DomainConflictError(
+                _(
+                    "The hours used can be corrected until %(time)s (%(days)s working days after the booking was "
+                    "completed); that time has passed. Report an incident if something is wrong."
+                )
+                % {"time": timezone.localtime(until).strftime("%Y-%m-%d %H:%M"), "days": CONTEST_WINDOW_WORKING_DAYS},
+                code=BookingErrorCode.CORRECTION_WINDOW_CLOSED,
+            )
+        previous = booking.actual_hours if booking.actual_hours is not None else Decimal(0)
+        if hours == previous:
+            raise DomainValidationError(
+                _("%(hours)s hours are already the recorded hours used.") % {"hours": hours}, field="actual_hours"
+            )
+        if abs(hours - previous) >= HOURS_TOLERANCE and not reason:
+            raise DomainValidationError(
+                _(
+                    "%(previous)s hours are recorded: say why the hours used were %(hours)s "
+                    "(the requester sees your reason and can contest it)."
+                )
+                % {"previous": previous, "hours": hours},
+                field="reason",
+            )
+        _overrun_follow(booking, actor=actor, hours=hours, reason=reason, now=now)
+        booking.actual_hours = hours
+        booking.save(update_fields=["actual_hours", "updated_at"])
+        note = _("Hours used corrected from %(previous)s to %(hours)s.") % {"previous": previous, "hours": hours}
+        booking_history_note(
+            booking=booking, actor=actor, action="hours_corrected", reason=f"{note} {reason}".strip(), at=now
+        )
+        booking_hours_corrected.send(
+            sender=Booking, booking=booking, actor=actor, at=now, previous_hours=previous, reason=reason or note
+        )
+    return booking
+
+
+def _overrun_follow(booking: Booking, *, actor, hours: Decimal, reason: str, now: datetime) -> None:
+    """Keep the booking's overrun fact in step with corrected hours (inside the correction's transaction)."""
+    fact = ContestableFact.objects.filter(booking=booking, kind=ContestableFact.Kind.USAGE_OVERRUN).first()
+    overrun = usage_overrun(booked_hours=booking.booked_hours, actual_hours=hours)
+    if fact is not None and fact.state in (ContestableFact.State.CONTESTED, ContestableFact.State.RECORDED):
+        raise DomainConflictError(
+            _(
+                "The overrun of this booking is %(state)s: its hours can no longer be corrected here "
+                "(a platform administrator decides contested facts)."
+            )
+            % {"state": fact.get_state_display().lower()},
+            code=BookingErrorCode.WRONG_STATE,
+        )
+    details = {
+        "booked_hours": booking.booked_hours,
+        "actual_hours": hours,
+        "measured_hours": "" if fact is None else fact.details.get("measured_hours", ""),
+    }
+    if fact is None and overrun:
+        fact_assert(
+            booking,
+            kind=ContestableFact.Kind.USAGE_OVERRUN,
+            asserted_by=actor,
+            occurred_at=now,
+            reason=reason,
+            **details,
+        )
+    elif fact is not None and overrun:
+        fact_reassert(fact, asserted_by=actor, occurred_at=now, reason=reason, **details)
+    elif fact is not None and fact.state == ContestableFact.State.PENDING:
+        fact.state = ContestableFact.State.WITHDRAWN
+        fact.save(update_fields=["state"])
+
+
 def _no_show(booking: Booking, *, actor, now: datetime, automatic: bool) -> None:
+    # A held deposit stays held while the no-show is pending: it is forfeited when the no-show is recorded
+    # (contests.fact_record) and refunded when an admin dismisses it (disputes).
     booking.state, booking.released_at = BookingState.NO_SHOW, now
-    if booking.deposit_state == DepositState.HELD:
-        booking.deposit_state = DepositState.FORFEITED
     booking.save()
     reason = _("Nobody checked in; marked automatically.") if automatic else ""
     record_change(booking, actor=actor, action="no_show", from_state=BookingState.APPROVED, reason=reason, at=now)

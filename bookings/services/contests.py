@@ -30,6 +30,7 @@ from ..contest_policy import contestable_until
 from ..error_codes import BookingErrorCode
 from ..models import Booking, ContestableFact, Dispute
 from ..permissions import is_requester
+from ..signals import no_show_recorded
 from .history import booking_history_note
 from .locking import lock_booking
 
@@ -54,6 +55,21 @@ def fact_assert(
         occurred_at=occurred_at,
         contestable_until=contestable_until(occurred_at),
     )
+    from ..notifications.tasks import send_fact_pending  # the notifications import these services
+
+    outbox.enqueue(send_fact_pending, fact.pk)
+    return fact
+
+
+def fact_reassert(
+    fact: ContestableFact, *, asserted_by: User | None, occurred_at: datetime, reason: str = "", **details
+) -> ContestableFact:
+    """The provider restates a pending (or withdrawn) fact with new details (corrected hours): the requester
+    gets a new full window from now and is told again. Inside the caller's transaction, booking locked."""
+    fact.asserted_by = asserted_by if asserted_by is not None and asserted_by.is_authenticated else None
+    fact.reason, fact.details = reason, {key: str(value) for key, value in details.items()}
+    fact.occurred_at, fact.contestable_until, fact.state = occurred_at, contestable_until(occurred_at), State.PENDING
+    fact.save(update_fields=["asserted_by", "reason", "details", "occurred_at", "contestable_until", "state"])
     from ..notifications.tasks import send_fact_pending  # the notifications import these services
 
     outbox.enqueue(send_fact_pending, fact.pk)
@@ -107,6 +123,11 @@ def fact_record(fact: ContestableFact, *, now: datetime) -> None:
     booking, details = fact.booking, dict(fact.details)
     if fact.kind == Kind.NO_SHOW:
         facts.fact_no_show(booking, occurred_at=fact.occurred_at, automatic=fact.asserted_by_id is None)
+        # The no-show stands: only now is a held deposit forfeited and the no-show billed (billing's receiver).
+        if booking.deposit_state == Booking.DepositState.HELD:
+            booking.deposit_state = Booking.DepositState.FORFEITED
+            booking.save(update_fields=["deposit_state", "updated_at"])
+        no_show_recorded.send(sender=Booking, booking=booking, fact=fact, actor=None, at=now)
     else:
         facts.fact_usage_overrun(
             booking,

@@ -23,6 +23,7 @@ from sharing_platform.errors import (
 from .. import facts
 from ..error_codes import BookingErrorCode
 from ..models import Booking, BookingState, ContestableFact, Dispute, Incident, Side
+from ..signals import no_show_dismissed
 from .contests import fact_record, lock_fact
 from .incidents import deposit_refund_blocked, settle_confirmed
 from .locking import lock_incident
@@ -115,4 +116,11 @@ def _decide_fact(dispute: Dispute, fact: ContestableFact, *, now: datetime) -> N
         return
     fact.state = ContestableFact.State.DISMISSED
     fact.save(update_fields=["state"])
+    if fact.kind == ContestableFact.Kind.NO_SHOW:
+        # The requester owes nothing for a no-show that did not happen: the deposit comes back (one forfeited
+        # before no-shows waited for their window too), and billing credits whatever it charged for it.
+        if booking.deposit_state in (DepositState.HELD, DepositState.FORFEITED) and not deposit_refund_blocked(booking):
+            booking.deposit_state = DepositState.REFUNDED
+            booking.save(update_fields=["deposit_state", "updated_at"])
+        no_show_dismissed.send(sender=Booking, booking=booking, fact=fact, actor=dispute.decided_by, at=now)
     facts.fact_dispute_decided(dispute, winner=requester, loser=provider, occurred_at=now)

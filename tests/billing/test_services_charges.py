@@ -114,6 +114,10 @@ def test_no_show_fixed_fee_less_forfeited_deposit(instrument, researcher, unit_a
     booking = book(instrument, researcher, start)
     assert booking.deposit_state == "held"
     booking_services.booking_record_no_show(booking_id=booking.pk, actor=unit_admin, now=start + timedelta(hours=1))
+    # Billed once the no-show is recorded (its window to contest passed): tests/billing/test_no_show_contests.py.
+    assert not Charge.objects.filter(booking=booking).exists()
+    fact = booking.contestable_facts.get()
+    booking_services.contestable_facts_record_due(now=fact.contestable_until)
 
     charge = Charge.objects.get(booking=booking)
     assert (charge.kind, charge.fee, charge.deposit_applied, charge.amount) == (

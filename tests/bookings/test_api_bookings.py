@@ -468,12 +468,15 @@ def test_booking_no_show_only_after_grace(api_client, make_booking, unit_manager
         booking_id=booking.pk, actor=unit_manager, now=booking.start + timedelta(minutes=30)
     )
     assert booking.state == "no_show"
-    assert booking.deposit_state == "forfeited"
-    # The provider's word alone: pending until the requester's window to contest it has passed (issue 18.1).
+    # The provider's word alone: pending until the requester's window to contest it has passed (issue 18.1);
+    # until then the deposit stays held.
+    assert booking.deposit_state == "held"
     assert _facts("no_show", f"user:{researcher.pk}") == []
     fact = booking.contestable_facts.get(kind="no_show")
     assert services.contestable_facts_record_due(now=fact.contestable_until) == [fact.pk]
     assert len(_facts("no_show", f"user:{researcher.pk}")) == 1
+    booking.refresh_from_db()
+    assert booking.deposit_state == "forfeited"
 
 
 def test_booking_no_show_by_requester_is_403(api_client, make_booking, unit_manager, researcher):
