@@ -4,7 +4,8 @@ What is hooked, and how:
 - booking state changes: bookings' `booking_changed` signal (sent after commit for every audited
   transition); sent only to the partner whose user made the booking.
 - list entries published or lifted: pre/post_save on credit.ListEntry (published; revoked or
-  repaired via the services' save()). Entries that simply run out are ended by
+  repaired via the services' save()), mirrors on a person's other accounts (rule "person", written and
+  ended by credit.services.persons with create()/save()) included. Entries that simply run out are ended by
   credit.services.list_entries_expire with a bulk update(), which sends no signal: not hooked.
 - statements issued: billing's `statement_issued` signal (sent inside the issuing transaction, so
   the deliveries commit with the statement); sent to each partner whose users the statement bills,
@@ -126,6 +127,9 @@ def on_list_entry_saved(sender, instance: ListEntry, created: bool, **kwargs) ->
             "id": instance.pk,
             "list": instance.list_type,
             "severity": instance.severity,
+            # "person": a mirror of a black entry on the same person's other account (issue 18.2), published and
+            # lifted with the original; the partner is told like of any entry.
+            "rule": instance.rule,
             "status": new,
             "published_at": instance.published_at,
             "expires_at": instance.expires_at,

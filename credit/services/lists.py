@@ -283,14 +283,15 @@ def list_entry_confirm(
         entry.moderator, entry.decision_reason, entry.decided_at = moderator, reason, now
         entry.save()
         _queue_recompute(entry.subject_key)
-        _list_entry_robots(entry)
+        list_entry_robots_notify(entry)
         if entry.list_type == ListEntry.List.BLACK and entry.subject_user_id is not None:
             person_entries_follow(user_ids=person_account_ids(entry.subject_user_id))  # issue 18.2
     return entry
 
 
-def _list_entry_robots(entry: ListEntry) -> None:
-    """Tell the listed subject's group robots (WeCom, DingTalk) that the entry is published."""
+def list_entry_robots_notify(entry: ListEntry) -> None:
+    """Tell the listed subject's group robots (WeCom, DingTalk) that the entry is published (an original, or its
+    mirror on the same person's other account: credit.services.persons)."""
     unit, user = entry.subject_unit, entry.subject_user
     name: dict[str, str] | str
     if unit is not None:

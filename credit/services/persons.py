@@ -196,6 +196,12 @@ def person_entries_follow(*, user_ids: list[int], now: datetime | None = None) -
         )
         _queue_recompute(key)
         written.append(entry)
+    if written:
+        from .lists import list_entry_robots_notify  # lists imports this module
+
+        # The mirror is published like any entry: group robots are told (partners by partners.signals).
+        for entry in written:
+            list_entry_robots_notify(entry)
     return written
 
 

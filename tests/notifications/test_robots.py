@@ -214,3 +214,37 @@ def test_admin_changes_a_robot_through_the_service_and_shows_its_refusals(client
     assert "Choose at least one kind of message." in response.content.decode()
     robot.refresh_from_db()
     assert (robot.events, robot.enabled) == (["list_entry"], False)
+
+
+def test_robot_mirrored_black_entry_reaches_the_other_accounts_robot(
+    robot_receiver, api_client, django_capture_on_commit_callbacks
+):
+    """A black entry mirrored to the same person's other account (issue 18.2) is published like any entry: that
+    account's group robot is told, once."""
+    from credit.models import CreditEvent, ListEntry
+    from credit.services import list_entries_propose
+    from tests.credit.factories import record
+
+    unit = UnitFactory(status="verified")
+    admin = MembershipFactory(unit=unit, role=Membership.Role.ADMIN).user
+    old, fresh = MembershipFactory(unit=unit).user, MembershipFactory(unit=unit).user
+    robot = wecom(robot_receiver, user=fresh, language="en", events=[RobotEvent.LIST_ENTRY])
+    api_client.force_authenticate(admin)
+
+    def vouch(account):
+        body = {"unit": unit.pk, "user": account.username, "display_name": "Wang Wu", "staff_number": "S-1001"}
+        assert api_client.post("/api/v1/identity/vouches/", body, format="json").status_code == 201
+
+    vouch(old)
+    record(old, CreditEvent.Kind.DAMAGE_CONFIRMED, days_ago=2, source_ref="booking:991", severity="serious")
+    entry = next(entry for entry in list_entries_propose() if entry.subject_user_id == old.pk)
+    list_entry_confirm(entry=entry, moderator=UserFactory(is_staff=True), reason="Serious damage checked")
+    assert not RobotMessage.objects.filter(webhook=robot).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        vouch(fresh)
+    mirror = ListEntry.objects.get(subject_user_id=fresh.pk, rule="person")
+    message = RobotMessage.objects.get(webhook=robot)
+    assert (message.dedup_key, message.status) == (f"list_entry:{mirror.pk}:published", RobotMessage.Status.SENT)
+    listed = robot_receiver.calls[-1].body["markdown"]["content"]
+    assert listed.startswith("### Added to the black list:")
+    assert "The same person's other account is on the black list" in listed

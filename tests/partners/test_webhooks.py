@@ -9,15 +9,18 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import override_settings
 from django.utils import timezone
+from rest_framework.test import APIClient
 
-from credit.models import CreditScore
-from credit.services import list_entry_confirm
+from credit.models import CreditEvent, CreditScore, ListEntry
+from credit.services import appeal_decide, appeal_submit, list_entries_propose, list_entry_confirm
+from instruments.models import Membership
 from partners.models import WebhookDelivery, WebhookEndpoint
 from partners.signals import tier_change_notify
-from tests.credit.factories import ListEntryFactory
-from tests.factories import InstrumentFactory
+from tests.credit.factories import ListEntryFactory, record
+from tests.factories import InstrumentFactory, MembershipFactory, UnitFactory
 from tests.unchanged import nothing_changed
 
 from .factories import booking_body, user_body
@@ -306,3 +309,54 @@ def test_webhook_redirect_not_followed(partner_api, auto_instrument, receiver, d
         partner_api.post("/api/v1/partner/bookings/", booking_body(auto_instrument), format="json")
     assert len(receiver.received) == 2  # one per fact, none to /elsewhere
     assert set(WebhookDelivery.objects.values_list("status", "response_code")) == {("failed", 302)}
+
+
+def test_webhook_mirrored_black_entry_published_and_lifted_with_its_original(
+    partner_api, other_partner_api, other_partner, platform_admin, receiver, django_capture_on_commit_callbacks
+):
+    """A person's black entry mirrored to their other account (rule "person", issue 18.2) reaches the partner of
+    that account as list_entry.published, and its end (the original revoked on appeal) as list_entry.lifted."""
+    endpoint = register(partner_api, receiver.url, events=["list_entry.published", "list_entry.lifted"])
+    register(other_partner_api, receiver.url, events=["list_entry.published", "list_entry.lifted"])
+    unit = UnitFactory(status="verified")
+    admin = MembershipFactory(unit=unit, role=Membership.Role.ADMIN).user
+    old = MembershipFactory(unit=unit).user  # not a partner's user: its own entry goes to no partner
+    user_id = partner_api.post("/api/v1/partner/users/", user_body("stu-9"), format="json").json()["user_id"]
+    fresh = get_user_model().objects.get(pk=user_id)
+    MembershipFactory(unit=unit, user=fresh)
+    vouching = APIClient()
+    vouching.force_authenticate(admin)
+
+    def vouch(account):
+        body = {"unit": unit.pk, "user": account.username, "display_name": "Wang Wu", "staff_number": "S-1001"}
+        response = vouching.post("/api/v1/identity/vouches/", body, format="json")
+        assert response.status_code == 201, response.content
+
+    vouch(old)
+    record(old, CreditEvent.Kind.DAMAGE_CONFIRMED, days_ago=2, source_ref="booking:990", severity="serious")
+    proposed = [entry for entry in list_entries_propose() if entry.subject_user_id == old.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        original = list_entry_confirm(entry=proposed[0], moderator=platform_admin, reason="Serious damage checked")
+    assert receiver.received == []  # the original's account is no partner's
+    with django_capture_on_commit_callbacks(execute=True):
+        vouch(fresh)  # the same person: the entry is mirrored to the partner's account
+    mirror = ListEntry.objects.get(subject_user_id=fresh.pk)
+    assert (mirror.rule, mirror.status) == ("person", "published")
+    assert len(receiver.received) == 1  # the partner of the mirrored account, once
+    payload = verify(endpoint["secret"], receiver.received[0])
+    assert payload["type"] == "list_entry.published"
+    assert (payload["data"]["entry"]["id"], payload["data"]["entry"]["list"]) == (mirror.pk, "black")
+    assert payload["data"]["entry"]["rule"] == "person"
+    assert payload["data"]["subject"] == {"type": "user", "id": fresh.pk, "external_id": "stu-9"}
+
+    appeal = appeal_submit(entry=original, user=old, reason="The damage was there before my session")
+    with django_capture_on_commit_callbacks(execute=True):
+        appeal_decide(appeal=appeal, admin=platform_admin, upheld=True, reason="Photos of the earlier damage")
+    mirror.refresh_from_db()
+    assert mirror.status == "revoked"
+    assert len(receiver.received) == 2
+    lifted = verify(endpoint["secret"], receiver.received[1])
+    assert lifted["type"] == "list_entry.lifted"
+    assert (lifted["data"]["entry"]["id"], lifted["data"]["entry"]["status"]) == (mirror.pk, "revoked")
+    assert lifted["data"]["subject"]["external_id"] == "stu-9"
+    assert not WebhookDelivery.objects.filter(endpoint__partner=other_partner).exists()
