@@ -22,6 +22,7 @@ class ContestableFact(models.Model):
         CONTESTED = "contested", _("Contested: an administrator decides")
         RECORDED = "recorded", _("Recorded")
         DISMISSED = "dismissed", _("Dismissed by an administrator")
+        WITHDRAWN = "withdrawn", _("Withdrawn: the provider corrected the hours")
 
     booking = models.ForeignKey(
         "bookings.Booking", on_delete=models.PROTECT, related_name="contestable_facts", verbose_name=_("booking")

@@ -15,6 +15,7 @@ class BookingErrorCode(ErrorCode):
     ALREADY_REVOKED = "already_revoked"  # a qualification
     ALREADY_CONTESTED = "already_contested"  # a one-sided fact contested once already (or decided)
     CONTEST_WINDOW_CLOSED = "contest_window_closed"  # the window to contest a one-sided fact has passed
+    CORRECTION_WINDOW_CLOSED = "correction_window_closed"  # the window to correct a completed booking's hours passed
 
 
 class BookingRule(ErrorCode):

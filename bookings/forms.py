@@ -124,6 +124,17 @@ class ContestForm(forms.Form):
     )
 
 
+class HoursCorrectionForm(forms.Form):
+    """The provider corrects the hours used of a completed booking (within the window to contest)."""
+
+    actual_hours = forms.DecimalField(
+        label=_("Hours actually used"), min_value=0, max_value=1000, max_digits=8, decimal_places=2
+    )
+    reason = forms.CharField(
+        label=_("Why the recorded hours were wrong (the requester sees it)"), required=False, max_length=2000
+    )
+
+
 class FactContestForm(forms.Form):
     reason = forms.CharField(label=_("Why it is wrong"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from credit.permissions import can_see_request_tier
 from instruments.permissions import can_manage_instrument, is_platform_admin
 
@@ -111,6 +113,11 @@ def can_confirm_incident(user, incident) -> bool:
     if incident.kind == "fraud":
         return False
     return can_contest_incident(user, incident) or (incident.state == "reported" and is_platform_admin(user))
+
+
+def can_correct_hours(user, booking, *, until) -> bool:
+    """The instrument's managers, for a completed booking, until the window to contest its facts closes."""
+    return booking.state == "completed" and timezone.now() < until and can_decide_booking(user, booking)
 
 
 def can_contest_fact(user, fact, *, now) -> bool:

@@ -24,6 +24,7 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.booking_cancel, name="cancel"),
     path("<int:pk>/move/", views_forms.booking_move, name="move"),
     path("<int:pk>/review/", views_forms.booking_review, name="review"),
+    path("<int:pk>/hours/", views_forms.booking_hours_correct, name="hours-correct"),
     path("<int:pk>/incident/", views_forms.booking_incident_report, name="incident-report"),
     path("incidents/<int:pk>/confirm/", views_forms.incident_confirm, name="incident-confirm"),
     path("incidents/<int:pk>/contest/", views_forms.incident_contest, name="incident-contest"),

@@ -18,13 +18,24 @@ from sharing_platform.errors import DomainPermissionError
 from sharing_platform.pages import domain_error_pages, refusal_shown_on
 
 from . import selectors, services
-from .forms import ContestForm, DisputeDecisionForm, FactContestForm, IncidentForm, MoveForm, ReviewForm
+from .contest_policy import contestable_until
+from .forms import (
+    ContestForm,
+    DisputeDecisionForm,
+    FactContestForm,
+    HoursCorrectionForm,
+    IncidentForm,
+    MoveForm,
+    ReviewForm,
+)
 from .models import Incident
 from .permissions import (
     allowed_actions,
     can_confirm_incident,
     can_contest_fact,
     can_contest_incident,
+    can_correct_hours,
+    can_decide_booking,
     can_decide_dispute,
     can_report_incident,
     can_review_booking,
@@ -40,7 +51,7 @@ def _booking_or_404(request, pk: int):
 
 
 def detail_context(
-    request, booking, *, review_form=None, incident_form=None, contest_forms=None, fact_forms=None
+    request, booking, *, review_form=None, incident_form=None, contest_forms=None, fact_forms=None, hours_form=None
 ) -> dict:
     """Everything the booking detail page shows, with the forms this user may use now."""
     user = request.user
@@ -51,6 +62,8 @@ def detail_context(
     reviewed_sides = list(booking.reviews.values_list("side", flat=True))
     may_review = can_review_booking(user, booking, reviewed_sides=reviewed_sides)
     may_report = can_report_incident(user, booking)
+    correct_until = contestable_until(booking.checked_out_at) if booking.checked_out_at else None
+    may_correct = correct_until is not None and can_correct_hours(user, booking, until=correct_until)
     return {
         "booking": booking,
         "history": list(selectors.booking_history(booking=booking)),
@@ -83,6 +96,9 @@ def detail_context(
         ),
         "review_form": (review_form or ReviewForm()) if may_review else None,
         "incident_form": (incident_form or IncidentForm()) if may_report else None,
+        # The provider may correct the hours used while the requester could still contest what that makes.
+        "hours_form": (hours_form or HoursCorrectionForm()) if may_correct else None,
+        "hours_correctable_until": correct_until if may_correct else None,
     }
 
 
@@ -262,6 +278,36 @@ def fact_contest(request, pk: int):
         return redirect("bookings:detail", pk=fact.booking_id)
     booking = _booking_or_404(request, fact.booking_id)
     return _detail_with_errors(request, booking, fact_forms={fact.pk: form})
+
+
+def _hours_correct_page(request, refusal, pk: int):
+    booking = _booking_or_404(request, pk)
+    if refusal.error.status_code == 409:  # the window closed meanwhile, or the overrun is contested: say so
+        messages.error(request, refusal.error.message)
+        return redirect("bookings:detail", pk=booking.pk)
+    return _detail_with_errors(request, booking, hours_form=refusal.form)
+
+
+@login_required
+@require_POST
+@domain_error_pages(form_page=_hours_correct_page)
+def booking_hours_correct(request, pk: int):
+    """The provider corrects the hours used of a completed booking; the requester sees the reason."""
+    booking = _booking_or_404(request, pk)
+    form = HoursCorrectionForm(request.POST)
+    if form.is_valid():
+        with refusal_shown_on(form):
+            services.booking_hours_correct(
+                booking_id=booking.pk,
+                actor=request.user,
+                actual_hours=form.cleaned_data["actual_hours"],
+                reason=form.cleaned_data["reason"],
+            )
+        messages.success(request, _("The hours used are corrected; the requester is told."))
+        return redirect("bookings:detail", pk=booking.pk)
+    if not can_decide_booking(request.user, booking):
+        raise DomainPermissionError(_("Only the instrument's managers can correct the hours used."))
+    return _detail_with_errors(request, booking, hours_form=form)
 
 
 # --- Disputes (platform admins) ---------------------------------------------------------------

@@ -68,6 +68,17 @@ class ActualHoursSerializer(serializers.Serializer):
     )
 
 
+class HoursCorrectionSerializer(serializers.Serializer):
+    actual_hours = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0)
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the recorded hours were wrong (required for 0.25 h or more; the requester sees it).",
+    )
+
+
 class BookingSerializer(serializers.ModelSerializer):
     instrument_name = serializers.CharField(source="instrument.display_name", read_only=True)
     unit = serializers.IntegerField(source="instrument.unit_id", read_only=True)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("bookings/<int:pk>/check-out/", views.BookingCheckOutView.as_view(), name="api-booking-check-out"),
     path("bookings/<int:pk>/no-show/", views.BookingNoShowView.as_view(), name="api-booking-no-show"),
     path("bookings/<int:pk>/complete/", views.BookingCompleteView.as_view(), name="api-booking-complete"),
+    path("bookings/<int:pk>/hours/", views.BookingHoursCorrectView.as_view(), name="api-booking-hours"),
     path("bookings/<int:pk>/move/", views.BookingMoveView.as_view(), name="api-booking-move"),
     path("bookings/<int:pk>/reviews/", views.BookingReviewsView.as_view(), name="api-booking-reviews"),
     path("bookings/<int:pk>/incidents/", views.BookingIncidentsView.as_view(), name="api-booking-incidents"),

@@ -22,7 +22,13 @@ from .. import selectors
 from ..filters import BookingFilter
 from ..models import Booking, BookingEvent, BookingState
 from ..permissions import can_decide_booking, can_view_booking, can_view_incident
-from ..services.attendance import booking_check_in, booking_check_out, booking_complete, booking_record_no_show
+from ..services.attendance import (
+    booking_check_in,
+    booking_check_out,
+    booking_complete,
+    booking_hours_correct,
+    booking_record_no_show,
+)
 from ..services.bookings import booking_approve, booking_cancel, booking_create, booking_move, booking_refuse
 from ..services.contests import fact_contest
 from ..services.disputes import dispute_decide
@@ -217,6 +223,23 @@ class BookingCompleteView(_TransitionView):
 
     def perform(self, request, booking, actual_hours=None, reason=""):
         return booking_complete(booking_id=booking.pk, actor=request.user, actual_hours=actual_hours, reason=reason)
+
+
+class BookingHoursCorrectView(_TransitionView):
+    input_serializer = s.HoursCorrectionSerializer
+
+    @extend_schema(
+        summary="Correct the hours used of a completed booking, within the window to contest (provider)",
+        request=s.HoursCorrectionSerializer,
+        responses=s.BookingDetailSerializer,
+    )
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def perform(self, request, booking, actual_hours=None, reason=""):
+        return booking_hours_correct(
+            booking_id=booking.pk, actor=request.user, actual_hours=actual_hours, reason=reason
+        )
 
 
 class BookingNoShowView(_TransitionView):

@@ -116,7 +116,9 @@ def send_fact_pending(fact_id: int) -> int:
     found = fact.first()
     if found is None:
         return 0
-    return mail_once(f"bookings:mail-sent:fact:{found.pk}", [message[1:] for message in fact_pending_messages(found)])
+    # Once per statement of the fact: a provider's correction of the hours restates it with a new window.
+    marker = f"bookings:mail-sent:fact:{found.pk}:{int(found.contestable_until.timestamp())}"
+    return mail_once(marker, [message[1:] for message in fact_pending_messages(found)])
 
 
 def reminder_claim(*, booking_id: int, now: datetime) -> bool:

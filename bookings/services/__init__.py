@@ -11,6 +11,7 @@ from .attendance import (
     booking_check_in,
     booking_check_out,
     booking_complete,
+    booking_hours_correct,
     booking_record_no_show,
     bookings_mark_no_shows,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "booking_complete",
     "booking_create",
     "booking_history_note",
+    "booking_hours_correct",
     "booking_move",
     "booking_policy_update",
     "booking_record_no_show",
