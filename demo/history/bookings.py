@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
+
 from billing import services as billing_services
 from bookings import services as booking_services
 from bookings.models import Booking, BookingPolicy, BookingState
@@ -31,6 +33,10 @@ from .timeline import (
     BLACKLISTED_STORY,
     BOOKINGS_PER_DAY,
     DAYS,
+    PAYER_USERNAME,
+    PENDING_NO_SHOW_DAYS,
+    PROVIDER_UNIT_INDEX,
+    RESEARCHER_UNIT_INDEX,
     UPCOMING_DAYS,
     Fate,
     Person,
@@ -97,6 +103,26 @@ class BookingHistory(IncidentHistory):
             start = local_moment(day, 9)
             if self._reserve(instrument, start, 3):
                 self.at(start - timedelta(days=4, hours=-2), self._request(person, instrument, start, 3, fate))
+
+        self._plan_pending_no_show(active)
+
+    def _plan_pending_no_show(self, active: list[Instrument]) -> None:
+        """`payer` (who also books for the unit) failed to come two (working) days before today at the `provider`
+        unit, the provider says: a no-show still pending and contestable when the demo opens (the provider's word
+        alone moves no score and bills nothing before its window)."""
+        payer = get_user_model().objects.get(username=PAYER_USERNAME)
+        person = Person(payer, self.units[RESEARCHER_UNIT_INDEX], "reliable", 0.0)
+        host = self.units[PROVIDER_UNIT_INDEX].pk
+        instrument = next(
+            instrument
+            for instrument in active
+            if instrument.unit_id == host and not instrument.requires_qualification and not instrument.min_credit_score
+        )
+        day = self.today - timedelta(days=PENDING_NO_SHOW_DAYS)
+        day -= timedelta(days=max(day.weekday() - 4, 0))  # a weekend day: the Friday before
+        start = local_moment(day, 11)
+        if self._reserve(instrument, start, 2):
+            self.at(start - timedelta(days=4, hours=-2), self._request(person, instrument, start, 2, Fate("no_show")))
 
     def plan_bookings(self, active: list[Instrument]) -> None:
         """Who books what when: weekdays in office hours, made a few days ahead."""

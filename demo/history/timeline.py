@@ -85,6 +85,11 @@ BLACKLISTED_STORY = (
 )
 
 
+# `payer` failed to come two days before today (the provider says): a no-show pending in its window to contest
+# (issue 18.1), so whoever tries the demo sees it on the booking page and may contest it.
+PENDING_NO_SHOW_DAYS = 2
+
+
 @dataclass
 class Person:
     user: User

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import Charge, Statement
-from bookings.models import Booking, BookingState, Dispute, Incident, Review
+from bookings.models import Booking, BookingState, ContestableFact, Dispute, Incident, Review
 from credit.models import (
     Appeal,
     CreditEvent,
@@ -33,6 +33,7 @@ from credit.params import TIERS
 from credit.recompute import latest_snapshot_queryset
 from credit.selectors import credit_standing_for_user
 from instruments.models import Instrument, Unit
+from tests.unchanged import nothing_changed
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +137,17 @@ def test_seed_demo_opens_on_a_year_of_activity(capsys):
     assert upcoming.filter(state=BookingState.APPROVED).exists()
     assert TrustedProviderBadge.objects.filter(unit=provider_unit, revoked_at=None, valid_until__gt=now).exists()
     assert Dispute.objects.filter(state=Dispute.State.OPEN).exists()
+    # One-sided facts: every one whose window had passed by the end of the year is recorded (or decided); the
+    # one left pending is `payer`'s no-show of two days ago, still in its window, shown on the booking page.
+    assert not ContestableFact.objects.filter(state="pending", contestable_until__lte=now).exists()
+    assert ContestableFact.objects.filter(state="recorded").count() >= 5
+    pending = ContestableFact.objects.get(state="pending", booking__requester__username="payer")
+    assert (pending.kind, pending.booking.instrument.unit) == ("no_show", provider_unit)
+    assert pending.occurred_at < now < pending.contestable_until
+    assert not CreditEvent.objects.filter(kind="no_show", subject_user=pending.booking.requester).exists()
+    assert not Charge.objects.filter(booking=pending.booking).exists()  # not billed while pending
+    page = signed_in("payer", "demo-2026").get(reverse("bookings:detail", args=[pending.booking_id]))
+    assert f'data-testid="fact-{pending.pk}"' in page.content.decode()
     payer_unit = Unit.objects.get(memberships__user__username="payer")
     assert Statement.objects.filter(payer_unit=payer_unit).exists()
     assert Statement.objects.filter(status="paid").exists()
@@ -222,3 +234,23 @@ def test_seed_demo_history_is_deterministic():
     assert fingerprint() == first
     assert first["bookings"]["completed"] > 0
     assert timezone.is_aware(Booking.objects.first().created_at)
+
+
+def test_seed_demo_payer_contests_the_pending_no_show_on_the_booking_page():
+    """Seeded as of now (as `scripts/demo.sh` does), `payer` finds the no-show of two days ago pending and
+    contests it on the booking page; a reason is needed and nobody else may contest it."""
+    call_command("seed_demo", "--scale", "0.05")
+    fact = ContestableFact.objects.get(state="pending", booking__requester=user("payer"))
+    url = reverse("bookings:detail", args=[fact.booking_id])
+    client = signed_in("payer", "demo-2026")
+    page = client.get(url).content.decode()
+    assert reverse("bookings:fact-contest", args=[fact.pk]) in page
+    contest = reverse("bookings:fact-contest", args=[fact.pk])
+    with nothing_changed():
+        assert client.post(contest, {f"fact-{fact.pk}-reason": ""}).status_code == 400
+        assert signed_in("blacklisted", "demo-2026").post(contest, {f"fact-{fact.pk}-reason": "x"}).status_code == 404
+    response = client.post(contest, {f"fact-{fact.pk}-reason": "I was in the lab; the logbook shows it"})
+    assert response.status_code == 302
+    fact.refresh_from_db()
+    assert fact.state == "contested"
+    assert Dispute.objects.get(fact=fact).state == Dispute.State.OPEN
