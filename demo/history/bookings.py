@@ -244,6 +244,8 @@ class BookingHistory(IncidentHistory):
         kind = person.kind
         no_show = {"reliable": 0.01, "careless": 0.08, "dishonest": 0.25}[kind]
         late_cancel = {"reliable": 0.02, "careless": 0.07, "dishonest": 0.12}[kind]
+        if person.exemplary:
+            no_show = late_cancel = 0.0
         early_cancel = 0.05
         roll = rng.random()
         if rng.random() < provider.cancel_rate:
@@ -292,7 +294,7 @@ class BookingHistory(IncidentHistory):
 
             self.at(finish, complete)
             return
-        late = {"reliable": 0.05, "careless": 0.3, "dishonest": 0.3}[kind]
+        late = 0.0 if person.exemplary else {"reliable": 0.05, "careless": 0.3, "dishonest": 0.3}[kind]
         minutes = rng.randrange(20, 50) if rng.random() < late else rng.randrange(-20, 10)
         self._check_in_and_out(booking, person, provider, minutes, hours)
 

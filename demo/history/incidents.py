@@ -15,7 +15,7 @@ from .timeline import Person, Provider, Timeline
 class IncidentHistory(Timeline):
     def _maybe_incident(self, booking: Booking, person: Person, provider: Provider, finished: datetime) -> None:
         rng = self.rng
-        chance = {"reliable": 0.004, "careless": 0.06, "dishonest": 0.2}[person.kind]
+        chance = 0.0 if person.exemplary else {"reliable": 0.004, "careless": 0.06, "dishonest": 0.2}[person.kind]
         # The first two dishonest users past the first months damage an instrument seriously and admit it.
         serious = person.kind == "dishonest" and self.serious < 2 and finished > self.start + timedelta(days=60)
         if rng.random() >= chance and not serious:

@@ -80,10 +80,11 @@ class ListHistory(Timeline):
         """How the admin handles a black proposal: the first ones so that the demo shows an entry that
         expired, one repaired, one objected to in vain; then mostly published, some rejected."""
         general = entry.severity == "general"
-        if general and "expire" not in self.treatments and now < self.now - timedelta(days=75):
-            choice = "expire"
-        elif general and "repair" not in self.treatments and now < self.now - timedelta(days=110):
+        # The repair needs the longer run-up: it takes the first early entry, the expiry a later one.
+        if general and "repair" not in self.treatments and now < self.now - timedelta(days=110):
             choice = "repair"
+        elif general and "expire" not in self.treatments and now < self.now - timedelta(days=75):
+            choice = "expire"
         elif "dismissed" not in self.treatments:
             choice = "dismissed"
         else:

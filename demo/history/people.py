@@ -60,7 +60,7 @@ class PeopleHistory(Timeline):
                 quality = self.rng.choice([4.7, 4.5, 4.3, 4.0, 3.6, 3.0, 2.4])
             self.providers[unit.pk] = Provider(unit, admin, speed, cancel, quality)
         researcher = users.get(username="researcher")
-        self.people.append(Person(researcher, self.units[RESEARCHER_UNIT_INDEX], "reliable", 6.0))
+        self.people.append(Person(researcher, self.units[RESEARCHER_UNIT_INDEX], "reliable", 6.0, exemplary=True))
         # A member for under six months; their year is scripted (bookings.py: BLACKLISTED_STORY), not drawn.
         joined = self.now - timedelta(days=BLACKLISTED_JOINED_DAYS, hours=14)
         blacklisted = self._user(BLACKLISTED_USERNAME, joined, password=PASSWORD)

@@ -96,6 +96,9 @@ class Person:
     unit: Unit
     kind: str  # reliable | careless | dishonest | blacklisted
     activity: float  # relative chance of booking on a day (0: only their scripted bookings)
+    # The `researcher` demo account (README: excellent, on the red list): never a fault of their own, so the
+    # random draws of a busy year cannot warn or list the account whoever seeds the demo.
+    exemplary: bool = False
 
 
 @dataclass

@@ -23,6 +23,7 @@ from credit.models import (
     Appeal,
     CreditEvent,
     CreditScore,
+    CreditWarning,
     Endorsement,
     ExternalCreditReport,
     ListEntry,
@@ -128,6 +129,11 @@ def test_seed_demo_opens_on_a_year_of_activity(capsys):
     researcher = user("researcher")
     assert latest_snapshot_queryset([f"user:{researcher.pk}"]).get().tier in {"good", "excellent"}
     assert Booking.objects.filter(requester=researcher, state=BookingState.COMPLETED).count() >= 10
+    # README: "an excellent score ... on the red list": never warned or black-listed, whatever the draws.
+    researcher_entries = ListEntry.objects.filter(subject_user=researcher)
+    assert not researcher_entries.filter(list_type=ListEntry.List.BLACK).exists()
+    assert researcher_entries.filter(list_type=ListEntry.List.RED, status=ListEntry.Status.PUBLISHED).exists()
+    assert not CreditWarning.objects.filter(subject_user=researcher).exists()
     blacklisted = user("blacklisted")
     assert credit_standing_for_user(blacklisted).blacklisted
     assert Appeal.objects.get(status=Appeal.Status.OPEN).entry.subject_user == blacklisted
