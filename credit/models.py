@@ -267,8 +267,15 @@ class LedgerSummary(models.Model):
     kind = models.CharField(max_length=32)
     polarity = models.SmallIntegerField()
     severity = models.CharField(max_length=8)
-    day = models.DateField()  # the local day for review kinds, ALL_DAYS (0001-01-01) for the others
+    # The local day for review kinds (or FOLDED_DAYS, 0001-01-02, for their days up to `through`), ALL_DAYS
+    # (0001-01-01) for the other kinds.
+    day = models.DateField()
     scaled = models.FloatField()
+    # Review kinds' days up to `through`, folded into one row (day FOLDED_DAYS): sum over those days of the day's
+    # weight x its stars share (kept) or x (1 - share) (broken), x 2^((day - epoch) / half life).
+    kept_scaled = models.FloatField(default=0.0)
+    broken_scaled = models.FloatField(default=0.0)
+    through = models.DateField(null=True)
     n = models.BigIntegerField()  # events of non-zero weight
     first_day = models.DateField()
     last_day = models.DateField()
@@ -284,6 +291,7 @@ class LedgerSummary(models.Model):
         indexes = [
             models.Index(fields=["subject_unit_id"], name="credit_summary_unit"),
             models.Index(fields=["subject_user_id"], name="credit_summary_user"),
+            models.Index(fields=["subject_key"], condition=Q(folded=False), name="credit_summary_appended"),
         ]
 
     def __str__(self) -> str:

@@ -38,6 +38,9 @@ class Migration(migrations.Migration):
                 ('severity', models.CharField(max_length=8)),
                 ('day', models.DateField()),
                 ('scaled', models.FloatField()),
+                ('kept_scaled', models.FloatField(default=0.0)),
+                ('broken_scaled', models.FloatField(default=0.0)),
+                ('through', models.DateField(null=True)),
                 ('n', models.BigIntegerField()),
                 ('first_day', models.DateField()),
                 ('last_day', models.DateField()),
@@ -50,7 +53,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'ledger summary row',
                 'verbose_name_plural': 'ledger summary rows',
-                'indexes': [models.Index(fields=['subject_unit_id'], name='credit_summary_unit'), models.Index(fields=['subject_user_id'], name='credit_summary_user')],
+                'indexes': [models.Index(fields=['subject_unit_id'], name='credit_summary_unit'), models.Index(fields=['subject_user_id'], name='credit_summary_user'), models.Index(condition=models.Q(('folded', False)), fields=['subject_key'], name='credit_summary_appended')],
             },
         ),
         migrations.RunPython(install, uninstall),

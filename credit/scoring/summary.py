@@ -26,7 +26,7 @@ SQLite (the embedded default) has neither the trigger nor the state: the ledger 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -42,20 +42,26 @@ STATE_TABLE = "credit_ledger_summary_state"
 TRIGGER = "credit_ledger_summary_append"
 REVERSAL = CreditEvent.Kind.REVERSAL.value
 
+FOLDED_DAYS = date(1, 1, 2)  # the `day` of a review group's days up to its `through`, folded into one row
+FOLD_LAG_DAYS = 7  # a review day is folded once this many days old (a later fact of it: read from the ledger)
+
 _COLUMNS = (
-    "subject_key, subject_unit_id, subject_user_id, kind, polarity, severity, day, scaled, n, first_day, last_day, "
-    "w, vw, last_recorded_at, last_occurred_at, folded"
+    "subject_key, subject_unit_id, subject_user_id, kind, polarity, severity, day, scaled, kept_scaled, "
+    "broken_scaled, n, first_day, last_day, w, vw, last_recorded_at, last_occurred_at, folded, through"
 )
 
 
-def _aggregate_sql(source: str, folded: bool) -> str:
-    """INSERT the groups of the events in `source` (an alias e over credit_creditevent rows) into the summary."""
+def _days_sql(source: str) -> str:
+    """The events in `source` (alias e over credit_creditevent rows) per subject, kind, polarity, severity and
+    day (review kinds) or ALL_DAYS (the others): rows of the summary's columns up to last_occurred_at."""
     return f"""
-        INSERT INTO {TABLE} ({_COLUMNS})
-        SELECT a.subject_key, max(a.subject_unit_id), max(a.subject_user_id), a.kind, a.polarity, a.severity, a.bucket,
-               coalesce(sum(a.weight::float8 * power(2::float8, (a.d - st.epoch)::float8 / st.half_life)), 0),
-               count(*) FILTER (WHERE a.weight <> 0), min(a.d), max(a.d), sum(a.weight),
-               coalesce(sum(a.value * a.weight), 0), max(a.recorded_at), max(a.occurred_at), {str(folded).lower()}
+        SELECT a.subject_key, max(a.subject_unit_id) AS subject_unit_id, max(a.subject_user_id) AS subject_user_id,
+               a.kind, a.polarity, a.severity, a.bucket AS day,
+               coalesce(sum(a.weight::float8 * power(2::float8, (a.d - st.epoch)::float8 / st.half_life)), 0)
+                   AS scaled,
+               0::float8 AS kept_scaled, 0::float8 AS broken_scaled, count(*) FILTER (WHERE a.weight <> 0) AS n,
+               min(a.d) AS first_day, max(a.d) AS last_day, sum(a.weight) AS w, coalesce(sum(a.value * a.weight), 0)
+                   AS vw, max(a.recorded_at) AS last_recorded_at, max(a.occurred_at) AS last_occurred_at
         FROM {STATE_TABLE} st
         CROSS JOIN LATERAL (
             SELECT e.subject_key, e.subject_unit_id, e.subject_user_id, e.kind, e.polarity, e.severity, e.weight,
@@ -72,11 +78,49 @@ def _aggregate_sql(source: str, folded: bool) -> str:
 TRIGGER_FUNCTION_SQL = f"""
 CREATE OR REPLACE FUNCTION {TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    {_aggregate_sql("FROM added e", folded=False)};
+    INSERT INTO {TABLE} ({_COLUMNS})
+    SELECT d.*, false, NULL::date FROM ({_days_sql("FROM added e")}) d;
     RETURN NULL;
 END;
 $$
-"""
+"""  # noqa: S608 (our own table names and fixed fragments)
+
+
+def _finish_sql(ctes: str) -> str:
+    """INSERT the folded rows of `days` (a CTE among `ctes`, rows of the summary's columns): other kinds' groups and
+    review days after the cutoff as they are, review days up to it (and an earlier fold's row) into one row per
+    group. Parameters: the cutoff, the stars' minimum and span, the cutoff."""
+    return f"""
+        WITH {ctes}
+        INSERT INTO {TABLE} ({_COLUMNS})
+        SELECT subject_key, subject_unit_id, subject_user_id, kind, polarity, severity, day, scaled, kept_scaled,
+               broken_scaled, n, first_day, last_day, w, vw, last_recorded_at, last_occurred_at, true, NULL::date
+        FROM days WHERE day = DATE '0001-01-01' OR day > %s
+        UNION ALL
+        SELECT subject_key, max(subject_unit_id), max(subject_user_id), kind, polarity, severity, DATE '0001-01-02',
+               sum(CASE WHEN day = DATE '0001-01-02' THEN scaled ELSE w::float8 * x END),
+               sum(CASE WHEN day = DATE '0001-01-02' THEN kept_scaled ELSE coalesce(w::float8 * x * share, 0) END),
+               sum(CASE WHEN day = DATE '0001-01-02' THEN broken_scaled
+                        ELSE coalesce(w::float8 * x * (1.0::float8 - share), 0) END),
+               sum(n), min(first_day), max(last_day), sum(w), sum(vw), max(last_recorded_at), max(last_occurred_at),
+               true, %s::date
+        FROM (
+            SELECT days.*,
+                   CASE WHEN day > DATE '0001-01-02'
+                        THEN power(2::float8, (day - st.epoch)::float8 / st.half_life) END AS x,
+                   CASE WHEN w > 0
+                        THEN least(greatest((vw::float8 / w::float8 - %s::float8) / %s::float8, 0.0), 1.0) END AS share
+            FROM days CROSS JOIN {STATE_TABLE} st
+            WHERE st.id = 1 AND day <> DATE '0001-01-01' AND day <= %s
+        ) f
+        GROUP BY subject_key, kind, polarity, severity
+    """  # noqa: S608 (our own table names and fixed fragments)
+
+
+def _finish_args() -> list:
+    cutoff = timezone.localdate() - timedelta(days=FOLD_LAG_DAYS)
+    span = float(params.REVIEW_STARS_MAX - params.REVIEW_STARS_MIN)
+    return [cutoff, cutoff, float(params.REVIEW_STARS_MIN), span, cutoff]
 
 
 def _from_ledger(scope: str) -> str:
@@ -158,41 +202,45 @@ def rebuild(keys: list[str] | None = None) -> None:
                 [zone, epoch, half_life, day_kinds],
             )
             cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608 (the application's role may not TRUNCATE)
-            cursor.execute(_aggregate_sql(_from_ledger("true"), folded=True))
+            cursor.execute(_finish_sql(f"days AS ({_days_sql(_from_ledger('true'))})"), _finish_args())
             cursor.execute(f"ANALYZE {TABLE}")
             return
         if keys:
-            cursor.execute(
-                f"WITH gone AS (DELETE FROM {TABLE} WHERE subject_key = ANY(%s) RETURNING 1) "  # noqa: S608
-                + _aggregate_sql(_from_ledger("e.subject_key = ANY(%s)"), folded=True),
-                [keys, keys],
+            ctes = (
+                f"gone AS (DELETE FROM {TABLE} WHERE subject_key = ANY(%s) RETURNING 1), "  # noqa: S608
+                f"days AS ({_days_sql(_from_ledger('e.subject_key = ANY(%s)'))})"
             )
+            cursor.execute(_finish_sql(ctes), [keys, keys, *_finish_args()])
 
 
 def fold() -> tuple[int, int]:
-    """Fold the rows appended since the last fold (one per group and subject); rebuild the subjects with a new
-    reversal from the ledger. Returns (subjects folded, subjects rebuilt)."""
+    """Fold the rows appended since the last fold (one per group and subject, review days older than
+    FOLD_LAG_DAYS into one row per group); rebuild from the ledger the subjects with a new reversal or a new fact
+    of an already folded day. Returns (subjects folded, subjects rebuilt)."""
     if not state_matches():
         return 0, 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT DISTINCT subject_key FROM {TABLE} WHERE NOT folded AND kind = %s",  # noqa: S608
-            [REVERSAL],
+            f"SELECT subject_key FROM {TABLE} WHERE subject_key IN (SELECT subject_key FROM {TABLE} WHERE NOT folded) "  # noqa: S608
+            "GROUP BY subject_key HAVING bool_or(NOT folded AND kind = %s) "
+            "OR min(CASE WHEN NOT folded AND day > %s THEN day END) <= max(through)",
+            [REVERSAL, FOLDED_DAYS],
         )
-        reversed_keys = [key for (key,) in cursor.fetchall()]
-        rebuild(reversed_keys)
-        cursor.execute(
-            f"""WITH todo AS (SELECT DISTINCT subject_key FROM {TABLE} WHERE NOT folded),
-                gone AS (DELETE FROM {TABLE} s USING todo WHERE s.subject_key = todo.subject_key RETURNING s.*)
-            INSERT INTO {TABLE} ({_COLUMNS})
-            SELECT subject_key, max(subject_unit_id), max(subject_user_id), kind, polarity, severity, day, sum(scaled),
-                   sum(n), min(first_day), max(last_day), sum(w), sum(vw), max(last_recorded_at),
-                   max(last_occurred_at), true
-            FROM gone GROUP BY subject_key, kind, polarity, severity, day
-            RETURNING subject_key"""  # noqa: S608
-        )
+        rebuilt = [key for (key,) in cursor.fetchall()]
+        rebuild(rebuilt)
+        ctes = f"""todo AS (SELECT DISTINCT subject_key FROM {TABLE} WHERE NOT folded),
+            gone AS (DELETE FROM {TABLE} s USING todo WHERE s.subject_key = todo.subject_key RETURNING s.*),
+            days AS (
+                SELECT subject_key, max(subject_unit_id) AS subject_unit_id, max(subject_user_id) AS subject_user_id,
+                       kind, polarity, severity, day, sum(scaled) AS scaled, sum(kept_scaled) AS kept_scaled,
+                       sum(broken_scaled) AS broken_scaled, sum(n) AS n, min(first_day) AS first_day,
+                       max(last_day) AS last_day, sum(w) AS w, sum(vw) AS vw, max(last_recorded_at) AS last_recorded_at,
+                       max(last_occurred_at) AS last_occurred_at
+                FROM gone GROUP BY subject_key, kind, polarity, severity, day
+            )"""  # noqa: S608
+        cursor.execute(_finish_sql(ctes) + " RETURNING subject_key", _finish_args())
         folded = len({key for (key,) in cursor.fetchall()})
-    return folded, len(reversed_keys)
+    return folded, len(rebuilt)
 
 
 def _summary_sql(subject: str, scope: str, scope_args: list, as_of: datetime) -> tuple[str, list]:
@@ -200,7 +248,8 @@ def _summary_sql(subject: str, scope: str, scope_args: list, as_of: datetime) ->
     (subject, NULL kind, ...) per subject to read from the ledger, and one (NULL, 'state') if none can be read."""
     today = timezone.localtime(as_of).date()
     zone, epoch, half_life, day_kinds = _expected_state()
-    multiplier, multiplier_args = _multiplier_sql("d")
+    day_multiplier, day_multiplier_args = _multiplier_sql("d")
+    folded_multiplier, folded_multiplier_args = _multiplier_sql("s")
     span = float(params.REVIEW_STARS_MAX - params.REVIEW_STARS_MIN)
     decay = "power(0.5::float8, greatest(%s::date - d.day, 0)::float8 / %s::float8)"
     sql = f"""
@@ -210,38 +259,48 @@ def _summary_sql(subject: str, scope: str, scope_args: list, as_of: datetime) ->
         ),
         s AS MATERIALIZED (SELECT * FROM {TABLE} s WHERE {scope} AND EXISTS (SELECT 1 FROM ok)),
         g AS (
-            SELECT {subject} AS subject, kind, polarity, severity, day, sum(scaled) AS scaled, sum(n) AS n,
-                   min(first_day) AS first_day, max(last_day) AS last_day, sum(w) AS w, sum(vw) AS vw
-            FROM s WHERE kind <> %s GROUP BY 1, 2, 3, 4, 5
+            SELECT {subject} AS subject, kind, polarity, severity, day, sum(n) AS n, sum(w) AS w, sum(vw) AS vw
+            FROM s WHERE day > %s GROUP BY 1, 2, 3, 4, 5
         )
-        SELECT subject, kind, polarity, severity, %s::float8 * scaled, NULL::float8, 0::float8, 0::float8,
-               n::bigint, first_day, last_day, 0::float8, 0::float8
-        FROM g WHERE day = %s
+        SELECT {subject}, kind, polarity, severity, %s::float8 * sum(scaled), NULL::float8, 0::float8, 0::float8,
+               sum(n)::bigint, min(first_day), max(last_day), 0::float8, 0::float8
+        FROM s WHERE day = %s AND kind <> %s GROUP BY 1, 2, 3, 4
         UNION ALL
-        SELECT subject, kind, polarity, severity, sum(eff), 1::float8, coalesce(sum(eff * share), 0),
-               coalesce(sum(eff * (1.0::float8 - share)), 0), sum(n)::bigint, min(day), max(day), sum(w)::float8,
+        SELECT subject, kind, polarity, severity, sum(eff), 1::float8, coalesce(sum(kept), 0),
+               coalesce(sum(broken), 0), sum(n)::bigint, min(first_day), max(last_day), sum(w)::float8,
                sum(vw)::float8
         FROM (
-            SELECT d.*, d.w::float8 * {multiplier} * {decay} AS eff,
-                   CASE WHEN d.w > 0
-                        THEN least(greatest((d.vw::float8 / d.w::float8 - %s::float8) / %s::float8, 0.0), 1.0)
-                   END AS share
-            FROM g d WHERE d.day <> %s
-        ) r
+            SELECT subject, kind, polarity, severity, eff, eff * share AS kept, eff * (1.0::float8 - share) AS broken,
+                   n, day AS first_day, day AS last_day, w, vw
+            FROM (
+                SELECT d.*, d.w::float8 * {day_multiplier} * {decay} AS eff,
+                       CASE WHEN d.w > 0
+                            THEN least(greatest((d.vw::float8 / d.w::float8 - %s::float8) / %s::float8, 0.0), 1.0)
+                       END AS share
+                FROM g d
+            ) r
+            UNION ALL
+            SELECT {subject}, kind, polarity, severity, {folded_multiplier} * %s::float8 * scaled,
+                   {folded_multiplier} * %s::float8 * kept_scaled, {folded_multiplier} * %s::float8 * broken_scaled,
+                   n, first_day, last_day, w, vw
+            FROM s WHERE day = %s
+        ) x
         GROUP BY 1, 2, 3, 4
         UNION ALL
         SELECT {subject}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
         FROM s GROUP BY 1
         HAVING max(last_recorded_at) > %s OR max(last_occurred_at) > %s OR bool_or(kind = %s AND NOT folded)
+            OR min(CASE WHEN NOT folded AND day > %s THEN day END) <= max(through)
         UNION ALL
         SELECT NULL, 'state', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
         WHERE NOT EXISTS (SELECT 1 FROM ok)
     """  # noqa: S608 (our own table names, parameters' CASE and fixed fragments; values bound)
     factor = 0.5 ** ((today - epoch).days / half_life)
     args = [
-        zone, epoch, half_life, day_kinds, *scope_args, REVERSAL, factor, ALL_DAYS,
-        *multiplier_args, today, half_life, float(params.REVIEW_STARS_MIN), span, ALL_DAYS,
-        as_of, as_of, REVERSAL,
+        zone, epoch, half_life, day_kinds, *scope_args, FOLDED_DAYS, factor, ALL_DAYS, REVERSAL,
+        *day_multiplier_args, today, half_life, float(params.REVIEW_STARS_MIN), span,
+        *folded_multiplier_args, factor, *folded_multiplier_args, factor, *folded_multiplier_args, factor, FOLDED_DAYS,
+        as_of, as_of, REVERSAL, FOLDED_DAYS,
     ]  # fmt: skip
     return sql, args
 

@@ -20,7 +20,7 @@ from credit.scoring import summary
 from credit.scoring.ledger import groups_postgres
 from credit.scoring.sets import ledger_groups
 from credit.services import credit_event_record, credit_event_reverse
-from instruments.models import Membership
+from instruments.models import Membership, Unit
 from tests.credit.factories import record
 from tests.credit.test_set_based_scoring import _varied_ledger
 from tests.factories import MembershipFactory, UnitFactory, UserFactory
@@ -108,9 +108,26 @@ def test_the_summary_equals_the_ledger_after_every_kind_of_write(api_client):
         == folded
     )
     _assert_same_groups(summary.summary_groups(keys, as_of)[0], expected)
-    # And an event recorded after the fold is summed with the folded rows.
+    # Review days older than FOLD_LAG_DAYS were folded into one row per group, the recent ones kept per day.
+    folded_reviews = LedgerSummary.objects.filter(kind=K.REVIEW_RECEIVED, day=summary.FOLDED_DAYS)
+    assert folded_reviews.exists()
+    assert LedgerSummary.objects.filter(kind=K.REVIEW_RECEIVED, day__gt=summary.FOLDED_DAYS).exists()
+    # An event recorded after the fold is summed with the folded rows...
     record(unit, K.SERVICE_DELIVERED, days_ago=0)
+    record(unit, K.REVIEW_RECEIVED, days_ago=0, value=Decimal(5), weight=Decimal(1))
     later = timezone.now()
+    found, stale = summary.summary_groups(keys, later)
+    assert stale == []
+    _assert_same_groups(found, groups_postgres(keys, later))
+    # ...but a review of a day already folded changes that day's stars share: read from the ledger until the next
+    # fold rebuilds the subject.
+    old_review_unit = folded_reviews.values_list("subject_key", flat=True).first()
+    late = next(s for s in [*Unit.objects.all()] if subject_key_for(s) == old_review_unit)
+    record(late, K.REVIEW_RECEIVED, days_ago=300, value=Decimal(1), weight=Decimal(2))
+    later = timezone.now()
+    assert old_review_unit in summary.summary_groups(keys, later)[1]
+    _assert_same_groups(ledger_groups(keys, later), groups_postgres(keys, later))
+    assert summary.fold()[1] >= 1
     found, stale = summary.summary_groups(keys, later)
     assert stale == []
     _assert_same_groups(found, groups_postgres(keys, later))
