@@ -435,6 +435,8 @@ def recompute_all_plan(
             if run.status == CreditRun.Status.DONE:
                 return _outcome(run)
             if not run.batches.exists():
+                if _is_postgres():
+                    _summary_ready()  # the batches read the ledger summary: folded (or rebuilt) once, here
                 _plan_batches(run)
             pending = list(run.batches.filter(done_at=None).values_list("pk", flat=True))
             if queue:
