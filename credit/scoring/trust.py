@@ -178,6 +178,9 @@ def _fingerprint() -> tuple | None:
     from django.db import connection
     from django.utils import timezone
 
+    endorsements: object
+    seeds: object
+    units: object
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and _generation_kept(cursor, connection.alias):
             cursor.execute(f"SELECT {_GENERATION_SQL}, (SELECT latest FROM {GENERATION_TABLE} WHERE id = 1)")  # noqa: S608

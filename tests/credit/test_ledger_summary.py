@@ -5,11 +5,13 @@ the nightly run rebuilds it; and two writers of one unit's facts never wait on e
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
@@ -203,3 +205,17 @@ def test_two_writers_of_one_units_facts_do_not_wait_on_each_other():
     found, _stale = summary.summary_groups([key], as_of)
     _assert_same_groups(found, groups_postgres([key], as_of))
     assert found[key][0].count == 2
+
+
+@pytest.mark.django_db
+def test_the_command_folds_rebuilds_and_finds_a_summary_that_differs_from_the_ledger():
+    _varied_ledger(seed=8)
+    call_command("credit_ledger_summary")  # fold
+    out = io.StringIO()
+    call_command("credit_ledger_summary", "--check", stdout=out)
+    assert "0 differ" in out.getvalue()
+    row = LedgerSummary.objects.filter(kind=K.SERVICE_DELIVERED).first()
+    LedgerSummary.objects.filter(pk=row.pk).update(n=row.n + 1)
+    with pytest.raises(CommandError, match=row.subject_key):
+        call_command("credit_ledger_summary", "--check", stdout=io.StringIO())
+    call_command("credit_ledger_summary", "--rebuild", "--check", stdout=io.StringIO())
