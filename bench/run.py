@@ -213,6 +213,7 @@ def prepare_data(scale_name: str) -> dict:
     from django.db import connection, transaction
 
     from bench.generate import SCALES, generate
+    from credit.scoring import summary
 
     started = time.monotonic()
     call_command("migrate", verbosity=0)
@@ -222,6 +223,9 @@ def prepare_data(scale_name: str) -> dict:
         log(f"generating scale {scale_name}: {SCALES[scale_name]}")
         with transaction.atomic(), connection.cursor() as cursor:
             result = generate(cursor.cursor, scale=SCALES[scale_name], log=log)
+            summary_started = time.monotonic()
+            folded, _rebuilt = summary.fold()  # the ledger summary's rows appended per COPY chunk, one per group
+            log(f"ledger summary folded for {folded:,} subjects ({time.monotonic() - summary_started:.1f}s)")
         generation = {
             "scale": scale_name,
             "counts": result.counts,
@@ -257,6 +261,8 @@ def reset_between_runs(generation: dict | None) -> None:
     """Forget scores, runs, list entries and the benchmark's own bookings and events (bench databases only)."""
     from django.db import connection, transaction
 
+    from credit.scoring import summary
+
     with transaction.atomic(), connection.cursor() as cursor:
         # The append-only triggers refuse these deletes to everyone; the benchmark's throwaway database is
         # reset by its superuser with triggers off for this transaction only (SET LOCAL; superuser-only).
@@ -265,7 +271,9 @@ def reset_between_runs(generation: dict | None) -> None:
         cursor.execute(
             "UPDATE instruments_unit SET credit_score = NULL, credit_tier = '' WHERE credit_score IS NOT NULL"
         )
-        cursor.execute("DELETE FROM credit_creditevent WHERE source_ref LIKE 'bench-run:%%'")
+        cursor.execute("DELETE FROM credit_creditevent WHERE source_ref LIKE 'bench-run:%%' RETURNING subject_key")
+        touched = sorted({key for (key,) in cursor.fetchall()})
+        summary.rebuild(touched)  # the ledger summary of the subjects whose benchmark events were just deleted
         if generation is None:  # between the credit measurements only
             return
         rigs = generation["contention_instruments"]

@@ -31,6 +31,7 @@ from sharing_platform import outbox
 
 from . import params
 from .models import CreditRun, CreditRunBatch, CreditScore
+from .scoring import summary
 from .scoring.inputs import build_inputs
 from .scoring.ledger import stage_groups, unstage_groups
 from .scoring.model import ScoreResult, score_subject
@@ -284,9 +285,11 @@ def recompute_all(
             )
         trust = trust_scores(run.as_of)
         phases = [name for name, _model in _PHASES]
-        # On PostgreSQL the ledger of the rest of the run is grouped once, in one pass over the ledger, into a
+        # On PostgreSQL the batches read the ledger summary (scoring/summary.py): its rows appended since the
+        # last run are folded first, or the whole summary is rebuilt when it was kept with other parameters.
+        # Without it, the ledger of the rest of the run is grouped once, in one pass over the ledger, into a
         # temporary table that the batches read by id range (scoring/ledger.py).
-        staged = _is_postgres() and _worth_staging()
+        staged = _is_postgres() and not _summary_ready() and _worth_staging()
         if staged:
             stage_groups(run.cursor_phase, run.cursor_id, run.as_of)
         try:
@@ -310,6 +313,17 @@ def recompute_all(
 
 
 STAGE_FROM_BATCHES = 4  # a run of more batches than this reads the ledger once (staged), fewer batch by batch
+
+
+def _summary_ready() -> bool:
+    """Fold the ledger summary (or rebuild it for the code's parameters); whether the batches can read it."""
+    if not summary.state_matches():
+        if not summary.installed():
+            return False
+        summary.rebuild()
+    else:
+        summary.fold()
+    return True
 
 
 def _worth_staging() -> bool:
@@ -421,6 +435,8 @@ def recompute_all_plan(
             if run.status == CreditRun.Status.DONE:
                 return _outcome(run)
             if not run.batches.exists():
+                if _is_postgres():
+                    _summary_ready()  # the batches read the ledger summary: folded (or rebuilt) once, here
                 _plan_batches(run)
             pending = list(run.batches.filter(done_at=None).values_list("pk", flat=True))
             if queue:

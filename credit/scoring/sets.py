@@ -37,6 +37,7 @@ from ..models import CreditEvent
 from .inputs import external_facts, identity_facts, ledger_buckets
 from .ledger import Group, groups_postgres, staged_groups
 from .model import IdentityFacts, ScoreResult, _effective, external_score, identity_score, quantise
+from .summary import SummaryUnavailableError, summary_groups
 from .trust import TrustScores
 
 KINDS = tuple(sorted(kind for kind in CreditEvent.Kind.values if kind != CreditEvent.Kind.REVERSAL))
@@ -93,19 +94,34 @@ def _groups_python(keys: list[str], as_of: datetime) -> dict[str, list[Group]]:
 
 
 def ledger_groups(
-    keys: list[str], as_of: datetime, id_range: tuple[str, int, int] | None = None, *, staged: bool = False
+    keys: list[str],
+    as_of: datetime,
+    id_range: tuple[str, int, int] | None = None,
+    *,
+    staged: bool = False,
+    summary: bool = True,
 ) -> dict[str, list[Group]]:
     """Per subject: one Group per kind, polarity and severity (reversed and later-recorded events left out).
 
     id_range ("user" | "unit", first id, last id) selects the same subjects as `keys` by id, which
     PostgreSQL reads far faster than a long list of keys (a full run's batches); with staged, from the
-    table ledger.stage_groups() filled for the whole phase.
+    table ledger.stage_groups() filled for the whole phase. On PostgreSQL the groups come from the ledger
+    summary (scoring/summary.py) unless `summary` is false or the summary cannot describe a subject as of
+    that moment (then that subject's events are read).
     """
     if not keys:
         return {}
     if connection.vendor == "postgresql":
         if staged and id_range is not None:
             return staged_groups(id_range)
+        if summary:
+            try:
+                groups, stale = summary_groups(keys, as_of, id_range)
+            except SummaryUnavailableError:
+                return groups_postgres(keys, as_of, id_range)
+            if stale:
+                groups.update(groups_postgres(stale, as_of))
+            return groups
         return groups_postgres(keys, as_of, id_range)
     return _groups_python(keys, as_of)
 

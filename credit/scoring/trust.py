@@ -100,11 +100,66 @@ _FINGERPRINT_SQL = (
 )
 
 
+# On PostgreSQL the fingerprint is one row (issue 14.4): statement triggers on the endorsements and on the units'
+# rows and statuses give it a new generation from a sequence (never reused, even after a rollback) and the latest
+# moment an endorsement starts or ends; reading it is one index probe instead of aggregating both tables.
+GENERATION_TABLE = "credit_trust_generation"
+GENERATION_TRIGGER = "credit_trust_generation_bump"
+
+GENERATION_INSTALL_SQL = [
+    f"CREATE SEQUENCE IF NOT EXISTS {GENERATION_TABLE}_seq",
+    f"CREATE TABLE IF NOT EXISTS {GENERATION_TABLE} (id int PRIMARY KEY CHECK (id = 1), generation bigint NOT NULL, "
+    "latest timestamptz)",
+    f"INSERT INTO {GENERATION_TABLE} (id, generation, latest) SELECT 1, nextval('{GENERATION_TABLE}_seq'), "  # noqa: S608
+    "(SELECT greatest(max(created_at), max(revoked_at)) FROM credit_endorsement) ON CONFLICT (id) DO NOTHING",
+    f"""CREATE OR REPLACE FUNCTION {GENERATION_TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE {GENERATION_TABLE} SET generation = nextval('{GENERATION_TABLE}_seq'),
+            latest = (SELECT greatest(max(created_at), max(revoked_at)) FROM credit_endorsement)
+        WHERE id = 1;
+        RETURN NULL;
+    END;
+    $$""",  # noqa: S608
+    f"DROP TRIGGER IF EXISTS {GENERATION_TRIGGER} ON credit_endorsement",
+    f"CREATE TRIGGER {GENERATION_TRIGGER} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON credit_endorsement "
+    f"FOR EACH STATEMENT EXECUTE FUNCTION {GENERATION_TRIGGER}()",
+    f"DROP TRIGGER IF EXISTS {GENERATION_TRIGGER} ON instruments_unit",
+    f"CREATE TRIGGER {GENERATION_TRIGGER} AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE OF status ON instruments_unit "
+    f"FOR EACH STATEMENT EXECUTE FUNCTION {GENERATION_TRIGGER}()",
+]
+GENERATION_UNINSTALL_SQL = [
+    f"DROP TRIGGER IF EXISTS {GENERATION_TRIGGER} ON credit_endorsement",
+    f"DROP TRIGGER IF EXISTS {GENERATION_TRIGGER} ON instruments_unit",
+    f"DROP FUNCTION IF EXISTS {GENERATION_TRIGGER}()",
+    f"DROP TABLE IF EXISTS {GENERATION_TABLE}",
+    f"DROP SEQUENCE IF EXISTS {GENERATION_TABLE}_seq",
+]
+_GENERATION_SQL = f"(SELECT row(generation, latest) FROM {GENERATION_TABLE} WHERE id = 1)::text"  # noqa: S608
+_has_generation: dict[str, bool] = {}
+
+
+def _generation_kept(cursor, alias: str) -> bool:
+    """Whether this database keeps the trust generation (the migration applied), asked once per process."""
+    known = _has_generation.get(alias)
+    if known is None:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [GENERATION_TABLE])
+        known = _has_generation[alias] = bool(cursor.fetchone()[0])
+    return known
+
+
 def lock_and_fingerprint(lock_sql: str, lock_args: list) -> tuple | None:
     """PostgreSQL: run `SELECT <lock_sql>` and read the trust fingerprint in the same round trip."""
     from django.db import connection
 
     with connection.cursor() as cursor:
+        if _generation_kept(cursor, connection.alias):
+            cursor.execute(
+                f"SELECT {lock_sql}, {_GENERATION_SQL}, "  # noqa: S608
+                f"(SELECT latest FROM {GENERATION_TABLE} WHERE id = 1)",
+                lock_args,
+            )
+            *_lock, generation, latest = cursor.fetchone()
+            return _fingerprint_checked(generation, "", "", latest)
         cursor.execute(f"SELECT {lock_sql}, {_FINGERPRINT_SQL}", [*lock_args, Unit.Status.VERIFIED])
         *_lock, endorsements, seeds, units, latest = cursor.fetchone()
     return _fingerprint_checked(endorsements, seeds, units, latest)
@@ -123,8 +178,15 @@ def _fingerprint() -> tuple | None:
     from django.db import connection
     from django.utils import timezone
 
+    endorsements: object
+    seeds: object
+    units: object
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and _generation_kept(cursor, connection.alias):
+            cursor.execute(f"SELECT {_GENERATION_SQL}, (SELECT latest FROM {GENERATION_TABLE} WHERE id = 1)")  # noqa: S608
+            generation, latest = cursor.fetchone()
+            endorsements, seeds, units = generation, "", ""
+        elif connection.vendor == "postgresql":
             cursor.execute(f"SELECT {_FINGERPRINT_SQL}", [Unit.Status.VERIFIED])
             endorsements, seeds, units, latest = cursor.fetchone()
         else:
