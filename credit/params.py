@@ -19,7 +19,10 @@ K = CreditEvent.Kind
 # -5: what one counterparty adds to a subject is capped (COUNTERPARTY_CAP_*, issue 18.3)
 # -5 also: an optional fulfilment component (a unit's payments) starts from the other components' mean, so a
 # first payment on time never lowers a score (it did, from 0.5)
-MODEL_VERSION = "2026.12-5"
+# -6 (issue 18.9, an ablation on the tuning seed, bench/credit_sim/ablation.py): fulfilment is one beta over its
+# kinds instead of the mean of per-component betas; the record weighs more and identity and relationships less
+# (they only added noise to the ranking); decay, caps and the beta's prior are unchanged (docs/credit-model.md)
+MODEL_VERSION = "2026.12-6"
 
 POSITIVE_KINDS = {
     K.BOOKING_FULFILLED, K.PUNCTUAL_CHECK_IN, K.PAYMENT_ON_TIME, K.APPROVED_ON_TIME, K.REFUSAL_JUSTIFIED,
@@ -45,17 +48,23 @@ def default_polarity(kind: str) -> int:
 SCORE_MIN = 350
 SCORE_MAX = 950
 SCORE_SPAN = 600  # score = SCORE_MIN + SCORE_SPAN x weighted sum of the dimensions, clamped
+# 2026.12-6: record 0.35 -> 0.55, fulfilment 0.25 -> 0.10, identity 0.15 -> 0.13, relationships 0.05 -> 0.02. The
+# external record (0.5 without reports) and identity keep a third of the scale from moving with the record, so one
+# bad first booking does not put a newcomer under the black-list floor (a verified member with one no-show: 550).
 DIMENSION_WEIGHTS = {
-    "record": 0.35,
-    "fulfilment": 0.25,
+    "record": 0.55,
+    "fulfilment": 0.10,
     "external": 0.20,
-    "identity": 0.15,
-    "relationships": 0.05,
+    "identity": 0.13,
+    "relationships": 0.02,
 }
 DIMENSIONS = tuple(DIMENSION_WEIGHTS)
 
 # --- Credit record: beta reputation (r + 1) / (r + s + 2) over time-decayed weights -------------
 HALF_LIFE_DAYS = 180
+# The beta's prior: BETA_PRIOR_WEIGHT pseudo-facts, half kept and half broken, so a subject without facts is at
+# 0.5 and record = (r + a/2) / (r + s + a) (the same for fulfilment). Up to 2026.12-5: 2 (Laplace).
+BETA_PRIOR_WEIGHT = 2.0
 # How much one event of a kind counts (times its own weight); unlisted kinds count 1.
 # 2026.11-3 (tuned on the simulator, docs/credit-model.md): no-shows, late cancellations and overruns
 # weigh more, a late check-in less (honest "occasionally late" users were ranked with the careless),
@@ -122,8 +131,10 @@ COUNTERPARTY_CAP_KINDS = {
 }  # fmt: skip
 REVIEW_POSITIVE_STARS = 4
 
-# --- Fulfilment capability: the mean of beta rates over the kinds that measure it ----------------
-# (component, kinds that count for it, kinds that count against it)
+# --- Fulfilment capability: one beta rate over the kinds that measure it ---------------------------
+# (component, kinds that count for it, kinds that count against it). Since 2026.12-6 the components only say
+# which kinds count: fulfilment is one beta over their union, each fact once (model.fulfilment_score); the mean
+# of per-component rates it replaced ranked honest and dishonest actors worse (docs/credit-model.md, section 3).
 FULFILMENT_COMPONENTS = {
     "user": (
         ("punctuality", {K.PUNCTUAL_CHECK_IN}, {K.LATE_CHECK_IN}),
@@ -140,9 +151,15 @@ FULFILMENT_COMPONENTS = {
         ("payment", {K.PAYMENT_ON_TIME}, {K.PAYMENT_LATE}),
     ),
 }
-# Components that count only for subjects with at least one fact of them: a provider unit that never
-# pays for a service is not pulled towards 0.5 by a payment record it cannot have (2026.12-1).
-FULFILMENT_OPTIONAL = {"unit": {"payment"}}
+
+
+def fulfilment_kinds(subject_type: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(kinds that count for fulfilment, kinds that count against it): the union over the components."""
+    components = FULFILMENT_COMPONENTS[subject_type]
+    good = frozenset().union(*(kinds for _name, kinds, _bad in components))
+    bad = frozenset().union(*(kinds for _name, _good, kinds in components))
+    return good, bad
+
 
 # --- Identity and qualifications ----------------------------------------------------------------
 IDENTITY_UNIT_STATUS = {"verified": 0.7, "pending": 0.2, "rejected": 0.0, "suspended": 0.0}

@@ -82,8 +82,14 @@ def _effective(bucket: Bucket, today: date) -> float:
     )
 
 
+def beta(kept: float, broken: float) -> float:
+    """The beta reputation (r + a/2) / (r + s + a): a = BETA_PRIOR_WEIGHT pseudo-facts, half kept, half broken."""
+    prior = params.BETA_PRIOR_WEIGHT
+    return (kept + prior / 2.0) / (kept + broken + prior)
+
+
 def record_score(buckets: tuple[Bucket, ...], today: date) -> float:
-    """Beta reputation (r + 1) / (r + s + 2) over time-decayed kept (r) and broken (s) weight."""
+    """Beta reputation over time-decayed kept (r) and broken (s) weight."""
     kept = broken = 0.0
     for bucket in buckets:
         eff = _effective(bucket, today)
@@ -97,31 +103,18 @@ def record_score(buckets: tuple[Bucket, ...], today: date) -> float:
             kept += eff
         elif bucket.polarity < 0:
             broken += eff
-    return (kept + 1.0) / (kept + broken + 2.0)
+    return beta(kept, broken)
 
 
 def fulfilment_score(subject_type: str, buckets: tuple[Bucket, ...], today: date) -> float:
-    """The mean of beta rates (punctuality, attendance... or acceptance, response...); 0.5 when unknown."""
-    optional = params.FULFILMENT_OPTIONAL.get(subject_type, set())
-    components = params.FULFILMENT_COMPONENTS[subject_type]
-    total = 0.0
-    count = 0
-    for name, good_kinds, bad_kinds in components:
-        if name not in optional:
-            good = sum(_effective(b, today) for b in buckets if b.kind in good_kinds and b.polarity > 0)
-            bad = sum(_effective(b, today) for b in buckets if b.kind in bad_kinds and b.polarity < 0)
-            total += (good + 1.0) / (good + bad + 2.0)
-            count += 1
-    # An optional component (a unit's payments) starts from the others' mean, not from 0.5: its first good
-    # fact must not lower the score, nor its first bad one raise it (monotone in every fact).
-    prior = total / count
-    for name, good_kinds, bad_kinds in components:
-        if name in optional and any(b.kind in good_kinds | bad_kinds for b in buckets):
-            good = sum(_effective(b, today) for b in buckets if b.kind in good_kinds and b.polarity > 0)
-            bad = sum(_effective(b, today) for b in buckets if b.kind in bad_kinds and b.polarity < 0)
-            total += (good + 2.0 * prior) / (good + bad + 2.0)
-            count += 1
-    return total / count
+    """One beta rate over the commitments of bookings and services (each fact once); 0.5 when unknown.
+
+    2026.12-6: pooled, not the mean of per-component rates (punctuality, attendance...): the mean counted a
+    kept booking twice and let one late check-in weigh as much as every other component's whole history."""
+    good_kinds, bad_kinds = params.fulfilment_kinds(subject_type)
+    good = sum(_effective(b, today) for b in buckets if b.kind in good_kinds and b.polarity > 0)
+    bad = sum(_effective(b, today) for b in buckets if b.kind in bad_kinds and b.polarity < 0)
+    return beta(good, bad)
 
 
 def identity_score(subject_type: str, facts: IdentityFacts) -> float:

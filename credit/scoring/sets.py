@@ -162,27 +162,16 @@ def _total(dims: list[np.ndarray]) -> np.ndarray:
     return np.minimum(np.maximum(params.SCORE_MIN + params.SCORE_SPAN * weighted, params.SCORE_MIN), params.SCORE_MAX)
 
 
-def _fulfilment(subject_type: str, pos: np.ndarray, neg: np.ndarray, present: np.ndarray) -> np.ndarray:
+def _beta(kept: np.ndarray, broken: np.ndarray) -> np.ndarray:
+    """model.beta over arrays, in the same order of operations."""
+    prior = params.BETA_PRIOR_WEIGHT
+    return (kept + prior / 2.0) / (kept + broken + prior)
+
+
+def _fulfilment(subject_type: str, pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
     """model.fulfilment_score over matrices (subjects x kinds) of positive/negative effective weight."""
-    optional = params.FULFILMENT_OPTIONAL.get(subject_type, set())
-    components = params.FULFILMENT_COMPONENTS[subject_type]
-    total = np.zeros(pos.shape[0])
-    count = np.zeros(pos.shape[0])
-    for name, good_kinds, bad_kinds in components:
-        if name not in optional:
-            good = _summed(pos, good_kinds)
-            bad = _summed(neg, bad_kinds)
-            total = total + (good + 1.0) / (good + bad + 2.0)
-            count = count + 1
-    prior = total / count  # an optional component starts from the others' mean (model.fulfilment_score)
-    for name, good_kinds, bad_kinds in components:
-        if name in optional:
-            counts = present[:, [KIND_INDEX[k] for k in sorted(good_kinds | bad_kinds)]].any(axis=1)
-            good = _summed(pos, good_kinds)
-            bad = _summed(neg, bad_kinds)
-            total = total + np.where(counts, (good + 2.0 * prior) / (good + bad + 2.0), 0.0)
-            count = count + counts
-    return total / count
+    good_kinds, bad_kinds = params.fulfilment_kinds(subject_type)
+    return _beta(_summed(pos, good_kinds), _summed(neg, bad_kinds))
 
 
 def _summed(matrix: np.ndarray, kinds: Collection[str]) -> np.ndarray:
@@ -391,8 +380,7 @@ def score_batch(
     broken = np.where(REVIEW_COLUMNS, broken, neg)
 
     def record(kept_matrix, broken_matrix):
-        r, s = kept_matrix.sum(axis=1), broken_matrix.sum(axis=1)
-        return (r + 1.0) / (r + s + 2.0)
+        return _beta(kept_matrix.sum(axis=1), broken_matrix.sum(axis=1))
 
     external = np.array([facts.external.get(key, params.EXTERNAL_NEUTRAL) for key in keys], dtype=float)
     identity = np.array(
@@ -401,7 +389,7 @@ def score_batch(
     relationships = np.array([facts.relationships.get(key, 0.0) for key in keys], dtype=float)
     units = np.empty((n, 5), dtype=np.int64)
     units[:, 0] = _quantise_units(record(kept, broken))
-    units[:, 1] = _quantise_units(_fulfilment(subject_type, pos, neg, present))
+    units[:, 1] = _quantise_units(_fulfilment(subject_type, pos, neg))
     units[:, 2] = _quantise_units(external)
     units[:, 3] = _quantise_units(identity)
     units[:, 4] = _quantise_units(relationships)
@@ -422,9 +410,7 @@ def score_batch(
         pos_without, neg_without = pos[rows].copy(), neg[rows].copy()
         pos_without[:, k] = 0.0
         neg_without[:, k] = 0.0
-        present_without = present[rows].copy()
-        present_without[:, k] = False
-        fulfilment_without = _fulfilment(subject_type, pos_without, neg_without, present_without)
+        fulfilment_without = _fulfilment(subject_type, pos_without, neg_without)
         dims = [d[rows] for d in as_float]
         dims[0] = _quantise_units(record_without) / 10000.0
         dims[1] = _quantise_units(fulfilment_without) / 10000.0

@@ -14,7 +14,7 @@ from .texts import ENDORSEMENT_NOTE
 from .timeline import BLACKLISTED_UNIT_INDEX, DAYS, PARTNER_NAME, PARTNER_SOURCE, PROVIDER_UNIT_INDEX, Person, Timeline
 
 # The partner's score of a person, by how they behave (0..100).
-PERSON_REPORTS = {"reliable": 90, "careless": 70, "dishonest": 45, "blacklisted": 30}
+PERSON_REPORTS = {"reliable": 90, "careless": 70, "dishonest": 45, "blacklisted": 50}
 BLACKLISTED_REPORT_DAYS = 100  # `blacklisted`'s report, days before today (a member for under six months)
 
 

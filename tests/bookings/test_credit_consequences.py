@@ -25,12 +25,13 @@ K = CreditEvent.Kind
 pytestmark = pytest.mark.django_db
 
 # How many kept bookings (fulfilled, punctual, paid) or no-shows put a member of a verified unit in a tier.
-# Each recipe is checked against the real recompute before it is used (see `scored_user`).
+# Each recipe is checked against the real recompute before it is used (see `scored_user`). Model 2026.12-6 weighs
+# the record more: 3 kept bookings alone now make "excellent" and 2 no-shows alone "bad", hence the mixes.
 RECIPES = {
     "excellent": {"kept": 20},
-    "good": {"kept": 3},
+    "good": {"kept": 3, "no_shows": 1},
     "fair": {},
-    "poor": {"no_shows": 2},
+    "poor": {"kept": 1, "no_shows": 3},
 }
 
 

@@ -46,10 +46,11 @@ def _post(api_client, user, instrument, days=2):
 
 
 def test_thin_file_good_tier_with_one_kept_booking_pays_the_deposit(api_client, instrument):
-    """The attack: a fresh account (a member of a verified unit) with one kept booking reaches "good"."""
+    """The attack: a fresh account (a member of a verified unit) with one kept booking reaches "good" (since model
+    2026.12-6, where the record weighs more, "excellent"): a tier that waives the deposit, on its own."""
     policy_set(instrument, allow_credit_auto_approval=True)
     user = MembershipFactory().user
-    assert _history(user, [UnitFactory()], extra_positive=3) == "good"
+    assert _history(user, [UnitFactory()], extra_positive=3) in params.DEPOSIT_WAIVED_TIERS
     assert _post(api_client, user, instrument) == ("required", "requested")
 
 
@@ -66,15 +67,16 @@ def test_thin_file_excellent_tier_with_one_provider_is_not_auto_approved(api_cli
 
 def test_thin_file_three_kept_bookings_with_two_providers_waive_the_deposit(api_client, instrument):
     user, first, second = MembershipFactory().user, UnitFactory(), UnitFactory()
-    assert _history(user, [first, first]) in {"good", "fair"}
+    assert _history(user, [first, first]) in params.DEPOSIT_WAIVED_TIERS  # the tier alone would waive it
     assert _post(api_client, user, instrument)[0] == "required"
-    assert _history(user, [first, first, second]) == "good"
-    assert _post(api_client, user, instrument, days=3) == ("waived", "requested")
+    assert _history(user, [first, first, second]) in params.DEPOSIT_WAIVED_TIERS
+    # Waived now; approved at once too if the tier is excellent (2026.12-6) and the instrument allows it.
+    assert _post(api_client, user, instrument, days=3)[0] == "waived"
 
 
 def test_thin_file_credit_page_and_api_say_what_is_missing(client, api_client):
     user = MembershipFactory().user
-    assert _history(user, [UnitFactory()], extra_positive=3) == "good"
+    assert _history(user, [UnitFactory()], extra_positive=3) in params.DEPOSIT_WAIVED_TIERS
     client.force_login(user)
     body = client.get(reverse("credit:mine")).content.decode()
     assert "Standard deposits apply." in body
@@ -102,7 +104,7 @@ def test_thin_file_credit_page_and_api_say_what_is_missing(client, api_client):
 
 def test_thin_file_established_user_sees_nothing_missing(client, api_client):
     user = MembershipFactory().user
-    assert _history(user, [UnitFactory(), UnitFactory(), UnitFactory()]) == "good"
+    assert _history(user, [UnitFactory(), UnitFactory(), UnitFactory()]) in params.DEPOSIT_WAIVED_TIERS
     client.force_login(user)
     body = client.get(reverse("credit:mine")).content.decode()
     assert "Deposits are waived." in body

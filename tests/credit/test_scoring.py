@@ -163,3 +163,23 @@ def test_a_units_first_payment_on_time_never_lowers_its_score():
     assert after.dimensions["fulfilment"] >= before.dimensions["fulfilment"]
     assert after.score >= before.score
     assert after_late.dimensions["fulfilment"] < before.dimensions["fulfilment"]
+
+
+def test_fulfilment_counts_each_fact_once_whatever_component_it_falls_in():
+    """2026.12-6 (issue 18.9, bench/credit_sim/ablation.py): fulfilment is one beta over its kinds. It was the mean
+    of per-component betas, so broken weight in a thin component (late check-ins, the punctuality component)
+    weighed far more than the same weight in a thick one (a no-show against many kept bookings), and a kept
+    booking counted twice (attendance and care). The ablation found that this mean ranked honest and dishonest
+    actors worse than one beta: an occasionally late but reliable user ranked below one who missed a booking."""
+    day = TODAY - timedelta(days=3)
+    kept = tuple(Bucket(K.BOOKING_FULFILLED, 1, "", day - timedelta(days=d), 1.0, 1) for d in range(10))
+    late = tuple(Bucket(K.LATE_CHECK_IN, -1, "", day, 1.0, 1) for _ in range(6))  # 6 x 0.5 of broken weight
+    no_show = (Bucket(K.NO_SHOW, -1, "", day, 1.0, 1),)  # 1 x 3 of broken weight
+    assert sum(params.KIND_MULTIPLIERS[K.LATE_CHECK_IN] for _ in late) == params.KIND_MULTIPLIERS[K.NO_SHOW]
+    identity = IdentityFacts(has_email=True, verified_member=True)
+    often_late = score_subject(SubjectInputs("user:1", buckets=kept + late, identity=identity), TODAY, explain=False)
+    missed = score_subject(SubjectInputs("user:1", buckets=kept + no_show, identity=identity), TODAY, explain=False)
+    # The same kept and broken weight, the same day: the same fulfilment and the same score, whichever kinds.
+    assert often_late.dimensions["fulfilment"] == missed.dimensions["fulfilment"]
+    assert often_late.dimensions["record"] == missed.dimensions["record"]
+    assert often_late.score == missed.score

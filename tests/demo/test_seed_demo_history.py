@@ -110,8 +110,9 @@ def test_seed_demo_opens_on_a_year_of_activity(capsys):
     # Scores spread over every tier (units and people), as the nightly run left them; `blacklisted`'s
     # scripted year puts it in "poor" whatever the draws on this database.
     tiers = Counter(latest_snapshot_queryset().values_list("tier", flat=True))
+    scripted = latest_snapshot_queryset([f"user:{user('blacklisted').pk}"]).get()
+    assert scripted.tier == "poor", (scripted.score, scripted.record, scripted.fulfilment, scripted.external)
     assert set(tiers) == {name for name, _floor in TIERS}, tiers
-    assert latest_snapshot_queryset([f"user:{user('blacklisted').pk}"]).get().tier == "poor"
 
     # Lists: published red and black entries (confirmed with reasons), proposals waiting, an objection
     # waiting, an expired entry and a granted repair.
