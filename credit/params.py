@@ -233,14 +233,20 @@ BLACK_VIOLATION_WINDOW_DAYS = 365
 # good provider answers about 1 request in 20 late, careless and malicious users break about 1 in 4, refusing
 # and breaching providers 1 in 3.
 # A warning lapses WARNING_LAPSE_DAYS after it was issued (its violations have left the window by then).
-BLACK_VIOLATION_COUNT = {"user": 4, "unit": 10}
+BLACK_VIOLATION_COUNT = {"user": 3, "unit": 10}
 BLACK_VIOLATION_RATE = {"user": 0.15, "unit": 0.20}
 WARNING_MIN_VIOLATIONS = {"user": 2, "unit": 4}
 WARNING_MIN_RATE = {"user": 0.0, "unit": 0.15}
 WARNING_NOTICE_DAYS = 14
 WARNING_LAPSE_DAYS = BLACK_VIOLATION_WINDOW_DAYS
-BLACK_SEVERE_KINDS = {K.DAMAGE_CONFIRMED, K.FRAUD_CONFIRMED, K.BREACH_CONFIRMED}
-BLACK_SEVERE_SEVERITY = "serious"  # one confirmed event of this severity is enough
+# 2026.12-6 (issue 18.8): intent decides. A confirmed serious misuse, fraud or breach (intentional) proposes at once;
+# a confirmed serious damage (an accident, which even a careful person may cause: 2% of honest people's damages in
+# the simulator) caps the score and brings a warning, and proposes only when a fault follows that warning
+# (policy.serious_damage_rule_met). A score below the floor only because a cap holds it there proposes nothing by
+# the score-floor rule: the capping event's own rule decides.
+BLACK_SEVERE_KINDS = {K.MISUSE_CONFIRMED, K.FRAUD_CONFIRMED, K.BREACH_CONFIRMED}
+BLACK_ACCIDENT_KINDS = {K.DAMAGE_CONFIRMED}
+BLACK_SEVERE_SEVERITY = "serious"  # one confirmed intentional event of this severity is enough
 BLACK_SCORE_FLOOR = 550
 RED_MIN_SCORE = 800
 RED_MIN_FULFILLED = {"user": 10, "unit": 10}
@@ -255,6 +261,7 @@ RULE_COOLDOWN_DAYS = 182
 RULE_SEVERITY = {
     "violations": "general",
     "severe_event": "serious",
+    "serious_damage": "serious",
     "score_floor": "general",
 }
 # Publication bounds by severity, after the national credit-repair measures: (shortest, longest).

@@ -59,6 +59,34 @@ def test_careless_user_is_warned_then_proposed_when_violations_continue():
     assert CreditWarning.objects.get().status == "escalated"
 
 
+def test_careless_user_is_proposed_at_the_third_violation_after_the_warning():
+    """Warned at the second violation; the third, after the warning's notice, proposes (issue 18.8: a warning
+    after the second violation, shown before any proposal)."""
+    user = UserFactory()
+    for n in range(8):
+        booking(user, K.BOOKING_FULFILLED, days_ago=70 - n, ref=n)
+    for n, days in enumerate((60, 50)):
+        booking(user, K.NO_SHOW, days_ago=days, ref=100 + n)
+    assert list_entries_propose(as_of=ago(45)) == []
+    assert CreditWarning.objects.get().status == "open"
+    booking(user, K.LATE_CANCELLATION, days_ago=20, ref=200)
+    (entry,) = list_entries_propose()
+    assert (entry.subject_user_id, entry.list_type, entry.rule) == (user.pk, "black", "violations")
+    assert "3 violations in 11 bookings" in entry.reason
+    assert CreditWarning.objects.get().status == "escalated"
+
+
+def test_third_violation_inside_the_warnings_notice_is_not_yet_proposed():
+    user = UserFactory()
+    for n, days in enumerate((60, 50)):
+        booking(user, K.NO_SHOW, days_ago=days, ref=100 + n)
+    assert list_entries_propose(as_of=ago(12)) == []  # warned 12 days ago
+    booking(user, K.NO_SHOW, days_ago=5, ref=102)
+    assert list_entries_propose() == []  # the notice (14 days) has not passed
+    (entry,) = list_entries_propose(as_of=timezone.now() + timedelta(days=params.WARNING_NOTICE_DAYS))
+    assert entry.rule == "violations"
+
+
 def test_violations_without_an_earlier_warning_are_not_proposed():
     """Five violations found at once: a warning first, the proposal only after the notice and a new violation."""
     user = UserFactory()
