@@ -240,3 +240,30 @@ def test_provider_warning_mailed_to_the_units_admins(django_capture_on_commit_ca
     assert "东湖测试中心 的信用警告" in message.subject  # every site language whose catalogue translates it
     assert "4 violations in 4 bookings" in message.body
     assert f"/credit/mine/?unit={unit.pk}" in message.body
+
+
+def test_serious_damage_warning_mailed_and_shown_in_words_not_as_zero_violations(
+    client, django_capture_on_commit_callbacks
+):
+    """A serious damage warns at once (issue 18.8): the mail and the page say so instead of "0 violations"."""
+    cache.clear()
+    unit = UnitFactory()
+    user = MembershipFactory(unit=unit, role=Membership.Role.MEMBER).user
+    admin = MembershipFactory(unit=unit, role=Membership.Role.ADMIN).user
+    booking(user, K.BOOKING_FULFILLED, days_ago=6, ref=1)
+    record(user, K.DAMAGE_CONFIRMED, days_ago=5, severity="serious", source="incident")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert list_entries_propose() == []
+    warning = CreditWarning.objects.get()
+    assert warning.serious_damage
+    assert warning.violations == 0
+    mine = next(message for message in mail.outbox if message.to == [user.email])
+    assert "A serious damage you caused was confirmed." in mine.body
+    assert "0 violations" not in mine.body
+    theirs = next(message for message in mail.outbox if message.to == [admin.email])
+    assert "A serious damage by " in theirs.body
+    client.force_login(user)
+    page = client.get("/credit/mine/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "A confirmed serious damage: after this warning" in page
+    assert "0 violations" not in page
