@@ -241,10 +241,10 @@ WARNING_MIN_RATE = {"user": 0.0, "unit": 0.15}
 WARNING_NOTICE_DAYS = 14
 WARNING_LAPSE_DAYS = BLACK_VIOLATION_WINDOW_DAYS
 # Issue 18.8 item 8 (list rules only, no score changes): intent decides. A confirmed serious misuse, fraud or
-# breach (intentional) proposes at once; a confirmed serious damage (an accident, which even a careful person may cause: 2% of honest people's damages in
-# the simulator) caps the score and brings a warning, and proposes only when a fault follows that warning
-# (policy.serious_damage_rule_met). A score below the floor only because a cap holds it there proposes nothing by
-# the score-floor rule: the capping event's own rule decides.
+# breach (intentional) proposes at once; a confirmed serious damage (an accident, which even a careful person may
+# cause: 2% of honest people's damages in the simulator) caps the score and brings a warning, and proposes only
+# when a fault follows that warning (policy.serious_damage_rule_met). A score below the floor only because a cap
+# holds it there proposes nothing by the score-floor rule: the capping event's own rule decides.
 BLACK_SEVERE_KINDS = {K.MISUSE_CONFIRMED, K.FRAUD_CONFIRMED, K.BREACH_CONFIRMED}
 BLACK_ACCIDENT_KINDS = {K.DAMAGE_CONFIRMED}
 BLACK_SEVERE_SEVERITY = "serious"  # one confirmed intentional event of this severity is enough
