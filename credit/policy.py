@@ -160,14 +160,22 @@ def violations_rule_met(facts: ListFacts) -> bool:
 
 
 def serious_damage_rule_met(facts: ListFacts) -> bool:
-    """An accident, even a serious one, is warned first (issue 18.8): a confirmed serious damage proposes only with
-    a warning issued at least WARNING_NOTICE_DAYS before and a fault after that warning (the damage itself when the
-    warning came first, or a violation or another serious damage after the warning the damage brought)."""
+    """An accident, even a serious one, is warned first (issue 18.8): a confirmed serious damage counts as a violation
+    that brings a warning at once. It proposes only with that warning (or an earlier one) at least
+    WARNING_NOTICE_DAYS old, a fault after the warning, and then either a second serious damage or, the damage
+    counted as a violation, the violations rule's count and rate (BLACK_VIOLATION_COUNT, BLACK_VIOLATION_RATE)."""
     if not facts.accidents or facts.warned_at is None or facts.as_of is None:
         return False
     if facts.as_of - facts.warned_at < timedelta(days=params.WARNING_NOTICE_DAYS):
         return False
-    return any(event.occurred_at > facts.warned_at for event in facts.accidents + facts.violations)
+    faults = facts.accidents + facts.violations
+    if not any(event.occurred_at > facts.warned_at for event in faults):
+        return False
+    if len(facts.accidents) >= 2:
+        return True
+    kind = facts.subject_type
+    rate = len(faults) / max(facts.bookings, len(faults), 1)
+    return len(faults) >= params.BLACK_VIOLATION_COUNT[kind] and rate >= params.BLACK_VIOLATION_RATE[kind]
 
 
 def warning_for(facts: ListFacts) -> WarningDecision | None:

@@ -74,7 +74,8 @@ def test_list_entries_propose_one_serious_intentional_event_is_enough(kind):
 @pytest.mark.django_db
 def test_list_entries_propose_serious_damage_warns_first_and_proposes_after_a_further_fault():
     """An accident, even serious, caps the score (549, under the floor) and brings a warning, not a proposal:
-    neither by the severe-event rule nor by the score floor. A fault after the warning's notice proposes."""
+    neither by the severe-event rule nor by the score floor. Counted as a violation, it proposes once faults after
+    the warning's notice make three at a high rate."""
     user = UserFactory()
     now = timezone.now()
     for n in range(12):
@@ -88,7 +89,9 @@ def test_list_entries_propose_serious_damage_warns_first_and_proposes_after_a_fu
     assert warning.reason.startswith("Confirmed serious damage")
     assert [item["event"] for item in warning.evidence] == [damage.pk]
     assert list_entries_propose(as_of=now - timedelta(days=30)) == []  # nothing since the warning
-    later = record(user, K.LATE_CANCELLATION, days_ago=10, source_ref="booking:99")
+    later = record(user, K.LATE_CANCELLATION, days_ago=20, source_ref="booking:99")
+    assert list_entries_propose(as_of=now - timedelta(days=15)) == []  # one fault after it: not a pattern
+    last = record(user, K.NO_SHOW, days_ago=10, source_ref="booking:98")
     (entry,) = list_entries_propose()
     assert (entry.subject_user_id, entry.list_type, entry.rule, entry.severity) == (
         user.pk,
@@ -96,7 +99,7 @@ def test_list_entries_propose_serious_damage_warns_first_and_proposes_after_a_fu
         "serious_damage",
         "serious",
     )
-    assert set(entry.basis_events.values_list("pk", flat=True)) == {damage.pk, later.pk}
+    assert set(entry.basis_events.values_list("pk", flat=True)) == {damage.pk, later.pk, last.pk}
     warning.refresh_from_db()
     assert warning.status == "escalated"
 

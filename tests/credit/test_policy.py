@@ -106,22 +106,24 @@ def _damage(days_ago: float, now: datetime, pk: int = 90) -> policy.EventFact:
 
 
 @pytest.mark.parametrize(
-    ("damage_days_ago", "warned_days_ago", "later_violation_days_ago", "proposed"),
+    ("damage_days_ago", "warned_days_ago", "violation_days_ago", "proposed"),
     [
-        (40, None, None, False),  # a serious accident alone: a warning, no proposal
-        (40, 35, None, False),  # warned for it, nothing since
-        (40, 35, 5, True),  # warned for it, then a further fault
-        (40, 35, 36, False),  # the other fault came before the warning
-        (40, 3, 2, False),  # a fault after a warning still in its notice period
-        (10, 30, None, True),  # the damage came after an earlier warning
+        (40, None, [], False),  # a serious accident alone: a warning, no proposal
+        (40, 35, [], False),  # warned for it, nothing since
+        (40, 35, [5], False),  # warned for it, then one overrun: not a pattern (the seed-1 honest case)
+        (40, 35, [20, 5], True),  # warned for it, then two more faults: three at a high rate
+        (40, 35, [38, 36], False),  # the other faults came before the warning
+        (40, 3, [2, 1], False),  # faults after a warning still in its notice period
+        (10, 30, [45, 40], True),  # the damage is the third fault, after a warning for two violations
     ],
 )
 def test_serious_damage_proposes_only_with_a_fault_after_a_warning(
-    damage_days_ago, warned_days_ago, later_violation_days_ago, proposed
+    damage_days_ago, warned_days_ago, violation_days_ago, proposed
 ):
-    """An accident, even serious, is warned first; intent (misuse, fraud, breach) is not (issue 18.8)."""
+    """An accident, even serious, is warned first and counts as a violation; intent (misuse, fraud, breach) proposes
+    at once (issue 18.8)."""
     now = timezone.now()
-    violations = _violations("late_cancellation", [later_violation_days_ago], now) if later_violation_days_ago else ()
+    violations = _violations("late_cancellation", violation_days_ago, now)
     warned_at = now - timedelta(days=warned_days_ago) if warned_days_ago is not None else None
     facts = policy.ListFacts(
         "user:1",
@@ -129,7 +131,7 @@ def test_serious_damage_proposes_only_with_a_fault_after_a_warning(
         capped=True,
         accidents=(_damage(damage_days_ago, now),),
         violations=violations,
-        bookings=20,
+        bookings=15,
         warned_at=warned_at,
         as_of=now,
     )
@@ -138,6 +140,16 @@ def test_serious_damage_proposes_only_with_a_fault_after_a_warning(
     assert [(p.rule, p.severity) for p in proposals] == ([("serious_damage", "serious")] if proposed else [])
     if proposed:
         assert {event.kind for event in proposals[0].basis} >= {"damage_confirmed"}
+
+
+def test_serious_damage_twice_after_a_warning_proposes_at_a_low_rate_too():
+    now = timezone.now()
+    facts = policy.ListFacts(
+        "user:1", accidents=(_damage(40, now), _damage(5, now, pk=91)), bookings=60,
+        warned_at=now - timedelta(days=35), as_of=now,
+    )  # fmt: skip
+    assert policy.serious_damage_rule_met(facts)
+    assert not policy.serious_damage_rule_met(policy.ListFacts(**{**facts.__dict__, "accidents": facts.accidents[:1]}))
 
 
 def test_serious_damage_brings_a_warning_at_once():
