@@ -21,7 +21,7 @@ RULE_LABELS = {
         "answers, confirmed breaches)"
     ),
     "severe_event": _("A confirmed serious misuse, fraud or breach of agreement"),
-    "serious_damage": _("A confirmed serious damage, and a further fault after a warning"),
+    "serious_damage": _("A confirmed serious damage, and further faults after a warning"),
     "score_floor": _("Credit score below the floor"),
     "top_tier": _("Top credit tier, enough fulfilled services and a clean recent record"),
     "person": _("The same person's other account is on the black list"),
