@@ -20,7 +20,8 @@ RULE_LABELS = {
         "late cancellations, overruns, confirmed misuse; providers: unjustified refusals, cancellations, late "
         "answers, confirmed breaches)"
     ),
-    "severe_event": _("A confirmed serious damage, fraud or breach of agreement"),
+    "severe_event": _("A confirmed serious misuse, fraud or breach of agreement"),
+    "serious_damage": _("A confirmed serious damage, and further faults after a warning"),
     "score_floor": _("Credit score below the floor"),
     "top_tier": _("Top credit tier, enough fulfilled services and a clean recent record"),
     "person": _("The same person's other account is on the black list"),

@@ -585,8 +585,9 @@ class TrustedProviderBadge(models.Model):
 
 
 class CreditWarning(SubjectMixin):
-    """A warning after the second violation (issue 18.8): shown to the person and their unit's admins before any
-    black-list proposal by the violations rule, which needs an earlier warning and violations after it."""
+    """A warning after the second violation or a confirmed serious damage (issue 18.8): shown to the person and their
+    unit's admins before any black-list proposal by the violations or serious-damage rule, which need an earlier
+    warning and a fault after it."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -618,3 +619,9 @@ class CreditWarning(SubjectMixin):
 
     def __str__(self) -> str:
         return f"warning {self.subject_key} ({self.status})"
+
+    @property
+    def serious_damage(self) -> bool:
+        """Brought by a confirmed serious damage (an accident warns first, issue 18.8); damage is no violation, so
+        any damage in the evidence is the serious one."""
+        return any(item.get("kind") == CreditEvent.Kind.DAMAGE_CONFIRMED for item in self.evidence or [])

@@ -248,16 +248,23 @@ BLACK_VIOLATION_WINDOW_DAYS = 365
 # least BLACK_VIOLATION_COUNT violations at a rate of at least BLACK_VIOLATION_RATE. Tuned on the simulator's
 # seeds 1 and 3 (held out: 7, 42, 2026; docs/credit-model.md): an honest user misses about 1 booking in 100, a
 # good provider answers about 1 request in 20 late, careless and malicious users break about 1 in 4, refusing
-# and breaching providers 1 in 3.
+# and breaching providers 1 in 3. Issue 18.8 item 8: a person warned at the second violation is proposed at the
+# third after the warning (it was the fourth), so careless people are proposed within about 3 bad events.
 # A warning lapses WARNING_LAPSE_DAYS after it was issued (its violations have left the window by then).
-BLACK_VIOLATION_COUNT = {"user": 4, "unit": 10}
+BLACK_VIOLATION_COUNT = {"user": 3, "unit": 10}
 BLACK_VIOLATION_RATE = {"user": 0.15, "unit": 0.20}
 WARNING_MIN_VIOLATIONS = {"user": 2, "unit": 4}
 WARNING_MIN_RATE = {"user": 0.0, "unit": 0.15}
 WARNING_NOTICE_DAYS = 14
 WARNING_LAPSE_DAYS = BLACK_VIOLATION_WINDOW_DAYS
-BLACK_SEVERE_KINDS = {K.DAMAGE_CONFIRMED, K.FRAUD_CONFIRMED, K.BREACH_CONFIRMED}
-BLACK_SEVERE_SEVERITY = "serious"  # one confirmed event of this severity is enough
+# Issue 18.8 item 8 (list rules only, no score changes): intent decides. A confirmed serious misuse, fraud or
+# breach (intentional) proposes at once; a confirmed serious damage (an accident, which even a careful person may
+# cause: 2% of honest people's damages in the simulator) caps the score and brings a warning, and proposes only
+# when a fault follows that warning (policy.serious_damage_rule_met). A score below the floor only because a cap
+# holds it there proposes nothing by the score-floor rule: the capping event's own rule decides.
+BLACK_SEVERE_KINDS = {K.MISUSE_CONFIRMED, K.FRAUD_CONFIRMED, K.BREACH_CONFIRMED}
+BLACK_ACCIDENT_KINDS = {K.DAMAGE_CONFIRMED}
+BLACK_SEVERE_SEVERITY = "serious"  # one confirmed intentional event of this severity is enough
 BLACK_SCORE_FLOOR = 550
 RED_MIN_SCORE = 800
 RED_MIN_FULFILLED = {"user": 10, "unit": 10}
@@ -272,6 +279,7 @@ RULE_COOLDOWN_DAYS = 182
 RULE_SEVERITY = {
     "violations": "general",
     "severe_event": "serious",
+    "serious_damage": "serious",
     "score_floor": "general",
 }
 # Publication bounds by severity, after the national credit-repair measures: (shortest, longest).

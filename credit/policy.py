@@ -27,8 +27,10 @@ class ListFacts:
 
     subject_key: str
     score: int | None = None
+    capped: bool = False  # the score is held down by a cap (a severe event's), not by the record itself
     violations: tuple[EventFact, ...] = ()  # unlisted violation events in the window
-    severe: tuple[EventFact, ...] = ()  # unlisted confirmed severe events of the listing severity
+    severe: tuple[EventFact, ...] = ()  # unlisted confirmed intentional events (misuse, fraud, breach), serious
+    accidents: tuple[EventFact, ...] = ()  # unlisted confirmed accidental events (damage), serious
     fulfilled_in_window: int = 0
     negatives_recently: int = 0
     open_lists: frozenset[str] = frozenset()  # lists with a proposed or published entry
@@ -75,7 +77,11 @@ def _summary(events: tuple[EventFact, ...]) -> str:
 
 
 def proposals_for(facts: ListFacts) -> list[Proposal]:
-    """At most one black and one red proposal; black rules in order of gravity, red only for a clean record."""
+    """At most one black and one red proposal; black rules in order of gravity, red only for a clean record.
+
+    Intent decides how fast (issue 18.8): a confirmed serious misuse, fraud or breach proposes at once; an accident,
+    even a serious damage, warns first and proposes only when a fault follows the warning; broken commitments
+    (violations) warn at the second and propose at the third after the warning, at a high enough rate."""
     proposals: list[Proposal] = []
     black = ListEntry.List.BLACK
     if black not in facts.open_lists:
@@ -84,6 +90,14 @@ def proposals_for(facts: ListFacts) -> list[Proposal]:
                 Proposal(
                     facts.subject_key, black, "severe_event", params.RULE_SEVERITY["severe_event"],
                     f"Confirmed serious breach: {_summary(facts.severe)}", facts.severe,
+                )
+            )  # fmt: skip
+        elif serious_damage_rule_met(facts):
+            basis = tuple(sorted(facts.accidents + facts.violations, key=lambda event: (event.occurred_at, event.pk)))
+            proposals.append(
+                Proposal(
+                    facts.subject_key, black, "serious_damage", params.RULE_SEVERITY["serious_damage"],
+                    f"Confirmed serious damage and a fault after a warning: {_summary(basis)}", basis,
                 )
             )  # fmt: skip
         elif violations_rule_met(facts):
@@ -98,6 +112,7 @@ def proposals_for(facts: ListFacts) -> list[Proposal]:
         elif (
             facts.score is not None
             and facts.score < params.BLACK_SCORE_FLOOR
+            and not facts.capped
             and "score_floor" not in facts.cooling_rules
         ):
             proposals.append(
@@ -144,24 +159,45 @@ def violations_rule_met(facts: ListFacts) -> bool:
     )
 
 
+def serious_damage_rule_met(facts: ListFacts) -> bool:
+    """An accident, even a serious one, is warned first (issue 18.8): a confirmed serious damage counts as a violation
+    that brings a warning at once. It proposes only with that warning (or an earlier one) at least
+    WARNING_NOTICE_DAYS old, a fault after the warning, and then either a second serious damage or, the damage
+    counted as a violation, the violations rule's count and rate (BLACK_VIOLATION_COUNT, BLACK_VIOLATION_RATE)."""
+    if not facts.accidents or facts.warned_at is None or facts.as_of is None:
+        return False
+    if facts.as_of - facts.warned_at < timedelta(days=params.WARNING_NOTICE_DAYS):
+        return False
+    faults = facts.accidents + facts.violations
+    if not any(event.occurred_at > facts.warned_at for event in faults):
+        return False
+    if len(facts.accidents) >= 2:
+        return True
+    kind = facts.subject_type
+    rate = len(faults) / max(facts.bookings, len(faults), 1)
+    return len(faults) >= params.BLACK_VIOLATION_COUNT[kind] and rate >= params.BLACK_VIOLATION_RATE[kind]
+
+
 def warning_for(facts: ListFacts) -> WarningDecision | None:
-    """A warning after the second violation (units: at a rate worth a warning), unless one is open or the subject
-    is already on the black list."""
+    """A warning after the second violation (units: at a rate worth a warning) or a confirmed serious damage, unless
+    one is open or the subject is already on the black list."""
     kind = facts.subject_type
     if facts.warned_at is not None or ListEntry.List.BLACK in facts.open_lists:
         return None
-    if len(facts.violations) < params.WARNING_MIN_VIOLATIONS[kind]:
-        return None
-    if facts.violation_rate < params.WARNING_MIN_RATE[kind]:
-        return None
-    return WarningDecision(
-        facts.subject_key,
-        f"{len(facts.violations)} violations in {facts.bookings} bookings within "
-        f"{params.BLACK_VIOLATION_WINDOW_DAYS} days: {_summary(facts.violations)}",
-        len(facts.violations),
-        facts.bookings,
-        facts.violations,
+    violations_warn = (
+        len(facts.violations) >= params.WARNING_MIN_VIOLATIONS[kind]
+        and facts.violation_rate >= params.WARNING_MIN_RATE[kind]
     )
+    if not violations_warn and not facts.accidents:
+        return None
+    basis = tuple(sorted(facts.accidents + facts.violations, key=lambda event: (event.occurred_at, event.pk)))
+    reason = (
+        f"{len(facts.violations)} violations in {facts.bookings} bookings within "
+        f"{params.BLACK_VIOLATION_WINDOW_DAYS} days: {_summary(facts.violations)}"
+    )
+    if facts.accidents:
+        reason = f"Confirmed serious damage: {_summary(facts.accidents)}" + (f"; {reason}" if facts.violations else "")
+    return WarningDecision(facts.subject_key, reason, len(facts.violations), facts.bookings, basis)
 
 
 def publication_bounds(list_type: str, severity: str) -> tuple[timedelta, timedelta]:

@@ -178,14 +178,15 @@ def fresh_account_after_black_list(w: World) -> dict:
     old = w.person(home)
     w.same_person(admin, home, old)
     w.history(old, kept=4, **{K.NO_SHOW: 3})
+    # A serious misuse (intentional) proposes at once; a serious damage would only warn first (issue 18.8).
     credit_event_record(
-        subject=old, kind=K.DAMAGE_CONFIRMED, source="booking", counterparty=w.unit(), source_ref="history-damage",
+        subject=old, kind=K.MISUSE_CONFIRMED, source="booking", counterparty=w.unit(), source_ref="history-misuse",
         severity="serious", occurred_at=w.now - timedelta(days=20),
     )  # fmt: skip
     moderator = w.person(w.unit(), staff=True)
     w.proposed(old, days=0)
     for entry in ListEntry.objects.filter(subject_key=subject_key_for(old), list_type=ListEntry.List.BLACK):
-        list_entry_confirm(entry=entry, moderator=moderator, reason="Serious damage confirmed.")
+        list_entry_confirm(entry=entry, moderator=moderator, reason="Serious misuse confirmed.")
     old_score = w.score(old, days=0)
     new = w.person(home)
     w.same_person(admin, home, new)  # the unit's admin vouches for the new account: the same staff number

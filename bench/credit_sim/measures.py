@@ -102,17 +102,20 @@ class Measures:
         found: dict = {"candidate": None, "floor": None, **dict.fromkeys(BASELINES)}
         violations: list[policy.EventFact] = []
         severe: list[policy.EventFact] = []
+        accidents: list[policy.EventFact] = []
         warned_at = None
         for n, (moment, kind) in enumerate(bad, start=1):
             fact = policy.EventFact(n, kind, "", moment)
-            if kind in params.BLACK_VIOLATION_KINDS:
-                violations.append(fact)
+            serious = self._severity_of(actor, moment, kind) == params.BLACK_SEVERE_SEVERITY
             as_of = moment + timedelta(seconds=1)
-            if (
-                kind in params.BLACK_SEVERE_KINDS
-                and self._severity_of(actor, moment, kind) == params.BLACK_SEVERE_SEVERITY
-            ):
+            # Classified as credit.services.lists.list_entries_propose does: intentional serious, accidental
+            # serious, else a violation.
+            if kind in params.BLACK_SEVERE_KINDS and serious:
                 severe.append(fact)
+            elif kind in params.BLACK_ACCIDENT_KINDS and serious:
+                accidents.append(fact)
+            elif kind in params.BLACK_VIOLATION_KINDS:
+                violations.append(fact)
             if found["floor"] is None or found["candidate"] is None:
                 day = int((moment - SIM_START).total_seconds() // 86400)
                 # The per-subject recompute's scoring (inputs aggregated from the ledger as of the moment,
@@ -126,8 +129,10 @@ class Measures:
                 facts = policy.ListFacts(
                     subject_key=actor.key,
                     score=result.score,
+                    capped=result.cap is not None,
                     violations=tuple(v for v in violations if v.occurred_at > window),
                     severe=tuple(severe),
+                    accidents=tuple(a for a in accidents if a.occurred_at > window),
                     bookings=sum(1 for entry in actor.log if window < entry[0] <= as_of and entry[1] in outcomes),
                     warned_at=warned_at,
                     as_of=as_of,
@@ -154,7 +159,8 @@ class Measures:
             (row["subject_key"], row["occurred_at"], row["kind"]): row["severity"]
             or params.SEVERE_DEFAULT_SEVERITY.get(row["kind"], "")
             for row in CreditEvent.objects.filter(
-                kind__in=params.BLACK_SEVERE_KINDS, subject_key__in=[a.key for a in self.actors]
+                kind__in=params.BLACK_SEVERE_KINDS | params.BLACK_ACCIDENT_KINDS,
+                subject_key__in=[a.key for a in self.actors],
             ).values("subject_key", "occurred_at", "kind", "severity")
         }
         trust_cache: dict[int, object] = {}

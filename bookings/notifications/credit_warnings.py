@@ -59,6 +59,7 @@ def send_credit_warning(warning_id: int) -> int:
             "for_admin": for_admin,
             "is_unit": unit is not None,
             "violations": warning.violations,
+            "serious_damage": warning.serious_damage,
             "bookings": warning.bookings,
             "url": site_url(reverse("credit:mine"))
             + (f"?unit={warning.subject_unit_id}" if warning.subject_unit_id else ""),

@@ -52,7 +52,13 @@ def list_entries_propose(*, as_of: datetime | None = None, subject_keys: list[st
     reversed_ids = reversed_event_ids(subject_keys, as_of)
     violations: dict[str, list[policy.EventFact]] = defaultdict(list)
     severe: dict[str, list[policy.EventFact]] = defaultdict(list)
-    kinds = params.BLACK_VIOLATION_KINDS | params.PROVIDER_VIOLATION_KINDS | params.BLACK_SEVERE_KINDS
+    accidents: dict[str, list[policy.EventFact]] = defaultdict(list)
+    kinds = (
+        params.BLACK_VIOLATION_KINDS
+        | params.PROVIDER_VIOLATION_KINDS
+        | params.BLACK_SEVERE_KINDS
+        | params.BLACK_ACCIDENT_KINDS
+    )
     for pk, key, kind, severity, occurred_at in (
         events.filter(kind__in=kinds)
         .values_list("pk", "subject_key", "kind", "severity", "occurred_at")
@@ -64,16 +70,24 @@ def list_entries_propose(*, as_of: datetime | None = None, subject_keys: list[st
         serious = (severity or params.SEVERE_DEFAULT_SEVERITY.get(kind)) == params.BLACK_SEVERE_SEVERITY
         if kind in params.BLACK_SEVERE_KINDS and serious:
             severe[key].append(fact)
+        elif kind in params.BLACK_ACCIDENT_KINDS and serious:
+            accidents[key].append(fact)
         elif kind in params.VIOLATION_KINDS[key.partition(":")[0]]:
             violations[key].append(fact)
     _warnings_lapse(as_of, subject_keys)
-    bookings = _bookings_in_window(list(violations), window_start, as_of)
-    warned = _open_warnings(list(violations))
+    warnable = sorted(set(violations) | set(accidents))
+    bookings = _bookings_in_window(warnable, window_start, as_of)
+    warned = _open_warnings(warnable)
     scored = latest_snapshot_queryset(subject_keys).filter(
         Q(score__lt=params.BLACK_SCORE_FLOOR) | Q(score__gte=params.RED_MIN_SCORE)
     )
-    scores = dict(scored.values_list("subject_key", "score"))
-    candidates = sorted(set(violations) | set(severe) | set(scores))
+    scores: dict[str, int] = {}
+    capped: set[str] = set()
+    for key, score, cap in scored.values_list("subject_key", "score", "cap"):
+        scores[key] = score
+        if cap is not None:
+            capped.add(key)
+    candidates = sorted(set(violations) | set(severe) | set(accidents) | set(scores))
     if not candidates:
         return []
     red_keys = [key for key, score in scores.items() if score >= params.RED_MIN_SCORE]
@@ -116,8 +130,10 @@ def list_entries_propose(*, as_of: datetime | None = None, subject_keys: list[st
         facts = policy.ListFacts(
             subject_key=key,
             score=scores.get(key),
+            capped=key in capped,
             violations=tuple(violations.get(key, ())),
             severe=tuple(severe.get(key, ())),
+            accidents=tuple(accidents.get(key, ())),
             fulfilled_in_window=fulfilled.get(key, 0),
             negatives_recently=negatives.get(key, 0),
             open_lists=frozenset(open_lists.get(key, set())),
@@ -132,7 +148,7 @@ def list_entries_propose(*, as_of: datetime | None = None, subject_keys: list[st
             if entry is not None:
                 created.append(entry)
                 proposed_black |= entry.list_type == ListEntry.List.BLACK
-                if proposal.rule == "violations":
+                if proposal.rule in {"violations", "serious_damage"}:
                     _warning_escalate(key, as_of)
         warning = policy.warning_for(facts)
         if warning is not None and not proposed_black:

@@ -4,7 +4,8 @@ The attacks replayed: (a) a provider states 1 of 4 used hours on three bookings:
 were recorded against the user at once and the black-list rule proposed them; now the correction needs a
 reason the user sees, the overruns stay pending for the window to contest, and a contested one won by the
 user never reaches the ledger. (b) A reporter picks "serious" for damage an admin upholds: before, the
-serious cap (549) and a black-list proposal followed at once; now the admin may uphold it at "minor".
+serious cap (549) and a black-list proposal followed at once; now the admin may uphold it at "minor" (and since
+issue 18.8 item 8 a serious damage upheld as such warns first: it proposes only with a further fault).
 """
 
 from datetime import timedelta
@@ -19,7 +20,7 @@ from django_celery_beat.models import PeriodicTask
 from bookings import services
 from bookings.contest_policy import CONTEST_WINDOW_WORKING_DAYS, contestable_until
 from bookings.models import ContestableFact, Dispute
-from credit.models import CreditEvent, ListEntry, subject_key_for
+from credit.models import CreditEvent, CreditWarning, ListEntry, subject_key_for
 from credit.recompute import recompute_subject
 from credit.services import list_entries_propose
 from instruments.models import Membership
@@ -427,8 +428,9 @@ def test_attack_serious_damage_upheld_at_minor_severity(api_client, provider, us
     assert recompute_subject(subject_key_for(user)).score > 549
 
 
-def test_serious_damage_upheld_as_reported_still_caps_and_proposes(api_client, provider, user, platform_admin):
-    """The control: upheld without another severity, the reporter's "serious" stands."""
+def test_serious_damage_upheld_as_reported_still_caps_and_warns(api_client, provider, user, platform_admin):
+    """The control: upheld without another severity, the reporter's "serious" stands: the 549 cap and a warning.
+    An accident, even serious, proposes only with a further fault after the warning (issue 18.8)."""
     dispute_id = _serious_damage_disputed(api_client, provider, user)
     api_client.force_authenticate(platform_admin)
     response = api_client.post(
@@ -436,8 +438,10 @@ def test_serious_damage_upheld_as_reported_still_caps_and_proposes(api_client, p
     )
     assert response.status_code == 200
     assert _ledger(user, K.DAMAGE_CONFIRMED)[0].severity == "serious"
-    assert _black_proposals(user, as_of=timezone.now() + timedelta(minutes=1)).exists()
     assert recompute_subject(subject_key_for(user)).score <= 549
+    assert not _black_proposals(user, as_of=timezone.now() + timedelta(minutes=1)).exists()
+    warning = CreditWarning.objects.get(subject_key=subject_key_for(user))
+    assert (warning.status, warning.reason.startswith("Confirmed serious damage")) == ("open", True)
 
 
 def test_severity_with_a_dismissal_is_refused(api_client, provider, user, platform_admin):

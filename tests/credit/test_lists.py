@@ -62,11 +62,58 @@ def test_list_entries_propose_old_or_reversed_violations_do_not_count():
 
 
 @pytest.mark.django_db
-def test_list_entries_propose_one_serious_damage_is_enough():
+@pytest.mark.parametrize("kind", [K.BREACH_CONFIRMED, K.FRAUD_CONFIRMED, K.MISUSE_CONFIRMED])
+def test_list_entries_propose_one_serious_intentional_event_is_enough(kind):
     unit = UnitFactory()
-    record(unit, K.DAMAGE_CONFIRMED, severity="serious", source="incident")
+    record(unit, kind, severity="serious", source="incident")
     (entry,) = list_entries_propose()
     assert (entry.rule, entry.severity, entry.subject_unit_id) == ("severe_event", "serious", unit.pk)
+    assert not CreditWarning.objects.exists()
+
+
+@pytest.mark.django_db
+def test_list_entries_propose_serious_damage_warns_first_and_proposes_after_a_further_fault():
+    """An accident, even serious, caps the score (549, under the floor) and brings a warning, not a proposal:
+    neither by the severe-event rule nor by the score floor. Counted as a violation, it proposes once faults after
+    the warning's notice make three at a high rate."""
+    user = UserFactory()
+    now = timezone.now()
+    for n in range(12):
+        record(user, K.BOOKING_FULFILLED, days_ago=90 - n, source_ref=f"booking:{n}")
+    damage = record(user, K.DAMAGE_CONFIRMED, days_ago=60, severity="serious", source="incident")
+    snapshot = recompute_subject(f"user:{user.pk}")
+    assert (snapshot.score, snapshot.cap) == (549, 549), snapshot.reasons  # under the floor, by the cap
+    assert list_entries_propose(as_of=now - timedelta(days=59)) == []
+    (warning,) = CreditWarning.objects.all()
+    assert (warning.subject_user_id, warning.status) == (user.pk, "open")
+    assert warning.reason.startswith("Confirmed serious damage")
+    assert [item["event"] for item in warning.evidence] == [damage.pk]
+    assert list_entries_propose(as_of=now - timedelta(days=30)) == []  # nothing since the warning
+    later = record(user, K.LATE_CANCELLATION, days_ago=20, source_ref="booking:99")
+    assert list_entries_propose(as_of=now - timedelta(days=15)) == []  # one fault after it: not a pattern
+    last = record(user, K.NO_SHOW, days_ago=10, source_ref="booking:98")
+    (entry,) = list_entries_propose()
+    assert (entry.subject_user_id, entry.list_type, entry.rule, entry.severity) == (
+        user.pk,
+        "black",
+        "serious_damage",
+        "serious",
+    )
+    assert set(entry.basis_events.values_list("pk", flat=True)) == {damage.pk, later.pk, last.pk}
+    warning.refresh_from_db()
+    assert warning.status == "escalated"
+
+
+@pytest.mark.django_db
+def test_list_entries_propose_serious_damage_after_a_warning_proposes():
+    user = UserFactory()
+    now = timezone.now()
+    for d in (60, 50):
+        record(user, K.NO_SHOW, days_ago=d, source_ref=f"booking:{d}")
+    assert list_entries_propose(as_of=now - timedelta(days=40)) == []  # warned
+    record(user, K.DAMAGE_CONFIRMED, days_ago=5, severity="serious", source="incident")
+    (entry,) = list_entries_propose()
+    assert (entry.rule, entry.severity) == ("serious_damage", "serious")
 
 
 @pytest.mark.django_db
@@ -81,7 +128,7 @@ def test_list_entries_propose_basis_events_are_not_reused_after_rejection():
     entry.save()
     assert list_entries_propose() == []
     record(user, K.NO_SHOW)
-    assert list_entries_propose() == []  # one fresh violation is not four
+    assert list_entries_propose() == []  # one fresh violation is not three
 
 
 @pytest.mark.django_db

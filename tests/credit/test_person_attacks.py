@@ -41,9 +41,9 @@ def _kept_bookings(user, providers, prefix):
 
 
 def _listed_by_serious_damage(user, source_ref, **kwargs):
-    """A confirmed serious damage: the severe-event rule proposes at once (three no-shows now bring a warning
-    first, issue 18.8)."""
-    record(user, K.DAMAGE_CONFIRMED, days_ago=2, source_ref=source_ref, severity="serious", **kwargs)
+    """A confirmed serious misuse: the severe-event rule proposes at once (three no-shows, or a serious damage,
+    now bring a warning first, issue 18.8)."""
+    record(user, K.MISUSE_CONFIRMED, days_ago=2, source_ref=source_ref, severity="serious", **kwargs)
 
 
 def _book(api_client, user, instrument):
@@ -62,7 +62,7 @@ def test_person_fresh_account_of_a_black_listed_person_starts_listed(api_client,
     _vouch(api_client, admin, unit, old)
     _listed_by_serious_damage(old, "booking:900", counterparty=instrument.unit)
     proposed = [entry for entry in list_entries_propose() if entry.subject_key == subject_key_for(old)]
-    original = list_entry_confirm(entry=proposed[0], moderator=platform_admin, reason="Serious damage checked")
+    original = list_entry_confirm(entry=proposed[0], moderator=platform_admin, reason="Serious misuse checked")
 
     fresh = MembershipFactory(unit=unit).user
     assert not credit_standing_for_user(fresh).blacklisted  # what the attack relied on
@@ -71,7 +71,7 @@ def test_person_fresh_account_of_a_black_listed_person_starts_listed(api_client,
     mirror = ListEntry.objects.get(subject_key=subject_key_for(fresh))
     assert (mirror.status, mirror.rule, mirror.expires_at) == ("published", "person", original.expires_at)
     assert mirror.evidence[0]["mirrors_entry"] == original.pk
-    assert mirror.basis_events.count() == 1  # the old account's serious damage, as the fresh account holds it
+    assert mirror.basis_events.count() == 1  # the old account's serious misuse, as the fresh account holds it
     standing = credit_standing_for_user(fresh)
     assert standing.blacklisted
     response = _book(api_client, fresh, instrument)
@@ -183,5 +183,5 @@ def test_person_new_account_through_sign_on_of_a_listed_person_starts_listed(api
     )
     fresh = external_sign_in(provider=provider, profile=ExternalProfile(external_id="e77", staff_number="E77")).user
     assert credit_standing_for_user(fresh).blacklisted
-    mirrored = CreditEvent.objects.filter(subject_key=subject_key_for(fresh), kind=K.DAMAGE_CONFIRMED, source="person")
+    mirrored = CreditEvent.objects.filter(subject_key=subject_key_for(fresh), kind=K.MISUSE_CONFIRMED, source="person")
     assert mirrored.count() == 1

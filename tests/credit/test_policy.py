@@ -66,7 +66,10 @@ def _violations(kind: str, days_ago: list[float], now: datetime) -> tuple[policy
         ("user:1", "no_show", 4, 10, 10, 5, False),  # warned too recently
         ("user:1", "no_show", 4, 10, 30, 40, False),  # nothing since the warning
         ("user:1", "no_show", 4, 40, 30, 5, False),  # 10%: a careful user's rate
-        ("user:1", "no_show", 3, 10, 30, 5, False),  # too few
+        ("user:1", "no_show", 3, 10, 30, 5, True),  # the third violation after the warning (since issue 18.8 item 8)
+        ("user:1", "no_show", 3, 10, None, 5, False),  # the third without a warning
+        ("user:1", "no_show", 3, 25, 30, 5, False),  # 12%: under the rate
+        ("user:1", "no_show", 2, 10, 30, 5, False),  # too few
         ("unit:1", "refusal_unjustified", 10, 30, 30, 5, True),
         ("unit:1", "response_late", 10, 200, 30, 5, False),  # 5%: a good provider's late answers
         ("unit:1", "refusal_unjustified", 9, 20, 30, 5, False),  # too few for a provider
@@ -96,6 +99,83 @@ def test_warning_for_after_the_second_violation_of_a_person_and_a_high_rate_of_a
     late = _violations("response_late", [9, 8, 7, 6], now)
     assert policy.warning_for(policy.ListFacts("unit:1", violations=late, bookings=80)) is None  # 5%
     assert policy.warning_for(policy.ListFacts("unit:1", violations=late, bookings=20)) is not None  # 20%
+
+
+def _damage(days_ago: float, now: datetime, pk: int = 90) -> policy.EventFact:
+    return policy.EventFact(pk, "damage_confirmed", "serious", now - timedelta(days=days_ago))
+
+
+@pytest.mark.parametrize(
+    ("damage_days_ago", "warned_days_ago", "violation_days_ago", "proposed"),
+    [
+        (40, None, [], False),  # a serious accident alone: a warning, no proposal
+        (40, 35, [], False),  # warned for it, nothing since
+        (40, 35, [5], False),  # warned for it, then one overrun: not a pattern (the seed-1 honest case)
+        (40, 35, [20, 5], True),  # warned for it, then two more faults: three at a high rate
+        (40, 35, [38, 36], False),  # the other faults came before the warning
+        (40, 3, [2, 1], False),  # faults after a warning still in its notice period
+        (10, 30, [45, 40], True),  # the damage is the third fault, after a warning for two violations
+    ],
+)
+def test_serious_damage_proposes_only_with_a_fault_after_a_warning(
+    damage_days_ago, warned_days_ago, violation_days_ago, proposed
+):
+    """An accident, even serious, is warned first and counts as a violation; intent (misuse, fraud, breach) proposes
+    at once (issue 18.8)."""
+    now = timezone.now()
+    violations = _violations("late_cancellation", violation_days_ago, now)
+    warned_at = now - timedelta(days=warned_days_ago) if warned_days_ago is not None else None
+    facts = policy.ListFacts(
+        "user:1",
+        score=549,
+        capped=True,
+        accidents=(_damage(damage_days_ago, now),),
+        violations=violations,
+        bookings=15,
+        warned_at=warned_at,
+        as_of=now,
+    )
+    assert policy.serious_damage_rule_met(facts) is proposed
+    proposals = policy.proposals_for(facts)
+    assert [(p.rule, p.severity) for p in proposals] == ([("serious_damage", "serious")] if proposed else [])
+    if proposed:
+        assert {event.kind for event in proposals[0].basis} >= {"damage_confirmed"}
+
+
+def test_serious_damage_twice_after_a_warning_proposes_at_a_low_rate_too():
+    now = timezone.now()
+    facts = policy.ListFacts(
+        "user:1", accidents=(_damage(40, now), _damage(5, now, pk=91)), bookings=60,
+        warned_at=now - timedelta(days=35), as_of=now,
+    )  # fmt: skip
+    assert policy.serious_damage_rule_met(facts)
+    assert not policy.serious_damage_rule_met(policy.ListFacts(**{**facts.__dict__, "accidents": facts.accidents[:1]}))
+
+
+def test_serious_damage_brings_a_warning_at_once():
+    now = timezone.now()
+    facts = policy.ListFacts("user:1", accidents=(_damage(2, now),), bookings=30, as_of=now)
+    warning = policy.warning_for(facts)
+    assert warning is not None
+    assert warning.reason.startswith("Confirmed serious damage: 1 x ")
+    assert [event.kind for event in warning.basis] == ["damage_confirmed"]
+    assert policy.warning_for(policy.ListFacts("user:1", bookings=30, as_of=now)) is None
+
+
+@pytest.mark.parametrize("kind", ["misuse_confirmed", "fraud_confirmed", "breach_confirmed"])
+def test_intentional_serious_event_proposes_at_once(kind):
+    now = timezone.now()
+    facts = policy.ListFacts("user:1", score=549, capped=True, severe=(policy.EventFact(1, kind, "serious", now),))
+    assert [(p.rule, p.severity) for p in policy.proposals_for(facts)] == [("severe_event", "serious")]
+    assert kind in params.BLACK_SEVERE_KINDS
+    assert "damage_confirmed" not in params.BLACK_SEVERE_KINDS
+
+
+def test_score_floor_ignores_a_score_held_down_by_a_cap():
+    """A cap (549 after a serious event) is that event's consequence; its own rule decides on the list."""
+    assert policy.proposals_for(policy.ListFacts("user:1", score=549, capped=True)) == []
+    (proposal,) = policy.proposals_for(policy.ListFacts("user:1", score=549))
+    assert proposal.rule == "score_floor"
 
 
 def test_proposals_for_severe_event_takes_precedence_and_open_lists_block():

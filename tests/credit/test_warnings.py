@@ -59,6 +59,34 @@ def test_careless_user_is_warned_then_proposed_when_violations_continue():
     assert CreditWarning.objects.get().status == "escalated"
 
 
+def test_careless_user_is_proposed_at_the_third_violation_after_the_warning():
+    """Warned at the second violation; the third, after the warning's notice, proposes (issue 18.8: a warning
+    after the second violation, shown before any proposal)."""
+    user = UserFactory()
+    for n in range(8):
+        booking(user, K.BOOKING_FULFILLED, days_ago=70 - n, ref=n)
+    for n, days in enumerate((60, 50)):
+        booking(user, K.NO_SHOW, days_ago=days, ref=100 + n)
+    assert list_entries_propose(as_of=ago(45)) == []
+    assert CreditWarning.objects.get().status == "open"
+    booking(user, K.LATE_CANCELLATION, days_ago=20, ref=200)
+    (entry,) = list_entries_propose()
+    assert (entry.subject_user_id, entry.list_type, entry.rule) == (user.pk, "black", "violations")
+    assert "3 violations in 11 bookings" in entry.reason
+    assert CreditWarning.objects.get().status == "escalated"
+
+
+def test_third_violation_inside_the_warnings_notice_is_not_yet_proposed():
+    user = UserFactory()
+    for n, days in enumerate((60, 50)):
+        booking(user, K.NO_SHOW, days_ago=days, ref=100 + n)
+    assert list_entries_propose(as_of=ago(12)) == []  # warned 12 days ago
+    booking(user, K.NO_SHOW, days_ago=5, ref=102)
+    assert list_entries_propose() == []  # the notice (14 days) has not passed
+    (entry,) = list_entries_propose(as_of=timezone.now() + timedelta(days=params.WARNING_NOTICE_DAYS))
+    assert entry.rule == "violations"
+
+
 def test_violations_without_an_earlier_warning_are_not_proposed():
     """Five violations found at once: a warning first, the proposal only after the notice and a new violation."""
     user = UserFactory()
@@ -212,3 +240,30 @@ def test_provider_warning_mailed_to_the_units_admins(django_capture_on_commit_ca
     assert "东湖测试中心 的信用警告" in message.subject  # every site language whose catalogue translates it
     assert "4 violations in 4 bookings" in message.body
     assert f"/credit/mine/?unit={unit.pk}" in message.body
+
+
+def test_serious_damage_warning_mailed_and_shown_in_words_not_as_zero_violations(
+    client, django_capture_on_commit_callbacks
+):
+    """A serious damage warns at once (issue 18.8): the mail and the page say so instead of "0 violations"."""
+    cache.clear()
+    unit = UnitFactory()
+    user = MembershipFactory(unit=unit, role=Membership.Role.MEMBER).user
+    admin = MembershipFactory(unit=unit, role=Membership.Role.ADMIN).user
+    booking(user, K.BOOKING_FULFILLED, days_ago=6, ref=1)
+    record(user, K.DAMAGE_CONFIRMED, days_ago=5, severity="serious", source="incident")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert list_entries_propose() == []
+    warning = CreditWarning.objects.get()
+    assert warning.serious_damage
+    assert warning.violations == 0
+    mine = next(message for message in mail.outbox if message.to == [user.email])
+    assert "A serious damage you caused was confirmed." in mine.body
+    assert "0 violations" not in mine.body
+    theirs = next(message for message in mail.outbox if message.to == [admin.email])
+    assert "A serious damage by " in theirs.body
+    client.force_login(user)
+    page = client.get("/credit/mine/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "A confirmed serious damage: after this warning" in page
+    assert "0 violations" not in page
