@@ -109,12 +109,7 @@ def proposals_for(facts: ListFacts) -> list[Proposal]:
                     facts.violations,
                 )
             )  # fmt: skip
-        elif (
-            facts.score is not None
-            and facts.score < params.BLACK_SCORE_FLOOR
-            and not facts.capped
-            and "score_floor" not in facts.cooling_rules
-        ):
+        elif score_floor_rule_met(facts):
             proposals.append(
                 Proposal(
                     facts.subject_key, black, "score_floor", params.RULE_SEVERITY["score_floor"],
@@ -157,6 +152,17 @@ def violations_rule_met(facts: ListFacts) -> bool:
         len(facts.violations) >= params.BLACK_VIOLATION_COUNT[kind]
         and facts.violation_rate >= params.BLACK_VIOLATION_RATE[kind]
     )
+
+
+def score_floor_rule_met(facts: ListFacts) -> bool:
+    """A score under the floor proposes only a subject warned at least WARNING_NOTICE_DAYS before (issue 18.8: a
+    warning before any proposal; since 2026.12-6 a newcomer's two no-shows alone put a verified member under the
+    floor) and never while a cap holds the score down (the capping event's own rule decides on the list)."""
+    if facts.score is None or facts.score >= params.BLACK_SCORE_FLOOR or facts.capped:
+        return False
+    if "score_floor" in facts.cooling_rules or facts.warned_at is None or facts.as_of is None:
+        return False
+    return facts.as_of - facts.warned_at >= timedelta(days=params.WARNING_NOTICE_DAYS)
 
 
 def serious_damage_rule_met(facts: ListFacts) -> bool:

@@ -77,7 +77,6 @@ def list_entries_propose(*, as_of: datetime | None = None, subject_keys: list[st
     _warnings_lapse(as_of, subject_keys)
     warnable = sorted(set(violations) | set(accidents))
     bookings = _bookings_in_window(warnable, window_start, as_of)
-    warned = _open_warnings(warnable)
     scored = latest_snapshot_queryset(subject_keys).filter(
         Q(score__lt=params.BLACK_SCORE_FLOOR) | Q(score__gte=params.RED_MIN_SCORE)
     )
@@ -87,6 +86,9 @@ def list_entries_propose(*, as_of: datetime | None = None, subject_keys: list[st
         scores[key] = score
         if cap is not None:
             capped.add(key)
+    # The score floor also needs a warning first (issue 18.8), so the low scorers' warnings are read too.
+    low = [key for key, score in scores.items() if score < params.BLACK_SCORE_FLOOR]
+    warned = _open_warnings(sorted(set(warnable) | set(low)))
     candidates = sorted(set(violations) | set(severe) | set(accidents) | set(scores))
     if not candidates:
         return []
@@ -148,7 +150,7 @@ def list_entries_propose(*, as_of: datetime | None = None, subject_keys: list[st
             if entry is not None:
                 created.append(entry)
                 proposed_black |= entry.list_type == ListEntry.List.BLACK
-                if proposal.rule in {"violations", "serious_damage"}:
+                if proposal.rule in {"violations", "serious_damage", "score_floor"}:
                     _warning_escalate(key, as_of)
         warning = policy.warning_for(facts)
         if warning is not None and not proposed_black:

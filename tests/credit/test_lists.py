@@ -136,6 +136,8 @@ def test_list_entries_propose_score_floor_and_red_list():
     low = UserFactory()
     for d in range(30):
         record(low, K.NO_SHOW, days_ago=370 + d)  # outside the violations window, but still weighing
+    for d in (40, 41):
+        record(low, K.LATE_CANCELLATION, days_ago=d)  # two violations in the window: a warning
     star = UnitFactory(accreditations=["CMA", "CNAS", "ISO"])
     for d in range(1, 60):
         record(star, K.SERVICE_DELIVERED, days_ago=d)
@@ -143,8 +145,16 @@ def test_list_entries_propose_score_floor_and_red_list():
     snapshot = recompute_subject(f"unit:{star.pk}")
     assert snapshot.score >= params.RED_MIN_SCORE, snapshot.reasons
     assert recompute_subject(f"user:{low.pk}").score < params.BLACK_SCORE_FLOOR
+    # Under the floor but not warned yet: warned, not proposed (issue 18.8, a warning before any proposal).
+    earlier = timezone.now() - timedelta(days=20)
+    first = {(e.subject_key, e.list_type, e.rule) for e in list_entries_propose(as_of=earlier)}
+    assert first == {(f"unit:{star.pk}", "red", "top_tier")}
+    warning = CreditWarning.objects.get(subject_key=f"user:{low.pk}")
+    assert warning.status == CreditWarning.Status.OPEN
     proposed = {(e.subject_key, e.list_type, e.rule) for e in list_entries_propose()}
-    assert proposed == {(f"unit:{star.pk}", "red", "top_tier"), (f"user:{low.pk}", "black", "score_floor")}
+    assert proposed == {(f"user:{low.pk}", "black", "score_floor")}
+    warning.refresh_from_db()
+    assert warning.status == CreditWarning.Status.ESCALATED
     assert list_entries_propose() == []
 
 

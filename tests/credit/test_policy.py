@@ -173,9 +173,22 @@ def test_intentional_serious_event_proposes_at_once(kind):
 
 def test_score_floor_ignores_a_score_held_down_by_a_cap():
     """A cap (549 after a serious event) is that event's consequence; its own rule decides on the list."""
-    assert policy.proposals_for(policy.ListFacts("user:1", score=549, capped=True)) == []
-    (proposal,) = policy.proposals_for(policy.ListFacts("user:1", score=549))
+    now = timezone.now()
+    warned = now - timedelta(days=params.WARNING_NOTICE_DAYS)
+    assert policy.proposals_for(policy.ListFacts("user:1", score=549, capped=True, warned_at=warned, as_of=now)) == []
+    (proposal,) = policy.proposals_for(policy.ListFacts("user:1", score=549, warned_at=warned, as_of=now))
     assert proposal.rule == "score_floor"
+
+
+def test_score_floor_needs_a_warning_given_before_the_notice():
+    """Under 2026.12-6 a verified newcomer's two no-shows alone score under the floor: a warning comes first."""
+    now = timezone.now()
+    assert policy.proposals_for(policy.ListFacts("user:1", score=521, as_of=now)) == []
+    fresh = now - timedelta(days=params.WARNING_NOTICE_DAYS - 1)
+    assert policy.proposals_for(policy.ListFacts("user:1", score=521, warned_at=fresh, as_of=now)) == []
+    old = now - timedelta(days=params.WARNING_NOTICE_DAYS)
+    (proposal,) = policy.proposals_for(policy.ListFacts("user:1", score=521, warned_at=old, as_of=now))
+    assert (proposal.rule, proposal.list_type) == ("score_floor", "black")
 
 
 def test_proposals_for_severe_event_takes_precedence_and_open_lists_block():

@@ -1,7 +1,7 @@
 """End to end over HTTP only, against gunicorn, a real Celery worker and Celery beat (see conftest/processes).
 
 A unit registers and is verified; its manager lists instruments by bulk import and allows short-notice
-bookings; a researcher books, is approved, does not show up twice and damages an instrument once; the
+bookings; a researcher books, is approved, does not show up twice and misuses an instrument once (seriously); the
 worker recomputes the score; a black-list proposal is made through the broker (as beat does nightly);
 the admin confirms it; the public list shows it; the researcher is refused a booking with a clear
 message; an objection upheld by the admin lifts the entry, and the researcher can book again.
@@ -160,20 +160,21 @@ def test_scenario_unit_to_black_list_and_back(deployment):
             answer = manager.get(f"/api/v1/bookings/{bookings[name]}/")
         assert answer.expect(200).json()["state"] == "no_show", answer.body
 
-    # --- Damage, once: the provider reports it, the researcher confirms ------------------------------
+    # --- Serious misuse, once: the provider reports it, the researcher confirms (a deliberate serious fault is
+    # proposed at once; an accidental damage would only be warned first, issue 18.8) ------------------------
     incident = manager.upload(
         f"/api/v1/bookings/{used}/incidents/",
         {
-            "kind": "damage",
+            "kind": "misuse",
             "severity": "serious",
             "estimated_loss": "48000.00",
-            "description": "Objective lens cracked by a collision with the stage.",
+            "description": "Interlock bypassed to run beyond the rated beam current; the objective lens cracked.",
         },
         {},  # no photo this time: evidence files would go here (multipart, as the schema says)
     ).expect(201)
     confirmed = researcher.post(f"/api/v1/incidents/{incident.json()['id']}/confirm/").expect(200)
     assert confirmed.json()["state"] == "confirmed"
-    step("2 no-shows recorded, damage reported and confirmed")
+    step("2 no-shows recorded, serious misuse reported and confirmed")
 
     # --- The worker recomputes the score --------------------------------------------------------------
     score_after = wait_for(
@@ -199,7 +200,7 @@ def test_scenario_unit_to_black_list_and_back(deployment):
     # --- The admin confirms it with a reason; the public black list shows it ---------------------------
     published = admin.post(
         f"/api/v1/credit/entries/{entry['id']}/confirm/",
-        {"reason": "Confirmed serious damage to a shared instrument; the record was checked."},
+        {"reason": "Confirmed serious misuse of a shared instrument; the record was checked."},
     ).expect(200)
     assert published.json()["status"] == "published"
     public = anonymous.get("/api/v1/credit/lists/black/").expect(200).json()["results"]
@@ -216,12 +217,12 @@ def test_scenario_unit_to_black_list_and_back(deployment):
     # --- An objection, upheld by the admin, lifts the entry; the researcher can book again -------------
     appeal = researcher.post(
         f"/api/v1/credit/entries/{entry['id']}/appeals/",
-        {"reason": "The lens was already cracked before my session; the provider's own log shows it."},
+        {"reason": "The interlock was already bypassed before my session; the provider's own log shows it."},
     ).expect(201)
     assert appeal.json()["status"] == "open"
     decided = admin.post(
         f"/api/v1/credit/appeals/{appeal.json()['id']}/decide/",
-        {"upheld": True, "reason": "The service log confirms the damage predates the booking."},
+        {"upheld": True, "reason": "The service log confirms the bypass predates the booking."},
     ).expect(200)
     assert decided.json()["status"] == "upheld"
     assert anonymous.get("/api/v1/credit/lists/black/").expect(200).json()["results"] == []
