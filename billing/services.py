@@ -215,21 +215,36 @@ def charge_correct_usage(*, booking: Booking, actor: User, at: datetime, reason:
         return charge_for_booking(booking=booking, kind=Charge.Kind.USAGE, at=at)
     if charge.kind != Charge.Kind.USAGE:
         return None
-    current = charge.amount + (charge.adjustments.aggregate(total=Sum("amount"))["total"] or Decimal(0))
-    difference = _usage_quote(booking).amount - current
+    difference = _usage_quote(booking).amount - _charge_net(charge)
     if difference == 0:
         return None
+    return _adjustment_line(
+        charge,
+        amount=difference,
+        reason=_("Hours used corrected to %(hours)s: %(reason)s") % {"hours": booking.actual_hours, "reason": reason},
+        actor=actor,
+        at=at,
+    )
+
+
+def _charge_net(charge: Charge) -> Decimal:
+    """What a charge amounts to after its adjustment lines."""
+    return charge.amount + (charge.adjustments.aggregate(total=Sum("amount"))["total"] or Decimal(0))
+
+
+def _adjustment_line(charge: Charge, *, amount: Decimal, reason: str, actor: User, at: datetime) -> Charge:
+    """An adjustment line of a booking's charge: same booking, parties, project and rate; its own amount and reason."""
     return Charge.objects.create(
         kind=Charge.Kind.ADJUSTMENT,
-        booking=booking,
+        booking_id=charge.booking_id,
         instrument_id=charge.instrument_id,
         provider_unit_id=charge.provider_unit_id,
         payer_unit_id=charge.payer_unit_id,
         project_code=charge.project_code,
         rate_kind=charge.rate_kind,
-        amount=difference,
+        amount=amount,
         adjusts=charge,
-        reason=_("Hours used corrected to %(hours)s: %(reason)s") % {"hours": booking.actual_hours, "reason": reason},
+        reason=reason,
         created_by=actor,
         incurred_at=at,
     )
@@ -243,22 +258,15 @@ def charge_credit_dismissed_no_show(*, booking: Booking, actor: User, at: dateti
     charge = Charge.objects.select_for_update(of=("self",)).filter(booking=booking, kind=Charge.Kind.NO_SHOW).first()
     if charge is None:
         return None
-    remaining = charge.amount + (charge.adjustments.aggregate(total=Sum("amount"))["total"] or Decimal(0))
+    remaining = _charge_net(charge)
     if remaining <= 0:
         return None
-    return Charge.objects.create(
-        kind=Charge.Kind.ADJUSTMENT,
-        booking=booking,
-        instrument_id=charge.instrument_id,
-        provider_unit_id=charge.provider_unit_id,
-        payer_unit_id=charge.payer_unit_id,
-        project_code=charge.project_code,
-        rate_kind=charge.rate_kind,
+    return _adjustment_line(
+        charge,
         amount=-remaining,
-        adjusts=charge,
         reason=_("No-show dismissed on appeal: the no-show charge is credited."),
-        created_by=actor,
-        incurred_at=at,
+        actor=actor,
+        at=at,
     )
 
 
