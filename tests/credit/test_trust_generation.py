@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from credit.models import Endorsement
@@ -16,7 +16,7 @@ from instruments.models import Unit
 from tests.credit.factories import EndorsementFactory
 from tests.factories import UnitFactory
 
-pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the generation is kept by PostgreSQL")
+pytestmark = pytest.mark.postgres  # the generation is kept by PostgreSQL (deselected on SQLite runs)
 
 
 @pytest.mark.django_db
