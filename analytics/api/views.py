@@ -19,7 +19,7 @@ from sharing_platform.api.permissions import IsPlatformAdmin
 from sharing_platform.errors import DomainNotFoundError, DomainPermissionError, DomainValidationError
 
 from .. import access, selectors
-from ..exports import EXPORT_FORMATS, evaluation_response
+from ..exports import CONTENT_TYPES, EXPORT_FORMATS, evaluation_response
 from ..windows import parse_days, parse_threshold, parse_year, window_parse
 from .serializers import (
     BeforeYouBuySerializer,
@@ -164,7 +164,11 @@ class UnitEvaluationView(APIView):
             OpenApiParameter("min_value", OpenApiTypes.NUMBER, description="Only instruments worth this much (CNY)"),
             OpenApiParameter("format", OpenApiTypes.STR, enum=["json", *EXPORT_FORMATS]),
         ],
-        responses=UnitEvaluationSerializer,
+        # The downloads are documented with their own content types (the fuzz test checks every answer's type).
+        responses={
+            (200, "application/json"): UnitEvaluationSerializer,
+            **{(200, CONTENT_TYPES[name]): OpenApiTypes.BINARY for name in EXPORT_FORMATS},
+        },
     )
     def get(self, request, pk: int):
         report = unit_evaluation_for(request.user, pk, request.query_params)

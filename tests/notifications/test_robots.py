@@ -236,9 +236,9 @@ def test_robot_mirrored_black_entry_reaches_the_other_accounts_robot(
         assert api_client.post("/api/v1/identity/vouches/", body, format="json").status_code == 201
 
     vouch(old)
-    record(old, CreditEvent.Kind.DAMAGE_CONFIRMED, days_ago=2, source_ref="booking:991", severity="serious")
+    record(old, CreditEvent.Kind.MISUSE_CONFIRMED, days_ago=2, source_ref="booking:991", severity="serious")
     entry = next(entry for entry in list_entries_propose() if entry.subject_user_id == old.pk)
-    list_entry_confirm(entry=entry, moderator=UserFactory(is_staff=True), reason="Serious damage checked")
+    list_entry_confirm(entry=entry, moderator=UserFactory(is_staff=True), reason="Serious misuse checked")
     assert not RobotMessage.objects.filter(webhook=robot).exists()
     with django_capture_on_commit_callbacks(execute=True):
         vouch(fresh)

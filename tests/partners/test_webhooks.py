@@ -333,10 +333,10 @@ def test_webhook_mirrored_black_entry_published_and_lifted_with_its_original(
         assert response.status_code == 201, response.content
 
     vouch(old)
-    record(old, CreditEvent.Kind.DAMAGE_CONFIRMED, days_ago=2, source_ref="booking:990", severity="serious")
+    record(old, CreditEvent.Kind.MISUSE_CONFIRMED, days_ago=2, source_ref="booking:990", severity="serious")
     proposed = [entry for entry in list_entries_propose() if entry.subject_user_id == old.pk]
     with django_capture_on_commit_callbacks(execute=True):
-        original = list_entry_confirm(entry=proposed[0], moderator=platform_admin, reason="Serious damage checked")
+        original = list_entry_confirm(entry=proposed[0], moderator=platform_admin, reason="Serious misuse checked")
     assert receiver.received == []  # the original's account is no partner's
     with django_capture_on_commit_callbacks(execute=True):
         vouch(fresh)  # the same person: the entry is mirrored to the partner's account
@@ -349,9 +349,11 @@ def test_webhook_mirrored_black_entry_published_and_lifted_with_its_original(
     assert payload["data"]["entry"]["rule"] == "person"
     assert payload["data"]["subject"] == {"type": "user", "id": fresh.pk, "external_id": "stu-9"}
 
-    appeal = appeal_submit(entry=original, user=old, reason="The damage was there before my session")
+    appeal = appeal_submit(entry=original, user=old, reason="The interlock was bypassed before my session")
     with django_capture_on_commit_callbacks(execute=True):
-        appeal_decide(appeal=appeal, admin=platform_admin, upheld=True, reason="Photos of the earlier damage")
+        appeal_decide(
+            appeal=appeal, admin=platform_admin, upheld=True, reason="The service log shows the earlier bypass"
+        )
     mirror.refresh_from_db()
     assert mirror.status == "revoked"
     assert len(receiver.received) == 2
