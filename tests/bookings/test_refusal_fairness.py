@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import override
 
 from bookings import services
@@ -18,6 +17,7 @@ from bookings.models import Blackout, Booking, BookingState
 from credit.models import CreditEvent
 from instruments.models import Instrument
 from instruments.services.instruments import instrument_update
+from tests.bookings.factories import local_slot
 from tests.credit.factories import record
 from tests.factories import InstrumentFactory, MembershipFactory
 from tests.unchanged import nothing_changed
@@ -68,10 +68,8 @@ def _confirmed_damage_elsewhere(user, *, kind="damage", severity="general"):
     """A real confirmed incident against `user` at another provider: booked, used, reported, confirmed."""
     provider = MembershipFactory(role="manager")
     instrument = InstrumentFactory(unit=provider.unit)
-    start = timezone.now() + timedelta(days=5)
-    booking = services.booking_create(
-        instrument=instrument, requester=user, start=start, end=start + timedelta(hours=2), purpose="XRD"
-    )
+    start, end = local_slot(days=5)  # a fixed daytime hour: now + 5 days crosses midnight late in the evening
+    booking = services.booking_create(instrument=instrument, requester=user, start=start, end=end, purpose="XRD")
     services.booking_approve(booking_id=booking.pk, actor=provider.user)
     services.booking_check_in(booking_id=booking.pk, actor=user, now=booking.start)
     incident = services.incident_report(
