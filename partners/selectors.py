@@ -8,7 +8,7 @@ from django.db.models import F, QuerySet
 
 from billing.models import Charge, Statement
 from billing.selectors import billed_line_exists
-from bookings.models import Booking, BookingEvent
+from bookings.models import Booking, BookingEvent, ContestableFact
 from credit.selectors import credit_score_history
 
 from .models import Partner, PartnerUser, WebhookDelivery, WebhookEndpoint
@@ -51,6 +51,11 @@ def partner_booking_get(*, partner: Partner, pk: int) -> Booking | None:
 def booking_event_latest(*, booking_id: int, action: str) -> BookingEvent | None:
     """The audit row behind a booking_changed signal (names the fact for webhook de-duplication)."""
     return BookingEvent.objects.filter(booking_id=booking_id, action=action).order_by("-id").first()
+
+
+def booking_usage_overrun(booking_id: int) -> ContestableFact | None:
+    """The booking's usage overrun fact (booked > 2x used), if the hours ever made one."""
+    return ContestableFact.objects.filter(booking_id=booking_id, kind=ContestableFact.Kind.USAGE_OVERRUN).first()
 
 
 def booking_for_webhook(booking_id: int) -> Booking | None:

@@ -2,7 +2,9 @@
 
 What is hooked, and how:
 - booking state changes: bookings' `booking_changed` signal (sent after commit for every audited
-  transition); sent only to the partner whose user made the booking.
+  transition); sent only to the partner whose user made the booking. Hours corrected after completion
+  (no state change): `booking_hours_corrected` (sent inside the correction's transaction), as
+  booking.state_changed with action "hours_corrected", the hours and the overrun it left.
 - list entries published or lifted: pre/post_save on credit.ListEntry (published; revoked or
   repaired via the services' save()), mirrors on a person's other accounts (rule "person", written and
   ended by credit.services.persons with create()/save()) included. Entries that simply run out are ended by
@@ -29,7 +31,7 @@ from django.db.models.signals import post_save, pre_save
 from billing.models import Statement
 from billing.signals import statement_issued
 from bookings.models import Booking
-from bookings.signals import booking_changed
+from bookings.signals import booking_changed, booking_hours_corrected
 from credit.models import ListEntry
 from credit.signals import credit_score_changed
 from instruments.models import Unit
@@ -40,6 +42,7 @@ from .models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
+HOURS_CORRECTED = "hours_corrected"  # the action of the correction's history row (bookings.services.attendance)
 LIFTED_STATUSES = {ListEntry.Status.REVOKED, ListEntry.Status.REPAIRED, ListEntry.Status.EXPIRED}
 
 
@@ -64,6 +67,37 @@ def _send_subject_event(*, subject, event: str, event_id: str, data: dict) -> No
         )
 
 
+def _booking_data(booking: Booking, *, partner_id: int, action: str, audit) -> dict:
+    """data of booking.state_changed for one partner: the booking, what happened, and its history row."""
+    return {
+        "booking": {
+            "id": booking.pk,
+            "instrument": booking.instrument_id,
+            "external_id": selectors.partner_user_external_id(partner_id=partner_id, user_id=booking.requester_id),
+            "start": booking.start,
+            "end": booking.end,
+            "state": booking.state,
+        },
+        "action": action,
+        "from_state": audit.from_state,
+        "to_state": audit.to_state,
+        "reason": audit.reason,
+        "at": audit.at,
+    }
+
+
+def _booking_event_send(*, partner_ids: list[int], event_id: str, data_for) -> None:
+    event = WebhookEvent.BOOKING_STATE_CHANGED
+    for partner_id in partner_ids:
+        with transaction.atomic():
+            webhooks.deliveries_create(
+                endpoints=webhooks.active_endpoints(event=event, partner_ids=[partner_id]),
+                event=event,
+                event_id=event_id,
+                data=data_for(partner_id),
+            )
+
+
 def on_booking_changed(sender, *, booking_id: int, action: str, actor_id=None, **kwargs) -> None:
     try:
         partner_ids = selectors.partner_ids_for_user(
@@ -75,34 +109,46 @@ def on_booking_changed(sender, *, booking_id: int, action: str, actor_id=None, *
         audit = selectors.booking_event_latest(booking_id=booking_id, action=action)
         if booking is None or audit is None:
             return
-        event = WebhookEvent.BOOKING_STATE_CHANGED
-        for partner_id in partner_ids:
-            data = {
-                "booking": {
-                    "id": booking.pk,
-                    "instrument": booking.instrument_id,
-                    "external_id": selectors.partner_user_external_id(
-                        partner_id=partner_id, user_id=booking.requester_id
-                    ),
-                    "start": booking.start,
-                    "end": booking.end,
-                    "state": booking.state,
-                },
-                "action": action,
-                "from_state": audit.from_state,
-                "to_state": audit.to_state,
-                "reason": audit.reason,
-                "at": audit.at,
-            }
-            with transaction.atomic():
-                webhooks.deliveries_create(
-                    endpoints=webhooks.active_endpoints(event=event, partner_ids=[partner_id]),
-                    event=event,
-                    event_id=f"booking-event:{audit.pk}",
-                    data=data,
-                )
+        _booking_event_send(
+            partner_ids=partner_ids,
+            event_id=f"booking-event:{audit.pk}",
+            data_for=lambda partner_id: _booking_data(booking, partner_id=partner_id, action=action, audit=audit),
+        )
     except Exception:  # a webhook problem must never break the booking flow that sent the signal
         logger.exception("could not create webhook deliveries for booking %s (%s)", booking_id, action)
+
+
+def on_booking_hours_corrected(sender, *, booking: Booking, previous_hours, reason: str = "", **kwargs) -> None:
+    """booking_hours_corrected (inside the correction's transaction, after its history row): booking.state_changed
+    with action "hours_corrected", the recorded and corrected hours, the provider's reason and the overrun the
+    correction left (pending: the requester may contest it until contestable_until). The deliveries commit or roll
+    back with the correction; a webhook problem never breaks it (a savepoint)."""
+    try:
+        partner_ids = selectors.partner_ids_for_user(booking.requester_id)
+        if not partner_ids:
+            return
+        audit = selectors.booking_event_latest(booking_id=booking.pk, action=HOURS_CORRECTED)
+        if audit is None:
+            return
+        overrun = selectors.booking_usage_overrun(booking.pk)
+        extra = {
+            "reason": reason,
+            "hours": {"recorded": str(previous_hours), "corrected": str(booking.actual_hours)},
+            "overrun": None
+            if overrun is None
+            else {"state": overrun.state, "contestable_until": overrun.contestable_until},
+        }
+        with transaction.atomic():
+            _booking_event_send(
+                partner_ids=partner_ids,
+                event_id=f"booking-event:{audit.pk}",
+                data_for=lambda partner_id: {
+                    **_booking_data(booking, partner_id=partner_id, action=HOURS_CORRECTED, audit=audit),
+                    **extra,
+                },
+            )
+    except Exception:
+        logger.exception("could not create webhook deliveries for the hours correction of booking %s", booking.pk)
 
 
 def on_list_entry_pre_save(sender, instance: ListEntry, **kwargs) -> None:
@@ -230,6 +276,7 @@ def charge_data(charge) -> dict:
 def connect() -> None:
     statement_issued.connect(on_statement_issued, dispatch_uid="partners.statement_issued")
     booking_changed.connect(on_booking_changed, dispatch_uid="partners.booking_changed")
+    booking_hours_corrected.connect(on_booking_hours_corrected, dispatch_uid="partners.booking_hours_corrected")
     pre_save.connect(on_list_entry_pre_save, sender=ListEntry, dispatch_uid="partners.list_entry_pre")
     post_save.connect(on_list_entry_saved, sender=ListEntry, dispatch_uid="partners.list_entry_post")
     credit_score_changed.connect(on_credit_score_changed, dispatch_uid="partners.credit_score_changed")
