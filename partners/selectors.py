@@ -8,7 +8,7 @@ from django.db.models import F, QuerySet
 
 from billing.models import Charge, Statement
 from billing.selectors import billed_line_exists
-from bookings.models import Booking, BookingEvent, ContestableFact
+from bookings.models import Booking, BookingEvent, ContestableFact, Dispute
 from credit.selectors import credit_score_history
 
 from .models import Partner, PartnerUser, WebhookDelivery, WebhookEndpoint
@@ -56,6 +56,11 @@ def booking_event_latest(*, booking_id: int, action: str) -> BookingEvent | None
 def booking_usage_overrun(booking_id: int) -> ContestableFact | None:
     """The booking's usage overrun fact (booked > 2x used), if the hours ever made one."""
     return ContestableFact.objects.filter(booking_id=booking_id, kind=ContestableFact.Kind.USAGE_OVERRUN).first()
+
+
+def fact_dispute(fact_id: int) -> Dispute | None:
+    """The dispute over a contested fact (its decision and reasons once decided)."""
+    return Dispute.objects.filter(fact_id=fact_id).first()
 
 
 def booking_for_webhook(booking_id: int) -> Booking | None:

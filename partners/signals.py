@@ -4,7 +4,10 @@ What is hooked, and how:
 - booking state changes: bookings' `booking_changed` signal (sent after commit for every audited
   transition); sent only to the partner whose user made the booking. Hours corrected after completion
   (no state change): `booking_hours_corrected` (sent inside the correction's transaction), as
-  booking.state_changed with action "hours_corrected", the hours and the overrun it left.
+  booking.state_changed with action "hours_corrected", the hours and the overrun it left. A no-show's
+  or an overrun's outcome (contested, recorded, dismissed; no state change either): post_save on
+  bookings' ContestableFact, as booking.state_changed with action fact_contested | fact_recorded |
+  fact_dismissed and the fact.
 - list entries published or lifted: pre/post_save on credit.ListEntry (published; revoked or
   repaired via the services' save()), mirrors on a person's other accounts (rule "person", written and
   ended by credit.services.persons with create()/save()) included. Entries that simply run out are ended by
@@ -27,10 +30,11 @@ import logging
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.signals import post_save, pre_save
+from django.utils import timezone
 
 from billing.models import Statement
 from billing.signals import statement_issued
-from bookings.models import Booking
+from bookings.models import Booking, ContestableFact
 from bookings.signals import booking_changed, booking_hours_corrected
 from credit.models import ListEntry
 from credit.signals import credit_score_changed
@@ -79,10 +83,10 @@ def _booking_data(booking: Booking, *, partner_id: int, action: str, audit) -> d
             "state": booking.state,
         },
         "action": action,
-        "from_state": audit.from_state,
-        "to_state": audit.to_state,
-        "reason": audit.reason,
-        "at": audit.at,
+        "from_state": audit.from_state if audit is not None else booking.state,
+        "to_state": audit.to_state if audit is not None else booking.state,
+        "reason": audit.reason if audit is not None else "",
+        "at": audit.at if audit is not None else None,
     }
 
 
@@ -149,6 +153,55 @@ def on_booking_hours_corrected(sender, *, booking: Booking, previous_hours, reas
             )
     except Exception:
         logger.exception("could not create webhook deliveries for the hours correction of booking %s", booking.pk)
+
+
+FACT_ACTIONS: dict[str, str] = {
+    ContestableFact.State.CONTESTED: "fact_contested",
+    ContestableFact.State.RECORDED: "fact_recorded",
+    ContestableFact.State.DISMISSED: "fact_dismissed",
+}
+
+
+def on_contestable_fact_saved(sender, instance: ContestableFact, created: bool, **kwargs) -> None:
+    """A no-show or an overrun contested by the requester, recorded (its window passed, or an administrator upheld
+    it) or dismissed by an administrator: booking.state_changed with action fact_contested | fact_recorded |
+    fact_dismissed and the fact. Sent in the deciding transaction, once per fact and outcome. Pending and withdrawn
+    facts come with the change that made them (no_show, hours_corrected)."""
+    action = FACT_ACTIONS.get(instance.state)
+    if created or action is None:
+        return
+    try:
+        booking = selectors.booking_for_webhook(instance.booking_id)
+        partner_ids = selectors.partner_ids_for_user(booking.requester_id) if booking is not None else []
+        if booking is None or not partner_ids:
+            return
+        dispute = selectors.fact_dispute(instance.pk)
+        if instance.state == ContestableFact.State.CONTESTED:
+            reason, at = instance.contest_reason, instance.contested_at
+        elif dispute is not None and dispute.decided_at is not None:
+            reason, at = dispute.decision_reason, dispute.decided_at
+        else:  # recorded when its window passed uncontested
+            reason, at = "", instance.recorded_at
+        fact = {
+            "id": instance.pk,
+            "kind": instance.kind,
+            "state": instance.state,
+            "reason": instance.reason,
+            "details": instance.details,
+            "occurred_at": instance.occurred_at,
+            "contestable_until": instance.contestable_until,
+        }
+
+        def data_for(partner_id: int) -> dict:
+            base = _booking_data(booking, partner_id=partner_id, action=action, audit=None)
+            return {**base, "reason": reason, "at": at or timezone.now(), "fact": fact}
+
+        with transaction.atomic():
+            _booking_event_send(
+                partner_ids=partner_ids, event_id=f"contestable-fact:{instance.pk}:{instance.state}", data_for=data_for
+            )
+    except Exception:  # never break the decision that saved the fact
+        logger.exception("could not create webhook deliveries for contestable fact %s", instance.pk)
 
 
 def on_list_entry_pre_save(sender, instance: ListEntry, **kwargs) -> None:
@@ -277,6 +330,7 @@ def connect() -> None:
     statement_issued.connect(on_statement_issued, dispatch_uid="partners.statement_issued")
     booking_changed.connect(on_booking_changed, dispatch_uid="partners.booking_changed")
     booking_hours_corrected.connect(on_booking_hours_corrected, dispatch_uid="partners.booking_hours_corrected")
+    post_save.connect(on_contestable_fact_saved, sender=ContestableFact, dispatch_uid="partners.contestable_fact")
     pre_save.connect(on_list_entry_pre_save, sender=ListEntry, dispatch_uid="partners.list_entry_pre")
     post_save.connect(on_list_entry_saved, sender=ListEntry, dispatch_uid="partners.list_entry_post")
     credit_score_changed.connect(on_credit_score_changed, dispatch_uid="partners.credit_score_changed")

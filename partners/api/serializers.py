@@ -122,18 +122,39 @@ class WebhookOverrunSerializer(serializers.Serializer):
     contestable_until = serializers.DateTimeField()
 
 
+class WebhookFactDetailsSerializer(serializers.Serializer):
+    """usage_overrun only (a no-show's details are empty)."""
+
+    booked_hours = serializers.CharField(required=False)
+    actual_hours = serializers.CharField(required=False)
+    measured_hours = serializers.CharField(required=False, allow_blank=True, help_text="Blank when never measured.")
+
+
+class WebhookFactSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="One of " + ", ".join(ContestableFact.Kind.values) + ".")
+    state = serializers.CharField(help_text="contested, recorded or dismissed (the action says which).")
+    reason = serializers.CharField(allow_blank=True, help_text="Why the provider (or the platform) asserted it.")
+    details = WebhookFactDetailsSerializer()
+    occurred_at = serializers.DateTimeField()
+    contestable_until = serializers.DateTimeField()
+
+
 class BookingStateChangedSerializer(serializers.Serializer):
     """data of booking.state_changed."""
 
     booking = WebhookBookingSerializer()
     action = serializers.CharField(
         help_text="What happened: requested, approved, refused, cancelled, moved, checked_in, checked_out, "
-        "no_show, completed, hours_corrected (the provider corrected the hours used of a completed booking)."
+        "no_show, completed, hours_corrected (the provider corrected the hours used of a completed booking), "
+        "fact_contested, fact_recorded, fact_dismissed (a no-show's or an overrun's outcome)."
     )
     from_state = serializers.CharField(allow_blank=True)
     to_state = serializers.CharField()
     reason = serializers.CharField(
-        allow_blank=True, help_text="hours_corrected: the provider's reason, which the requester sees."
+        allow_blank=True,
+        help_text="hours_corrected: the provider's reason, which the requester sees; fact_contested: the requester's; "
+        "fact_recorded and fact_dismissed: the administrator's decision (blank when the window passed uncontested).",
     )
     at = serializers.DateTimeField()
     hours = WebhookHoursSerializer(required=False, help_text="hours_corrected only.")
@@ -143,6 +164,7 @@ class BookingStateChangedSerializer(serializers.Serializer):
         help_text="hours_corrected only: the booking's usage overrun (booked more than twice the hours used) after "
         "the correction, or null if it never had one.",
     )
+    fact = WebhookFactSerializer(required=False, help_text="fact_contested, fact_recorded, fact_dismissed only.")
 
 
 class WebhookEntrySerializer(serializers.Serializer):

@@ -158,3 +158,69 @@ def test_hours_correction_of_a_user_of_no_partner_announces_nothing(
         response = _correct(api_client, provider["manager"], booking, actual_hours="1.5", reason="Left at 11:30")
     assert response.status_code == 200
     assert not WebhookDelivery.objects.exists()
+
+
+def _fact_deliveries(action):
+    return WebhookDelivery.objects.filter(payload__data__action=action)
+
+
+def test_overrun_contested_then_dismissed_by_an_administrator_is_announced(
+    partner_api, partner_user, provider, api_client, platform_admin, receiver, django_capture_on_commit_callbacks
+):
+    endpoint = register(partner_api, receiver.url)
+    booking = _used(provider, partner_user, days_ago=1)
+    response = _correct(api_client, provider["manager"], booking, actual_hours="1", reason="Left at 11:00")
+    assert response.status_code == 200, response.content
+    fact = ContestableFact.objects.get(booking=booking)
+    receiver.received.clear()
+
+    api_client.force_authenticate(partner_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        contest = {"reason": "I stayed till 14:00"}
+        contested = api_client.post(f"/api/v1/facts/{fact.pk}/contest/", contest, format="json")
+    assert contested.status_code == 201, contested.content
+    (delivery,) = _fact_deliveries("fact_contested")
+    assert delivery.event_id == f"contestable-fact:{fact.pk}:contested"
+    data = verify(endpoint["secret"], receiver.received[-1])["data"]
+    assert (data["action"], data["reason"], data["booking"]["external_id"]) == (
+        "fact_contested", "I stayed till 14:00", "stu-7",
+    )  # fmt: skip
+    assert (data["from_state"], data["to_state"]) == ("completed", "completed")
+    assert data["fact"] == {
+        **data["fact"], "id": fact.pk, "kind": "usage_overrun", "state": "contested", "reason": "Left at 11:00",
+    }  # fmt: skip
+    assert data["fact"]["details"]["actual_hours"] == "1.00"
+
+    # A refused decision (no reasons) announces nothing; the decision does, once.
+    api_client.force_authenticate(platform_admin)
+    decide = f"/api/v1/disputes/{contested.json()['id']}/decide/"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_client.post(decide, {"decision": "dismissed", "reason": ""}, format="json").status_code == 400
+    assert not _fact_deliveries("fact_dismissed").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(decide, {"decision": "dismissed", "reason": "The logs show 4 h"}, format="json")
+    assert response.status_code == 200, response.content
+    (dismissed,) = _fact_deliveries("fact_dismissed")
+    assert dismissed.event_id == f"contestable-fact:{fact.pk}:dismissed"
+    assert dismissed.status == "succeeded"
+    assert (dismissed.payload["data"]["reason"], dismissed.payload["data"]["fact"]["state"]) == (
+        "The logs show 4 h", "dismissed",
+    )  # fmt: skip
+    assert not _fact_deliveries("fact_recorded").exists()
+
+
+def test_overrun_uncontested_recorded_when_its_window_passed_is_announced_once(
+    partner_api, partner_user, provider, api_client, receiver, django_capture_on_commit_callbacks
+):
+    register(partner_api, receiver.url)
+    booking = _used(provider, partner_user, days_ago=1)
+    response = _correct(api_client, provider["manager"], booking, actual_hours="1", reason="Left at 11:00")
+    assert response.status_code == 200, response.content
+    fact = ContestableFact.objects.get(booking=booking)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.contestable_facts_record_due(now=fact.contestable_until) == [fact.pk]
+        assert services.contestable_facts_record_due(now=fact.contestable_until + timedelta(days=1)) == []
+    (recorded,) = _fact_deliveries("fact_recorded")
+    data = recorded.payload["data"]
+    assert (data["reason"], data["fact"]["state"]) == ("", "recorded")
+    assert abs(datetime.fromisoformat(data["at"]) - fact.contestable_until) < timedelta(milliseconds=1)  # recorded_at
