@@ -11,7 +11,8 @@ What is hooked, and how:
 - list entries published or lifted: pre/post_save on credit.ListEntry (published; revoked or
   repaired via the services' save()), mirrors on a person's other accounts (rule "person", written and
   ended by credit.services.persons with create()/save()) included. Entries that simply run out are ended by
-  credit.services.list_entries_expire with a bulk update(), which sends no signal: not hooked.
+  credit.services.list_entries_expire with a bulk update(), which sends no signal: the hourly
+  expired_list_entries_announce (tasks.announce_expired_list_entries) sends their list_entry.lifted.
 - statements issued: billing's `statement_issued` signal (sent inside the issuing transaction, so
   the deliveries commit with the statement); sent to each partner whose users the statement bills,
   with those users' lines only.
@@ -26,6 +27,7 @@ only to the partner that created the user.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -47,6 +49,7 @@ from .models import WebhookEvent
 logger = logging.getLogger(__name__)
 
 HOURS_CORRECTED = "hours_corrected"  # the action of the correction's history row (bookings.services.attendance)
+EXPIRED_LOOKBACK = timedelta(days=7)  # how far back the hourly sweep looks for entries that ran out
 LIFTED_STATUSES = {ListEntry.Status.REVOKED, ListEntry.Status.REPAIRED, ListEntry.Status.EXPIRED}
 
 
@@ -221,28 +224,47 @@ def on_list_entry_saved(sender, instance: ListEntry, created: bool, **kwargs) ->
         event = WebhookEvent.LIST_ENTRY_LIFTED
     else:
         return
-    data = {
-        "entry": {
-            "id": instance.pk,
-            "list": instance.list_type,
-            "severity": instance.severity,
-            # "person": a mirror of a black entry on the same person's other account (issue 18.2), published and
-            # lifted with the original; the partner is told like of any entry.
-            "rule": instance.rule,
-            "status": new,
-            "published_at": instance.published_at,
-            "expires_at": instance.expires_at,
-            "ended_at": instance.ended_at,
-        },
-        "subject": _subject_data(instance.subject),
-    }
     try:
         with transaction.atomic():
-            _send_subject_event(
-                subject=instance.subject, event=event, event_id=f"list-entry:{instance.pk}:{new}", data=data
-            )
+            _list_entry_send(instance, event=event)
     except Exception:  # never break the moderation that saved the entry
         logger.exception("could not create webhook deliveries for list entry %s", instance.pk)
+
+
+def _list_entry_send(entry: ListEntry, *, event: str) -> None:
+    data = {
+        "entry": {
+            "id": entry.pk,
+            "list": entry.list_type,
+            "severity": entry.severity,
+            # "person": a mirror of a black entry on the same person's other account (issue 18.2), published and
+            # lifted with the original; the partner is told like of any entry.
+            "rule": entry.rule,
+            "status": entry.status,
+            "published_at": entry.published_at,
+            "expires_at": entry.expires_at,
+            "ended_at": entry.ended_at,
+        },
+        "subject": _subject_data(entry.subject),
+    }
+    _send_subject_event(subject=entry.subject, event=event, event_id=f"list-entry:{entry.pk}:{entry.status}", data=data)
+
+
+def expired_list_entries_announce(*, now=None) -> int:
+    """Hourly (beat): list_entry.lifted for the entries whose publication ran out in the last EXPIRED_LOOKBACK
+    (credit ends them with a bulk update, which sends no signal). Idempotent: an entry already announced to some
+    endpoint is skipped, and deliveries are unique per endpoint and event id. Returns the entries announced."""
+    now = now or timezone.now()
+    entries = list(selectors.list_entries_expired_since(now - EXPIRED_LOOKBACK, until=now))
+    announced = selectors.webhook_event_ids_sent([f"list-entry:{entry.pk}:{entry.status}" for entry in entries])
+    count = 0
+    for entry in entries:
+        if f"list-entry:{entry.pk}:{entry.status}" in announced:
+            continue
+        with transaction.atomic():
+            _list_entry_send(entry, event=WebhookEvent.LIST_ENTRY_LIFTED)
+        count += 1
+    return count
 
 
 def on_credit_score_changed(sender, *, subject_key: str, old_tier=None, new_tier=None, **kwargs) -> None:
