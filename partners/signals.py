@@ -129,33 +129,35 @@ def on_booking_hours_corrected(sender, *, booking: Booking, previous_hours, reas
     """booking_hours_corrected (inside the correction's transaction, after its history row): booking.state_changed
     with action "hours_corrected", the recorded and corrected hours, the provider's reason and the overrun the
     correction left (pending: the requester may contest it until contestable_until). The deliveries commit or roll
-    back with the correction; a webhook problem never breaks it (a savepoint)."""
+    back with the correction; a webhook problem never breaks it (a savepoint around all of it)."""
     try:
-        partner_ids = selectors.partner_ids_for_user(booking.requester_id)
-        if not partner_ids:
-            return
-        audit = selectors.booking_event_latest(booking_id=booking.pk, action=HOURS_CORRECTED)
-        if audit is None:
-            return
-        overrun = selectors.booking_usage_overrun(booking.pk)
-        extra = {
-            "reason": reason,
-            "hours": {"recorded": str(previous_hours), "corrected": str(booking.actual_hours)},
-            "overrun": None
-            if overrun is None
-            else {"state": overrun.state, "contestable_until": overrun.contestable_until},
-        }
         with transaction.atomic():
-            _booking_event_send(
-                partner_ids=partner_ids,
-                event_id=f"booking-event:{audit.pk}",
-                data_for=lambda partner_id: {
-                    **_booking_data(booking, partner_id=partner_id, action=HOURS_CORRECTED, audit=audit),
-                    **extra,
-                },
-            )
+            _hours_corrected_send(booking, previous_hours=previous_hours, reason=reason)
     except Exception:
         logger.exception("could not create webhook deliveries for the hours correction of booking %s", booking.pk)
+
+
+def _hours_corrected_send(booking: Booking, *, previous_hours, reason: str) -> None:
+    partner_ids = selectors.partner_ids_for_user(booking.requester_id)
+    if not partner_ids:
+        return
+    audit = selectors.booking_event_latest(booking_id=booking.pk, action=HOURS_CORRECTED)
+    if audit is None:
+        return
+    overrun = selectors.booking_usage_overrun(booking.pk)
+    extra = {
+        "reason": reason,
+        "hours": {"recorded": str(previous_hours), "corrected": str(booking.actual_hours)},
+        "overrun": overrun and {"state": overrun.state, "contestable_until": overrun.contestable_until},
+    }
+    _booking_event_send(
+        partner_ids=partner_ids,
+        event_id=f"booking-event:{audit.pk}",
+        data_for=lambda partner_id: {
+            **_booking_data(booking, partner_id=partner_id, action=HOURS_CORRECTED, audit=audit),
+            **extra,
+        },
+    )
 
 
 FACT_ACTIONS: dict[str, str] = {
@@ -174,37 +176,41 @@ def on_contestable_fact_saved(sender, instance: ContestableFact, created: bool, 
     if created or action is None:
         return
     try:
-        booking = selectors.booking_for_webhook(instance.booking_id)
-        partner_ids = selectors.partner_ids_for_user(booking.requester_id) if booking is not None else []
-        if booking is None or not partner_ids:
-            return
-        dispute = selectors.fact_dispute(instance.pk)
-        if instance.state == ContestableFact.State.CONTESTED:
-            reason, at = instance.contest_reason, instance.contested_at
-        elif dispute is not None and dispute.decided_at is not None:
-            reason, at = dispute.decision_reason, dispute.decided_at
-        else:  # recorded when its window passed uncontested
-            reason, at = "", instance.recorded_at
-        fact = {
-            "id": instance.pk,
-            "kind": instance.kind,
-            "state": instance.state,
-            "reason": instance.reason,
-            "details": instance.details,
-            "occurred_at": instance.occurred_at,
-            "contestable_until": instance.contestable_until,
-        }
-
-        def data_for(partner_id: int) -> dict:
-            base = _booking_data(booking, partner_id=partner_id, action=action, audit=None)
-            return {**base, "reason": reason, "at": at or timezone.now(), "fact": fact}
-
-        with transaction.atomic():
-            _booking_event_send(
-                partner_ids=partner_ids, event_id=f"contestable-fact:{instance.pk}:{instance.state}", data_for=data_for
-            )
-    except Exception:  # never break the decision that saved the fact
+        with transaction.atomic():  # a savepoint: never break the decision that saved the fact
+            _fact_outcome_send(instance, action=action)
+    except Exception:
         logger.exception("could not create webhook deliveries for contestable fact %s", instance.pk)
+
+
+def _fact_outcome_send(instance: ContestableFact, *, action: str) -> None:
+    booking = selectors.booking_for_webhook(instance.booking_id)
+    partner_ids = selectors.partner_ids_for_user(booking.requester_id) if booking is not None else []
+    if booking is None or not partner_ids:
+        return
+    dispute = selectors.fact_dispute(instance.pk)
+    if instance.state == ContestableFact.State.CONTESTED:
+        reason, at = instance.contest_reason, instance.contested_at
+    elif dispute is not None and dispute.decided_at is not None:
+        reason, at = dispute.decision_reason, dispute.decided_at
+    else:  # recorded when its window passed uncontested
+        reason, at = "", instance.recorded_at
+    fact = {
+        "id": instance.pk,
+        "kind": instance.kind,
+        "state": instance.state,
+        "reason": instance.reason,
+        "details": instance.details,
+        "occurred_at": instance.occurred_at,
+        "contestable_until": instance.contestable_until,
+    }
+
+    def data_for(partner_id: int) -> dict:
+        base = _booking_data(booking, partner_id=partner_id, action=action, audit=None)
+        return {**base, "reason": reason, "at": at or timezone.now(), "fact": fact}
+
+    _booking_event_send(
+        partner_ids=partner_ids, event_id=f"contestable-fact:{instance.pk}:{instance.state}", data_for=data_for
+    )
 
 
 def on_list_entry_pre_save(sender, instance: ListEntry, **kwargs) -> None:
