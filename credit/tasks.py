@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import timezone
 
 from . import services
 from .models import CreditRun
 from .recompute import recompute_all_plan, recompute_batch, recompute_subject
+from .services.list_ends import list_entries_ended_robots_notify
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +56,11 @@ def propose_list_entries_task() -> int:
 
 @shared_task(acks_late=True)
 def expire_list_entries_task() -> int:
-    """Hourly: end the publication of entries past their end date."""
-    return services.list_entries_expire()
+    """Hourly: end the publication of entries past their end date, then tell the group robots told of their
+    publication (and of any other end in the last 30 days a receiver could not tell)."""
+    expired = services.list_entries_expire()
+    list_entries_ended_robots_notify(since=timezone.now() - timedelta(days=30))
+    return expired
 
 
 @shared_task(acks_late=True)

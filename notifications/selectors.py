@@ -10,7 +10,7 @@ from instruments.models import Membership, Unit
 from instruments.permissions import is_platform_admin
 from sharing_platform.errors import DomainNotFoundError
 
-from .models import RobotWebhook
+from .models import RobotMessage, RobotWebhook
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -36,3 +36,13 @@ def robot_webhook_get(*, user: User, webhook_id: int) -> RobotWebhook:
 
         raise DomainNotFoundError(_("No such robot."))
     return robot
+
+
+def robot_dedup_keys_told(keys: list[str]) -> set[str]:
+    """Which of these facts (dedup keys) some robot was told, or is being told (its message has not failed)."""
+    return set(
+        RobotMessage.objects.filter(dedup_key__in=keys)
+        .exclude(status=RobotMessage.Status.FAILED)
+        .values_list("dedup_key", flat=True)
+        .distinct()
+    )

@@ -9,6 +9,10 @@ Context values are plain JSON; a value given per language ({"zh-hans": ..., "en"
 in_each_language) is shown in each robot's language. It writes one RobotMessage per robot that wants
 the event (at most once per fact: dedup_key) in the caller's transaction and queues the Celery task
 on commit, so a rolled-back change sends nothing.
+
+robot_notify_told sends a follow-up of a fact to the robots that were told the fact (by its dedup_key), not to
+whoever wants the event now: a list entry's end goes to the robots told of its publication
+(credit.services.list_ends).
 """
 
 from __future__ import annotations
@@ -163,8 +167,24 @@ def robot_notify(
     unit_ids, user_ids = list(unit_ids), list(user_ids)
     if event not in RobotEvent.values or not (unit_ids or user_ids):
         return []
-    context = json.loads(json.dumps(context, default=str))  # plain JSON, rendered later in each robot's language
     robots = RobotWebhook.objects.filter(enabled=True).filter(Q(unit_id__in=unit_ids) | Q(user_id__in=user_ids))
+    return _messages_create(robots, event=event, dedup_key=dedup_key, context=context)
+
+
+def robot_notify_told(*, told_key: str, event: str, dedup_key: str, context: dict) -> list[RobotMessage]:
+    """A follow-up of a fact (a list entry's end after its publication) to the robots that were told that fact
+    (a message under `told_key` that did not fail), still enabled and still wanting the event, once per robot
+    (dedup_key). A robot added since was never told, and is not told the follow-up either."""
+    if event not in RobotEvent.values:
+        return []
+    told = RobotMessage.objects.filter(dedup_key=told_key[:120]).exclude(status=RobotMessage.Status.FAILED)
+    robots = RobotWebhook.objects.filter(enabled=True, pk__in=told.values("webhook_id"))
+    return _messages_create(robots, event=event, dedup_key=dedup_key, context=context)
+
+
+def _messages_create(robots, *, event: str, dedup_key: str, context: dict) -> list[RobotMessage]:
+    """One RobotMessage per robot that wants the event and has not had this fact, queued on commit."""
+    context = json.loads(json.dumps(context, default=str))  # plain JSON, rendered later in each robot's language
     created = []
     with transaction.atomic():
         # The event list per robot is short; filtering it in Python keeps SQLite and PostgreSQL alike.

@@ -8,12 +8,15 @@ from django.db.models import F, QuerySet
 
 from billing.models import Charge, Statement
 from billing.selectors import billed_line_exists
-from bookings.models import Booking, BookingEvent
+from bookings.models import Booking, BookingEvent, ContestableFact, Dispute
+from credit.models import ListEntry
 from credit.selectors import credit_score_history
 
 from .models import Partner, PartnerUser, WebhookDelivery, WebhookEndpoint
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from django.contrib.auth.models import User
 
     from instruments.models import Unit
@@ -51,6 +54,30 @@ def partner_booking_get(*, partner: Partner, pk: int) -> Booking | None:
 def booking_event_latest(*, booking_id: int, action: str) -> BookingEvent | None:
     """The audit row behind a booking_changed signal (names the fact for webhook de-duplication)."""
     return BookingEvent.objects.filter(booking_id=booking_id, action=action).order_by("-id").first()
+
+
+def booking_usage_overrun(booking_id: int) -> ContestableFact | None:
+    """The booking's usage overrun fact (booked > 2x used), if the hours ever made one."""
+    return ContestableFact.objects.filter(booking_id=booking_id, kind=ContestableFact.Kind.USAGE_OVERRUN).first()
+
+
+def list_entries_expired_since(since: datetime, *, until: datetime) -> QuerySet[ListEntry]:
+    """Entries whose publication ran out between since and until, with their subjects."""
+    return (
+        ListEntry.objects.filter(status=ListEntry.Status.EXPIRED, ended_at__gte=since, ended_at__lte=until)
+        .select_related("subject_unit", "subject_user")
+        .order_by("pk")
+    )
+
+
+def webhook_event_ids_sent(event_ids: list[str]) -> set[str]:
+    """Which of these events some endpoint already has a delivery of."""
+    return set(WebhookDelivery.objects.filter(event_id__in=event_ids).values_list("event_id", flat=True).distinct())
+
+
+def fact_dispute(fact_id: int) -> Dispute | None:
+    """The dispute over a contested fact (its decision and reasons once decided)."""
+    return Dispute.objects.filter(fact_id=fact_id).first()
 
 
 def booking_for_webhook(booking_id: int) -> Booking | None:

@@ -2,11 +2,17 @@
 
 What is hooked, and how:
 - booking state changes: bookings' `booking_changed` signal (sent after commit for every audited
-  transition); sent only to the partner whose user made the booking.
+  transition); sent only to the partner whose user made the booking. Hours corrected after completion
+  (no state change): `booking_hours_corrected` (sent inside the correction's transaction), as
+  booking.state_changed with action "hours_corrected", the hours and the overrun it left. A no-show's
+  or an overrun's outcome (contested, recorded, dismissed; no state change either): post_save on
+  bookings' ContestableFact, as booking.state_changed with action fact_contested | fact_recorded |
+  fact_dismissed and the fact.
 - list entries published or lifted: pre/post_save on credit.ListEntry (published; revoked or
   repaired via the services' save()), mirrors on a person's other accounts (rule "person", written and
   ended by credit.services.persons with create()/save()) included. Entries that simply run out are ended by
-  credit.services.list_entries_expire with a bulk update(), which sends no signal: not hooked.
+  credit.services.list_entries_expire with a bulk update(), which sends no signal: the hourly
+  expired_list_entries_announce (tasks.announce_expired_list_entries) sends their list_entry.lifted.
 - statements issued: billing's `statement_issued` signal (sent inside the issuing transaction, so
   the deliveries commit with the statement); sent to each partner whose users the statement bills,
   with those users' lines only.
@@ -21,15 +27,17 @@ only to the partner that created the user.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.signals import post_save, pre_save
+from django.utils import timezone
 
 from billing.models import Statement
 from billing.signals import statement_issued
-from bookings.models import Booking
-from bookings.signals import booking_changed
+from bookings.models import Booking, ContestableFact
+from bookings.signals import booking_changed, booking_hours_corrected
 from credit.models import ListEntry
 from credit.signals import credit_score_changed
 from instruments.models import Unit
@@ -40,6 +48,8 @@ from .models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
+HOURS_CORRECTED = "hours_corrected"  # the action of the correction's history row (bookings.services.attendance)
+EXPIRED_LOOKBACK = timedelta(days=7)  # how far back the hourly sweep looks for entries that ran out
 LIFTED_STATUSES = {ListEntry.Status.REVOKED, ListEntry.Status.REPAIRED, ListEntry.Status.EXPIRED}
 
 
@@ -64,6 +74,37 @@ def _send_subject_event(*, subject, event: str, event_id: str, data: dict) -> No
         )
 
 
+def _booking_data(booking: Booking, *, partner_id: int, action: str, audit) -> dict:
+    """data of booking.state_changed for one partner: the booking, what happened, and its history row."""
+    return {
+        "booking": {
+            "id": booking.pk,
+            "instrument": booking.instrument_id,
+            "external_id": selectors.partner_user_external_id(partner_id=partner_id, user_id=booking.requester_id),
+            "start": booking.start,
+            "end": booking.end,
+            "state": booking.state,
+        },
+        "action": action,
+        "from_state": audit.from_state if audit is not None else booking.state,
+        "to_state": audit.to_state if audit is not None else booking.state,
+        "reason": audit.reason if audit is not None else "",
+        "at": audit.at if audit is not None else None,
+    }
+
+
+def _booking_event_send(*, partner_ids: list[int], event_id: str, data_for) -> None:
+    event = WebhookEvent.BOOKING_STATE_CHANGED
+    for partner_id in partner_ids:
+        with transaction.atomic():
+            webhooks.deliveries_create(
+                endpoints=webhooks.active_endpoints(event=event, partner_ids=[partner_id]),
+                event=event,
+                event_id=event_id,
+                data=data_for(partner_id),
+            )
+
+
 def on_booking_changed(sender, *, booking_id: int, action: str, actor_id=None, **kwargs) -> None:
     try:
         partner_ids = selectors.partner_ids_for_user(
@@ -75,34 +116,101 @@ def on_booking_changed(sender, *, booking_id: int, action: str, actor_id=None, *
         audit = selectors.booking_event_latest(booking_id=booking_id, action=action)
         if booking is None or audit is None:
             return
-        event = WebhookEvent.BOOKING_STATE_CHANGED
-        for partner_id in partner_ids:
-            data = {
-                "booking": {
-                    "id": booking.pk,
-                    "instrument": booking.instrument_id,
-                    "external_id": selectors.partner_user_external_id(
-                        partner_id=partner_id, user_id=booking.requester_id
-                    ),
-                    "start": booking.start,
-                    "end": booking.end,
-                    "state": booking.state,
-                },
-                "action": action,
-                "from_state": audit.from_state,
-                "to_state": audit.to_state,
-                "reason": audit.reason,
-                "at": audit.at,
-            }
-            with transaction.atomic():
-                webhooks.deliveries_create(
-                    endpoints=webhooks.active_endpoints(event=event, partner_ids=[partner_id]),
-                    event=event,
-                    event_id=f"booking-event:{audit.pk}",
-                    data=data,
-                )
+        _booking_event_send(
+            partner_ids=partner_ids,
+            event_id=f"booking-event:{audit.pk}",
+            data_for=lambda partner_id: _booking_data(booking, partner_id=partner_id, action=action, audit=audit),
+        )
     except Exception:  # a webhook problem must never break the booking flow that sent the signal
         logger.exception("could not create webhook deliveries for booking %s (%s)", booking_id, action)
+
+
+def on_booking_hours_corrected(sender, *, booking: Booking, previous_hours, reason: str = "", **kwargs) -> None:
+    """booking_hours_corrected (inside the correction's transaction, after its history row): booking.state_changed
+    with action "hours_corrected", the recorded and corrected hours, the provider's reason and the overrun the
+    correction left (pending: the requester may contest it until contestable_until). The deliveries commit or roll
+    back with the correction; a webhook problem never breaks it (a savepoint around all of it)."""
+    try:
+        with transaction.atomic():
+            _hours_corrected_send(booking, previous_hours=previous_hours, reason=reason)
+    except Exception:
+        logger.exception("could not create webhook deliveries for the hours correction of booking %s", booking.pk)
+
+
+def _hours_corrected_send(booking: Booking, *, previous_hours, reason: str) -> None:
+    partner_ids = selectors.partner_ids_for_user(booking.requester_id)
+    if not partner_ids:
+        return
+    audit = selectors.booking_event_latest(booking_id=booking.pk, action=HOURS_CORRECTED)
+    if audit is None:
+        return
+    overrun = selectors.booking_usage_overrun(booking.pk)
+    extra = {
+        "reason": reason,
+        "hours": {"recorded": str(previous_hours), "corrected": str(booking.actual_hours)},
+        "overrun": overrun and {"state": overrun.state, "contestable_until": overrun.contestable_until},
+    }
+    _booking_event_send(
+        partner_ids=partner_ids,
+        event_id=f"booking-event:{audit.pk}",
+        data_for=lambda partner_id: {
+            **_booking_data(booking, partner_id=partner_id, action=HOURS_CORRECTED, audit=audit),
+            **extra,
+        },
+    )
+
+
+FACT_ACTIONS: dict[str, str] = {
+    ContestableFact.State.CONTESTED: "fact_contested",
+    ContestableFact.State.RECORDED: "fact_recorded",
+    ContestableFact.State.DISMISSED: "fact_dismissed",
+}
+
+
+def on_contestable_fact_saved(sender, instance: ContestableFact, created: bool, **kwargs) -> None:
+    """A no-show or an overrun contested by the requester, recorded (its window passed, or an administrator upheld
+    it) or dismissed by an administrator: booking.state_changed with action fact_contested | fact_recorded |
+    fact_dismissed and the fact. Sent in the deciding transaction, once per fact and outcome. Pending and withdrawn
+    facts come with the change that made them (no_show, hours_corrected)."""
+    action = FACT_ACTIONS.get(instance.state)
+    if created or action is None:
+        return
+    try:
+        with transaction.atomic():  # a savepoint: never break the decision that saved the fact
+            _fact_outcome_send(instance, action=action)
+    except Exception:
+        logger.exception("could not create webhook deliveries for contestable fact %s", instance.pk)
+
+
+def _fact_outcome_send(instance: ContestableFact, *, action: str) -> None:
+    booking = selectors.booking_for_webhook(instance.booking_id)
+    partner_ids = selectors.partner_ids_for_user(booking.requester_id) if booking is not None else []
+    if booking is None or not partner_ids:
+        return
+    dispute = selectors.fact_dispute(instance.pk)
+    if instance.state == ContestableFact.State.CONTESTED:
+        reason, at = instance.contest_reason, instance.contested_at
+    elif dispute is not None and dispute.decided_at is not None:
+        reason, at = dispute.decision_reason, dispute.decided_at
+    else:  # recorded when its window passed uncontested
+        reason, at = "", instance.recorded_at
+    fact = {
+        "id": instance.pk,
+        "kind": instance.kind,
+        "state": instance.state,
+        "reason": instance.reason,
+        "details": instance.details,
+        "occurred_at": instance.occurred_at,
+        "contestable_until": instance.contestable_until,
+    }
+
+    def data_for(partner_id: int) -> dict:
+        base = _booking_data(booking, partner_id=partner_id, action=action, audit=None)
+        return {**base, "reason": reason, "at": at or timezone.now(), "fact": fact}
+
+    _booking_event_send(
+        partner_ids=partner_ids, event_id=f"contestable-fact:{instance.pk}:{instance.state}", data_for=data_for
+    )
 
 
 def on_list_entry_pre_save(sender, instance: ListEntry, **kwargs) -> None:
@@ -122,28 +230,47 @@ def on_list_entry_saved(sender, instance: ListEntry, created: bool, **kwargs) ->
         event = WebhookEvent.LIST_ENTRY_LIFTED
     else:
         return
-    data = {
-        "entry": {
-            "id": instance.pk,
-            "list": instance.list_type,
-            "severity": instance.severity,
-            # "person": a mirror of a black entry on the same person's other account (issue 18.2), published and
-            # lifted with the original; the partner is told like of any entry.
-            "rule": instance.rule,
-            "status": new,
-            "published_at": instance.published_at,
-            "expires_at": instance.expires_at,
-            "ended_at": instance.ended_at,
-        },
-        "subject": _subject_data(instance.subject),
-    }
     try:
         with transaction.atomic():
-            _send_subject_event(
-                subject=instance.subject, event=event, event_id=f"list-entry:{instance.pk}:{new}", data=data
-            )
+            _list_entry_send(instance, event=event)
     except Exception:  # never break the moderation that saved the entry
         logger.exception("could not create webhook deliveries for list entry %s", instance.pk)
+
+
+def _list_entry_send(entry: ListEntry, *, event: str) -> None:
+    data = {
+        "entry": {
+            "id": entry.pk,
+            "list": entry.list_type,
+            "severity": entry.severity,
+            # "person": a mirror of a black entry on the same person's other account (issue 18.2), published and
+            # lifted with the original; the partner is told like of any entry.
+            "rule": entry.rule,
+            "status": entry.status,
+            "published_at": entry.published_at,
+            "expires_at": entry.expires_at,
+            "ended_at": entry.ended_at,
+        },
+        "subject": _subject_data(entry.subject),
+    }
+    _send_subject_event(subject=entry.subject, event=event, event_id=f"list-entry:{entry.pk}:{entry.status}", data=data)
+
+
+def expired_list_entries_announce(*, now=None) -> int:
+    """Hourly (beat): list_entry.lifted for the entries whose publication ran out in the last EXPIRED_LOOKBACK
+    (credit ends them with a bulk update, which sends no signal). Idempotent: an entry already announced to some
+    endpoint is skipped, and deliveries are unique per endpoint and event id. Returns the entries announced."""
+    now = now or timezone.now()
+    entries = list(selectors.list_entries_expired_since(now - EXPIRED_LOOKBACK, until=now))
+    announced = selectors.webhook_event_ids_sent([f"list-entry:{entry.pk}:{entry.status}" for entry in entries])
+    count = 0
+    for entry in entries:
+        if f"list-entry:{entry.pk}:{entry.status}" in announced:
+            continue
+        with transaction.atomic():
+            _list_entry_send(entry, event=WebhookEvent.LIST_ENTRY_LIFTED)
+        count += 1
+    return count
 
 
 def on_credit_score_changed(sender, *, subject_key: str, old_tier=None, new_tier=None, **kwargs) -> None:
@@ -230,6 +357,8 @@ def charge_data(charge) -> dict:
 def connect() -> None:
     statement_issued.connect(on_statement_issued, dispatch_uid="partners.statement_issued")
     booking_changed.connect(on_booking_changed, dispatch_uid="partners.booking_changed")
+    booking_hours_corrected.connect(on_booking_hours_corrected, dispatch_uid="partners.booking_hours_corrected")
+    post_save.connect(on_contestable_fact_saved, sender=ContestableFact, dispatch_uid="partners.contestable_fact")
     pre_save.connect(on_list_entry_pre_save, sender=ListEntry, dispatch_uid="partners.list_entry_pre")
     post_save.connect(on_list_entry_saved, sender=ListEntry, dispatch_uid="partners.list_entry_post")
     credit_score_changed.connect(on_credit_score_changed, dispatch_uid="partners.credit_score_changed")

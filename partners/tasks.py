@@ -59,3 +59,11 @@ def resume_webhook_deliveries() -> int:
     for delivery_id in overdue:
         enqueue_delivery(delivery_id)
     return len(overdue)
+
+
+@shared_task(acks_late=True)
+def announce_expired_list_entries() -> int:
+    """Hourly: list_entry.lifted for entries whose publication ran out (credit's bulk expiry sends no signal)."""
+    from .signals import expired_list_entries_announce
+
+    return expired_list_entries_announce()

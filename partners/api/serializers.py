@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from billing.api.serializers import ChargeSerializer, StatementSerializer
 from bookings.api.serializers import AwareDateTimeField, BookingSerializer
-from bookings.models import BookingState
+from bookings.models import BookingState, ContestableFact
 from credit.models import ExternalCreditReport, ListEntry
 from instruments.models import CreditTier
 
@@ -103,15 +103,68 @@ class WebhookBookingSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=BookingState.choices)
 
 
+class WebhookHoursSerializer(serializers.Serializer):
+    recorded = serializers.DecimalField(
+        max_digits=6, decimal_places=2, coerce_to_string=True, help_text="The hours used recorded before."
+    )
+    corrected = serializers.DecimalField(
+        max_digits=6, decimal_places=2, coerce_to_string=True, help_text="The hours used the provider recorded now."
+    )
+
+
+class WebhookOverrunSerializer(serializers.Serializer):
+    # A plain string: a second choice set named "state" would rename the facts API's enum in the schema.
+    state = serializers.CharField(
+        help_text="One of " + ", ".join(ContestableFact.State.values) + ". pending: the requester may contest it "
+        "until contestable_until; withdrawn: the correction undid it; contested: an administrator decides; "
+        "recorded: it stands; dismissed: an administrator dismissed it."
+    )
+    contestable_until = serializers.DateTimeField()
+
+
+class WebhookFactDetailsSerializer(serializers.Serializer):
+    """usage_overrun only (a no-show's details are empty)."""
+
+    booked_hours = serializers.CharField(required=False)
+    actual_hours = serializers.CharField(required=False)
+    measured_hours = serializers.CharField(required=False, allow_blank=True, help_text="Blank when never measured.")
+
+
+class WebhookFactSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="One of " + ", ".join(ContestableFact.Kind.values) + ".")
+    state = serializers.CharField(help_text="contested, recorded or dismissed (the action says which).")
+    reason = serializers.CharField(allow_blank=True, help_text="Why the provider (or the platform) asserted it.")
+    details = WebhookFactDetailsSerializer()
+    occurred_at = serializers.DateTimeField()
+    contestable_until = serializers.DateTimeField()
+
+
 class BookingStateChangedSerializer(serializers.Serializer):
     """data of booking.state_changed."""
 
     booking = WebhookBookingSerializer()
-    action = serializers.CharField(help_text="What happened: requested, approved, refused, cancelled, moved...")
+    action = serializers.CharField(
+        help_text="What happened: requested, approved, refused, cancelled, moved, checked_in, checked_out, "
+        "no_show, completed, hours_corrected (the provider corrected the hours used of a completed booking), "
+        "fact_contested, fact_recorded, fact_dismissed (a no-show's or an overrun's outcome)."
+    )
     from_state = serializers.CharField(allow_blank=True)
     to_state = serializers.CharField()
-    reason = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField(
+        allow_blank=True,
+        help_text="hours_corrected: the provider's reason, which the requester sees; fact_contested: the requester's; "
+        "fact_recorded and fact_dismissed: the administrator's decision (blank when the window passed uncontested).",
+    )
     at = serializers.DateTimeField()
+    hours = WebhookHoursSerializer(required=False, help_text="hours_corrected only.")
+    overrun = WebhookOverrunSerializer(
+        required=False,
+        allow_null=True,
+        help_text="hours_corrected only: the booking's usage overrun (booked more than twice the hours used) after "
+        "the correction, or null if it never had one.",
+    )
+    fact = WebhookFactSerializer(required=False, help_text="fact_contested, fact_recorded, fact_dismissed only.")
 
 
 class WebhookEntrySerializer(serializers.Serializer):

@@ -45,4 +45,8 @@ def test_resume_webhook_deliveries_sends_overdue(partner, django_capture_on_comm
 
 def test_beat_schedules_exist(db):
     names = set(PeriodicTask.objects.filter(task__startswith="partners.").values_list("task", flat=True))
-    assert names == {"partners.tasks.purge_idempotency_records", "partners.tasks.resume_webhook_deliveries"}
+    assert names == {
+        "partners.tasks.purge_idempotency_records",
+        "partners.tasks.resume_webhook_deliveries",
+        "partners.tasks.announce_expired_list_entries",
+    }
