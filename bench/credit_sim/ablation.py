@@ -6,7 +6,9 @@ Variants of the model then score the same inputs through the pure functions of `
 parameters overridden (`overrides`), and are ranked against the kind-weighted beta over the same logs.
 
     python manage.py shell -c "from bench.credit_sim import ablation as a; [a.load(s, fraud=False) for s in
-        (1, 7, 42, 2026, 11, 101)]; print(a.main())"
+        (1, 3, 5)]; print(a.main())"
+
+(add held-out seeds to the list to confirm on them; `main(against="2026.12-5")` prints 2026.12-6's table.)
 
 (about 2 minutes a seed on a quiet 2-core machine; collections are cached in CREDIT_ABLATION_CACHE, by default
 /tmp/credit_ablation).
@@ -267,6 +269,33 @@ def variants(new: dict | None = None) -> dict[str, dict]:
     return out
 
 
+SIX_WEIGHTS = _weights(record=0.55, fulfilment=0.10, external=0.20, identity=0.13, relationships=0.02)
+SIX = {"DIMENSION_WEIGHTS": SIX_WEIGHTS, "HALF_LIFE_DAYS": 180, "BETA_PRIOR_WEIGHT": 2.0, "CAPS": OLD_CAPS}
+
+
+def variants_of_six() -> dict[str, dict]:
+    """2026.12-7's ablation (tuning seeds 1, 3, 5): each variant changes one thing of 2026.12-6 (SIX); the last row is
+    the parameters in credit/params.py now."""
+    caps = lambda **changed: {"CAPS": {**OLD_CAPS, **changed}}  # noqa: E731
+    no_relationships = {"DIMENSION_WEIGHTS": {**SIX_WEIGHTS, "relationships": 0.0, "identity": 0.15}}
+    return {
+        "2026.12-6 (production before)": SIX,
+        "no caps": {**SIX, "CAPS": NO_CAPS},
+        "serious cap only": {**SIX, "CAPS": {**NO_CAPS, "serious": OLD_CAPS["serious"]}},
+        "cap durations / 4": {**SIX, "CAPS": {name: (days // 4, c) for name, (days, c) in OLD_CAPS.items()}},
+        "ceilings at tier tops (549 / 699 / 799)": {**SIX, **caps(general=(180, 699), minor=(90, 799))},
+        "minor cap 799": {**SIX, **caps(minor=(90, 799))},
+        "minor cap 799, general 90 days": {**SIX, **caps(general=(90, 649), minor=(90, 799))},
+        "minor cap 799, general 60 days": {**SIX, **caps(general=(60, 649), minor=(90, 799))},
+        "no decay": {**SIX, "HALF_LIFE_DAYS": NO_DECAY},
+        "half-life 365 d": {**SIX, "HALF_LIFE_DAYS": 365},
+        "relationships 0 (identity 0.15)": {**SIX, **no_relationships},
+        "record only, no decay, no caps": {**SIX, "DIMENSION_WEIGHTS": _weights(record=1.0),
+                                           "HALF_LIFE_DAYS": NO_DECAY, "CAPS": NO_CAPS},
+        "adopted (2026.12-7)": {},
+    }  # fmt: skip
+
+
 def table(datasets: dict[str, dict], variant_map: dict[str, dict]) -> list[tuple]:
     """(variant, dataset, month, AUC) for every variant; the kind-weighted beta as a row too."""
     out = [
@@ -313,13 +342,13 @@ def load_all(seeds, *, fraud: bool) -> dict[int, dict]:
     return out
 
 
-def main(held_out=params.HELD_OUT_SEEDS, tuning=params.TUNING_SEEDS) -> str:
-    """The ablation table as markdown: AUC per variant and horizon, on the tuning seed and the held-out seeds
-    (mean), without fraud; then the kind-weighted beta and the 1-month ceiling. Collect first with load()."""
+def main(held_out=params.HELD_OUT_SEEDS, tuning=params.TUNING_SEEDS, *, against: str = "2026.12-6") -> str:
+    """The ablation table as markdown: AUC per variant and horizon, on the tuning seeds and the held-out seeds
+    (mean), without fraud; then the kind-weighted beta and the 1-month ceiling. Collect first with load().
+    against="2026.12-6": 2026.12-7's variants (variants_of_six); "2026.12-5": 2026.12-6's (variants)."""
     import statistics
 
-    adopted: dict = {}  # the parameters in credit/params.py now: no override
-    vmap = variants(adopted)
+    vmap = variants_of_six() if against == "2026.12-6" else variants(SIX)
     sets = {"tuning": load_all(tuning, fraud=False), "held-out": load_all(held_out, fraud=False)}
     lines = [
         f"Seeds: tuning {sorted(sets['tuning'])}, held-out {sorted(sets['held-out'])}, no fraud; "

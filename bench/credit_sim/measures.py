@@ -97,14 +97,59 @@ class Measures:
         return out
 
     def events_until(self, actor: Actor, kinds: set[str], trust_by_day) -> dict:
-        """Bad events until the actor is a black-list candidate / scores under the floor (model and baselines)."""
-        bad = [(entry[0], entry[1]) for entry in actor.log if entry[1] in kinds][: self.config.probe_limit]
+        """Bad events until the actor is a black-list candidate / scores under the floor (model and baselines).
+
+        The rules are evaluated as production's nightly run evaluates them: after every bad event and, once a
+        warning is open, the night its notice (WARNING_NOTICE_DAYS) ends, if that comes before the next bad
+        event. A third violation inside the notice is proposed when the notice ends, with the bad events so far;
+        up to 2026.12-6 the probe evaluated only at bad events and counted the next one (issue 18.9)."""
+        every_bad = [(entry[0], entry[1]) for entry in actor.log if entry[1] in kinds]
+        bad = every_bad[: self.config.probe_limit]
         found: dict = {"candidate": None, "floor": None, **dict.fromkeys(BASELINES)}
         violations: list[policy.EventFact] = []
         severe: list[policy.EventFact] = []
         accidents: list[policy.EventFact] = []
-        warned_at = None
+        state: dict = {"warned_at": None, "notice_probed": False}
+
+        def probe(n: int, as_of: datetime, *, floor: bool) -> None:
+            day = int((as_of - SIM_START).total_seconds() // 86400)
+            # The per-subject recompute's scoring (inputs aggregated from the ledger as of the moment, then the
+            # model); reasons are not needed here and do not change the score.
+            inputs = build_inputs([actor.key], as_of, trust_by_day(day))[actor.key]
+            result = score_subject(inputs, timezone.localtime(as_of).date(), explain=False)
+            window = as_of - timedelta(days=params.BLACK_VIOLATION_WINDOW_DAYS)
+            # The rule is rate-based and warns first (issue 18.8): bookings are the actor's booking outcomes in
+            # the window, and the warning is issued at the first probe that deserves one.
+            outcomes = PROBE_BOOKING_KINDS[actor.side]
+            facts = policy.ListFacts(
+                subject_key=actor.key,
+                score=result.score,
+                capped=result.cap is not None,
+                violations=tuple(v for v in violations if v.occurred_at > window),
+                severe=tuple(severe),
+                accidents=tuple(a for a in accidents if a.occurred_at > window),
+                bookings=sum(1 for entry in actor.log if window < entry[0] <= as_of and entry[1] in outcomes),
+                warned_at=state["warned_at"],
+                as_of=as_of,
+            )
+            if state["warned_at"] is None and policy.warning_for(facts) is not None:
+                state["warned_at"] = as_of
+            if found["candidate"] is None and any(p.list_type == "black" for p in policy.proposals_for(facts)):
+                found["candidate"] = n
+            if floor and found["floor"] is None and result.score < FLOOR:
+                found["floor"] = n
+
+        def probe_notice_end(n: int, before: datetime) -> None:
+            """The nightly run at the end of an open warning's notice, if it comes before `before`."""
+            if state["warned_at"] is None or state["notice_probed"] or found["candidate"] is not None:
+                return
+            notice_end = state["warned_at"] + timedelta(days=params.WARNING_NOTICE_DAYS)
+            if notice_end < before:
+                state["notice_probed"] = True
+                probe(n, notice_end, floor=False)
+
         for n, (moment, kind) in enumerate(bad, start=1):
+            probe_notice_end(n - 1, moment)
             fact = policy.EventFact(n, kind, "", moment)
             serious = self._severity_of(actor, moment, kind) == params.BLACK_SEVERE_SEVERITY
             as_of = moment + timedelta(seconds=1)
@@ -117,35 +162,15 @@ class Measures:
             elif kind in params.BLACK_VIOLATION_KINDS:
                 violations.append(fact)
             if found["floor"] is None or found["candidate"] is None:
-                day = int((moment - SIM_START).total_seconds() // 86400)
-                # The per-subject recompute's scoring (inputs aggregated from the ledger as of the moment,
-                # then the model); reasons are not needed here and do not change the score.
-                inputs = build_inputs([actor.key], as_of, trust_by_day(day))[actor.key]
-                result = score_subject(inputs, timezone.localtime(as_of).date(), explain=False)
-                window = as_of - timedelta(days=params.BLACK_VIOLATION_WINDOW_DAYS)
-                # The rule is rate-based and warns first (issue 18.8): bookings are the actor's booking outcomes
-                # in the window, and the warning is issued at the first probe that deserves one.
-                outcomes = PROBE_BOOKING_KINDS[actor.side]
-                facts = policy.ListFacts(
-                    subject_key=actor.key,
-                    score=result.score,
-                    capped=result.cap is not None,
-                    violations=tuple(v for v in violations if v.occurred_at > window),
-                    severe=tuple(severe),
-                    accidents=tuple(a for a in accidents if a.occurred_at > window),
-                    bookings=sum(1 for entry in actor.log if window < entry[0] <= as_of and entry[1] in outcomes),
-                    warned_at=warned_at,
-                    as_of=as_of,
-                )
-                if warned_at is None and policy.warning_for(facts) is not None:
-                    warned_at = as_of
-                if found["candidate"] is None and any(p.list_type == "black" for p in policy.proposals_for(facts)):
-                    found["candidate"] = n
-                if found["floor"] is None and result.score < FLOOR:
-                    found["floor"] = n
+                probe(n, as_of, floor=True)
             for name, value in zip(BASELINES, baseline_scores(actor.log, as_of), strict=True):
                 if found[name] is None and value < FLOOR:
                     found[name] = n
+        # A notice that ends after the last probed bad event, before the next one or the end of the run.
+        following = (
+            every_bad[len(bad)][0] if len(every_bad) > len(bad) else self._moment(self.config.months * MONTH_DAYS)
+        )
+        probe_notice_end(len(bad), following)
         return found
 
     def _severity_of(self, actor: Actor, moment: datetime, kind: str) -> str:

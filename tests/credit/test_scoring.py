@@ -183,3 +183,35 @@ def test_fulfilment_counts_each_fact_once_whatever_component_it_falls_in():
     assert often_late.dimensions["fulfilment"] == missed.dimensions["fulfilment"]
     assert often_late.dimensions["record"] == missed.dimensions["record"]
     assert often_late.score == missed.score
+
+
+def test_caps_lapse_where_they_only_cost_ranking_and_relationships_weigh_nothing():
+    """2026.12-7 (issue 18.9, the ablation on the tuning seeds): a general cap lasts 60 days (180 before), a minor cap
+    holds the score at 799, the top of "good" (749 before), and relationships weigh 0 (0.02 before). Each of these
+    fails on 2026.12-6; the serious cap is unchanged."""
+    assert params.MODEL_VERSION == "2026.12-7"
+    kept = tuple(Bucket(K.BOOKING_FULFILLED, 1, "", TODAY - timedelta(days=d), 1.0, 1) for d in range(1, 120, 3))
+    identity = IdentityFacts(has_email=True, verified_member=True, seniority_days=400)
+
+    def score(*buckets, relationships=0.0):
+        inputs = SubjectInputs("user:1", buckets=kept + buckets, identity=identity, relationships=relationships)
+        return score_subject(inputs, TODAY, explain=False)
+
+    clean = score()
+    assert clean.score > 800
+    # A minor damage a week ago: not "excellent" for 90 days, but "good" at its top (749 on 2026.12-6).
+    minor = score(Bucket(K.DAMAGE_CONFIRMED, -1, "minor", TODAY - timedelta(days=7), 1.0, 1))
+    assert (minor.score, minor.cap, minor.tier) == (799, 799, "good")
+    # A general damage 61 days ago no longer caps (649 until day 180 on 2026.12-6); 59 days ago it does.
+    lapsed = score(Bucket(K.DAMAGE_CONFIRMED, -1, "general", TODAY - timedelta(days=61), 1.0, 1))
+    assert lapsed.cap is None
+    assert lapsed.score > 649
+    running = score(Bucket(K.DAMAGE_CONFIRMED, -1, "general", TODAY - timedelta(days=59), 1.0, 1))
+    assert (running.score, running.tier) == (649, "fair")
+    # A serious one still holds the score under the 550 floor for a year.
+    serious = score(Bucket(K.DAMAGE_CONFIRMED, -1, "serious", TODAY - timedelta(days=300), 1.0, 1))
+    assert serious.score == 549
+    # Trust received through endorsements is still computed and shown, and moves no score.
+    trusted = score(relationships=1.0)
+    assert trusted.dimensions["relationships"] == Decimal("1.0000")
+    assert trusted.score == clean.score

@@ -117,12 +117,13 @@ def test_simulation_small_run_false_proposals_stay_within_the_small_run_bound(sm
 def test_simulation_small_run_catches_careless_and_malicious_users_within_a_few_bad_events(small_run):
     events = small_run["figures"]["events_until_blacklist"]
     # Since 2026.12-4 the violations rule warns first (issue 18.8): a warning at the second violation, a proposal
-    # at the third after the warning's notice at a high rate (the fourth before the item-8 re-tuning), so a
-    # careless user needs a bad event or two more than 3, and in this short run (8 months) one in three has too
-    # few violations for it (the seed-7 run: 2 of 6).
+    # at the third after the warning's notice at a high rate (the fourth before the item-8 re-tuning). Since
+    # 2026.12-7 the probe also evaluates the night the notice ends, as production does, so a third violation
+    # inside the notice counts at three. Damage (not a violation) and a low rate still delay some careless users,
+    # and in this short run (8 months) some have too few violations (the seed-7 run: median 4, 1 of 9 never).
     careless = events["careless users"]["candidate"]
     assert careless["never"] <= careless["n"] // 3, events
-    assert careless["median"] <= 6, careless
+    assert careless["median"] <= 4, careless
     assert events["malicious users"]["candidate"]["median"] <= 3
 
 
