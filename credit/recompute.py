@@ -38,7 +38,7 @@ from .scoring.model import ScoreResult, score_subject
 from .scoring.reasons import reasons_with_text
 from .scoring.sets import score_keys_set_based
 from .scoring.trust import TrustScores, current_trust_scores, lock_and_fingerprint, trust_scores
-from .signals import announce_score_changes
+from .signals import CHANGE_FIELDS, announce_score_changes
 from .snapshots import NewSnapshot, PreviousSnapshot, ReasonTexts, insert_snapshots, latest_in_range
 
 logger = logging.getLogger(__name__)
@@ -180,26 +180,25 @@ def _announce_changes(
     previous: dict[str, CreditScore] | dict[str, CreditScore | PreviousSnapshot],
     as_of: datetime,
 ) -> None:
-    """Queue credit_score_changed (sent after commit, via the outbox) for each snapshot whose score or tier moved."""
-    changes = []
-    moment = as_of.isoformat()
+    """Queue credit_score_changed (sent after commit, via the outbox) for each snapshot whose score or tier moved.
+
+    One message per batch, its changes as columns (signals.CHANGE_FIELDS): a list per field, not a dict per change.
+    """
+    columns: dict[str, list] = {name: [] for name in CHANGE_FIELDS}
+    keys, old_scores, new_scores = columns["subject_key"], columns["old_score"], columns["new_score"]
+    old_tiers, new_tiers, snapshot_ids = columns["old_tier"], columns["new_tier"], columns["snapshot_id"]
     for snapshot in fresh:
         before = previous.get(snapshot.key)
         old_score, old_tier = (before.score, before.tier) if before is not None else (None, None)
         if old_score != snapshot.score or old_tier != snapshot.tier:
-            changes.append(
-                {
-                    "subject_key": snapshot.key,
-                    "old_score": old_score,
-                    "new_score": snapshot.score,
-                    "old_tier": old_tier,
-                    "new_tier": snapshot.tier,
-                    "as_of": moment,
-                    "snapshot_id": snapshot.pk,
-                }
-            )
-    if changes:
-        outbox.enqueue(announce_score_changes, changes)
+            keys.append(snapshot.key)
+            old_scores.append(old_score)
+            new_scores.append(snapshot.score)
+            old_tiers.append(old_tier)
+            new_tiers.append(snapshot.tier)
+            snapshot_ids.append(snapshot.pk)
+    if keys:
+        outbox.enqueue(announce_score_changes, columns, as_of.isoformat())
 
 
 def _subject_lock(key: str, *, trust_now: bool) -> TrustScores | None:
