@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone, translation
 
@@ -36,7 +36,7 @@ from .scoring.inputs import build_inputs
 from .scoring.ledger import stage_groups, unstage_groups
 from .scoring.model import ScoreResult, score_subject
 from .scoring.reasons import reasons_with_text
-from .scoring.sets import score_keys_set_based
+from .scoring.sets import BatchScores, score_keys_set_based
 from .scoring.trust import TrustScores, current_trust_scores, lock_and_fingerprint, trust_scores
 from .signals import CHANGE_FIELDS, announce_score_changes
 from .snapshots import NewSnapshot, PreviousSnapshot, ReasonTexts, insert_snapshots, latest_in_range
@@ -114,13 +114,15 @@ def _write_batch(
     id_range: tuple[str, int, int] | None = None,
     *,
     staged: bool = False,
+    scored: dict[str, BatchScores] | None = None,
 ) -> tuple[int, dict[str, CreditScore]]:
     """Score a batch (set-based) and write what changed: snapshots in bulk, then the units' cached columns.
 
     Returns the number written and, for a single subject, its latest snapshot after the batch (new or previous).
     With staged, the batch's ledger groups come from the table its phase was staged into (recompute_all).
+    With scored, the batch was scored already (a sequential run's read-ahead, _ReadAhead).
     """
-    batches, _facts = score_keys_set_based(keys, as_of, trust, id_range, staged=staged)
+    batches = scored if scored is not None else score_keys_set_based(keys, as_of, trust, id_range, staged=staged)[0]
     scored = [key for batch in batches.values() for key in batch.keys]
     latest: dict[str, CreditScore | PreviousSnapshot]
     latest = latest_in_range(id_range) if id_range is not None and _is_postgres() else latest_snapshots(scored)  # type: ignore[assignment]
@@ -346,40 +348,107 @@ def _commit_without_waiting() -> None:
 def _recompute_phase(
     run: CreditRun, phase: str, after: int, trust: TrustScores, deadline: float | None, *, staged: bool
 ) -> RecomputeOutcome | None:
-    """One phase of a sequential run (units or users after an id), batch by batch; an outcome if it stopped early."""
-    while True:
-        if deadline is not None and time.monotonic() > deadline:
-            run.refresh_from_db()
-            return RecomputeOutcome(
-                status="partial",
-                run_id=run.run_id,
-                subjects=run.subjects_seen,
-                snapshots_written=run.snapshots_written,
-            )
-        ids = _ids_after(phase, after, params.RECOMPUTE_BATCH_SIZE)
-        if not ids:
-            break
-        with transaction.atomic():
-            _commit_without_waiting()
-            written, _current = _write_batch(
-                [f"{phase}:{pk}" for pk in ids],
-                run.as_of,
-                run.run_id,
-                trust,
-                (phase, ids[0], ids[-1]),
-                staged=staged,
-            )
-            CreditRun.objects.filter(pk=run.pk).update(
-                cursor_phase=phase,
-                cursor_id=ids[-1],
-                subjects_seen=F("subjects_seen") + len(ids),
-                snapshots_written=F("snapshots_written") + written,
-            )
-        after = ids[-1]
-        logger.info("credit run %s: %s batch up to id %s, %s snapshots", run.run_id, phase, after, written)
-        if params.RECOMPUTE_BATCH_PAUSE_SECONDS:
-            time.sleep(params.RECOMPUTE_BATCH_PAUSE_SECONDS)
+    """One phase of a sequential run (units or users after an id), batch by batch; an outcome if it stopped early.
+
+    On PostgreSQL the next batch is read and scored on a second connection while this one writes the current
+    batch (_ReadAhead): the database's work on the write (COPY, indexes, foreign-key checks at commit) and the
+    reads and numpy of the next batch overlap instead of taking turns.
+    """
+    ahead = _ReadAhead(run, phase, trust) if _read_ahead_possible(staged) else None
+    try:
+        if ahead is not None:
+            ahead.submit(after)
+        while True:
+            if deadline is not None and time.monotonic() > deadline:
+                run.refresh_from_db()
+                return RecomputeOutcome(
+                    status="partial",
+                    run_id=run.run_id,
+                    subjects=run.subjects_seen,
+                    snapshots_written=run.snapshots_written,
+                )
+            scored = None
+            if ahead is not None:
+                ids, scored = ahead.result()
+                if ids:
+                    ahead.submit(ids[-1])  # the next batch, read while this one is written
+            else:
+                ids = _ids_after(phase, after, params.RECOMPUTE_BATCH_SIZE)
+            if not ids:
+                break
+            with transaction.atomic():
+                _commit_without_waiting()
+                written, _current = _write_batch(
+                    [f"{phase}:{pk}" for pk in ids],
+                    run.as_of,
+                    run.run_id,
+                    trust,
+                    (phase, ids[0], ids[-1]),
+                    staged=staged,
+                    scored=scored,
+                )
+                CreditRun.objects.filter(pk=run.pk).update(
+                    cursor_phase=phase,
+                    cursor_id=ids[-1],
+                    subjects_seen=F("subjects_seen") + len(ids),
+                    snapshots_written=F("snapshots_written") + written,
+                )
+            after = ids[-1]
+            logger.info("credit run %s: %s batch up to id %s, %s snapshots", run.run_id, phase, after, written)
+            if params.RECOMPUTE_BATCH_PAUSE_SECONDS:
+                time.sleep(params.RECOMPUTE_BATCH_PAUSE_SECONDS)
+    finally:
+        if ahead is not None:
+            ahead.close()
     return None
+
+
+READ_AHEAD = True  # a sequential run on PostgreSQL reads and scores its next batch on a second connection
+
+
+def _read_ahead_possible(staged: bool) -> bool:
+    """Not inside a caller's transaction (a second connection would not see its uncommitted rows), not with the
+    staged ledger (a temporary table of this connection), PostgreSQL only (SQLite serialises its connections)."""
+    return READ_AHEAD and _is_postgres() and not staged and not connection.in_atomic_block
+
+
+class _ReadAhead:
+    """One thread with its own connection: the ids and scores of a sequential run's next batch.
+
+    It only reads (the subjects' ids, their facts and the ledger summary as of the run's moment, which later
+    writes cannot change: a fact recorded after it is read from the ledger, as in the batch itself). What is
+    decided against the previous snapshots (what changed, what a newer snapshot overtook) and every write stay
+    in the batch's own transaction on the run's connection.
+    """
+
+    def __init__(self, run: CreditRun, phase: str, trust: TrustScores):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.run, self.phase, self.trust = run, phase, trust
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="credit-read-ahead")
+        self.future = None
+
+    def _read(self, after: int) -> tuple[list[int], dict[str, BatchScores] | None]:
+        ids = _ids_after(self.phase, after, params.RECOMPUTE_BATCH_SIZE)
+        if not ids:
+            return ids, None
+        keys = [f"{self.phase}:{pk}" for pk in ids]
+        with transaction.atomic():
+            batches, _facts = score_keys_set_based(keys, self.run.as_of, self.trust, (self.phase, ids[0], ids[-1]))
+        return ids, batches
+
+    def submit(self, after: int) -> None:
+        self.future = self.executor.submit(self._read, after)
+
+    def result(self) -> tuple[list[int], dict[str, BatchScores] | None]:
+        assert self.future is not None  # noqa: S101 (submit() comes first)
+        return self.future.result()
+
+    def close(self) -> None:
+        if self.future is not None:
+            self.future.cancel()
+        self.executor.submit(connections.close_all).result()  # this thread's connection
+        self.executor.shutdown(wait=True)
 
 
 # --- Parallel full runs: batches that Celery workers take side by side -----------------------------
