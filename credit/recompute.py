@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -114,15 +115,17 @@ def _write_batch(
     id_range: tuple[str, int, int] | None = None,
     *,
     staged: bool = False,
-    scored: dict[str, BatchScores] | None = None,
+    prepared: dict[str, BatchScores] | None = None,
 ) -> tuple[int, dict[str, CreditScore]]:
     """Score a batch (set-based) and write what changed: snapshots in bulk, then the units' cached columns.
 
     Returns the number written and, for a single subject, its latest snapshot after the batch (new or previous).
     With staged, the batch's ledger groups come from the table its phase was staged into (recompute_all).
-    With scored, the batch was scored already (a sequential run's read-ahead, _ReadAhead).
+    With prepared, the batch was scored already (a sequential run's read-ahead, _ReadAhead).
     """
-    batches = scored if scored is not None else score_keys_set_based(keys, as_of, trust, id_range, staged=staged)[0]
+    batches = prepared
+    if batches is None:
+        batches = score_keys_set_based(keys, as_of, trust, id_range, staged=staged)[0]
     scored = [key for batch in batches.values() for key in batch.keys]
     latest: dict[str, CreditScore | PreviousSnapshot]
     latest = latest_in_range(id_range) if id_range is not None and _is_postgres() else latest_snapshots(scored)  # type: ignore[assignment]
@@ -367,9 +370,9 @@ def _recompute_phase(
                     subjects=run.subjects_seen,
                     snapshots_written=run.snapshots_written,
                 )
-            scored = None
+            prepared = None
             if ahead is not None:
-                ids, scored = ahead.result()
+                ids, prepared = ahead.result()
                 if ids:
                     ahead.submit(ids[-1])  # the next batch, read while this one is written
             else:
@@ -385,7 +388,7 @@ def _recompute_phase(
                     trust,
                     (phase, ids[0], ids[-1]),
                     staged=staged,
-                    scored=scored,
+                    prepared=prepared,
                 )
                 CreditRun.objects.filter(pk=run.pk).update(
                     cursor_phase=phase,
@@ -422,11 +425,9 @@ class _ReadAhead:
     """
 
     def __init__(self, run: CreditRun, phase: str, trust: TrustScores):
-        from concurrent.futures import ThreadPoolExecutor
-
         self.run, self.phase, self.trust = run, phase, trust
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="credit-read-ahead")
-        self.future = None
+        self.future: Future[tuple[list[int], dict[str, BatchScores] | None]] | None = None
 
     def _read(self, after: int) -> tuple[list[int], dict[str, BatchScores] | None]:
         ids = _ids_after(self.phase, after, params.RECOMPUTE_BATCH_SIZE)
