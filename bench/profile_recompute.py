@@ -122,7 +122,7 @@ def _time_sections(sections: dict[str, float]) -> None:
 
     for name in ("batch_facts", "ledger_groups", "score_batch"):
         wrap(sets, name, f"sets.{name}")
-    for name in ("latest_in_range", "insert_snapshots", "_announce_changes", "_update_unit_columns", "_ids_after"):
+    for name in ("latest_in_range", "insert_snapshots", "_announce_changes", "_update_unit_columns", "ids_after"):
         wrap(recompute, name, f"recompute.{name}")
     wrap(recompute, "_summary_ready", "recompute._summary_ready (fold)")
     wrap(recompute, "trust_scores", "recompute.trust_scores")

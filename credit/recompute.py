@@ -17,12 +17,11 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone, translation
 
@@ -32,6 +31,7 @@ from sharing_platform import outbox
 
 from . import params
 from .models import CreditRun, CreditRunBatch, CreditScore
+from .recompute_ahead import ReadAhead, ids_after, read_ahead_possible, same_score
 from .scoring import summary
 from .scoring.inputs import build_inputs
 from .scoring.ledger import stage_groups, unstage_groups
@@ -84,16 +84,6 @@ def latest_snapshots(keys: list[str]) -> dict[str, CreditScore]:
     return {row.subject_key: row for row in latest_snapshot_queryset(keys)}
 
 
-def _same_score(snapshot: CreditScore | PreviousSnapshot, result: ScoreResult) -> bool:
-    """Same score, cap, dimensions and model: nothing to write (the reasons are not rebuilt for it)."""
-    return (
-        snapshot.score == result.score
-        and snapshot.model_version == params.MODEL_VERSION
-        and snapshot.cap == result.cap
-        and all(getattr(snapshot, name) == value for name, value in result.dimensions.items())
-    )
-
-
 def score_keys(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[str, tuple[ScoreResult, list[dict]]]:
     """The reference implementation (scoring/model.py, one subject at a time, per-day buckets).
 
@@ -121,7 +111,7 @@ def _write_batch(
 
     Returns the number written and, for a single subject, its latest snapshot after the batch (new or previous).
     With staged, the batch's ledger groups come from the table its phase was staged into (recompute_all).
-    With prepared, the batch was scored already (a sequential run's read-ahead, _ReadAhead).
+    With prepared, the batch was scored already (a sequential run's read-ahead, recompute_ahead.py).
     """
     batches = prepared
     if batches is None:
@@ -143,10 +133,11 @@ def _write_batch(
                     if before.as_of > as_of:
                         continue
                     # Reasons are built only for subjects whose score moved (a subject without a snapshot always has).
-                    if _same_score(before, batch.result(key, explain=False)):
+                    if same_score(before, batch.result(key, explain=False)):
                         continue
-                score, tier, cap, units, reasons = batch.row(i)
-                fresh.append(NewSnapshot(key, score, tier, cap, units, texts.json(reasons)))
+                rendered = batch.rendered.get(key)  # by the read-ahead, for the subjects it saw changed
+                score, tier, cap, units, reasons = batch.row(i, explain=rendered is None)
+                fresh.append(NewSnapshot(key, score, tier, cap, units, rendered or texts.json(reasons)))
                 if is_unit:
                     unit_scores[int(key[5:])] = (score, tier)
     insert_snapshots(fresh, as_of=as_of, run_id=run_id)
@@ -263,11 +254,6 @@ class _FullRunLock:
 _PHASES = (("unit", Unit), ("user", None))
 
 
-def _ids_after(phase: str, after: int, limit: int) -> list[int]:
-    model = Unit if phase == "unit" else get_user_model()
-    return list(model.objects.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:limit])
-
-
 def recompute_all(
     *, run_id: uuid.UUID | str | None = None, as_of: datetime | None = None, deadline: float | None = None
 ) -> RecomputeOutcome:
@@ -354,10 +340,10 @@ def _recompute_phase(
     """One phase of a sequential run (units or users after an id), batch by batch; an outcome if it stopped early.
 
     On PostgreSQL the next batch is read and scored on a second connection while this one writes the current
-    batch (_ReadAhead): the database's work on the write (COPY, indexes, foreign-key checks at commit) and the
+    batch (recompute_ahead.py): the database's work on the write (COPY, indexes, foreign-key checks at commit) and the
     reads and numpy of the next batch overlap instead of taking turns.
     """
-    ahead = _ReadAhead(run, phase, trust) if _read_ahead_possible(staged) else None
+    ahead = ReadAhead(run, phase, trust) if read_ahead_possible(staged) else None
     try:
         if ahead is not None:
             ahead.submit(after)
@@ -376,7 +362,7 @@ def _recompute_phase(
                 if ids:
                     ahead.submit(ids[-1])  # the next batch, read while this one is written
             else:
-                ids = _ids_after(phase, after, params.RECOMPUTE_BATCH_SIZE)
+                ids = ids_after(phase, after, params.RECOMPUTE_BATCH_SIZE)
             if not ids:
                 break
             with transaction.atomic():
@@ -404,52 +390,6 @@ def _recompute_phase(
         if ahead is not None:
             ahead.close()
     return None
-
-
-READ_AHEAD = True  # a sequential run on PostgreSQL reads and scores its next batch on a second connection
-
-
-def _read_ahead_possible(staged: bool) -> bool:
-    """Not inside a caller's transaction (a second connection would not see its uncommitted rows), not with the
-    staged ledger (a temporary table of this connection), PostgreSQL only (SQLite serialises its connections)."""
-    return READ_AHEAD and _is_postgres() and not staged and not connection.in_atomic_block
-
-
-class _ReadAhead:
-    """One thread with its own connection: the ids and scores of a sequential run's next batch.
-
-    It only reads (the subjects' ids, their facts and the ledger summary as of the run's moment, which later
-    writes cannot change: a fact recorded after it is read from the ledger, as in the batch itself). What is
-    decided against the previous snapshots (what changed, what a newer snapshot overtook) and every write stay
-    in the batch's own transaction on the run's connection.
-    """
-
-    def __init__(self, run: CreditRun, phase: str, trust: TrustScores):
-        self.run, self.phase, self.trust = run, phase, trust
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="credit-read-ahead")
-        self.future: Future[tuple[list[int], dict[str, BatchScores] | None]] | None = None
-
-    def _read(self, after: int) -> tuple[list[int], dict[str, BatchScores] | None]:
-        ids = _ids_after(self.phase, after, params.RECOMPUTE_BATCH_SIZE)
-        if not ids:
-            return ids, None
-        keys = [f"{self.phase}:{pk}" for pk in ids]
-        with transaction.atomic():
-            batches, _facts = score_keys_set_based(keys, self.run.as_of, self.trust, (self.phase, ids[0], ids[-1]))
-        return ids, batches
-
-    def submit(self, after: int) -> None:
-        self.future = self.executor.submit(self._read, after)
-
-    def result(self) -> tuple[list[int], dict[str, BatchScores] | None]:
-        assert self.future is not None  # noqa: S101 (submit() comes first)
-        return self.future.result()
-
-    def close(self) -> None:
-        if self.future is not None:
-            self.future.cancel()
-        self.executor.submit(connections.close_all).result()  # this thread's connection
-        self.executor.shutdown(wait=True)
 
 
 # --- Parallel full runs: batches that Celery workers take side by side -----------------------------

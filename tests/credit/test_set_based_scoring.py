@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from credit import params, recompute
+from credit import params, recompute, recompute_ahead
 from credit.models import CreditEvent, CreditScore, subject_key_for
 from credit.recompute import latest_snapshots, recompute_all, recompute_subject, score_keys
 from credit.scoring.sets import score_keys_set_based
@@ -221,13 +221,13 @@ def test_recompute_all_reading_ahead_on_a_second_connection_writes_what_the_refe
     writes the current one: the snapshots are those of the reference model, batch after batch."""
     monkeypatch.setattr(params, "RECOMPUTE_BATCH_SIZE", 7)
     reads: list[int] = []
-    read = recompute._ReadAhead._read
+    read = recompute_ahead.ReadAhead._read
 
     def counted(self, after):
         reads.append(after)
         return read(self, after)
 
-    monkeypatch.setattr(recompute._ReadAhead, "_read", counted)
+    monkeypatch.setattr(recompute_ahead.ReadAhead, "_read", counted)
     keys, _now = _varied_ledger(seed=5)
     as_of = timezone.now()
     assert recompute_all(as_of=as_of).status == "done"
