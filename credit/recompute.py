@@ -140,7 +140,8 @@ def _write_batch(
                 fresh.append(NewSnapshot(key, score, tier, cap, units, rendered or texts.json(reasons)))
                 if is_unit:
                     unit_scores[int(key[5:])] = (score, tier)
-    insert_snapshots(fresh, as_of=as_of, run_id=run_id)
+    reserved = [pk for batch in batches.values() for pk in batch.reserved_ids]
+    insert_snapshots(fresh, as_of=as_of, run_id=run_id, reserved=reserved)
     _announce_changes(fresh, latest, as_of)
     if unit_scores:
         _update_unit_columns(unit_scores)
@@ -282,10 +283,11 @@ def recompute_all(
         staged = _is_postgres() and not _summary_ready() and _worth_staging()
         if staged:
             stage_groups(run.cursor_phase, run.cursor_id, run.as_of)
+        ahead = ReadAhead(run, trust) if read_ahead_possible(staged) else None
         try:
             for phase in phases[phases.index(run.cursor_phase) :]:
                 after = run.cursor_id if phase == run.cursor_phase else 0
-                outcome = _recompute_phase(run, phase, after, trust, deadline, staged=staged)
+                outcome = _recompute_phase(run, phase, after, trust, deadline, staged=staged, ahead=ahead)
                 if outcome is not None:
                     return outcome
                 if phase != phases[-1]:
@@ -293,6 +295,8 @@ def recompute_all(
                         cursor_phase=phases[phases.index(phase) + 1], cursor_id=0
                     )
         finally:
+            if ahead is not None:
+                ahead.close()
             if staged:
                 unstage_groups()
         CreditRun.objects.filter(pk=run.pk).update(status=CreditRun.Status.DONE, finished_at=timezone.now())
@@ -335,60 +339,63 @@ def _commit_without_waiting() -> None:
 
 
 def _recompute_phase(
-    run: CreditRun, phase: str, after: int, trust: TrustScores, deadline: float | None, *, staged: bool
+    run: CreditRun,
+    phase: str,
+    after: int,
+    trust: TrustScores,
+    deadline: float | None,
+    *,
+    staged: bool,
+    ahead: ReadAhead | None,
 ) -> RecomputeOutcome | None:
     """One phase of a sequential run (units or users after an id), batch by batch; an outcome if it stopped early.
 
     On PostgreSQL the next batch is read and scored on a second connection while this one writes the current
-    batch (recompute_ahead.py): the database's work on the write (COPY, indexes, foreign-key checks at commit) and the
-    reads and numpy of the next batch overlap instead of taking turns.
+    batch (recompute_ahead.py): the database's work on the write (COPY, indexes, foreign-key checks at commit)
+    and the reads, numpy and reasons of the next batch (or of the next phase's first) overlap instead of taking
+    turns.
     """
-    ahead = ReadAhead(run, phase, trust) if read_ahead_possible(staged) else None
-    try:
+    if ahead is not None:
+        ahead.start(phase, after)
+    while True:
+        if deadline is not None and time.monotonic() > deadline:
+            run.refresh_from_db()
+            return RecomputeOutcome(
+                status="partial",
+                run_id=run.run_id,
+                subjects=run.subjects_seen,
+                snapshots_written=run.snapshots_written,
+            )
+        prepared = None
         if ahead is not None:
-            ahead.submit(after)
-        while True:
-            if deadline is not None and time.monotonic() > deadline:
-                run.refresh_from_db()
-                return RecomputeOutcome(
-                    status="partial",
-                    run_id=run.run_id,
-                    subjects=run.subjects_seen,
-                    snapshots_written=run.snapshots_written,
-                )
-            prepared = None
-            if ahead is not None:
-                ids, prepared = ahead.result()
-                if ids:
-                    ahead.submit(ids[-1])  # the next batch, read while this one is written
-            else:
-                ids = ids_after(phase, after, params.RECOMPUTE_BATCH_SIZE)
-            if not ids:
-                break
-            with transaction.atomic():
-                _commit_without_waiting()
-                written, _current = _write_batch(
-                    [f"{phase}:{pk}" for pk in ids],
-                    run.as_of,
-                    run.run_id,
-                    trust,
-                    (phase, ids[0], ids[-1]),
-                    staged=staged,
-                    prepared=prepared,
-                )
-                CreditRun.objects.filter(pk=run.pk).update(
-                    cursor_phase=phase,
-                    cursor_id=ids[-1],
-                    subjects_seen=F("subjects_seen") + len(ids),
-                    snapshots_written=F("snapshots_written") + written,
-                )
-            after = ids[-1]
-            logger.info("credit run %s: %s batch up to id %s, %s snapshots", run.run_id, phase, after, written)
-            if params.RECOMPUTE_BATCH_PAUSE_SECONDS:
-                time.sleep(params.RECOMPUTE_BATCH_PAUSE_SECONDS)
-    finally:
-        if ahead is not None:
-            ahead.close()
+            ids, prepared = ahead.result(phase)
+            if ids:
+                ahead.submit(phase, ids[-1])  # the next batch (or phase), read while this one is written
+        else:
+            ids = ids_after(phase, after, params.RECOMPUTE_BATCH_SIZE)
+        if not ids:
+            break
+        with transaction.atomic():
+            _commit_without_waiting()
+            written, _current = _write_batch(
+                [f"{phase}:{pk}" for pk in ids],
+                run.as_of,
+                run.run_id,
+                trust,
+                (phase, ids[0], ids[-1]),
+                staged=staged,
+                prepared=prepared,
+            )
+            CreditRun.objects.filter(pk=run.pk).update(
+                cursor_phase=phase,
+                cursor_id=ids[-1],
+                subjects_seen=F("subjects_seen") + len(ids),
+                snapshots_written=F("snapshots_written") + written,
+            )
+        after = ids[-1]
+        logger.info("credit run %s: %s batch up to id %s, %s snapshots", run.run_id, phase, after, written)
+        if params.RECOMPUTE_BATCH_PAUSE_SECONDS:
+            time.sleep(params.RECOMPUTE_BATCH_PAUSE_SECONDS)
     return None
 
 

@@ -20,7 +20,7 @@ from .models import CreditRun, CreditScore
 from .scoring.model import ScoreResult
 from .scoring.sets import BatchScores, score_keys_set_based
 from .scoring.trust import TrustScores
-from .snapshots import PreviousSnapshot, ReasonTexts, latest_in_range
+from .snapshots import COPY_FROM_ROWS, PreviousSnapshot, ReasonTexts, draw_ids, latest_in_range
 
 
 def same_score(snapshot: CreditScore | PreviousSnapshot, result: ScoreResult) -> bool:
@@ -38,6 +38,8 @@ def ids_after(phase: str, after: int, limit: int) -> list[int]:
     return list(model.objects.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:limit])
 
 
+PHASES = ("unit", "user")  # a full run's phases, in order (recompute._PHASES)
+Prepared = tuple[str, list[int], dict[str, BatchScores] | None]  # phase, ids, scored batches
 READ_AHEAD = True  # a sequential run on PostgreSQL reads and scores its next batch on a second connection
 
 
@@ -56,17 +58,19 @@ class ReadAhead:
     in the batch's own transaction on the run's connection.
     """
 
-    def __init__(self, run: CreditRun, phase: str, trust: TrustScores):
-        self.run, self.phase, self.trust = run, phase, trust
+    def __init__(self, run: CreditRun, trust: TrustScores):
+        self.run, self.trust = run, trust
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="credit-read-ahead")
-        self.future: Future[tuple[list[int], dict[str, BatchScores] | None]] | None = None
+        self.future: Future[Prepared] | None = None
+        self.kept: Prepared | None = None  # the next phase's first batch, read at the end of a phase
 
-    def _read(self, after: int) -> tuple[list[int], dict[str, BatchScores] | None]:
-        ids = ids_after(self.phase, after, params.RECOMPUTE_BATCH_SIZE)
+    def _read(self, phase: str, after: int) -> Prepared:
+        """The batch of `phase` after an id; at the end of the units, the users' first batch."""
+        ids = ids_after(phase, after, params.RECOMPUTE_BATCH_SIZE)
         if not ids:
-            return ids, None
-        keys = [f"{self.phase}:{pk}" for pk in ids]
-        id_range = (self.phase, ids[0], ids[-1])
+            return self._read(PHASES[PHASES.index(phase) + 1], 0) if phase != PHASES[-1] else (phase, ids, None)
+        keys = [f"{phase}:{pk}" for pk in ids]
+        id_range = (phase, ids[0], ids[-1])
         as_of = self.run.as_of
         with transaction.atomic():
             batches, _facts = score_keys_set_based(keys, as_of, self.trust, id_range)
@@ -82,14 +86,29 @@ class ReadAhead:
                         before.as_of <= as_of and not same_score(before, batch.result(key, explain=False))
                     ):
                         batch.rendered[key] = texts.json(batch.reason_items(key, i))
-        return ids, batches
+                if len(batch.rendered) >= COPY_FROM_ROWS:  # the ids of their snapshots, for the COPY
+                    batch.reserved_ids = draw_ids(len(batch.rendered))
+        return phase, ids, batches
 
-    def submit(self, after: int) -> None:
-        self.future = self.executor.submit(self._read, after)
+    def start(self, phase: str, after: int) -> None:
+        """At the start of a phase: read its first batch, unless the end of the previous phase already did."""
+        if self.kept is None and self.future is None:
+            self.submit(phase, after)
 
-    def result(self) -> tuple[list[int], dict[str, BatchScores] | None]:
-        assert self.future is not None  # noqa: S101 (submit() comes first)
-        return self.future.result()
+    def submit(self, phase: str, after: int) -> None:
+        self.future = self.executor.submit(self._read, phase, after)
+
+    def result(self, phase: str) -> tuple[list[int], dict[str, BatchScores] | None]:
+        """The next batch of `phase` (no ids: the phase is over; the next one's first batch is kept for it)."""
+        if self.kept is not None:
+            prepared, self.kept = self.kept, None
+        else:
+            assert self.future is not None  # noqa: S101 (start() or submit() comes first)
+            prepared, self.future = self.future.result(), None
+        if prepared[0] != phase:
+            self.kept = prepared
+            return [], None
+        return prepared[1], prepared[2]
 
     def close(self) -> None:
         if self.future is not None:

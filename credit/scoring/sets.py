@@ -218,6 +218,7 @@ class BatchScores:
     kind_facts: list[dict[str, list]] = field(default_factory=list)  # per subject: kind -> [count, first, w, vw]
     # Reasons' JSON rendered ahead of the write (recompute._ReadAhead), by key: the writer uses it when present.
     rendered: dict[str, str] = field(default_factory=dict)
+    reserved_ids: list[int] = field(default_factory=list)  # snapshot ids drawn ahead for them (recompute_ahead.py)
 
     def __post_init__(self):
         # Plain Python copies of the arrays: reading one numpy element at a time costs more than the score.

@@ -223,15 +223,16 @@ def test_recompute_all_reading_ahead_on_a_second_connection_writes_what_the_refe
     reads: list[int] = []
     read = recompute_ahead.ReadAhead._read
 
-    def counted(self, after):
-        reads.append(after)
-        return read(self, after)
+    def counted(self, phase, after):
+        reads.append((phase, after))
+        return read(self, phase, after)
 
     monkeypatch.setattr(recompute_ahead.ReadAhead, "_read", counted)
     keys, _now = _varied_ledger(seed=5)
     as_of = timezone.now()
     assert recompute_all(as_of=as_of).status == "done"
-    assert len(reads) > 4  # every batch of both phases (and the empty read that ends each phase) was read ahead
+    # Every batch of both phases was read ahead, the units' first one first.
+    assert len(reads) > 4 and reads[0] == ("unit", 0)
     written = latest_snapshots(keys)
     reference = score_keys(keys, as_of, trust_scores(as_of))
     assert set(written) == set(keys)
