@@ -232,7 +232,8 @@ def test_recompute_all_reading_ahead_on_a_second_connection_writes_what_the_refe
     as_of = timezone.now()
     assert recompute_all(as_of=as_of).status == "done"
     # Every batch of both phases was read ahead, the units' first one first.
-    assert len(reads) > 4 and reads[0] == ("unit", 0)
+    assert len(reads) > 4
+    assert reads[0] == ("unit", 0)
     written = latest_snapshots(keys)
     reference = score_keys(keys, as_of, trust_scores(as_of))
     assert set(written) == set(keys)
