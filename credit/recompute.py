@@ -283,7 +283,7 @@ def recompute_all(
         staged = _is_postgres() and not _summary_ready() and _worth_staging()
         if staged:
             stage_groups(run.cursor_phase, run.cursor_id, run.as_of)
-        ahead = ReadAhead(run, trust) if read_ahead_possible(staged) else None
+        ahead = ReadAhead(run, trust) if read_ahead_possible(staged) and _worth_reading_ahead() else None
         try:
             for phase in phases[phases.index(run.cursor_phase) :]:
                 after = run.cursor_id if phase == run.cursor_phase else 0
@@ -318,6 +318,14 @@ def _summary_ready() -> bool:
     else:
         summary.fold()
     return True
+
+
+READ_AHEAD_FROM_BATCHES = 3  # with fewer batches nothing overlaps: the second connection's start is all it adds
+
+
+def _worth_reading_ahead() -> bool:
+    subjects = Unit.objects.count() + get_user_model().objects.count()
+    return subjects > (READ_AHEAD_FROM_BATCHES - 1) * params.RECOMPUTE_BATCH_SIZE
 
 
 def _worth_staging() -> bool:
