@@ -257,6 +257,16 @@ class CreditScore(SubjectMixin):
     re-running a recompute with no new facts writes nothing.
     """
 
+    # Each subject column is indexed where it is set only (credit_score_user / credit_score_unit, partial): the
+    # full index of a nullable foreign key also holds a NULL entry for every snapshot of the other kind, one index
+    # insert per snapshot for nothing in the full run's bulk write (issue 14.2). Equality, IN and BETWEEN on the
+    # column (the foreign-key checks, PROTECT, a full run's batch) imply IS NOT NULL, so they use it.
+    subject_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    subject_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     # No index of its own: credit_score_latest (subject_key, -as_of, -id) serves every lookup by subject, and
     # two more indexes on the column only slowed the full run's bulk INSERT of snapshots (issue 14.2).
     subject_key = models.CharField(max_length=32, editable=False)
@@ -279,7 +289,11 @@ class CreditScore(SubjectMixin):
         ordering = ["-as_of", "-id"]
         verbose_name = _("credit score")
         verbose_name_plural = _("credit scores")
-        indexes = [models.Index(fields=["subject_key", "-as_of", "-id"], name="credit_score_latest")]
+        indexes = [
+            models.Index(fields=["subject_key", "-as_of", "-id"], name="credit_score_latest"),
+            models.Index(fields=["subject_user"], name="credit_score_user", condition=Q(subject_user__isnull=False)),
+            models.Index(fields=["subject_unit"], name="credit_score_unit", condition=Q(subject_unit__isnull=False)),
+        ]
         constraints = [
             _one_subject("credit_score_exactly_one_subject"),
             models.CheckConstraint(condition=Q(score__gte=350, score__lte=950), name="credit_score_in_range"),

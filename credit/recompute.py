@@ -31,14 +31,15 @@ from sharing_platform import outbox
 
 from . import params
 from .models import CreditRun, CreditRunBatch, CreditScore
+from .recompute_ahead import ReadAhead, ids_after, read_ahead_possible, same_score
 from .scoring import summary
 from .scoring.inputs import build_inputs
 from .scoring.ledger import stage_groups, unstage_groups
 from .scoring.model import ScoreResult, score_subject
 from .scoring.reasons import reasons_with_text
-from .scoring.sets import score_keys_set_based
+from .scoring.sets import BatchScores, score_keys_set_based
 from .scoring.trust import TrustScores, current_trust_scores, lock_and_fingerprint, trust_scores
-from .signals import announce_score_changes
+from .signals import CHANGE_FIELDS, announce_score_changes
 from .snapshots import NewSnapshot, PreviousSnapshot, ReasonTexts, insert_snapshots, latest_in_range
 
 logger = logging.getLogger(__name__)
@@ -83,16 +84,6 @@ def latest_snapshots(keys: list[str]) -> dict[str, CreditScore]:
     return {row.subject_key: row for row in latest_snapshot_queryset(keys)}
 
 
-def _same_score(snapshot: CreditScore | PreviousSnapshot, result: ScoreResult) -> bool:
-    """Same score, cap, dimensions and model: nothing to write (the reasons are not rebuilt for it)."""
-    return (
-        snapshot.score == result.score
-        and snapshot.model_version == params.MODEL_VERSION
-        and snapshot.cap == result.cap
-        and all(getattr(snapshot, name) == value for name, value in result.dimensions.items())
-    )
-
-
 def score_keys(keys: list[str], as_of: datetime, trust: TrustScores) -> dict[str, tuple[ScoreResult, list[dict]]]:
     """The reference implementation (scoring/model.py, one subject at a time, per-day buckets).
 
@@ -114,13 +105,17 @@ def _write_batch(
     id_range: tuple[str, int, int] | None = None,
     *,
     staged: bool = False,
+    prepared: dict[str, BatchScores] | None = None,
 ) -> tuple[int, dict[str, CreditScore]]:
     """Score a batch (set-based) and write what changed: snapshots in bulk, then the units' cached columns.
 
     Returns the number written and, for a single subject, its latest snapshot after the batch (new or previous).
     With staged, the batch's ledger groups come from the table its phase was staged into (recompute_all).
+    With prepared, the batch was scored already (a sequential run's read-ahead, recompute_ahead.py).
     """
-    batches, _facts = score_keys_set_based(keys, as_of, trust, id_range, staged=staged)
+    batches = prepared
+    if batches is None:
+        batches = score_keys_set_based(keys, as_of, trust, id_range, staged=staged)[0]
     scored = [key for batch in batches.values() for key in batch.keys]
     latest: dict[str, CreditScore | PreviousSnapshot]
     latest = latest_in_range(id_range) if id_range is not None and _is_postgres() else latest_snapshots(scored)  # type: ignore[assignment]
@@ -138,13 +133,15 @@ def _write_batch(
                     if before.as_of > as_of:
                         continue
                     # Reasons are built only for subjects whose score moved (a subject without a snapshot always has).
-                    if _same_score(before, batch.result(key, explain=False)):
+                    if same_score(before, batch.result(key, explain=False)):
                         continue
-                score, tier, cap, units, reasons = batch.row(i)
-                fresh.append(NewSnapshot(key, score, tier, cap, units, texts.json(reasons)))
+                rendered = batch.rendered.get(key)  # by the read-ahead, for the subjects it saw changed
+                score, tier, cap, units, reasons = batch.row(i, explain=rendered is None)
+                fresh.append(NewSnapshot(key, score, tier, cap, units, rendered or texts.json(reasons)))
                 if is_unit:
                     unit_scores[int(key[5:])] = (score, tier)
-    insert_snapshots(fresh, as_of=as_of, run_id=run_id)
+    reserved = [pk for batch in batches.values() for pk in batch.reserved_ids]
+    insert_snapshots(fresh, as_of=as_of, run_id=run_id, reserved=reserved)
     _announce_changes(fresh, latest, as_of)
     if unit_scores:
         _update_unit_columns(unit_scores)
@@ -180,26 +177,25 @@ def _announce_changes(
     previous: dict[str, CreditScore] | dict[str, CreditScore | PreviousSnapshot],
     as_of: datetime,
 ) -> None:
-    """Queue credit_score_changed (sent after commit, via the outbox) for each snapshot whose score or tier moved."""
-    changes = []
-    moment = as_of.isoformat()
+    """Queue credit_score_changed (sent after commit, via the outbox) for each snapshot whose score or tier moved.
+
+    One message per batch, its changes as columns (signals.CHANGE_FIELDS): a list per field, not a dict per change.
+    """
+    columns: dict[str, list] = {name: [] for name in CHANGE_FIELDS}
+    keys, old_scores, new_scores = columns["subject_key"], columns["old_score"], columns["new_score"]
+    old_tiers, new_tiers, snapshot_ids = columns["old_tier"], columns["new_tier"], columns["snapshot_id"]
     for snapshot in fresh:
         before = previous.get(snapshot.key)
         old_score, old_tier = (before.score, before.tier) if before is not None else (None, None)
         if old_score != snapshot.score or old_tier != snapshot.tier:
-            changes.append(
-                {
-                    "subject_key": snapshot.key,
-                    "old_score": old_score,
-                    "new_score": snapshot.score,
-                    "old_tier": old_tier,
-                    "new_tier": snapshot.tier,
-                    "as_of": moment,
-                    "snapshot_id": snapshot.pk,
-                }
-            )
-    if changes:
-        outbox.enqueue(announce_score_changes, changes)
+            keys.append(snapshot.key)
+            old_scores.append(old_score)
+            new_scores.append(snapshot.score)
+            old_tiers.append(old_tier)
+            new_tiers.append(snapshot.tier)
+            snapshot_ids.append(snapshot.pk)
+    if keys:
+        outbox.enqueue(announce_score_changes, columns, as_of.isoformat())
 
 
 def _subject_lock(key: str, *, trust_now: bool) -> TrustScores | None:
@@ -259,11 +255,6 @@ class _FullRunLock:
 _PHASES = (("unit", Unit), ("user", None))
 
 
-def _ids_after(phase: str, after: int, limit: int) -> list[int]:
-    model = Unit if phase == "unit" else get_user_model()
-    return list(model.objects.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:limit])
-
-
 def recompute_all(
     *, run_id: uuid.UUID | str | None = None, as_of: datetime | None = None, deadline: float | None = None
 ) -> RecomputeOutcome:
@@ -292,10 +283,11 @@ def recompute_all(
         staged = _is_postgres() and not _summary_ready() and _worth_staging()
         if staged:
             stage_groups(run.cursor_phase, run.cursor_id, run.as_of)
+        ahead = ReadAhead(run, trust) if read_ahead_possible(staged) and _worth_reading_ahead() else None
         try:
             for phase in phases[phases.index(run.cursor_phase) :]:
                 after = run.cursor_id if phase == run.cursor_phase else 0
-                outcome = _recompute_phase(run, phase, after, trust, deadline, staged=staged)
+                outcome = _recompute_phase(run, phase, after, trust, deadline, staged=staged, ahead=ahead)
                 if outcome is not None:
                     return outcome
                 if phase != phases[-1]:
@@ -303,6 +295,8 @@ def recompute_all(
                         cursor_phase=phases[phases.index(phase) + 1], cursor_id=0
                     )
         finally:
+            if ahead is not None:
+                ahead.close()
             if staged:
                 unstage_groups()
         CreditRun.objects.filter(pk=run.pk).update(status=CreditRun.Status.DONE, finished_at=timezone.now())
@@ -326,6 +320,14 @@ def _summary_ready() -> bool:
     return True
 
 
+READ_AHEAD_FROM_BATCHES = 3  # with fewer batches nothing overlaps: the second connection's start is all it adds
+
+
+def _worth_reading_ahead() -> bool:
+    subjects = Unit.objects.count() + get_user_model().objects.count()
+    return subjects > (READ_AHEAD_FROM_BATCHES - 1) * params.RECOMPUTE_BATCH_SIZE
+
+
 def _worth_staging() -> bool:
     """Staging costs a temporary table, a sort and two indexes: worth it once the batches' reads add up."""
     subjects = Unit.objects.count() + get_user_model().objects.count()
@@ -345,9 +347,24 @@ def _commit_without_waiting() -> None:
 
 
 def _recompute_phase(
-    run: CreditRun, phase: str, after: int, trust: TrustScores, deadline: float | None, *, staged: bool
+    run: CreditRun,
+    phase: str,
+    after: int,
+    trust: TrustScores,
+    deadline: float | None,
+    *,
+    staged: bool,
+    ahead: ReadAhead | None,
 ) -> RecomputeOutcome | None:
-    """One phase of a sequential run (units or users after an id), batch by batch; an outcome if it stopped early."""
+    """One phase of a sequential run (units or users after an id), batch by batch; an outcome if it stopped early.
+
+    On PostgreSQL the next batch is read and scored on a second connection while this one writes the current
+    batch (recompute_ahead.py): the database's work on the write (COPY, indexes, foreign-key checks at commit)
+    and the reads, numpy and reasons of the next batch (or of the next phase's first) overlap instead of taking
+    turns.
+    """
+    if ahead is not None:
+        ahead.start(phase, after)
     while True:
         if deadline is not None and time.monotonic() > deadline:
             run.refresh_from_db()
@@ -357,7 +374,13 @@ def _recompute_phase(
                 subjects=run.subjects_seen,
                 snapshots_written=run.snapshots_written,
             )
-        ids = _ids_after(phase, after, params.RECOMPUTE_BATCH_SIZE)
+        prepared = None
+        if ahead is not None:
+            ids, prepared = ahead.result(phase)
+            if ids:
+                ahead.submit(phase, ids[-1])  # the next batch (or phase), read while this one is written
+        else:
+            ids = ids_after(phase, after, params.RECOMPUTE_BATCH_SIZE)
         if not ids:
             break
         with transaction.atomic():
@@ -369,6 +392,7 @@ def _recompute_phase(
                 trust,
                 (phase, ids[0], ids[-1]),
                 staged=staged,
+                prepared=prepared,
             )
             CreditRun.objects.filter(pk=run.pk).update(
                 cursor_phase=phase,

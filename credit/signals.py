@@ -29,12 +29,25 @@ from sharing_platform import outbox
 from .models import CreditScore, CreditWarning
 
 credit_score_changed = Signal()
+CHANGE_FIELDS = ("subject_key", "old_score", "new_score", "old_tier", "new_tier", "snapshot_id")  # besides as_of
 credit_warning_issued = Signal()
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
-def announce_score_changes(self, changes: list[dict]) -> int:
-    """Send credit_score_changed for each change of one committed batch of snapshots (as_of in ISO 8601)."""
+def announce_score_changes(self, changes: list[dict] | dict[str, list], as_of: str | None = None) -> int:
+    """Send credit_score_changed for each change of one committed batch of snapshots (as_of in ISO 8601).
+
+    `changes` is columnar (one list per keyword, CHANGE_FIELDS, and the batch's as_of apart): a full run's
+    batch announces thousands of changes, and one list per field is a fraction of the JSON of one dict per
+    change. A list of dicts (each with its as_of) is still accepted: messages queued before the change.
+    """
+    if isinstance(changes, dict):
+        moment = datetime.fromisoformat(as_of or "")
+        columns = [changes[name] for name in CHANGE_FIELDS]
+        calls = [
+            {**dict(zip(CHANGE_FIELDS, values, strict=True)), "as_of": moment} for values in zip(*columns, strict=True)
+        ]
+        return outbox.signal_send_once(self.request.id, credit_score_changed, sender=CreditScore, calls=calls)
     calls = [{**change, "as_of": datetime.fromisoformat(change["as_of"])} for change in changes]
     return outbox.signal_send_once(self.request.id, credit_score_changed, sender=CreditScore, calls=calls)
 

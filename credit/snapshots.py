@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -167,8 +168,24 @@ def _copy_text(value) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def insert_snapshots(fresh: list[NewSnapshot], *, as_of: datetime, run_id) -> None:
-    """Write new snapshots in bulk (PostgreSQL: ids drawn from the sequence in one query, then one COPY)."""
+def draw_ids(count: int) -> list[int]:
+    """Ids for `count` snapshots, drawn from the table's sequence in one query (PostgreSQL; any connection)."""
+    if count <= 0:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [CreditScore._meta.db_table, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def insert_snapshots(fresh: list[NewSnapshot], *, as_of: datetime, run_id, reserved: Sequence[int] = ()) -> None:
+    """Write new snapshots in bulk (PostgreSQL: ids drawn from the sequence in one query, then one COPY).
+
+    `reserved`: ids drawn already (by a full run's read-ahead), used first; one left unused is a gap in the ids,
+    as a rolled-back insert leaves.
+    """
     if not fresh:
         return
     if not _is_postgres():
@@ -184,10 +201,7 @@ def insert_snapshots(fresh: list[NewSnapshot], *, as_of: datetime, run_id) -> No
         _copy_text(v) for v in (params.MODEL_VERSION, run_id, as_of.isoformat(), timezone.now().isoformat())
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(fresh)]
-        )
-        ids = [pk for (pk,) in cursor.fetchall()]
+        ids = list(reserved[: len(fresh)]) + draw_ids(len(fresh) - len(reserved))
         lines = []
         text = UNITS_TEXT
         for pk, row in zip(ids, fresh, strict=True):

@@ -216,6 +216,9 @@ class BatchScores:
     index: dict[str, int] = field(default_factory=dict)
 
     kind_facts: list[dict[str, list]] = field(default_factory=list)  # per subject: kind -> [count, first, w, vw]
+    # Reasons' JSON rendered ahead of the write (recompute._ReadAhead), by key: the writer uses it when present.
+    rendered: dict[str, str] = field(default_factory=dict)
+    reserved_ids: list[int] = field(default_factory=list)  # snapshot ids drawn ahead for them (recompute_ahead.py)
 
     def __post_init__(self):
         # Plain Python copies of the arrays: reading one numpy element at a time costs more than the score.
@@ -244,8 +247,9 @@ class BatchScores:
             reasons=self._reasons(key, i) if explain else [],
         )
 
-    def row(self, i: int) -> tuple[int, str, int | None, list[int], list[tuple]]:
-        """A new snapshot's values without Decimals: score, tier, cap, dimensions in 0.0001 units, reason items."""
+    def row(self, i: int, *, explain: bool = True) -> tuple[int, str, int | None, list[int], list[tuple]]:
+        """A new snapshot's values without Decimals: score, tier, cap, dimensions in 0.0001 units, reason items
+        (none without explain)."""
         raw = self._raw[i]
         score = self._scores[i]
         cap = self.caps[i][0]
@@ -254,7 +258,7 @@ class BatchScores:
             params.tier_for(score),
             cap if cap is not None and cap < round(raw) else None,
             self._units[i],
-            self.reason_items(self.keys[i], i),
+            self.reason_items(self.keys[i], i) if explain else [],
         )
 
     def _reasons(self, key: str, i: int) -> list[dict]:

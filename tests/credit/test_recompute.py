@@ -319,3 +319,33 @@ def test_snapshots_written_by_copy_keep_every_character_of_their_reasons():
         assert snapshot.reasons == reasons
         assert snapshot.subject_user_id == int(snapshot.subject_key.partition(":")[2])
         assert (snapshot.cap, snapshot.score, snapshot.record) == (None, 600, Decimal("0.5000"))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_snapshot_subject_indexes_are_partial_and_serve_a_batch_and_the_foreign_keys():
+    """Each subject column is indexed where it is set only (no NULL entry per snapshot of the other kind), and the
+    full run's batch read by id range, the PROTECT check and the foreign keys still use those indexes."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'credit_creditscore' "
+            "AND indexdef LIKE '%%subject_u%%_id)%%'"
+        )
+        definitions = dict(cursor.fetchall())
+        assert set(definitions) == {"credit_score_user", "credit_score_unit"}
+        assert definitions["credit_score_user"].endswith("WHERE (subject_user_id IS NOT NULL)")
+        assert definitions["credit_score_unit"].endswith("WHERE (subject_unit_id IS NOT NULL)")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for statement in (
+            "SELECT id FROM credit_creditscore WHERE subject_user_id BETWEEN 1 AND 10",
+            "SELECT id FROM credit_creditscore WHERE subject_unit_id = ANY('{1,2}'::bigint[])",
+        ):
+            cursor.execute("EXPLAIN " + statement)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+            assert "credit_score_user" in plan or "credit_score_unit" in plan, plan
+    user = MembershipFactory().user
+    recompute_subject(f"user:{user.pk}")
+    from django.db.models import ProtectedError
+
+    with pytest.raises(ProtectedError):
+        user.delete()

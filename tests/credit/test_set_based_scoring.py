@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from credit import params, recompute
+from credit import params, recompute, recompute_ahead
 from credit.models import CreditEvent, CreditScore, subject_key_for
 from credit.recompute import latest_snapshots, recompute_all, recompute_subject, score_keys
 from credit.scoring.sets import score_keys_set_based
@@ -212,3 +212,39 @@ def test_weightless_facts_count_nothing_in_either_path():
         (old, old_reasons), (new, new_reasons) = before[key], after[key]
         assert (new.score, new.dimensions, new.raw, new.cap) == (old.score, old.dimensions, old.raw, old.cap)
         assert [r["impact"] for r in new_reasons] == [r["impact"] for r in old_reasons]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_recompute_all_reading_ahead_on_a_second_connection_writes_what_the_reference_model_computes(monkeypatch):
+    """A sequential run outside any transaction reads and scores its next batch on a second connection while it
+    writes the current one: the snapshots are those of the reference model, batch after batch."""
+    monkeypatch.setattr(params, "RECOMPUTE_BATCH_SIZE", 7)
+    reads: list[int] = []
+    read = recompute_ahead.ReadAhead._read
+
+    def counted(self, phase, after):
+        reads.append((phase, after))
+        return read(self, phase, after)
+
+    monkeypatch.setattr(recompute_ahead.ReadAhead, "_read", counted)
+    keys, _now = _varied_ledger(seed=5)
+    as_of = timezone.now()
+    assert recompute_all(as_of=as_of).status == "done"
+    # Every batch of both phases was read ahead, the units' first one first.
+    assert len(reads) > 4
+    assert reads[0] == ("unit", 0)
+    written = latest_snapshots(keys)
+    reference = score_keys(keys, as_of, trust_scores(as_of))
+    assert set(written) == set(keys)
+    for key, snapshot in written.items():
+        expected, reasons = reference[key]
+        assert (snapshot.score, snapshot.cap, snapshot.dimensions(), snapshot.reasons) == (
+            expected.score,
+            expected.cap,
+            expected.dimensions,
+            reasons,
+        ), key
+    # At most one snapshot per subject from this run: no batch was written twice.
+    run_keys = list(CreditScore.objects.filter(as_of=as_of).values_list("subject_key", flat=True))
+    assert len(run_keys) == len(set(run_keys))

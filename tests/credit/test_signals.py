@@ -128,3 +128,43 @@ def test_credit_score_changed_failing_receiver_does_not_break_the_recompute(
         credit_score_changed.disconnect(dispatch_uid="tests.credit.broken")
     assert snapshot is not None
     assert _keys(received) == [f"user:{user.pk}"]  # the other receivers still heard it
+
+
+def test_announcements_are_columnar_and_messages_of_the_old_form_are_still_sent(
+    received, django_capture_on_commit_callbacks
+):
+    """A batch's changes travel as one list per field (the full run's outbox row); a message queued before that,
+    one dict per change, is still announced the same way."""
+    from sharing_platform.outbox.models import OutboxMessage
+
+    user = MembershipFactory().user
+    key = f"user:{user.pk}"
+    with django_capture_on_commit_callbacks(execute=True):
+        first = recompute_subject(key)
+    message = OutboxMessage.objects.filter(task_name="credit.signals.announce_score_changes").latest("pk")
+    columns, moment = message.args
+    assert columns == {
+        "subject_key": [key],
+        "old_score": [None],
+        "new_score": [first.score],
+        "old_tier": [None],
+        "new_tier": [first.tier],
+        "snapshot_id": [first.pk],
+    }
+    assert moment == first.as_of.isoformat()
+    expected = {
+        "subject_key": key,
+        "old_score": None,
+        "new_score": first.score,
+        "old_tier": None,
+        "new_tier": first.tier,
+        "as_of": first.as_of,
+        "snapshot_id": first.pk,
+    }
+    assert received == [expected]
+
+    from credit.signals import announce_score_changes
+
+    old_form = [{**expected, "as_of": first.as_of.isoformat()}]
+    announce_score_changes.apply(args=[old_form], task_id="old-form-message", throw=True)
+    assert received == [expected, expected]
