@@ -12,7 +12,7 @@ from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing.selectors import income_by_instrument, income_by_provider
+from billing.selectors import income_by_provider
 from bookings.models import Booking, Review, Side
 from credit.selectors import credit_standing_for_unit
 from instruments.models import Instrument, Unit
@@ -20,7 +20,7 @@ from instruments.models import Instrument, Unit
 from .. import indicators
 from ..windows import Window, year_window
 from .idle import IDLE_DEFAULT_THRESHOLD
-from .unit_usage import unit_served, unit_usage_windows
+from .unit_usage import unit_income, unit_served, unit_usage_windows
 from .usage import (
     Usage,
     _usage_aggregates,
@@ -73,7 +73,7 @@ def unit_evaluation(*, unit: Unit, year: int, min_value: Decimal = Decimal("0"),
     # Hours in hand-written SQL (unit_usage: the same figures as usage_by_instrument_windows with
     # `Q(requester_unit_id=unit.pk)`, without ~30 ms of the ORM's expression compiling per call).
     usage, previous_usage = unit_usage_windows([window, previous], ids, unit.pk)
-    _with_income(usage, income_by_instrument(start=window.start, end=window.end, instruments=own))
+    _with_income(usage, unit_income(window.start, window.end, ids))  # billing's income_by_instrument, in SQL
     open_hours, previous_open = open_hours_by_instrument_windows([window, previous], own, ids)
 
     total = Usage()

@@ -1,29 +1,35 @@
-"""One unit's hours and people served, in hand-written SQL (issue 14.6, fifth pass): the unit evaluation's two
-booking queries without the ORM.
+"""One unit's hours, income and people served, in hand-written SQL (issue 14.6, fifth pass): the unit evaluation's
+three grouped queries without the ORM.
 
 The ORM forms of the same figures (`usage.usage_by_instrument_windows`, `usage.completed_in_window` with its
-aggregate) are the definition; these give the same numbers (tests/analytics/test_unit_usage_sql.py compares
-them on PostgreSQL and SQLite). Why they exist: building those expressions (a use span per booking, its share
-inside each window, conditional sums per window) cost the evaluation ~30 ms of Python per call in Django's
-query compiler, for ~2 ms of SQL, whatever the unit's size: most of a report at the smaller scales.
+aggregate, billing's `income_by_instrument`) are the definition; these give the same numbers
+(tests/analytics/test_unit_usage_sql.py compares them on PostgreSQL and SQLite). Why they exist: building those
+expressions (a use span per booking, its share inside each window, conditional sums per window) cost the
+evaluation ~30 ms of Python per call in Django's query compiler, for ~2 ms of SQL, whatever the unit's size:
+most of a report at the smaller scales.
 
 Counting rules (usage.py's module docstring): completed bookings; the use span is check-in to check-out when
 both were recorded in order, else the booked slot; a booking's hours (recorded, else the span's length) are
 spread evenly over its span and only the part inside the window counts; internal: the requesting unit is the
-instrument's own unit (here: the evaluated unit, all instruments being its own).
+instrument's own unit (here: the evaluated unit, all instruments being its own); income: every charge line
+incurred in the window, with forfeited deposits set against it, internal when the payer is the provider.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Context, Decimal
 
 from django.db import connection
 
+from billing.models import Charge
 from bookings.models import Booking, BookingState, Review, Side
 
 from ..windows import Window
 from .usage import EARLY_CHECK_IN_BOUND, Usage
 
+DECIMAL_READ = Context(prec=15)  # as Django's SQLite backend reads a decimal sum
+CENT = Decimal("0.01")
 MEASURED_SQL = "(b.checked_in_at IS NOT NULL AND b.checked_out_at IS NOT NULL AND b.checked_out_at > b.checked_in_at)"
 SPAN_START_SQL = f"CASE WHEN {MEASURED_SQL} THEN b.checked_in_at ELSE b.start END"
 SPAN_END_SQL = f'CASE WHEN {MEASURED_SQL} THEN b.checked_out_at ELSE b."end" END'
@@ -124,3 +130,35 @@ def unit_served(window: Window, ids: Sequence[int], unit_id: int) -> dict:
 
 def _float_type() -> str:
     return "double precision" if connection.vendor == "postgresql" else "REAL"
+
+
+def _decimal(value) -> Decimal:
+    """A sum of money as the ORM returns it (SQLite sums decimals as floats: read back to 15 digits, as Django)."""
+    if isinstance(value, Decimal):
+        return value
+    return DECIMAL_READ.create_decimal_from_float(float(value or 0)).quantize(CENT)
+
+
+def unit_income(start, end, ids: Sequence[int]) -> dict[int, dict]:
+    """Charged money per instrument of `ids` over [start, end), internal (the payer is the provider) and external:
+    what billing's `income_by_instrument` returns for those instruments (one query)."""
+    if not ids:
+        return {}
+    marks = ", ".join(["%s"] * len(ids))
+    internal = "c.payer_unit_id = c.provider_unit_id"
+    sql = (
+        "SELECT c.instrument_id, "  # noqa: S608 (fixed fragments and our own table's name)
+        f"COALESCE(SUM(CASE WHEN {internal} THEN c.amount END), 0) "
+        f"+ COALESCE(SUM(CASE WHEN {internal} THEN c.deposit_applied END), 0), "
+        "COALESCE(SUM(c.amount), 0) + COALESCE(SUM(c.deposit_applied), 0) "
+        f"FROM {Charge._meta.db_table} c WHERE c.instrument_id IN ({marks}) "
+        "AND c.incurred_at >= %s AND c.incurred_at < %s GROUP BY c.instrument_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*ids, _moment(start), _moment(end)])
+        rows = cursor.fetchall()
+    found = {}
+    for instrument_id, internal_money, total in rows:
+        internal_money, total = _decimal(internal_money), _decimal(total)
+        found[instrument_id] = {"internal": internal_money, "external": total - internal_money}
+    return found

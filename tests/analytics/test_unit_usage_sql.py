@@ -1,17 +1,25 @@
 """The unit evaluation's hand-written SQL (analytics/selectors/unit_usage.py, issue 14.6) gives the figures of
 the ORM forms it replaces, on PostgreSQL and SQLite: hours per instrument in two windows (split at the windows'
 edges, measured spans and booked slots, recorded and unrecorded hours, internal and external, bookings of other
-units' instruments and bookings not completed left out), and the people, units and reviews served."""
+units' instruments and bookings not completed left out), the people, units and reviews served, and the income
+charged; and opening hours laid out once per process are the same intervals."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db.models import Avg, Count, Q
 
-from analytics.selectors.unit_usage import unit_served, unit_usage_windows
-from analytics.selectors.usage import bookings_of, completed_in_window, usage_by_instrument_windows
+from analytics.selectors.unit_usage import unit_income, unit_served, unit_usage_windows
+from analytics.selectors.usage import (
+    DEFAULT_WEEK,
+    bookings_of,
+    completed_in_window,
+    open_intervals_of_window,
+    usage_by_instrument_windows,
+)
 from analytics.windows import Window
+from bookings.availability import merge, open_intervals
 from bookings.models import Booking, Review, Side
 from instruments.models import Instrument
 from tests.factories import InstrumentFactory, UnitFactory, UserFactory
@@ -107,3 +115,57 @@ def test_decimal_hours_are_summed_as_numbers(unit, history):
     found = unit_usage_windows(WINDOWS, history, unit.pk)[0][history[1]]
     assert isinstance(found.effective_hours, float)
     assert Decimal(str(found.effective_hours)).quantize(Decimal("0.1")) == Decimal("4.5")  # 2.5 + 2 (odd record)
+
+
+def test_income_per_instrument_matches_billing(unit, other_unit, history):
+    from billing.models import Charge
+    from billing.selectors import income_by_instrument
+
+    booking = Booking.objects.filter(instrument_id=history[0], requester_unit=other_unit).first()
+    usage = Charge.objects.get(booking=booking, kind=Charge.Kind.USAGE)
+    Charge.objects.create(
+        kind=Charge.Kind.ADJUSTMENT,
+        booking=booking,
+        instrument=usage.instrument,
+        provider_unit_id=usage.provider_unit_id,
+        payer_unit=usage.payer_unit,
+        amount=Decimal("-12.35"),
+        adjusts=usage,
+        reason="hours corrected",
+        created_by=UserFactory(),
+        incurred_at=at("2026-05-20 10:00"),
+    )
+    Charge.objects.filter(pk=usage.pk).update(deposit_applied=Decimal("30.10"))
+    own = Instrument.objects.filter(unit=unit)
+    for window in WINDOWS:
+        expected = income_by_instrument(start=window.start, end=window.end, instruments=own)
+        found = unit_income(window.start, window.end, history)
+        assert found == expected
+        assert all(isinstance(money, Decimal) for row in found.values() for money in row.values())
+    this_year = unit_income(WINDOWS[0].start, WINDOWS[0].end, history)[history[0]]
+    assert this_year["internal"] > 0
+    assert this_year["external"] > 0
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [DEFAULT_WEEK, ((5, time(0), time(23, 59)), (6, time(8), time(12)), (6, time(13), time(20)))],
+)
+def test_open_intervals_laid_out_once_are_the_same_intervals(pattern):
+    from django.utils import timezone
+
+    tz = timezone.get_current_timezone()
+    windows = [
+        *WINDOWS,
+        Window(at("2026-01-01 00:00"), at("2026-01-01 00:00") + timedelta(hours=5)),  # ends before any midnight
+        Window(at("2026-03-07 10:30"), at("2026-03-09 00:00")),  # ends at midnight
+        Window(at("2026-03-07 10:30"), at("2026-03-08 09:45")),  # ends in a Sunday opening
+    ]
+    for window in windows:
+        expected = open_intervals(pattern, window.start, window.end, tz)
+        for _ in range(2):  # laid out, then from the process's memory
+            found = open_intervals_of_window(pattern, window, tz)
+            assert merge(found) == merge(expected)
+            assert sum((end - start).total_seconds() for start, end in found) == sum(
+                (end - start).total_seconds() for start, end in expected
+            )
