@@ -747,8 +747,8 @@ def _public(summary: dict) -> dict:
     return {key: value for key, value in summary.items() if not key.startswith("_")}
 
 
-# Windows per URL in paired_load: the URL and /healthz alternate, each `seconds / PAIRED_ROUNDS` at a time.
-PAIRED_ROUNDS = 3
+# Windows per URL in paired_load: the URL and /healthz alternate, each `seconds / PAIRED_ROUNDS` at a time (1 s).
+PAIRED_ROUNDS = 6
 
 
 def paired_load(port: int, path: str, *, clients: int, seconds: float, max_requests: int) -> tuple[dict, dict]:
