@@ -168,7 +168,7 @@ EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or None
 CACHE_URL = os.environ.get("CACHE_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        {"BACKEND": "sharing_platform.cache.RedisCache", "LOCATION": CACHE_URL}  # Django's, one client per pool
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

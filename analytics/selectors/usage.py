@@ -20,6 +20,7 @@ blackouts; an instrument without opening hours counts as open 8 hours on working
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -246,6 +247,25 @@ def usage_by_instrument_windows(
     return found
 
 
+@functools.lru_cache(maxsize=256)
+def _open_intervals_laid_out(pattern: tuple, start: datetime, end: datetime, tz) -> tuple[Interval, ...]:
+    return tuple(open_intervals(pattern, start, end, tz))
+
+
+def open_intervals_of_window(pattern: tuple, window: Window, tz) -> list[Interval]:
+    """`open_intervals(pattern, window.start, window.end, tz)`, its whole days laid out once per process.
+
+    A year's window is ~365 days of Python datetimes per weekly pattern (milliseconds, on every report); a
+    window ending now (the current year) differs from the last call's only after its last local midnight, so
+    the days before it are kept (`_open_intervals_laid_out`, by pattern, bounds and zone) and only that last
+    stretch is laid out again. The two lists meet at midnight: an opening across it is split in two adjacent
+    intervals, the same hours."""
+    cut = datetime.combine(timezone.localtime(window.end, tz).date(), time(0)).replace(tzinfo=tz)
+    if not window.start < cut < window.end:
+        return list(_open_intervals_laid_out(pattern, window.start, window.end, tz))
+    return [*_open_intervals_laid_out(pattern, window.start, cut, tz), *open_intervals(pattern, cut, window.end, tz)]
+
+
 def open_hours_by_instrument(window: Window, instruments: QuerySet[Instrument]) -> dict[int, float]:
     """Hours each instrument was open for booking inside the window (three queries)."""
     return open_hours_by_instrument_windows([window], instruments)[0]
@@ -283,7 +303,7 @@ def open_hours_by_instrument_windows(
 
         def intervals_for(pattern: tuple, window: Window = window, laid_out: dict = laid_out) -> list[Interval]:
             if pattern not in laid_out:
-                laid_out[pattern] = open_intervals(pattern, window.start, window.end, tz)
+                laid_out[pattern] = open_intervals_of_window(pattern, window, tz)
             return laid_out[pattern]
 
         totals: dict[tuple, float] = {}

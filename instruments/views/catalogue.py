@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import copy
+import functools
+import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
@@ -57,11 +63,55 @@ def _page_link(request: HttpRequest, number: int) -> str:
 def catalogue(request: HttpRequest) -> HttpResponse:
     """Search and filter the catalogue; pages have next/previous links and never count the whole table.
 
-    The HTML of the filter form and of the results (cards and pager) is kept in the shared cache
-    (catalogue_cache) per query string, language, sign-in and catalogue generation: a repeated page costs one
-    cache round trip and the page around it (the signed-in user's own links, the site's header). When it is
-    not cached, the filters' verdict and the page of lean rows (the API's shape) are read through the same
-    cache per filter set, then rendered."""
+    A visitor without a session or pending messages (anonymous, nothing of their own on the page) is served the
+    whole page from the shared cache, with their CSRF token put in (`_whole_page`). Others get the page around
+    the cached form and results (`_catalogue_page`)."""
+    if _stateless_visitor(request):
+        return _whole_page(request)
+    return _catalogue_page(request)
+
+
+def _stateless_visitor(request: HttpRequest) -> bool:
+    """A GET by someone the page says nothing about: no session cookie (so not signed in, and no messages kept in
+    a session) and no messages cookie. Their page differs from another such visitor's only by the CSRF token."""
+    return (
+        request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+        and not request.user.is_authenticated
+    )
+
+
+@functools.cache
+def _static_build() -> str:
+    """The deployed static files' names (hashed in production): a page cached by an earlier build, which links
+    files that may be gone, is not served by this one."""
+    return static("css/app.css") + " " + static("js/app.js")
+
+
+def _whole_page(request: HttpRequest) -> HttpResponse:
+    """The whole page (header, form, results, footer) for a stateless visitor, kept in the shared cache per path
+    and query string (the language form links back to it), language, static build and catalogue generation
+    (catalogue_cache): a repeated page is one cache round trip and no template. It is rendered with a random
+    placeholder for the CSRF token (the language form's), stored beside the page, and every answer puts the
+    visitor's own token in its place (`get_token`, which also sets the CSRF cookie as rendering would)."""
+
+    def render_whole() -> tuple[str, int, str]:
+        placeholder = secrets.token_hex(16)
+        response = _catalogue_page(request, csrf_token=placeholder)
+        return placeholder, response.status_code, response.content.decode()
+
+    path = [("@path", request.get_full_path()), ("@static", _static_build())]
+    placeholder, status, html = cached_page("whole", path, render_whole)
+    return HttpResponse(html.replace(placeholder, get_token(request)), status=status)
+
+
+def _catalogue_page(request: HttpRequest, *, csrf_token: str | None = None) -> HttpResponse:
+    """The page around the form and results: their HTML is kept in the shared cache (catalogue_cache) per query
+    string, language, sign-in and catalogue generation, so a repeated page costs one cache round trip and the
+    page around it (the signed-in user's own links, the site's header). When it is not cached, the filters'
+    verdict and the page of lean rows (the API's shape) are read through the same cache per filter set, then
+    rendered. `csrf_token`: the token the page's forms carry (a placeholder, for `_whole_page`)."""
     page_number = _page_number(request.GET.get("page"))
     offset = (page_number - 1) * PAGE_SIZE
 
@@ -114,6 +164,8 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         "listing_units": units_where_user_lists_instruments(user=request.user),
         "instruments": SimpleLazyObject(lambda: page["rows"]),  # not rendered here: for whoever inspects the page
     }
+    if csrf_token is not None:
+        context["csrf_token"] = csrf_token  # above the context processor's
     return render(request, "instruments/catalogue/list.html", context, status=200 if parts["valid"] else 400)
 
 
