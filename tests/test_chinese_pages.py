@@ -3,11 +3,9 @@ sort options, status badges, credit tiers, weekday names, admin section names, b
 text of each page (tags, scripts and attributes removed) is searched for known English words."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from bookings import services as booking_services
 from bookings.models import OpeningHours
@@ -56,9 +54,9 @@ def test_main_pages_in_chinese_have_no_known_english_words(client):
     requested = booking_services.booking_create(
         instrument=raman, requester=researcher, start=start, end=end, purpose="拉曼成像"
     )
-    soon = timezone.now().replace(second=0, microsecond=0) + timedelta(days=1)
+    soon, soon_end = local_slot(days=1, hour=14, hours=1)  # a daytime hour: now + 1 day crossed midnight late at night
     approved = booking_services.booking_create(
-        instrument=raman, requester=researcher, start=soon, end=soon + timedelta(hours=1), purpose="校准"
+        instrument=raman, requester=researcher, start=soon, end=soon_end, purpose="校准"
     )
     booking_services.booking_approve(booking_id=approved.pk, actor=admin)
     OpeningHours.objects.create(instrument=raman, weekday=0, opens="09:00", closes="17:00")  # weekday names

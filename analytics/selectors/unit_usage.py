@@ -18,6 +18,7 @@ incurred in the window, with forfeited deposits set against it, internal when th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Context, Decimal
 
 from django.db import connection
@@ -141,7 +142,7 @@ def _decimal(value) -> Decimal:
     return DECIMAL_READ.create_decimal_from_float(float(value or 0)).quantize(CENT)
 
 
-def unit_income(start, end, ids: Sequence[int]) -> dict[int, dict]:
+def unit_income(start: datetime, end: datetime, ids: Sequence[int]) -> dict[int, dict]:
     """Charged money per instrument of `ids` over [start, end), internal (the payer is the provider) and external:
     what billing's `income_by_instrument` returns for those instruments (one query)."""
     if not ids:

@@ -24,7 +24,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -252,7 +252,7 @@ def _open_intervals_laid_out(pattern: tuple, start: datetime, end: datetime, tz)
     return tuple(open_intervals(pattern, start, end, tz))
 
 
-def open_intervals_of_window(pattern: tuple, window: Window, tz) -> list[Interval]:
+def open_intervals_of_window(pattern: tuple, window: Window, tz: tzinfo) -> list[Interval]:
     """`open_intervals(pattern, window.start, window.end, tz)`, its whole days laid out once per process.
 
     A year's window is ~365 days of Python datetimes per weekly pattern (milliseconds, on every report); a
