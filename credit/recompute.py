@@ -323,15 +323,19 @@ def _summary_ready() -> bool:
 READ_AHEAD_FROM_BATCHES = 3  # with fewer batches nothing overlaps: the second connection's start is all it adds
 
 
-def _worth_reading_ahead() -> bool:
+def _subjects_over_batches(batches: int) -> bool:
+    """More subjects (units and users) than `batches` full batches."""
     subjects = Unit.objects.count() + get_user_model().objects.count()
-    return subjects > (READ_AHEAD_FROM_BATCHES - 1) * params.RECOMPUTE_BATCH_SIZE
+    return subjects > batches * params.RECOMPUTE_BATCH_SIZE
+
+
+def _worth_reading_ahead() -> bool:
+    return _subjects_over_batches(READ_AHEAD_FROM_BATCHES - 1)
 
 
 def _worth_staging() -> bool:
     """Staging costs a temporary table, a sort and two indexes: worth it once the batches' reads add up."""
-    subjects = Unit.objects.count() + get_user_model().objects.count()
-    return subjects > STAGE_FROM_BATCHES * params.RECOMPUTE_BATCH_SIZE
+    return _subjects_over_batches(STAGE_FROM_BATCHES)
 
 
 def _commit_without_waiting() -> None:
